@@ -1,0 +1,88 @@
+"""The Typer app: command registration, global options and the one error boundary.
+
+Every ``RoboAdvisorError`` becomes one line on stderr and exit code 2 (bad input) or 1 (other
+failures); a traceback only with ROBOADVISOR_DEBUG=1. Commands import heavy modules inside their
+functions so ``roboadvisor --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from roboadvisor import __version__
+from roboadvisor.cli.commands import allocate as allocate_cmd
+from roboadvisor.cli.commands import assess as assess_cmd
+from roboadvisor.cli.commands import backtest as backtest_cmd
+from roboadvisor.cli.commands import data as data_cmd
+from roboadvisor.cli.commands import explain as explain_cmd
+from roboadvisor.cli.commands import frontier as frontier_cmd
+from roboadvisor.cli.commands import plan as plan_cmd
+from roboadvisor.cli.commands import questionnaire as questionnaire_cmd
+from roboadvisor.cli.commands import universe as universe_cmd
+from roboadvisor.errors import RoboAdvisorError
+
+
+class _ErrorBoundary(TyperGroup):
+    """Turns our errors into one line and an exit code; Ctrl-C into a clean exit."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from roboadvisor import config
+        from roboadvisor.cli import render
+
+        try:
+            return super().invoke(ctx)
+        except RoboAdvisorError as exc:
+            if config.debug_enabled():
+                raise
+            render.error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            if config.debug_enabled():
+                raise
+            render.error("interrupted; nothing was written")
+            raise typer.Exit(130) from None
+
+
+app = typer.Typer(
+    cls=_ErrorBoundary,
+    name="roboadvisor",
+    help="Risk questionnaire -> risk tier -> mean-variance global ETF portfolio -> backtests.\n\n"
+    "Start with:  roboadvisor plan --answers questionnaires/examples/tier3_balanced.yaml",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"roboadvisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Risk questionnaire -> risk tier -> mean-variance global ETF portfolio -> backtests."""
+
+
+app.command("plan", help=plan_cmd.HELP)(plan_cmd.plan)
+app.command("assess", help=assess_cmd.HELP)(assess_cmd.assess)
+app.command("allocate", help=allocate_cmd.HELP)(allocate_cmd.allocate)
+app.command("explain", help=explain_cmd.HELP)(explain_cmd.explain)
+app.command("frontier", help=frontier_cmd.HELP)(frontier_cmd.frontier)
+app.add_typer(questionnaire_cmd.app, name="questionnaire", help=questionnaire_cmd.HELP)
+app.add_typer(universe_cmd.app, name="universe", help=universe_cmd.HELP)
+app.add_typer(data_cmd.app, name="data", help=data_cmd.HELP)
+app.add_typer(backtest_cmd.app, name="backtest", help=backtest_cmd.HELP)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,103 @@
+"""The one place that prints. Results go to stdout; warnings, errors and progress to stderr.
+
+Area renderers live beside this module (``profile``, ``data``, ``allocation``, ``backtest``) and
+build on the helpers here. Consoles are made per call so test runners that swap ``sys.stdout``
+capture everything. Colour follows Rich's rules (off when not a terminal, or with NO_COLOR).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+_WIDE = 120  # columns used when output is not a terminal (pipes, files, test runners)
+
+
+def _console(stream: Any) -> Console:
+    width = None if (stream.isatty() or os.environ.get("COLUMNS")) else _WIDE
+    return Console(file=stream, width=width, highlight=False)
+
+
+def out() -> Console:
+    """The stdout console (results)."""
+    return _console(sys.stdout)
+
+
+def err() -> Console:
+    """The stderr console (warnings, errors, progress)."""
+    return _console(sys.stderr)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout: UTF-8 JSON, NaN written as null."""
+    sys.stdout.write(json.dumps(_jsonable(data), ensure_ascii=False, indent=2) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _jsonable(value.item())
+    return value
+
+
+def error(message: str) -> None:
+    """One line on stderr, never wrapped."""
+    err().print(f"error: {message}", markup=False, soft_wrap=True, style="bold red")
+
+
+def warning(message: str) -> None:
+    """One line on stderr, never wrapped."""
+    err().print(f"warning: {message}", markup=False, soft_wrap=True, style="yellow")
+
+
+def note(message: str) -> None:
+    """An informational line on stderr (keeps stdout clean for results)."""
+    err().print(message, markup=False, soft_wrap=True, style="dim")
+
+
+def pct(value: float, digits: int = 2) -> str:
+    """0.0523 -> '5.23%'; NaN -> '-'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value * 100:.{digits}f}%"
+
+
+@contextmanager
+def progress(description: str, total: int | None) -> Iterator[Any]:
+    """A progress bar on stderr; yields ``advance(n=1, description=None)``.
+
+    Disappears when done; shows nothing when stderr is not a terminal.
+    """
+    console = err()
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                   transient=True, disable=not console.is_terminal)
+    with bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(n: int = 1, description: str | None = None) -> None:
+            if description is not None:
+                bar.update(task, description=description)
+            bar.advance(task, n)
+
+        yield advance

@@ -1,0 +1,77 @@
+"""One exception tree for the whole package.
+
+Every message says what to change: the file and field, the tier and the bound, the ticker and its
+first date. The CLI turns any ``RoboAdvisorError`` into one line on stderr and exits with
+``exit_code``: 2 for bad input the user can fix, 1 for other failures.
+"""
+
+from __future__ import annotations
+
+
+class RoboAdvisorError(Exception):
+    """Base of every error raised on purpose by roboadvisor."""
+
+    exit_code: int = 1
+
+
+class InputError(RoboAdvisorError):
+    """Bad input the user can fix: a file, a field, an option. Exit code 2."""
+
+    exit_code = 2
+
+
+# --- questionnaires and answers -----------------------------------------------------------
+class QuestionnaireError(InputError):
+    """A questionnaire definition is unknown or invalid (names the file, question and field)."""
+
+
+class AnswersError(InputError):
+    """A client's answers file is unreadable, incomplete or does not fit the questionnaire."""
+
+
+# --- universe, assumptions, configuration files ---------------------------------------------
+class UniverseError(InputError):
+    """A universe file is invalid (names the file and the asset)."""
+
+
+class ConfigError(InputError):
+    """A configuration file or option is invalid (names the file and the field)."""
+
+
+# --- market data ----------------------------------------------------------------------------
+class DataError(RoboAdvisorError):
+    """Market data could not be obtained or is not usable."""
+
+
+class DownloadError(DataError):
+    """A download failed (names the tickers and what to do: retry, --allow-missing, --prices)."""
+
+
+class DataQualityError(DataError, InputError):
+    """Prices fail validation (names the file, the ticker and the date). Exit code 2."""
+
+
+class CoverageError(DataError, InputError):
+    """Prices do not cover what was asked (names the late asset and its first date)."""
+
+
+class CacheError(DataError):
+    """The local price cache is unreadable or cannot be written (names the path)."""
+
+
+# --- optimisation -----------------------------------------------------------------------------
+class OptimizationError(RoboAdvisorError):
+    """The solvers failed on a problem that should be solvable."""
+
+
+class InfeasibleError(OptimizationError, InputError):
+    """A policy cannot be met (names the constraint and the tier). Exit code 2."""
+
+
+class EstimationError(RoboAdvisorError):
+    """Expected returns or covariance cannot be estimated (too little data, not PD)."""
+
+
+# --- backtests --------------------------------------------------------------------------------
+class BacktestError(RoboAdvisorError):
+    """A backtest cannot run as configured."""

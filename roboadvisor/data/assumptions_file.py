@@ -1,0 +1,78 @@
+"""Capital market assumptions files (YAML) -> ``Estimates``. The default ships as package data.
+
+Format: ``as_of``, ``risk_free_rate``, ``assets`` (ticker -> {expected_return, volatility},
+annualised decimals) and ``correlation`` ({tickers: [...], matrix: [[...]]}). The covariance
+is D C D with D the volatilities and C the correlation matrix, which must be symmetric with a
+unit diagonal and positive definite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from roboadvisor.config import RESOURCES_DIR
+from roboadvisor.data.yaml_io import load_mapping
+from roboadvisor.domain.models import Estimates, Universe
+from roboadvisor.errors import ConfigError
+
+DEFAULT_ASSUMPTIONS = RESOURCES_DIR / "cma_default.yaml"
+
+
+def load_assumptions(universe: Universe, path: Path | None = None) -> Estimates:
+    """Estimates for every asset of ``universe`` (in its order) from an assumptions file."""
+    path = Path(path) if path is not None else DEFAULT_ASSUMPTIONS
+    data = load_mapping(path, ConfigError)
+    assets = _field(data, "assets", dict, path)
+    corr_block = _field(data, "correlation", dict, path)
+    names = [str(t).upper() for t in _field(corr_block, "tickers", list, path)]
+    matrix = np.asarray(_field(corr_block, "matrix", list, path), dtype=float)
+    if matrix.shape != (len(names), len(names)):
+        raise ConfigError(f"{path}: correlation.matrix must be {len(names)}x{len(names)} to "
+                          f"match correlation.tickers, got {matrix.shape}")
+    missing = [t for t in universe.tickers if t not in assets or t not in names]
+    if missing:
+        raise ConfigError(
+            f"{path}: no assumptions for {', '.join(missing)}; add them to the file or use "
+            "--source history with --prices FILE")
+    idx = [names.index(t) for t in universe.tickers]
+    corr = matrix[np.ix_(idx, idx)]
+    _check_correlation(corr, path)
+    mu = np.array([_number(assets[t], "expected_return", path, t) for t in universe.tickers])
+    vol = np.array([_number(assets[t], "volatility", path, t) for t in universe.tickers])
+    if np.any(vol <= 0):
+        bad = universe.tickers[int(np.argmin(vol))]
+        raise ConfigError(f"{path}: assets.{bad}.volatility must be positive")
+    rf = float(_field(data, "risk_free_rate", (int, float), path))
+    return Estimates(universe.tickers, mu, np.outer(vol, vol) * corr, rf,
+                     source=f"capital market assumptions ({path.name})",
+                     as_of=str(data.get("as_of")) if data.get("as_of") else None)
+
+
+def _field(data: dict[str, Any], key: str, kind: Any, path: Path) -> Any:
+    value = data.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ConfigError(f"{path}: field '{key}' is missing or of the wrong type")
+    return value
+
+
+def _number(entry: Any, key: str, path: Path, ticker: str) -> float:
+    value = entry.get(key) if isinstance(entry, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{path}: assets.{ticker}.{key} must be a number")
+    return float(value)
+
+
+def _check_correlation(corr: np.ndarray, path: Path) -> None:
+    if not np.allclose(corr, corr.T, atol=1e-9):
+        raise ConfigError(f"{path}: correlation.matrix is not symmetric")
+    if not np.allclose(np.diag(corr), 1.0):
+        raise ConfigError(f"{path}: correlation.matrix must have 1 on its diagonal")
+    if np.any(np.abs(corr) > 1 + 1e-12):
+        raise ConfigError(f"{path}: correlation.matrix has entries outside -1..1")
+    smallest = float(np.linalg.eigvalsh(corr).min())
+    if smallest <= 1e-10:
+        raise ConfigError(f"{path}: correlation.matrix is not positive definite (smallest "
+                          f"eigenvalue {smallest:.2e}); re-estimate it or shrink it")

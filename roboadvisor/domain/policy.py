@@ -1,0 +1,57 @@
+"""Investment policies: what the optimiser maximises and the constraints it must respect.
+
+A tier's policy is data (``roboadvisor/resources/policies.yaml``); this module only defines the
+shape. Volatilities are annualised decimals; bounds are weight fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from roboadvisor.domain.models import AssetClass, Region, Tier
+
+
+class Objective(StrEnum):
+    """What the optimiser maximises (all long-only and fully invested)."""
+
+    MIN_VARIANCE = "min_variance"              # minimise w'Σw
+    MAX_SHARPE = "max_sharpe"                  # maximise (μ'w - rf) / sqrt(w'Σw)
+    TARGET_VOLATILITY = "target_volatility"    # maximise μ'w subject to sqrt(w'Σw) <= target
+    UTILITY = "utility"                        # maximise μ'w - (risk_aversion / 2) w'Σw
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A closed interval of weight, lower <= w <= upper, both in [0, 1]."""
+
+    lower: float = 0.0
+    upper: float = 1.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything the optimiser needs besides the estimates and the universe.
+
+    - ``target_volatility`` (TARGET_VOLATILITY) and ``risk_aversion`` (UTILITY) parameterise
+      the objective.
+    - ``max_product_risk``: assets whose risk level exceeds it get weight 0 (suitability).
+    - ``class_bounds``/``region_bounds``: bounds on the summed weight of each class/region.
+    - ``asset_bounds``: per-ticker bounds that tighten the universe's own min/max weights.
+    - ``max_turnover``: sum |w - w_current| <= limit (only with current holdings).
+    - ``transaction_cost``: decimal cost per unit of weight traded, subtracted from the
+      objective (only with current holdings).
+    """
+
+    name: str
+    objective: Objective
+    target_volatility: float | None = None
+    risk_aversion: float | None = None
+    max_product_risk: int = 5
+    class_bounds: tuple[tuple[AssetClass, Bound], ...] = ()
+    region_bounds: tuple[tuple[Region, Bound], ...] = ()
+    asset_bounds: tuple[tuple[str, Bound], ...] = ()
+    max_turnover: float | None = None
+    transaction_cost: float = 0.0
+    tier: Tier | None = None
+    description: str = ""

@@ -1,0 +1,336 @@
+"""The optimiser: agreement with PyPortfolioOpt, bounds as properties, infeasible policies named."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from roboadvisor.data.assumptions_file import load_assumptions
+from roboadvisor.data.universe_file import load_universe
+from roboadvisor.domain.models import Asset, AssetClass, Estimates, Region, Tier, Universe
+from roboadvisor.domain.optimizer import optimise, optimise_many, portfolio_constraints
+from roboadvisor.domain.policy import Bound, Objective, Policy
+from roboadvisor.errors import ConfigError, EstimationError, InfeasibleError
+
+# (ticker, class, region, risk level, max weight)
+_SPEC = [
+    ("EQUS", AssetClass.EQUITY, Region.US, 3, 0.6),
+    ("EQDV", AssetClass.EQUITY, Region.DEVELOPED_EX_US, 3, 0.4),
+    ("EQEM", AssetClass.EQUITY, Region.EMERGING, 4, 0.3),
+    ("EQCN", AssetClass.EQUITY, Region.CHINA, 5, 0.2),
+    ("REIT", AssetClass.REAL_ESTATE, Region.US, 4, 0.3),
+    ("AGGB", AssetClass.FIXED_INCOME, Region.US, 2, 0.8),
+    ("TSY1", AssetClass.FIXED_INCOME, Region.US, 1, 1.0),
+    ("EMBD", AssetClass.FIXED_INCOME, Region.EMERGING, 3, 0.3),
+    ("CMDY", AssetClass.COMMODITY, Region.GLOBAL, 5, 0.2),
+    ("CASH", AssetClass.CASH, Region.US, 1, 1.0),
+]
+
+
+def synthetic_universe(max_weights: bool = True) -> Universe:
+    return Universe("synthetic", tuple(
+        Asset(t, t, cls, reg, "USD", 0.001, risk, 0.0, mx if max_weights else 1.0, 0.1)
+        for t, cls, reg, risk, mx in _SPEC))
+
+
+def synthetic_estimates(seed: int = 7, n: int = len(_SPEC), days: int = 1000,
+                        tickers: tuple[str, ...] | None = None) -> Estimates:
+    """Annualised mean and sample covariance of seeded daily returns from a 3-factor model."""
+    rng = np.random.default_rng(seed)
+    vols = np.linspace(0.002, 0.015, n)
+    loadings = rng.normal(0, 1, (n, 3)) * vols[:, None] * 0.6
+    daily = (rng.normal(0, 1, (days, 3)) @ loadings.T
+             + rng.normal(0, 1, (days, n)) * vols * 0.5
+             + np.linspace(0.0001, 0.0005, n))
+    tickers = tickers or tuple(t for t, *_ in _SPEC[:n])
+    return Estimates(tickers, daily.mean(axis=0) * 252, np.cov(daily, rowvar=False) * 252,
+                     0.01, "synthetic")
+
+
+def pypfopt_frontier(est: Estimates, universe: Universe, policy: Policy | None = None):
+    """A PyPortfolioOpt EfficientFrontier with the same bounds as our feasible set."""
+    from pypfopt import EfficientFrontier
+
+    c = portfolio_constraints(universe, policy)
+    ef = EfficientFrontier(est.expected_returns, est.covariance,
+                           weight_bounds=list(zip(c.lower, c.upper, strict=True)),
+                           solver="CLARABEL")
+    for g in c.groups:
+        mask = np.array(g.members)
+        ef.add_constraint(lambda w, m=mask, lo=g.lower: cp.sum(w[m]) >= lo)
+        ef.add_constraint(lambda w, m=mask, hi=g.upper: cp.sum(w[m]) <= hi)
+    return ef
+
+
+TIER3 = dict(tier=Tier.BALANCED, max_product_risk=4,
+             class_bounds=((AssetClass.EQUITY, Bound(0.3, 0.6)),
+                           (AssetClass.FIXED_INCOME, Bound(0.2, 0.7))),
+             region_bounds=((Region.EMERGING, Bound(0.0, 0.25)),))
+
+
+@pytest.mark.parametrize("constrained", [False, True])
+@pytest.mark.parametrize("objective", list(Objective))
+def test_weights_equal_pypfopt(objective: Objective, constrained: bool) -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    extra = TIER3 if constrained else {}
+    policy = Policy("p", objective, target_volatility=0.10, risk_aversion=4.0, **extra)
+    ours = optimise(est, policy, u).weights
+    ef = pypfopt_frontier(est, u, policy)
+    if objective is Objective.MIN_VARIANCE:
+        ef.min_volatility()
+    elif objective is Objective.MAX_SHARPE:
+        ef.max_sharpe(risk_free_rate=est.risk_free_rate)
+    elif objective is Objective.TARGET_VOLATILITY:
+        ef.efficient_risk(0.10)
+    else:
+        ef.max_quadratic_utility(risk_aversion=4.0)
+    ref = np.array(list(ef.clean_weights(rounding=None).values()))
+    np.testing.assert_allclose(ours, ref, atol=1e-4)
+    assert abs(ours.sum() - 1) < 1e-12
+
+
+def test_result_carries_its_figures_and_tickers() -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    a = optimise(est, Policy("p", Objective.TARGET_VOLATILITY, target_volatility=0.08), u)
+    assert a.tickers == u.tickers
+    assert a.volatility == pytest.approx(0.08, abs=1e-6)
+    assert a.expected_return == pytest.approx(float(est.expected_returns @ a.weights))
+    assert a.risk_free_rate == est.risk_free_rate
+
+
+def test_estimates_are_aligned_to_the_universe_order() -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    order = tuple(reversed(est.tickers)) + ("EXTRA",)
+    idx = [est.tickers.index(t) for t in order[:-1]]
+    mu = np.append(est.expected_returns[idx], 0.5)
+    cov = np.eye(len(order)) * 0.04
+    cov[:-1, :-1] = est.covariance[np.ix_(idx, idx)]
+    shuffled = Estimates(order, mu, cov, est.risk_free_rate, "shuffled")
+    policy = Policy("p", Objective.MAX_SHARPE)
+    np.testing.assert_allclose(optimise(shuffled, policy, u).weights,
+                               optimise(est, policy, u).weights, atol=1e-9)
+    with pytest.raises(EstimationError, match="EQUS"):
+        optimise(est.subset(est.tickers[1:]), policy, u)
+
+
+def test_suitability_zeroes_riskier_products() -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    a = optimise(est, Policy("p", Objective.MAX_SHARPE, max_product_risk=3), u)
+    for asset, w in zip(u, a.weights, strict=True):
+        if asset.risk_level > 3:
+            assert w == 0.0
+
+
+def test_asset_bounds_tighten_the_universe() -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    free = optimise(est, Policy("p", Objective.MAX_SHARPE), u)
+    top = int(np.argmax(free.weights))
+    cap = free.weights[top] / 2
+    tight = optimise(est, Policy("p", Objective.MAX_SHARPE,
+                                 asset_bounds=((u.tickers[top], Bound(0.0, cap)),
+                                               ("NOT_IN_UNIVERSE", Bound(0.5, 0.6)))), u)
+    assert tight.weights[top] <= cap + 1e-8
+    assert tight.weights[top] == pytest.approx(cap, abs=1e-6)  # binds: it wanted more
+
+
+def test_turnover_limit_binds_and_holds() -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    w0 = np.full(len(u), 1 / len(u))
+    free = optimise(est, Policy("p", Objective.MAX_SHARPE), u, w0)
+    free_turnover = np.abs(free.weights - w0).sum()
+    limit = free_turnover / 3
+    capped = optimise(est, Policy("p", Objective.MAX_SHARPE, max_turnover=limit), u, w0)
+    assert np.abs(capped.weights - w0).sum() <= limit + 1e-6
+    assert np.abs(capped.weights - w0).sum() == pytest.approx(limit, abs=1e-5)
+    assert capped.sharpe_ratio < free.sharpe_ratio
+    # Without holdings the limit has nothing to measure against and is ignored.
+    np.testing.assert_allclose(
+        optimise(est, Policy("p", Objective.MAX_SHARPE, max_turnover=limit), u).weights,
+        free.weights, atol=1e-6)
+
+
+@pytest.mark.parametrize("objective", list(Objective))
+def test_prohibitive_costs_keep_feasible_holdings(objective: Objective) -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    w0 = np.full(len(u), 1 / len(u))
+    policy = Policy("p", objective, target_volatility=0.5, risk_aversion=4.0,
+                    transaction_cost=10.0)
+    a = optimise(est, policy, u, w0)
+    np.testing.assert_allclose(a.weights, w0, atol=1e-6)
+    cheap = optimise(est, Policy("p", objective, target_volatility=0.5, risk_aversion=4.0,
+                                 transaction_cost=1e-4), u, w0)
+    assert np.abs(cheap.weights - w0).sum() > 0.1
+
+
+def test_optimise_many_equals_one_by_one() -> None:
+    u = synthetic_universe()
+    seq = [synthetic_estimates(seed) for seed in (1, 2, 3)]
+    policy = Policy("p", Objective.TARGET_VOLATILITY, target_volatility=0.09, **TIER3)
+    many = optimise_many(seq, policy, u)
+    for est, a in zip(seq, many, strict=True):
+        np.testing.assert_allclose(a.weights, optimise(est, policy, u).weights, atol=1e-9)
+
+
+# --- infeasible policies are refused with the tier and the constraint named -----------------
+def _tier(tier: int, objective: Objective = Objective.MIN_VARIANCE, **kw) -> Policy:
+    return Policy(f"tier{tier}", objective, tier=Tier(tier), **kw)
+
+
+@pytest.mark.parametrize("policy, pattern", [
+    (_tier(2, max_product_risk=2, asset_bounds=(("AGGB", Bound(0, 0.5)),
+                                                 ("TSY1", Bound(0, 0.2)),
+                                                 ("CASH", Bound(0, 0.1)))),
+     r"tier 2: the maximum weights of the allowed assets sum to 80\.0% after suitability"),
+    (_tier(3, asset_bounds=(("AGGB", Bound(0.6, 0.8)), ("TSY1", Bound(0.5, 1)))),
+     r"tier 3: the minimum weights .* sum to 110\.0%"),
+    (_tier(1, max_product_risk=1, class_bounds=((AssetClass.EQUITY, Bound(0.2, 0.5)),)),
+     r"tier 1 requires at least 20\.0% equity but its suitability level C1 allows no equity "
+     r"product \(all are R3 or above\)"),
+    (_tier(4, max_product_risk=4, class_bounds=((AssetClass.COMMODITY, Bound(0.3, 0.5)),)),
+     r"tier 4 requires at least 30\.0% commodity but its suitability level C4 allows no"),
+    (_tier(4, class_bounds=((AssetClass.REAL_ESTATE, Bound(0.4, 0.5)),)),
+     r"tier 4 requires at least 40\.0% real_estate but the allowed real_estate assets can "
+     r"hold at most 30\.0%"),
+    (_tier(5, region_bounds=((Region.EMERGING, Bound(0.7, 1.0)),)),
+     r"tier 5 requires at least 70\.0% emerging but the allowed emerging assets can hold at "
+     r"most 60\.0%"),
+    (_tier(3, class_bounds=((AssetClass.EQUITY, Bound(0.6, 1)),
+                            (AssetClass.FIXED_INCOME, Bound(0.5, 1)))),
+     r"tier 3: the class minimums sum to 110\.0%"),
+    (_tier(3, class_bounds=((AssetClass.EQUITY, Bound(0.3, 0.2)),)),
+     r"tier 3: class equity minimum 30\.0% exceeds its maximum 20\.0%"),
+    (_tier(2, max_product_risk=2, asset_bounds=(("EQCN", Bound(0.05, 0.1)),)),
+     r"tier 2 requires at least 5\.0% of EQCN but .* EQCN is R5"),
+    (_tier(3, asset_bounds=(("EQUS", Bound(0.5, 0.4)),)),
+     r"tier 3: EQUS needs a weight of at least 50\.0% but at most 40\.0%"),
+    (_tier(3, class_bounds=((AssetClass.EQUITY, Bound(0, 0.1)),
+                            (AssetClass.FIXED_INCOME, Bound(0, 0.1)),
+                            (AssetClass.CASH, Bound(0, 0.1)))),
+     r"tier 3: with the class maximums .* at most 80\.0% can be invested"),
+    (_tier(2, Objective.TARGET_VOLATILITY, target_volatility=0.001),
+     r"tier 2 target volatility 0\.1% is below the lowest achievable \d+\.\d%"),
+])
+def test_infeasible_policy_is_named(policy: Policy, pattern: str) -> None:
+    with pytest.raises(InfeasibleError, match=pattern):
+        optimise(synthetic_estimates(), policy, synthetic_universe())
+
+
+def test_lowest_achievable_volatility_is_the_min_variance_one() -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    lowest = optimise(est, _tier(2, **{k: v for k, v in TIER3.items() if k != "tier"}), u)
+    too_low = lowest.volatility * 0.9
+    with pytest.raises(InfeasibleError, match=rf"lowest achievable {100*lowest.volatility:.1f}%"):
+        optimise(est, _tier(2, Objective.TARGET_VOLATILITY, target_volatility=too_low,
+                            **{k: v for k, v in TIER3.items() if k != "tier"}), u)
+    # At the minimum itself the target is met (not refused for rounding).
+    at = optimise(est, _tier(2, Objective.TARGET_VOLATILITY,
+                             target_volatility=lowest.volatility,
+                             **{k: v for k, v in TIER3.items() if k != "tier"}), u)
+    assert at.volatility == pytest.approx(lowest.volatility, abs=1e-6)
+
+
+def test_turnover_too_tight_for_new_bounds_is_named() -> None:
+    u = synthetic_universe()
+    w0 = np.zeros(len(u))
+    w0[u.index("EQCN")] = 1.0  # all in an asset a tier-3 client may not hold
+    policy = _tier(3, max_product_risk=3, max_turnover=0.5)
+    with pytest.raises(InfeasibleError, match=r"tier 3: the turnover limit 50\.0% is too tight"):
+        optimise(synthetic_estimates(), policy, u, w0)
+
+
+def test_max_sharpe_without_any_excess_return_is_named() -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    poor = Estimates(est.tickers, np.full(len(u), 0.01), est.covariance, 0.05, "poor")
+    with pytest.raises(InfeasibleError, match="tier 3: no allowed portfolio .* risk-free"):
+        optimise(poor, _tier(3, Objective.MAX_SHARPE), u)
+
+
+@pytest.mark.parametrize("policy, field", [
+    (_tier(3, Objective.TARGET_VOLATILITY), "target_volatility"),
+    (_tier(3, Objective.UTILITY, risk_aversion=-1.0), "risk_aversion"),
+])
+def test_objective_without_its_parameter_is_a_config_error(policy: Policy, field: str) -> None:
+    with pytest.raises(ConfigError, match=f"tier 3: .*{field}"):
+        optimise(synthetic_estimates(), policy, synthetic_universe())
+
+
+def test_default_universe_and_assumptions_give_sane_tier_portfolios() -> None:
+    """With equilibrium returns the unconstrained max-Sharpe portfolio is close to the market."""
+    u = load_universe()
+    est = load_assumptions(u)
+    a = optimise(est, Policy("m", Objective.MAX_SHARPE), u)
+    assert abs(a.weights.sum() - 1) < 1e-12
+    vols = [optimise(est, _tier(t, Objective.TARGET_VOLATILITY, target_volatility=v,
+                                max_product_risk=t), u).volatility
+            for t, v in ((2, 0.04), (3, 0.07), (4, 0.10))]
+    np.testing.assert_allclose(vols, [0.04, 0.07, 0.10], atol=1e-6)
+
+
+# --- properties -----------------------------------------------------------------------------
+_bound = st.tuples(st.floats(0.0, 0.3), st.floats(0.3, 1.0)).map(lambda b: Bound(*b))
+
+
+@st.composite
+def _policies(draw: st.DrawFn) -> tuple[Policy, np.ndarray | None]:
+    objective = draw(st.sampled_from(list(Objective)))
+    classes = draw(st.lists(st.sampled_from(list(AssetClass)), unique=True, max_size=3))
+    regions = draw(st.lists(st.sampled_from(list(Region)), unique=True, max_size=2))
+    tickers = draw(st.lists(st.sampled_from([t for t, *_ in _SPEC]), unique=True, max_size=3))
+    use_w0 = draw(st.booleans())
+    w0 = None
+    if use_w0:
+        raw = np.array(draw(st.lists(st.floats(0, 1), min_size=len(_SPEC),
+                                     max_size=len(_SPEC))))
+        w0 = raw / raw.sum() if raw.sum() > 0 else np.full(len(_SPEC), 1 / len(_SPEC))
+    policy = Policy(
+        "prop", objective, target_volatility=draw(st.floats(0.05, 0.3)),
+        risk_aversion=draw(st.floats(0.5, 20)), max_product_risk=draw(st.integers(1, 5)),
+        class_bounds=tuple((c, draw(_bound)) for c in classes),
+        region_bounds=tuple((r, draw(_bound)) for r in regions),
+        asset_bounds=tuple((t, draw(_bound)) for t in tickers),
+        max_turnover=draw(st.one_of(st.none(), st.floats(0.05, 2.0))),
+        transaction_cost=draw(st.sampled_from([0.0, 0.001, 0.01])), tier=Tier(3))
+    return policy, w0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_policies())
+def test_every_bound_holds(case: tuple[Policy, np.ndarray | None]) -> None:
+    policy, w0 = case
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    try:
+        a = optimise(est, policy, u, w0)
+    except InfeasibleError as exc:
+        assert "tier 3" in str(exc)
+        return
+    w = a.weights
+    tol = 1e-6
+    assert abs(w.sum() - 1) < 1e-12
+    c = portfolio_constraints(u, policy)
+    assert np.all(w >= c.lower - tol) and np.all(w <= c.upper + tol)
+    for asset, wi in zip(u, w, strict=True):
+        if asset.risk_level > policy.max_product_risk:
+            assert wi == 0.0
+    for cls, b in policy.class_bounds:
+        s = sum(wi for asset, wi in zip(u, w, strict=True) if asset.asset_class == cls)
+        assert b.lower - tol <= s <= b.upper + tol
+    for reg, b in policy.region_bounds:
+        s = sum(wi for asset, wi in zip(u, w, strict=True) if asset.region == reg)
+        assert b.lower - tol <= s <= b.upper + tol
+    if w0 is not None and policy.max_turnover is not None:
+        assert np.abs(w - w0).sum() <= policy.max_turnover + 1e-5
+    if policy.objective is Objective.TARGET_VOLATILITY:
+        assert a.volatility <= policy.target_volatility + 1e-6

@@ -1,0 +1,538 @@
+"""The backtest engine: a daily simulation of a rebalanced portfolio from adjusted closes.
+
+Pure numpy: arrays in, a ``BacktestResult`` out; no pandas in the loop, no I/O.
+
+How a run works (all trades at the close, at that day's adjusted close, fractional units):
+
+1. Day 0: the initial capital buys the first target weights (costs apply).
+2. Between trades the units stay fixed, so each asset's value drifts with its price; values
+   for whole stretches of days are computed at once (``prices[a:b] @ units``).
+3. On each day the rule may trade (see ``rebalancing.py`` for the conventions: calendar dates
+   are period ends; bands and drift are checked at every close; a trigger rebalances the
+   whole portfolio back to target).
+4. Cash flows (contributions > 0, withdrawals < 0) happen at the close of each period end of
+   their frequency (the same dates as calendar rebalances). On a day that also rebalances, the
+   flow goes into the full rebalance. Otherwise the flow itself moves the portfolio towards
+   target ("cash-flow rebalancing"): a contribution buys the most underweight assets first
+   (water-filling: it raises the largest shortfalls to a common level), a withdrawal sells
+   the most overweight assets first. If the rule would still fire after the flow, the day
+   does a full rebalance instead (one set of trades, not two).
+5. Costs: ``proportional`` (decimal per unit of traded value, per asset) plus ``fixed``
+   (currency per asset traded, trades below 1e-9 of the portfolio are not counted). Costs are
+   paid out of the portfolio: after a rebalance, value = value before - costs, and the
+   post-trade holdings sit exactly on target.
+6. A withdrawal larger than what the portfolio can pay empties it; the run records the day
+   (``depleted_day``) and the value stays 0 afterwards.
+
+Time-weighted daily returns exclude external flows: ``r_t = (V_t - F_t) / V_{t-1} - 1``; the
+initial purchase cost is in ``costs[0]`` and in the final value, not in the returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from roboadvisor.domain.rebalancing import Frequency, RebalanceRule, RuleKind, period_end_mask
+from roboadvisor.errors import BacktestError
+
+_DUST = 1e-9  # trades below this fraction of portfolio value do not count as trades
+
+
+class EventKind(StrEnum):
+    """Why the portfolio traded on a day."""
+
+    INITIAL = "initial"        # day 0 purchase
+    REBALANCE = "rebalance"    # the rule fired (with any cash flow of the day folded in)
+    CASH_FLOW = "cash_flow"    # a contribution or withdrawal moved towards target
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Trading costs: ``bps`` of traded value (``per_asset_bps`` overrides it per ticker) plus
+    ``fixed`` currency units per asset traded."""
+
+    bps: float = 0.0
+    per_asset_bps: tuple[tuple[str, float], ...] = ()
+    fixed: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.bps < 0 or self.fixed < 0 or any(b < 0 for _, b in self.per_asset_bps):
+            raise ValueError("costs cannot be negative")
+
+    def rates(self, tickers: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Proportional cost per asset as a decimal of traded value (5 bp -> 0.0005)."""
+        override = dict(self.per_asset_bps)
+        return np.array([override.get(t, self.bps) for t in tickers], dtype=float) / 1e4
+
+    @property
+    def is_zero(self) -> bool:
+        return self.bps == 0 and self.fixed == 0 and all(b == 0 for _, b in self.per_asset_bps)
+
+
+@dataclass(frozen=True)
+class CashFlowPlan:
+    """Initial capital and a periodic flow: ``amount`` > 0 contributes, < 0 withdraws, each
+    period end of ``frequency``."""
+
+    initial: float = 100_000.0
+    amount: float = 0.0
+    frequency: Frequency | None = None
+
+    def __post_init__(self) -> None:
+        if not self.initial > 0:
+            raise ValueError(f"initial capital must be positive, got {self.initial}")
+        if self.amount != 0 and self.frequency is None:
+            raise ValueError("a periodic cash flow needs a frequency")
+
+
+@dataclass(frozen=True, eq=False)
+class TargetSchedule:
+    """Target weights over time: row k applies from day ``days[k]`` (``days[0] == 0``)."""
+
+    days: np.ndarray
+    weights: np.ndarray
+
+    def __post_init__(self) -> None:
+        days = np.asarray(self.days, dtype=np.int64)
+        weights = np.atleast_2d(np.asarray(self.weights, dtype=float))
+        if days.ndim != 1 or days.size != weights.shape[0] or days.size == 0 or days[0] != 0:
+            raise ValueError("a target schedule needs one weight row per day, the first on day 0")
+        if np.any(np.diff(days) <= 0):
+            raise ValueError("target schedule days must be strictly increasing")
+        if not np.all(np.isfinite(weights)) or np.any(weights < -1e-12):
+            raise ValueError("target weights must be finite and non-negative (long-only)")
+        sums = weights.sum(axis=1)
+        if np.any(np.abs(sums - 1) > 1e-6):
+            bad = int(np.argmax(np.abs(sums - 1)))
+            raise ValueError(f"target weights must sum to 1; row {bad} sums to {sums[bad]:.6f}")
+        weights = np.clip(weights, 0.0, None)
+        weights = weights / weights.sum(axis=1, keepdims=True)
+        object.__setattr__(self, "days", days)
+        object.__setattr__(self, "weights", weights)
+
+    @classmethod
+    def fixed(cls, weights: np.ndarray) -> TargetSchedule:
+        return cls(np.array([0]), np.asarray(weights, dtype=float)[None, :])
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.days.size == 1
+
+
+@dataclass(frozen=True)
+class RebalanceFailure:
+    """A re-optimisation that failed; the previous targets stayed in force."""
+
+    date: str
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestResult:
+    """What a run produced. Arrays are per day (``dates``) or per trading event.
+
+    - ``values``: portfolio value at each close, after that day's trades and flows.
+    - ``flows``: external cash flow of each day (contribution > 0, withdrawal < 0), net of
+      nothing (what the investor paid in or received); ``flows[0]`` is 0 (see ``initial``).
+    - ``costs``: trading costs paid each day (``costs[0]`` is the initial purchase).
+    - ``event_days``/``event_kinds``: the days with trades and why; ``event_trades`` the
+      signed value traded per asset (buy > 0); ``event_values`` the value before trading
+      (including the day's flow); ``event_costs`` the costs.
+    - ``target_days``/``target_weights``: the target schedule used.
+    - ``failures``: re-optimisations that failed and kept the previous targets.
+    """
+
+    tickers: tuple[str, ...]
+    dates: np.ndarray
+    values: np.ndarray
+    flows: np.ndarray
+    costs: np.ndarray
+    initial: float
+    rule: RebalanceRule
+    event_days: np.ndarray
+    event_kinds: tuple[EventKind, ...]
+    event_trades: np.ndarray
+    event_values: np.ndarray
+    event_costs: np.ndarray
+    final_weights: np.ndarray
+    target_days: np.ndarray
+    target_weights: np.ndarray
+    depleted_day: int | None = None
+    failures: tuple[RebalanceFailure, ...] = field(default=())
+
+    @property
+    def final_value(self) -> float:
+        return float(self.values[-1])
+
+    @property
+    def total_costs(self) -> float:
+        return float(self.costs.sum())
+
+    @property
+    def rebalance_count(self) -> int:
+        """Number of rule-triggered rebalances (not the initial purchase, not pure flows)."""
+        return sum(1 for k in self.event_kinds if k is EventKind.REBALANCE)
+
+    @property
+    def daily_returns(self) -> np.ndarray:
+        """Time-weighted daily returns for days 1..T-1 (flows excluded, costs included)."""
+        return _returns(self.values, self.flows, self.depleted_day)
+
+    @property
+    def gross_daily_returns(self) -> np.ndarray:
+        """Daily returns as if each day's trading costs had stayed invested (same trades)."""
+        return _returns(self.values + self.costs, self.flows, self.depleted_day,
+                        previous=self.values)
+
+    @property
+    def event_turnover(self) -> np.ndarray:
+        """One-way turnover of each event: min(bought, sold) / value before trading.
+
+        Pure purchases (the initial one, contributions) and pure sales (withdrawals) have zero
+        turnover, as in the usual fund definition.
+        """
+        buys = np.clip(self.event_trades, 0, None).sum(axis=1)
+        sells = np.clip(-self.event_trades, 0, None).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(self.event_values > 0,
+                           np.minimum(buys, sells) / self.event_values, 0.0)
+        return out
+
+    def targets_on(self, day: int) -> np.ndarray:
+        """The target weights in force on ``day``."""
+        k = int(np.searchsorted(self.target_days, day, side="right")) - 1
+        return self.target_weights[k]
+
+
+def _returns(values: np.ndarray, flows: np.ndarray, depleted_day: int | None,
+             previous: np.ndarray | None = None) -> np.ndarray:
+    prev = values if previous is None else previous
+    stop = len(values) if depleted_day is None else depleted_day + 1
+    if stop < 2:
+        return np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (values[1:stop] - flows[1:stop]) / prev[: stop - 1] - 1.0
+    return r
+
+
+def simulate(
+    prices: np.ndarray,
+    dates: np.ndarray,
+    targets: TargetSchedule | np.ndarray,
+    rule: RebalanceRule,
+    *,
+    tickers: tuple[str, ...] | None = None,
+    costs: CostModel | None = None,
+    cash_flows: CashFlowPlan | None = None,
+) -> BacktestResult:
+    """Simulate ``rule`` on ``prices`` (days x assets, adjusted closes, no NaN) over ``dates``.
+
+    ``targets``: fixed weights (n,) or a ``TargetSchedule``. ``tickers`` name the columns
+    (needed for per-asset costs). Returns a ``BacktestResult``; see the module docstring.
+    """
+    prices = np.ascontiguousarray(prices, dtype=float)
+    dates = np.asarray(dates, dtype="datetime64[D]")
+    if prices.ndim != 2 or prices.shape[0] < 2:
+        raise BacktestError("a backtest needs prices for at least 2 days (days x assets)")
+    n_days, n = prices.shape
+    if dates.shape != (n_days,):
+        raise BacktestError(f"{n_days} price rows but {dates.size} dates")
+    if np.any(np.diff(dates) <= np.timedelta64(0, "D")):
+        raise BacktestError("dates must be strictly increasing")
+    if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
+        bad_row, bad_col = np.argwhere(~(np.isfinite(prices) & (prices > 0)))[0]
+        name = tickers[bad_col] if tickers else f"column {bad_col}"
+        raise BacktestError(f"price of {name} on {dates[bad_row]} is missing or not positive; "
+                            "align the prices first")
+    tickers = tuple(tickers) if tickers is not None else tuple(f"A{i}" for i in range(n))
+    if len(tickers) != n:
+        raise BacktestError(f"{n} price columns but {len(tickers)} tickers")
+    schedule = targets if isinstance(targets, TargetSchedule) else TargetSchedule.fixed(targets)
+    if schedule.weights.shape[1] != n:
+        raise BacktestError(f"target weights have {schedule.weights.shape[1]} assets, "
+                            f"prices have {n}")
+    if schedule.days[-1] >= n_days:
+        raise BacktestError("the target schedule has days beyond the prices")
+    costs = costs or CostModel()
+    flows = cash_flows or CashFlowPlan()
+    rates = costs.rates(tickers)
+
+    calendar = (period_end_mask(dates, rule.frequency) if rule.frequency is not None
+                else np.zeros(n_days, dtype=bool))
+    flow_days = (period_end_mask(dates, flows.frequency)
+                 if flows.amount != 0 and flows.frequency is not None
+                 else np.zeros(n_days, dtype=bool))
+
+    if (rule.kind in (RuleKind.NEVER, RuleKind.CALENDAR) and costs.is_zero
+            and not flow_days.any() and schedule.is_fixed):
+        return _simulate_fixed_free(prices, dates, schedule, rule, tickers, calendar,
+                                    flows.initial)
+    sim = _Simulation(prices, schedule, rule, rates, costs.fixed, calendar, flow_days,
+                      flows.amount)
+    sim.run(flows.initial)
+    return BacktestResult(
+        tickers=tickers, dates=dates, values=sim.values, flows=sim.flows, costs=sim.costs,
+        initial=float(flows.initial), rule=rule,
+        event_days=np.asarray(sim.ev_days, dtype=np.int64),
+        event_kinds=tuple(sim.ev_kinds),
+        event_trades=(np.vstack(sim.ev_trades) if sim.ev_trades else np.zeros((0, n))),
+        event_values=np.asarray(sim.ev_values), event_costs=np.asarray(sim.ev_costs),
+        final_weights=sim.final_weights(), target_days=schedule.days,
+        target_weights=schedule.weights, depleted_day=sim.depleted_day)
+
+
+def _simulate_fixed_free(prices: np.ndarray, dates: np.ndarray, schedule: TargetSchedule,
+                         rule: RebalanceRule, tickers: tuple[str, ...], calendar: np.ndarray,
+                         initial: float) -> BacktestResult:
+    """Fixed targets, calendar or no rebalancing, no costs, no flows: fully vectorised.
+
+    Within segment k (from rebalance day s_k) the value is V_k * sum_i t_i P_t,i / P_s_k,i.
+    """
+    n_days = prices.shape[0]
+    t = schedule.weights[0]
+    rebal = np.flatnonzero(calendar)
+    starts = np.concatenate(([0], rebal))
+    seg = np.searchsorted(starts, np.arange(n_days), side="left") - 1
+    seg[0] = 0
+    per_unit = t / prices[starts]          # units bought per unit of value at each start
+    growth = np.einsum("tn,tn->t", prices, per_unit[seg])
+    v_start = initial * np.concatenate(([1.0], np.cumprod(growth[rebal])))
+    values = v_start[seg] * growth
+    pre = v_start[:-1, None] * per_unit[:-1] * prices[rebal]
+    trades = np.vstack((initial * t, values[rebal, None] * t - pre))
+    final = per_unit[-1] * prices[-1]
+    final = final / final.sum()
+    kinds = (EventKind.INITIAL,) + (EventKind.REBALANCE,) * rebal.size
+    return BacktestResult(
+        tickers=tickers, dates=dates, values=values, flows=np.zeros(n_days),
+        costs=np.zeros(n_days), initial=float(initial), rule=rule,
+        event_days=starts.astype(np.int64), event_kinds=kinds, event_trades=trades,
+        event_values=np.concatenate(([initial], values[rebal])),
+        event_costs=np.zeros(starts.size), final_weights=final,
+        target_days=schedule.days, target_weights=schedule.weights)
+
+
+def waterfill(gaps: np.ndarray, amount: float) -> np.ndarray:
+    """Split ``amount`` over assets with shortfalls ``gaps`` (>= 0), largest shortfalls first.
+
+    Returns x with 0 <= x <= gaps and sum(x) == amount, x = max(gaps - level, 0): the assets
+    furthest from target are brought to a common remaining shortfall ``level``. When amount
+    exceeds sum(gaps) the gaps are scaled up proportionally.
+    """
+    gaps = np.asarray(gaps, dtype=float)
+    if amount <= 0:
+        return np.zeros_like(gaps)
+    total = gaps.sum()
+    if total <= 0:
+        return np.full_like(gaps, amount / gaps.size)
+    if amount >= total:
+        return gaps * (amount / total)
+    s = -np.sort(-gaps)
+    level = (np.cumsum(s) - amount) / np.arange(1, s.size + 1)
+    k = int(np.flatnonzero(s > level)[-1])
+    return np.maximum(gaps - level[k], 0.0)
+
+
+class _Simulation:
+    """The general day loop (costs, flows, band/drift rules, changing targets)."""
+
+    _CHUNK = 64
+
+    def __init__(self, prices: np.ndarray, schedule: TargetSchedule, rule: RebalanceRule,
+                 rates: np.ndarray, fixed: float, calendar: np.ndarray, flow_days: np.ndarray,
+                 amount: float) -> None:
+        self.p = prices
+        self.schedule = schedule
+        self.rule = rule
+        self.rates = rates
+        self.fixed = float(fixed)
+        self.has_costs = bool(np.any(rates > 0) or fixed > 0)
+        self.calendar = calendar
+        self.flow_days = flow_days
+        self.amount = float(amount)
+        n_days, n = prices.shape
+        self.values = np.zeros(n_days)
+        self.flows = np.zeros(n_days)
+        self.costs = np.zeros(n_days)
+        self.units = np.zeros(n)
+        self.ev_days: list[int] = []
+        self.ev_kinds: list[EventKind] = []
+        self.ev_trades: list[np.ndarray] = []
+        self.ev_values: list[float] = []
+        self.ev_costs: list[float] = []
+        self.depleted_day: int | None = None
+
+    # --- the loop -------------------------------------------------------------------------
+    def run(self, initial: float) -> None:
+        p, n_days = self.p, self.p.shape[0]
+        target_day = np.zeros(n_days, dtype=bool)
+        target_day[self.schedule.days] = True
+        stops = self.flow_days | target_day
+        if self.rule.kind in (RuleKind.CALENDAR, RuleKind.CALENDAR_BANDS):
+            stops = stops | self.calendar
+        stops[0] = False
+        stops[-1] = True
+        k_target = 0
+        t = self.schedule.weights[0]
+        h0 = np.zeros(p.shape[1])
+        new_h, cost, _ = self._rebalance(h0, initial, t)
+        self._record(0, EventKind.INITIAL, h0, new_h, initial, cost, flow=0.0)
+        a = 0
+        for b in np.flatnonzero(stops):
+            b = int(b)
+            a = self._drift_until(a, b, t)
+            if self.depleted_day is not None:
+                return
+            if target_day[b]:
+                k_target += 1
+                t = self.schedule.weights[k_target]
+            self._close(b, t)
+            if self.depleted_day is not None:
+                return
+            a = b
+
+    def _drift_until(self, a: int, b: int, t: np.ndarray) -> int:
+        """Fill days a+1..b-1 (holdings drift); band/drift rules may trade on those days."""
+        p, u = self.p, self.units
+        if not self.rule.checks_daily:
+            if b > a + 1:
+                self.values[a + 1:b] = p[a + 1:b] @ u
+            return b - 1
+        chunk = self._CHUNK
+        while a + 1 < b:
+            stop = min(b, a + 1 + chunk)
+            held = p[a + 1:stop] * self.units
+            vals = held.sum(axis=1)
+            fired = self.rule.triggered(held / vals[:, None], t)
+            if not fired.any():
+                self.values[a + 1:stop] = vals
+                a = stop - 1
+                chunk *= 2
+                continue
+            f = int(np.argmax(fired))
+            day = a + 1 + f
+            self.values[a + 1:day] = vals[:f]
+            h = held[f]
+            new_h, cost, _ = self._rebalance(h, 0.0, t)
+            self._record(day, EventKind.REBALANCE, h, new_h, h.sum(), cost, flow=0.0)
+            if self.depleted_day is not None:
+                return day
+            a = day
+            chunk = self._CHUNK
+        return a
+
+    def _close(self, b: int, t: np.ndarray) -> None:
+        """Day b: a stop (period end, flow, new targets or the last day)."""
+        h = self.p[b] * self.units
+        cash = self.amount if self.flow_days[b] else 0.0
+        rule = self.rule
+        if rule.kind is RuleKind.CALENDAR:
+            full = bool(self.calendar[b])
+        elif rule.kind is RuleKind.NEVER or (rule.kind is RuleKind.CALENDAR_BANDS
+                                              and not self.calendar[b]):
+            full = False
+        else:
+            full = None  # decided after the flow
+        if full is not True and cash != 0:
+            flow_h, flow_cost, paid = self._cash_flow(h, cash, t)
+            if full is None:
+                full = self._fires(flow_h, t)
+            if not full:
+                self._record(b, EventKind.CASH_FLOW, h, flow_h, h.sum() + paid, flow_cost,
+                             flow=paid)
+                return
+        elif full is None:
+            full = self._fires(h, t)
+        if full:
+            new_h, cost, paid = self._rebalance(h, cash, t)
+            self._record(b, EventKind.REBALANCE, h, new_h, h.sum() + paid, cost, flow=paid)
+        else:
+            self.values[b] = h.sum()
+
+    def _fires(self, h: np.ndarray, t: np.ndarray) -> bool:
+        total = h.sum()
+        return bool(total > 0 and self.rule.triggered(h / total, t)[0])
+
+    def _record(self, day: int, kind: EventKind, before: np.ndarray, after: np.ndarray,
+                value_before: float, cost: float, flow: float) -> None:
+        self.ev_days.append(day)
+        self.ev_kinds.append(kind)
+        self.ev_trades.append(after - before)
+        self.ev_values.append(float(value_before))
+        self.ev_costs.append(float(cost))
+        self.costs[day] += cost
+        self.flows[day] += flow
+        total = after.sum()
+        self.values[day] = total
+        if total <= 0:
+            self.depleted_day = day
+            self.units = np.zeros_like(self.units)
+            return
+        self.units = after / self.p[day]
+
+    # --- trades -----------------------------------------------------------------------------
+    def _rebalance(self, h: np.ndarray, cash: float,
+                   t: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """Full rebalance to ``t`` with ``cash`` added (or taken): (holdings, cost, flow)."""
+        value = h.sum() + cash
+        if value <= 0:
+            return self._liquidate(h)
+        if not self.has_costs:
+            return t * value, 0.0, cash
+        x = value
+        for _ in range(100):
+            traded = np.abs(t * x - h)
+            count = np.count_nonzero(traded > _DUST * value)
+            x_new = value - self.rates @ traded - self.fixed * count
+            done = abs(x_new - x) <= 1e-14 * value
+            x = x_new
+            if done:
+                break
+        if x <= 0:
+            return self._liquidate(h)
+        return t * x, value - x, cash
+
+    def _cash_flow(self, h: np.ndarray, cash: float,
+                   t: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """Invest a contribution or pay a withdrawal by trading towards ``t``."""
+        value = h.sum()
+        if cash > 0:
+            net = cash
+            for _ in range(3):
+                y = waterfill(np.maximum(t * (value + net) - h, 0.0), net)
+                net = cash - self.rates @ y - self.fixed * np.count_nonzero(y > _DUST * value)
+            count = np.count_nonzero(y > _DUST * value)
+            scale = (cash - self.fixed * count) / (y.sum() + self.rates @ y)
+            if scale <= 0:
+                raise BacktestError(
+                    f"a contribution of {cash:g} does not cover the fixed cost per trade "
+                    f"({self.fixed:g}); lower costs.fixed or raise cash_flows.amount")
+            x = scale * y
+            cost = cash - x.sum()
+            return h + x, cost, cash
+        wanted = -cash
+        proceeds_all = h.sum() - self.rates @ h - self.fixed * np.count_nonzero(h > 0)
+        if wanted >= proceeds_all:
+            return self._liquidate(h)
+        gross = wanted
+        for _ in range(3):
+            y = waterfill(np.maximum(h - t * (value - gross), 0.0), gross)
+            gross = wanted + self.rates @ y + self.fixed * np.count_nonzero(y > _DUST * value)
+        count = np.count_nonzero(y > _DUST * value)
+        scale = (wanted + self.fixed * count) / (y.sum() - self.rates @ y)
+        x = np.minimum(scale * y, h)
+        cost = self.rates @ x + self.fixed * np.count_nonzero(x > _DUST * value)
+        return h - x, cost, -(x.sum() - cost)
+
+    def _liquidate(self, h: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """Sell everything to pay a withdrawal the portfolio cannot cover."""
+        cost = self.rates @ h + self.fixed * np.count_nonzero(h > 0)
+        return np.zeros_like(h), cost, -(h.sum() - cost)
+
+    def final_weights(self) -> np.ndarray:
+        held = self.p[-1] * self.units
+        total = held.sum()
+        return held / total if total > 0 else held

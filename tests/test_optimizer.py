@@ -106,7 +106,7 @@ def test_result_carries_its_figures_and_tickers() -> None:
 def test_estimates_are_aligned_to_the_universe_order() -> None:
     u = synthetic_universe()
     est = synthetic_estimates()
-    order = tuple(reversed(est.tickers)) + ("EXTRA",)
+    order = (*reversed(est.tickers), "EXTRA")
     idx = [est.tickers.index(t) for t in order[:-1]]
     mu = np.append(est.expected_returns[idx], 0.5)
     cov = np.eye(len(order)) * 0.04
@@ -253,7 +253,7 @@ def test_max_sharpe_without_any_excess_return_is_named() -> None:
     u = synthetic_universe()
     est = synthetic_estimates()
     poor = Estimates(est.tickers, np.full(len(u), 0.01), est.covariance, 0.05, "poor")
-    with pytest.raises(InfeasibleError, match="tier 3: no allowed portfolio .* risk-free"):
+    with pytest.raises(InfeasibleError, match=r"tier 3: no allowed portfolio .* risk-free"):
         optimise(poor, _tier(3, Objective.MAX_SHARPE), u)
 
 

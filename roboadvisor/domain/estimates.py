@@ -1,0 +1,406 @@
+"""Estimates from history: expected returns and covariance, annualised.
+
+Conventions (the package's, made precise for estimators):
+- Input returns are simple (arithmetic) period returns, r_t = P_t / P_{t-1} - 1, one row per
+  trading day, one column per asset; prices are adjusted closes (total return).
+- Everything is annualised with ``periods_per_year`` (252 for daily data): expected returns are
+  arithmetic means times 252 (no compounding: the optimiser works with arithmetic means);
+  covariances are per-period covariances times 252.
+- The sample covariance uses ddof=1; Ledoit-Wolf follows scikit-learn (ddof=0, centred data,
+  shrinkage towards a scaled identity), exactly as PyPortfolioOpt's
+  ``CovarianceShrinkage(...).ledoit_wolf()``.
+
+Functions come in pairs where input meanings differ (``*_from_prices`` vs ``*_from_returns``),
+never one function with a flag that changes what an argument means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from roboadvisor import TRADING_DAYS_PER_YEAR
+from roboadvisor.domain.models import Estimates
+from roboadvisor.errors import EstimationError
+
+MAX_CONDITION_NUMBER = 1e10
+"""Covariances with a larger condition number are refused: their inverse is mostly noise."""
+
+MIN_EXTRA_OBSERVATIONS = 10
+"""A covariance of n assets needs at least n + this many return observations."""
+
+DEFAULT_RISK_AVERSION = 3.0
+"""Market risk aversion of the equilibrium prior (the shipped assumptions use 3.0 too)."""
+
+
+class ReturnsMethod(StrEnum):
+    """How expected returns are estimated from history."""
+
+    MEAN = "mean"                        # arithmetic mean of the window
+    EMA = "ema"                          # exponentially weighted mean (recent days weigh more)
+    CAPM = "capm"                        # rf + beta * (market mean - rf)
+    EQUILIBRIUM = "equilibrium"          # reverse-optimised market prior (Black-Litterman prior)
+    BLACK_LITTERMAN = "black_litterman"  # the prior moved towards advisor views
+
+
+class CovarianceMethod(StrEnum):
+    """How the covariance matrix is estimated from history."""
+
+    SAMPLE = "sample"
+    LEDOIT_WOLF = "ledoit_wolf"          # shrinkage towards a scaled identity (the default)
+    EXPONENTIAL = "exponential"          # exponentially weighted
+
+
+# --------------------------------------------------------------------------------------------
+# Returns
+# --------------------------------------------------------------------------------------------
+def returns_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
+    """Simple daily returns of the days where every asset has a price today and yesterday.
+
+    Raises EstimationError for non-positive prices (names the ticker and date) and for a
+    window that leaves too few complete days (names the asset that starts last).
+    """
+    if prices.empty or prices.shape[1] == 0:
+        raise EstimationError("no prices to estimate from; widen the date range")
+    values = prices.to_numpy(dtype=float, na_value=np.nan)
+    bad = np.argwhere(values <= 0)
+    if bad.size:
+        i, j = bad[0]
+        raise EstimationError(f"{prices.columns[j]} has a non-positive price on "
+                              f"{_date(prices.index[i])}; fix the price file")
+    r = values[1:] / values[:-1] - 1.0
+    keep = np.isfinite(r).all(axis=1)
+    n = prices.shape[1]
+    if keep.sum() < n + MIN_EXTRA_OBSERVATIONS:
+        has = np.isfinite(values)
+        first = np.where(has.any(axis=0), has.argmax(axis=0), len(values))
+        late = int(np.argmax(first))
+        start = (_date(prices.index[first[late]]) if first[late] < len(values)
+                 else "no date (it has no prices)")
+        raise EstimationError(
+            f"only {int(keep.sum())} days have returns for all {n} assets, fewer than the "
+            f"{n + MIN_EXTRA_OBSERVATIONS} needed; {prices.columns[late]} starts on {start}: "
+            f"start the window earlier or later, or drop {prices.columns[late]}")
+    return pd.DataFrame(r[keep], index=prices.index[1:][keep], columns=prices.columns)
+
+
+def _date(value: object) -> str:
+    return str(value.date()) if hasattr(value, "date") else str(value)
+
+
+def _matrix(returns: pd.DataFrame | np.ndarray) -> np.ndarray:
+    x = returns.to_numpy(dtype=float) if isinstance(returns, pd.DataFrame) else np.asarray(
+        returns, dtype=float)
+    if x.ndim != 2:
+        raise EstimationError(f"returns must be a 2-D table (days x assets), got {x.ndim}-D")
+    if not np.isfinite(x).all():
+        raise EstimationError("returns contain missing or infinite values; drop those days")
+    return x
+
+
+def _check_observations(x: np.ndarray, extra: int = MIN_EXTRA_OBSERVATIONS) -> None:
+    t, n = x.shape
+    if t < n + extra:
+        raise EstimationError(
+            f"{t} return observations are too few to estimate a covariance of {n} assets; "
+            f"use at least {n + extra} (a longer window or fewer assets)")
+
+
+def mean_return(returns: pd.DataFrame | np.ndarray,
+                periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
+    """Annualised arithmetic mean of period returns."""
+    x = _matrix(returns)
+    return x.mean(axis=0) * periods_per_year
+
+
+def ema_return(returns: pd.DataFrame | np.ndarray, span: int = 500,
+               periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
+    """Annualised exponentially weighted mean (pandas ``ewm(span).mean()`` at the last day)."""
+    x = _matrix(returns)
+    w = _ewm_weights(len(x), span)
+    return (w @ x) / w.sum() * periods_per_year
+
+
+def _ewm_weights(t: int, span: int) -> np.ndarray:
+    if span < 1:
+        raise EstimationError(f"span must be at least 1 day, got {span}")
+    alpha = 2.0 / (span + 1.0)
+    return (1.0 - alpha) ** np.arange(t - 1, -1, -1, dtype=float)
+
+
+def capm_return(returns: pd.DataFrame | np.ndarray, risk_free_rate: float,
+                market_weights: np.ndarray | None = None,
+                periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
+    """rf + beta_i (E[r_m] - rf), with beta from the window and the market the weighted mean of
+    the assets (equal weights when ``market_weights`` is None, as PyPortfolioOpt does)."""
+    x = _matrix(returns)
+    n = x.shape[1]
+    m = np.full(n, 1.0 / n) if market_weights is None else np.asarray(market_weights, float)
+    if m.shape != (n,):
+        raise EstimationError(f"market_weights must have {n} entries, got {m.shape}")
+    market = x @ (m / m.sum())
+    xc = x - x.mean(axis=0)
+    mc = market - market.mean()
+    betas = (xc.T @ mc) / (mc @ mc)
+    return risk_free_rate + betas * (market.mean() * periods_per_year - risk_free_rate)
+
+
+def equilibrium_return(covariance: np.ndarray, market_weights: np.ndarray,
+                       risk_free_rate: float,
+                       risk_aversion: float = DEFAULT_RISK_AVERSION) -> np.ndarray:
+    """Market-implied returns by reverse optimisation: rf + risk_aversion * Σ w_mkt."""
+    from pypfopt.black_litterman import market_implied_prior_returns
+
+    w = np.asarray(market_weights, dtype=float)
+    return np.asarray(market_implied_prior_returns(
+        pd.Series(w / w.sum()), risk_aversion, pd.DataFrame(covariance), risk_free_rate),
+        dtype=float)
+
+
+@dataclass(frozen=True)
+class View:
+    """An advisor's view for Black-Litterman.
+
+    Absolute: ``View("VTI", 0.07)`` -- VTI returns 7% a year. Relative:
+    ``View("VEA", 0.01, versus="VTI")`` -- VEA outperforms VTI by 1% a year.
+    ``confidence`` in [0, 1] (Idzorek): 0 leaves the prior, 1 imposes the view exactly.
+    """
+
+    asset: str
+    value: float
+    versus: str | None = None
+    confidence: float = 0.5
+
+
+def black_litterman_return(covariance: np.ndarray, market_weights: np.ndarray,
+                           tickers: Sequence[str], views: Sequence[View],
+                           risk_free_rate: float,
+                           risk_aversion: float = DEFAULT_RISK_AVERSION,
+                           tau: float = 0.05) -> np.ndarray:
+    """Black-Litterman posterior expected returns: the market-equilibrium prior moved towards
+    ``views`` by their Idzorek confidences (PyPortfolioOpt's ``BlackLittermanModel``)."""
+    prior = equilibrium_return(covariance, market_weights, risk_free_rate, risk_aversion)
+    if not views:
+        return prior
+    from pypfopt.black_litterman import BlackLittermanModel
+
+    index = {t: i for i, t in enumerate(tickers)}
+    p = np.zeros((len(views), len(tickers)))
+    q = np.zeros(len(views))
+    for k, v in enumerate(views):
+        for name in (v.asset, v.versus):
+            if name is not None and name not in index:
+                raise EstimationError(f"view on {name}: not in the universe "
+                                      f"({', '.join(tickers)}); fix the view's ticker")
+        if not 0.0 <= v.confidence <= 1.0:
+            raise EstimationError(f"view on {v.asset}: confidence {v.confidence} must be "
+                                  "between 0 and 1")
+        if v.versus == v.asset:
+            raise EstimationError(f"view on {v.asset}: cannot be relative to itself")
+        p[k, index[v.asset]] = 1.0
+        if v.versus is not None:
+            p[k, index[v.versus]] = -1.0
+        q[k] = v.value
+    model = BlackLittermanModel(np.asarray(covariance, float), pi=prior, Q=q, P=p,
+                                omega="idzorek", view_confidences=[v.confidence for v in views],
+                                tau=tau, risk_aversion=risk_aversion)
+    return np.asarray(model.bl_returns(), dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# Covariance
+# --------------------------------------------------------------------------------------------
+def sample_covariance(returns: pd.DataFrame | np.ndarray,
+                      periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
+    """Annualised sample covariance (ddof=1)."""
+    x = _matrix(returns)
+    _check_observations(x)
+    return np.cov(x, rowvar=False, ddof=1).reshape(x.shape[1], x.shape[1]) * periods_per_year
+
+
+def ledoit_wolf(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ledoit-Wolf shrinkage of per-period returns ``x`` (days x assets): the per-period
+    covariance (not annualised) and the shrinkage intensity in [0, 1].
+
+    The same estimator as ``sklearn.covariance.ledoit_wolf`` (centred data, ddof=0, target
+    mu * I with mu the mean variance), computed directly in numpy.
+    """
+    x = np.asarray(x, dtype=float)
+    t, n = x.shape
+    xc = x - x.mean(axis=0)
+    emp = (xc.T @ xc) / t
+    x2 = xc * xc
+    trace_terms = x2.sum(axis=0) / t          # diag(emp)
+    mu = trace_terms.sum() / n
+    beta_ = float(np.sum(x2.T @ x2))
+    delta_ = float(np.sum(emp * emp))         # = sum((X'X)^2) / t^2
+    beta = (beta_ / t - delta_) / (n * t)
+    delta = (delta_ - 2.0 * mu * trace_terms.sum() + n * mu * mu) / n
+    beta = min(beta, delta)
+    shrinkage = 0.0 if beta == 0 else beta / delta
+    shrunk = (1.0 - shrinkage) * emp
+    shrunk.flat[:: n + 1] += shrinkage * mu
+    return shrunk, shrinkage
+
+
+def ledoit_wolf_covariance(returns: pd.DataFrame | np.ndarray,
+                           periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
+    """Annualised Ledoit-Wolf covariance (see ``ledoit_wolf``)."""
+    x = _matrix(returns)
+    _check_observations(x)
+    return ledoit_wolf(x)[0] * periods_per_year
+
+
+def exponential_covariance(returns: pd.DataFrame | np.ndarray, span: int = 180,
+                           periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
+    """Annualised exponentially weighted covariance of deviations from the window mean
+    (pandas ``ewm(span).mean()`` of the cross products at the last day, as PyPortfolioOpt)."""
+    x = _matrix(returns)
+    _check_observations(x)
+    w = _ewm_weights(len(x), span)
+    xc = x - x.mean(axis=0)
+    return (xc * w[:, None]).T @ xc / w.sum() * periods_per_year
+
+
+# --------------------------------------------------------------------------------------------
+# Checks and repair
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class CovarianceCheck:
+    """A covariance matrix fit for the optimiser, and what was done to it (``note``, empty
+    when nothing was)."""
+
+    matrix: np.ndarray
+    repaired: bool
+    note: str
+
+
+def nearest_positive_definite(cov: np.ndarray, min_eigenvalue: float | None = None
+                              ) -> CovarianceCheck:
+    """Symmetrise and clip eigenvalues from below at ``min_eigenvalue`` (default: the largest
+    eigenvalue / MAX_CONDITION_NUMBER), the nearest such matrix in Frobenius norm."""
+    a = np.asarray(cov, dtype=float)
+    sym = (a + a.T) / 2
+    vals, vecs = np.linalg.eigh(sym)
+    floor = (float(vals.max()) / MAX_CONDITION_NUMBER if min_eigenvalue is None
+             else min_eigenvalue)
+    if vals.min() >= floor and np.array_equal(sym, a):
+        return CovarianceCheck(a, False, "")
+    clipped = np.clip(vals, floor, None)
+    fixed = (vecs * clipped) @ vecs.T
+    fixed = (fixed + fixed.T) / 2
+    change = float(np.linalg.norm(fixed - a) / np.linalg.norm(a))
+    count = int((vals < floor).sum())
+    return CovarianceCheck(fixed, True,
+                           f"covariance repaired: {count} eigenvalue(s) below {floor:.2e} "
+                           f"raised (smallest was {vals.min():.2e}), relative change "
+                           f"{change:.2e}")
+
+
+def check_covariance(cov: np.ndarray, tickers: Sequence[str] | None = None, *,
+                     repair: bool = True,
+                     max_condition: float = MAX_CONDITION_NUMBER) -> CovarianceCheck:
+    """Accept a covariance matrix, repair it, or refuse it with an EstimationError.
+
+    Refused: non-finite entries, a non-positive variance (names the ticker), or -- with
+    ``repair`` False -- a matrix that is not positive definite or whose condition number
+    exceeds ``max_condition``. With ``repair`` True those are repaired by eigenvalue clipping
+    (``nearest_positive_definite``) and the note says by how much.
+    """
+    a = np.asarray(cov, dtype=float)
+    n = a.shape[0]
+    names = list(tickers) if tickers is not None else [f"asset #{i + 1}" for i in range(n)]
+    if a.shape != (n, n) or not np.isfinite(a).all():
+        raise EstimationError("the covariance matrix is not a finite square matrix")
+    diag = np.diag(a)
+    if (diag <= 0).any():
+        bad = names[int(np.argmin(diag))]
+        raise EstimationError(f"{bad} has zero or negative variance (a constant price?); "
+                              f"drop {bad} or fix its prices")
+    sym = (a + a.T) / 2
+    vals = np.linalg.eigvalsh(sym)
+    condition = float(vals.max() / vals.min()) if vals.min() > 0 else float("inf")
+    if condition <= max_condition and np.allclose(a, a.T, rtol=0, atol=1e-14 * vals.max()):
+        return CovarianceCheck(sym, False, "")
+    if not repair:
+        raise EstimationError(
+            f"the covariance matrix is ill-conditioned (condition number {condition:.2e} > "
+            f"{max_condition:.0e}, smallest eigenvalue {vals.min():.2e}); use Ledoit-Wolf "
+            "shrinkage, a longer window or fewer, less collinear assets")
+    return nearest_positive_definite(sym, float(vals.max()) / max_condition)
+
+
+# --------------------------------------------------------------------------------------------
+# One call: prices -> Estimates
+# --------------------------------------------------------------------------------------------
+def estimates_from_returns(returns: pd.DataFrame, *,
+                           returns_method: ReturnsMethod | str = ReturnsMethod.MEAN,
+                           cov_method: CovarianceMethod | str = CovarianceMethod.LEDOIT_WOLF,
+                           risk_free_rate: float = 0.0,
+                           market_weights: np.ndarray | None = None,
+                           views: Sequence[View] = (),
+                           risk_aversion: float = DEFAULT_RISK_AVERSION,
+                           span: int | None = None,
+                           repair: bool = True) -> Estimates:
+    """Estimates from a table of simple daily returns (columns = tickers, rows = days).
+
+    ``market_weights`` (in column order) are needed for EQUILIBRIUM and BLACK_LITTERMAN and
+    used by CAPM when given. ``span`` (days) applies to EMA returns and exponential covariance
+    (defaults 500 and 180). The covariance is checked and, with ``repair``, repaired
+    (the note goes into ``Estimates.source``).
+    """
+    rm = ReturnsMethod(returns_method)
+    cm = CovarianceMethod(cov_method)
+    tickers = tuple(str(c) for c in returns.columns)
+    x = _matrix(returns)
+    if cm is CovarianceMethod.SAMPLE:
+        cov = sample_covariance(x)
+    elif cm is CovarianceMethod.LEDOIT_WOLF:
+        cov = ledoit_wolf_covariance(x)
+    else:
+        cov = exponential_covariance(x, span or 180)
+    checked = check_covariance(cov, tickers, repair=repair)
+    cov = checked.matrix
+    if rm in (ReturnsMethod.EQUILIBRIUM, ReturnsMethod.BLACK_LITTERMAN) and (
+            market_weights is None):
+        raise EstimationError(f"{rm.value} returns need market weights: set market_weight for "
+                              "every asset of the universe")
+    if rm is ReturnsMethod.MEAN:
+        mu = mean_return(x)
+    elif rm is ReturnsMethod.EMA:
+        mu = ema_return(x, span or 500)
+    elif rm is ReturnsMethod.CAPM:
+        mu = capm_return(x, risk_free_rate, market_weights)
+    elif rm is ReturnsMethod.EQUILIBRIUM:
+        mu = equilibrium_return(cov, market_weights, risk_free_rate, risk_aversion)
+    else:
+        mu = black_litterman_return(cov, market_weights, tickers, views, risk_free_rate,
+                                    risk_aversion)
+    first, last = returns.index[0], returns.index[-1]
+    source = (f"history {_date(first)}..{_date(last)} ({len(x)} days): {rm.value} returns, "
+              f"{cm.value} covariance")
+    if checked.note:
+        source += f"; {checked.note}"
+    return Estimates(tickers, np.asarray(mu, float), cov, float(risk_free_rate), source,
+                     as_of=_date(last))
+
+
+def estimates_from_prices(prices: pd.DataFrame, *,
+                          returns_method: ReturnsMethod | str = ReturnsMethod.MEAN,
+                          cov_method: CovarianceMethod | str = CovarianceMethod.LEDOIT_WOLF,
+                          risk_free_rate: float = 0.0,
+                          market_weights: np.ndarray | None = None,
+                          views: Sequence[View] = (),
+                          risk_aversion: float = DEFAULT_RISK_AVERSION,
+                          span: int | None = None,
+                          repair: bool = True) -> Estimates:
+    """Estimates from daily adjusted closes (columns = tickers): the returns of the window
+    where every asset trades, then ``estimates_from_returns``."""
+    return estimates_from_returns(
+        returns_from_prices(prices), returns_method=returns_method, cov_method=cov_method,
+        risk_free_rate=risk_free_rate, market_weights=market_weights, views=views,
+        risk_aversion=risk_aversion, span=span, repair=repair)

@@ -1,9 +1,66 @@
-"""`roboadvisor assess`: placeholder until its issue lands."""
+"""`roboadvisor assess`: a client's answers -> risk profile, tier and C-level."""
 
-from roboadvisor.errors import RoboAdvisorError
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-HELP = "Assess a client's risk profile and tier from a questionnaire (interactive, or --answers FILE)."
+import typer
+
+if TYPE_CHECKING:
+    from roboadvisor.services.assess import Assessment
+
+HELP = ("Assess a client's risk profile and tier from a questionnaire (interactive, or "
+        "--answers FILE).")
 
 
-def assess() -> None:
-    raise RoboAdvisorError("'assess' is not built yet")
+def assess(
+    questionnaire: str | None = typer.Option(
+        None, "--questionnaire", "-q", metavar="ID",
+        help="Questionnaire id (default: the standard one, or the one the answers file names)."),
+    answers: Path | None = typer.Option(
+        None, "--answers", "-a", metavar="FILE",
+        help="Answers as YAML or JSON (question id -> option id). Without it the questions are "
+             "asked interactively."),
+    lang: Literal["en", "zh"] = typer.Option(
+        "en", "--lang", help="Language of the questions and the explanation."),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print a JSON record: scores, tier, questionnaire id+version, UTC "
+                              "time and the SHA-256 of the canonical answers (not the answers)."),
+    save_answers: Path | None = typer.Option(
+        None, "--save-answers", metavar="FILE",
+        help="Interactive only: also write the answers to FILE (personal data; nothing is "
+             "written otherwise)."),
+) -> None:
+    """Score the answers and show the risk profile."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import profile as view
+    from roboadvisor.services import assess as service
+
+    if answers is not None:
+        if save_answers is not None:
+            raise typer.BadParameter("only for the interactive questionnaire (no --answers)",
+                                     param_hint="--save-answers")
+        result = service.assess_answers_file(answers, questionnaire, lang)
+    else:
+        result = _interactive(questionnaire, lang, save_answers)
+    if json_output:
+        render.print_json(service.assessment_record(result))
+    else:
+        view.show_assessment(result, lang)
+
+
+def _interactive(questionnaire_id: str | None, lang: str,
+                 save_to: Path | None) -> "Assessment":
+    """Ask the questions on stderr, score them, and save them only if asked."""
+    from roboadvisor.cli import prompts
+    from roboadvisor.errors import AnswersError
+    from roboadvisor.services import assess as service
+
+    if save_to is not None and save_to.exists():
+        raise AnswersError(f"--save-answers {save_to} already exists; choose a new file name")
+    questionnaire = service.get_questionnaire(questionnaire_id)
+    chosen = service.check_language(questionnaire, lang)
+    result = service.assess_answers(questionnaire, prompts.ask_answers(questionnaire, chosen),
+                                    chosen)
+    if save_to is not None:
+        service.save_answers(save_to, result)
+    return result

@@ -1,7 +1,49 @@
-"""`roboadvisor questionnaire ...`: placeholder until its issue lands."""
+"""`roboadvisor questionnaire list|show`: the available risk questionnaires."""
+
+from typing import Literal
 
 import typer
 
 HELP = "List and show the risk questionnaires (English and Chinese)."
 
 app = typer.Typer(no_args_is_help=True, help=HELP)
+
+_LANG_HELP = "Language of the texts."
+_JSON_HELP = "Print JSON instead of tables."
+
+
+@app.command("list")
+def list_questionnaires(
+    lang: Literal["en", "zh"] = typer.Option("en", "--lang", help=_LANG_HELP),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
+) -> None:
+    """List the questionnaires: id, version, number of questions, languages, title."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import profile as view
+    from roboadvisor.services import assess as service
+
+    found = service.list_questionnaires()
+    if json_output:
+        render.print_json([service.questionnaire_summary(q, lang) for q in found])
+    else:
+        view.show_questionnaire_list(found, lang)
+
+
+@app.command("show")
+def show(
+    questionnaire_id: str = typer.Argument(..., metavar="ID", help="Questionnaire id."),
+    version: int | None = typer.Option(None, "--version", help="Version (default: latest)."),
+    lang: Literal["en", "zh"] = typer.Option("en", "--lang", help=_LANG_HELP),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
+) -> None:
+    """Show every question and option with its score, the knock-outs, cut-offs and rules."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import profile as view
+    from roboadvisor.services import assess as service
+
+    found = service.get_questionnaire(questionnaire_id, version)
+    service.check_language(found, lang)
+    if json_output:
+        render.print_json(service.questionnaire_record(found, lang))
+    else:
+        view.show_questionnaire(found, lang)

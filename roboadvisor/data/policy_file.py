@@ -1,0 +1,178 @@
+"""Tier policy files (YAML) -> ``dict[Tier, Policy]``. The default ships as package data.
+
+Format (see ``roboadvisor/resources/policies.yaml``): top-level ``tiers``, a mapping from the
+tier (1..5, or C1..C5) to its policy:
+
+- ``objective``: min_variance, max_sharpe, target_volatility or utility (required);
+- ``target_volatility`` (annualised decimal, with target_volatility) or ``risk_aversion``
+  (positive, with utility);
+- ``max_product_risk``: 1..5 (R1..R5), at most the tier (suitability); defaults to the tier;
+- ``class_bounds``, ``region_bounds``, ``asset_bounds``: mappings from an asset class, a region
+  or a ticker to ``[min, max]`` (or ``{min: .., max: ..}``), weight fractions in 0..1;
+- optional ``name``, ``description``, ``max_turnover`` (0..2), ``transaction_cost`` (0..0.1).
+
+Every error names the file, the tier and the field.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from roboadvisor.config import RESOURCES_DIR
+from roboadvisor.data.yaml_io import load_mapping
+from roboadvisor.domain.models import AssetClass, Region, Tier
+from roboadvisor.domain.policy import Bound, Objective, Policy
+from roboadvisor.errors import ConfigError
+
+DEFAULT_POLICIES = RESOURCES_DIR / "policies.yaml"
+
+_TOP_LEVEL = ("id", "version", "description", "tiers")
+_FIELDS = ("name", "objective", "target_volatility", "risk_aversion", "max_product_risk",
+           "class_bounds", "region_bounds", "asset_bounds", "max_turnover", "transaction_cost",
+           "description")
+
+
+def load_policies(path: Path | None = None) -> dict[Tier, Policy]:
+    """The five tier policies in ``path``, or the shipped defaults when ``path`` is None."""
+    path = Path(path) if path is not None else DEFAULT_POLICIES
+    data = load_mapping(path, ConfigError)
+    unknown = sorted(set(map(str, data)) - set(_TOP_LEVEL))
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level field(s) {', '.join(unknown)}; "
+                          f"allowed: {', '.join(_TOP_LEVEL)}")
+    raw_tiers = data.get("tiers")
+    if not isinstance(raw_tiers, dict) or not raw_tiers:
+        raise ConfigError(f"{path}: 'tiers' must be a mapping from tier 1..5 to its policy")
+    policies: dict[Tier, Policy] = {}
+    for key, raw in raw_tiers.items():
+        try:
+            tier = Tier.parse(key)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: tiers: {exc}") from None
+        if tier in policies:
+            raise ConfigError(f"{path}: tier {tier.value} is defined twice; keep one")
+        policies[tier] = _policy(path, tier, raw)
+    missing = [str(t.value) for t in Tier if t not in policies]
+    if missing:
+        raise ConfigError(f"{path}: no policy for tier(s) {', '.join(missing)}; "
+                          "define all five tiers 1..5")
+    return dict(sorted(policies.items()))
+
+
+def _policy(path: Path, tier: Tier, raw: Any) -> Policy:
+    where = f"{path}: tier {tier.value}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping of policy fields")
+    unknown = sorted(set(map(str, raw)) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; "
+                          f"allowed: {', '.join(_FIELDS)}")
+    if raw.get("objective") in (None, ""):
+        raise ConfigError(f"{where}: missing field 'objective' (one of "
+                          f"{', '.join(o.value for o in Objective)})")
+    objective = _enum(Objective, raw["objective"], f"{where}: objective")
+    target = _optional_number(raw, "target_volatility", where, 0.0, 1.0, open_low=True)
+    aversion = _optional_number(raw, "risk_aversion", where, 0.0, 1e6, open_low=True)
+    if objective is Objective.TARGET_VOLATILITY and target is None:
+        raise ConfigError(f"{where}: objective target_volatility needs 'target_volatility' "
+                          "(an annualised decimal, e.g. 0.08 for 8%)")
+    if objective is Objective.UTILITY and aversion is None:
+        raise ConfigError(f"{where}: objective utility needs 'risk_aversion' (a positive "
+                          "number, e.g. 3)")
+    if target is not None and objective is not Objective.TARGET_VOLATILITY:
+        raise ConfigError(f"{where}: target_volatility is only used with objective "
+                          "target_volatility; remove it or change the objective")
+    if aversion is not None and objective is not Objective.UTILITY:
+        raise ConfigError(f"{where}: risk_aversion is only used with objective utility; "
+                          "remove it or change the objective")
+    max_risk = raw.get("max_product_risk", tier.max_product_risk)
+    if isinstance(max_risk, bool) or not isinstance(max_risk, int) or not 1 <= max_risk <= 5:
+        raise ConfigError(f"{where}: max_product_risk must be a whole number 1..5 (R1..R5), "
+                          f"got {max_risk!r}")
+    if max_risk > tier.max_product_risk:
+        raise ConfigError(
+            f"{where}: max_product_risk {max_risk} exceeds the tier: investor level "
+            f"{tier.suitability_level} may hold products R1..R{tier.max_product_risk} only")
+    class_bounds = _bounds(raw, "class_bounds", where, AssetClass)
+    region_bounds = _bounds(raw, "region_bounds", where, Region)
+    asset_bounds = _bounds(raw, "asset_bounds", where, None)
+    for name, bounds in (("class_bounds", class_bounds), ("region_bounds", region_bounds)):
+        floor = sum(b.lower for _, b in bounds)
+        if floor > 1 + 1e-9:
+            raise ConfigError(f"{where}: the minimums in {name} sum to {floor:g} > 1; "
+                              "lower them")
+    return Policy(
+        name=str(raw.get("name") or tier.label),
+        objective=objective,
+        target_volatility=target,
+        risk_aversion=aversion,
+        max_product_risk=max_risk,
+        class_bounds=class_bounds,
+        region_bounds=region_bounds,
+        asset_bounds=asset_bounds,
+        max_turnover=_optional_number(raw, "max_turnover", where, 0.0, 2.0, open_low=True),
+        transaction_cost=_optional_number(raw, "transaction_cost", where, 0.0, 0.1) or 0.0,
+        tier=tier,
+        description=" ".join(str(raw.get("description", "")).split()),
+    )
+
+
+def _optional_number(raw: dict[str, Any], key: str, where: str, lo: float, hi: float,
+                     open_low: bool = False) -> float | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+    value = float(value)
+    if value > hi or value < lo or (open_low and value == lo):
+        low = f"above {lo:g}" if open_low else f"at least {lo:g}"
+        raise ConfigError(f"{where}: {key} = {value:g} must be {low} and at most {hi:g}")
+    return value
+
+
+def _bounds(raw: dict[str, Any], key: str, where: str,
+            kind: type[StrEnum] | None) -> tuple[tuple[Any, Bound], ...]:
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key} must be a mapping like {{name: [min, max]}}")
+    result: list[tuple[Any, Bound]] = []
+    for name, spec in value.items():
+        label = f"{where}: {key}.{name}"
+        if kind is None:
+            member: Any = str(name).strip().upper()
+        else:
+            member = _enum(kind, name, f"{where}: {key}")
+        result.append((member, _bound(spec, label)))
+    return tuple(result)
+
+
+def _bound(spec: Any, label: str) -> Bound:
+    if isinstance(spec, dict):
+        extra = sorted(set(map(str, spec)) - {"min", "max"})
+        if extra:
+            raise ConfigError(f"{label}: unknown key(s) {', '.join(extra)}; use min and max")
+        pair = [spec.get("min", 0.0), spec.get("max", 1.0)]
+    elif isinstance(spec, list) and len(spec) == 2:
+        pair = spec
+    else:
+        raise ConfigError(f"{label}: expected [min, max] or {{min: .., max: ..}}, got {spec!r}")
+    for v in pair:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+            raise ConfigError(f"{label}: bounds must be weight fractions in 0..1, got {spec!r}")
+    lower, upper = float(pair[0]), float(pair[1])
+    if lower > upper:
+        raise ConfigError(f"{label}: min {lower:g} exceeds max {upper:g}")
+    return Bound(lower, upper)
+
+
+def _enum(kind: type[StrEnum], value: Any, where: str) -> Any:
+    try:
+        return kind(str(value).strip().lower())
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not one of "
+                          f"{', '.join(m.value for m in kind)}") from None

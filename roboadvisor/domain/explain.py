@@ -1,0 +1,237 @@
+"""Why a portfolio looks the way it does: risk contributions, binding constraints, a summary.
+
+Pure: numbers in, numbers and text out. The risk contribution of asset i is
+``w_i (Σw)_i / w'Σw`` (Euler allocation of the variance), so contributions sum to 1; a group's
+contribution is the sum over its members. A constraint is *binding* when the solution sits on
+it (within ``tol``): an asset at its maximum or at a positive minimum, an asset class or region
+at a bound that restricts (a minimum above 0 or a maximum below 1), the volatility ceiling
+reached, or an asset excluded because its product risk level exceeds the tier's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from roboadvisor.domain.models import Allocation, Universe
+from roboadvisor.domain.optimizer import PortfolioConstraints
+from roboadvisor.domain.policy import Objective, Policy
+
+BIND_TOL = 1e-4
+"""Weights within this distance of a bound count as sitting on it (0.01 percentage points)."""
+
+BAD_YEAR_Z = 1.6448536269514722
+"""The standard normal 95% quantile: a 'bad year' is one that comes about once in 20 years."""
+
+
+class ConstraintKind(StrEnum):
+    """Which kind of limit shapes the portfolio."""
+
+    ASSET_MAX = "asset_max"
+    ASSET_MIN = "asset_min"
+    CLASS_MAX = "class_max"
+    CLASS_MIN = "class_min"
+    REGION_MAX = "region_max"
+    REGION_MIN = "region_min"
+    VOLATILITY_TARGET = "volatility_target"
+    SUITABILITY = "suitability"
+
+
+@dataclass(frozen=True)
+class BindingConstraint:
+    """A limit the portfolio sits on. ``value`` is the portfolio's figure, ``limit`` the bound
+    (weights or volatility as decimals; for SUITABILITY the asset's risk level and the tier's
+    maximum). ``text`` says it in words."""
+
+    kind: ConstraintKind
+    name: str
+    value: float
+    limit: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A share of the portfolio's money (``weight``) and of its variance (``risk``)."""
+
+    name: str
+    weight: float
+    risk: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Risk contributions by asset and by asset class, the binding constraints, a summary."""
+
+    assets: tuple[Contribution, ...]
+    classes: tuple[Contribution, ...]
+    regions: tuple[Contribution, ...]
+    binding: tuple[BindingConstraint, ...]
+    summary: str
+
+
+def risk_contributions(weights: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """Each asset's share of the portfolio variance, w_i (Σw)_i / w'Σw; sums to 1.
+
+    Raises ValueError for a portfolio without risk (w'Σw = 0), where shares are undefined.
+    """
+    w = np.asarray(weights, dtype=float)
+    marginal = np.asarray(covariance, dtype=float) @ w
+    variance = float(w @ marginal)
+    if variance <= 0:
+        raise ValueError("the portfolio has no variance, so risk contributions are undefined")
+    return w * marginal / variance
+
+
+def group_sums(values: np.ndarray, labels: Sequence[str]) -> dict[str, float]:
+    """Sum ``values`` by label, labels in order of first appearance."""
+    result: dict[str, float] = {}
+    for label, v in zip(labels, values, strict=True):
+        result[label] = result.get(label, 0.0) + float(v)
+    return result
+
+
+def binding_constraints(allocation: Allocation, universe: Universe, policy: Policy,
+                        constraints: PortfolioConstraints,
+                        tol: float = BIND_TOL) -> tuple[BindingConstraint, ...]:
+    """The limits the allocation sits on, in the order: volatility, classes, regions, assets,
+    suitability exclusions."""
+    w = np.asarray(allocation.weights, dtype=float)
+    found: list[BindingConstraint] = []
+    if (policy.objective is Objective.TARGET_VOLATILITY and policy.target_volatility
+            and allocation.volatility >= policy.target_volatility - tol):
+        found.append(BindingConstraint(
+            ConstraintKind.VOLATILITY_TARGET, "volatility", allocation.volatility,
+            policy.target_volatility,
+            f"volatility at its ceiling of {_pct(policy.target_volatility)}"))
+    for g in constraints.groups:
+        total = float(w[np.array(g.members)].sum())
+        name = g.label.replace("_", " ")
+        if g.lower > tol and total <= g.lower + tol:
+            kind = ConstraintKind.CLASS_MIN if g.kind == "class" else ConstraintKind.REGION_MIN
+            found.append(BindingConstraint(kind, g.label, total, g.lower,
+                                           f"{name} at its minimum of {_pct(g.lower)}"))
+        if g.upper < 1 - tol and total >= g.upper - tol:
+            kind = ConstraintKind.CLASS_MAX if g.kind == "class" else ConstraintKind.REGION_MAX
+            found.append(BindingConstraint(kind, g.label, total, g.upper,
+                                           f"{name} at its maximum of {_pct(g.upper)}"))
+    excluded = set(constraints.excluded)
+    for i, asset in enumerate(universe):
+        if asset.ticker in excluded:
+            continue
+        lo, hi = float(constraints.lower[i]), float(constraints.upper[i])
+        if hi < 1 - tol and w[i] >= hi - tol:
+            found.append(BindingConstraint(ConstraintKind.ASSET_MAX, asset.ticker, float(w[i]),
+                                           hi, f"{asset.ticker} at its maximum of {_pct(hi)}"))
+        elif lo > tol and w[i] <= lo + tol:
+            found.append(BindingConstraint(ConstraintKind.ASSET_MIN, asset.ticker, float(w[i]),
+                                           lo, f"{asset.ticker} at its minimum of {_pct(lo)}"))
+    for asset in universe:
+        if asset.ticker in excluded:
+            found.append(BindingConstraint(
+                ConstraintKind.SUITABILITY, asset.ticker, float(asset.risk_level),
+                float(policy.max_product_risk),
+                f"{asset.ticker} excluded: product risk R{asset.risk_level} is above the "
+                f"R{policy.max_product_risk} limit"))
+    return tuple(found)
+
+
+def explain_allocation(allocation: Allocation, covariance: np.ndarray, universe: Universe,
+                       policy: Policy, constraints: PortfolioConstraints,
+                       tol: float = BIND_TOL) -> Explanation:
+    """Risk contributions, binding constraints and the plain-language summary of a portfolio.
+
+    ``covariance`` is the one the allocation was optimised with, in universe order.
+    """
+    w = np.asarray(allocation.weights, dtype=float)
+    rc = risk_contributions(w, covariance)
+    assets = tuple(Contribution(t, float(wi), float(ri))
+                   for t, wi, ri in zip(universe.tickers, w, rc, strict=True))
+    classes = _groups(w, rc, [a.asset_class.value for a in universe])
+    regions = _groups(w, rc, [a.region.value for a in universe])
+    binding = binding_constraints(allocation, universe, policy, constraints, tol)
+    summary = summary_text(allocation, policy, assets, classes, binding)
+    return Explanation(assets, classes, regions, binding, summary)
+
+
+def _groups(w: np.ndarray, rc: np.ndarray, labels: list[str]) -> tuple[Contribution, ...]:
+    weights = group_sums(w, labels)
+    risks = group_sums(rc, labels)
+    return tuple(Contribution(k, weights[k], risks[k]) for k in weights)
+
+
+def summary_text(allocation: Allocation, policy: Policy, assets: Sequence[Contribution],
+                 classes: Sequence[Contribution],
+                 binding: Sequence[BindingConstraint]) -> str:
+    """A few sentences an advisor can read to a client (English)."""
+    held = sorted((c for c in classes if c.weight >= 0.005), key=lambda c: -c.weight)
+    mix = _join([f"{_pct(c.weight, 0)} {_class_words(c.name)}" for c in held])
+    who = (f"tier {policy.tier.value} ({policy.tier.label.lower()}, investor level "
+           f"{policy.tier.suitability_level})" if policy.tier is not None
+           else f"the {policy.name} policy")
+    aim = _aim(policy)
+    bad_year = allocation.expected_return - BAD_YEAR_Z * allocation.volatility
+    parts = [
+        f"This portfolio for {who} {aim}. It holds {mix}.",
+        f"We expect about {_pct(allocation.expected_return, 1)} a year on average, with a "
+        f"volatility of {_pct(allocation.volatility, 1)}; in a bad year, one in twenty, the "
+        + (f"value could fall by about {_pct(-bad_year, 0)}." if bad_year < 0 else
+           f"return could still be about {_pct(bad_year, 1)}.")
+        + " These are estimates, not promises.",
+    ]
+    top = max(classes, key=lambda c: c.risk)
+    if len(held) > 1 and top.weight > 0:
+        words = _class_words(top.name)
+        verb = "are" if words.endswith("s") else "is"
+        parts.append(f"{words.capitalize()} {verb} {_pct(top.weight, 0)} of the money but "
+                     f"{_pct(top.risk, 0)} of the risk.")
+    biggest = max(assets, key=lambda c: c.risk)
+    parts.append(f"The largest single source of risk is {biggest.name} "
+                 f"({_pct(biggest.risk, 0)} of it).")
+    shaping = [b.text for b in binding if b.kind is not ConstraintKind.SUITABILITY]
+    if shaping:
+        parts.append("What shapes it: " + "; ".join(shaping) + ".")
+    excluded = [b for b in binding if b.kind is ConstraintKind.SUITABILITY]
+    if excluded:
+        levels = sorted({int(b.value) for b in excluded})
+        names = "; ".join(f"R{level}: " + ", ".join(b.name for b in excluded
+                                                     if int(b.value) == level)
+                          for level in levels)
+        parts.append(f"Not held because this risk level allows products up to "
+                     f"R{policy.max_product_risk} only: {names}.")
+    return " ".join(parts)
+
+
+def _aim(policy: Policy) -> str:
+    if policy.objective is Objective.TARGET_VOLATILITY:
+        return ("aims for the highest expected return while keeping annual volatility at or "
+                f"below {_pct(policy.target_volatility or 0.0, 1)}")
+    if policy.objective is Objective.UTILITY:
+        return ("balances expected return against risk with a risk aversion of "
+                f"{policy.risk_aversion or 0.0:g}")
+    if policy.objective is Objective.MIN_VARIANCE:
+        return "aims for the lowest possible volatility"
+    return "aims for the best expected return per unit of risk"
+
+
+_CLASS_WORDS: Mapping[str, str] = {
+    "equity": "equities", "fixed_income": "bonds", "cash": "cash",
+    "real_estate": "real estate", "commodity": "commodities",
+}
+
+
+def _class_words(name: str) -> str:
+    return _CLASS_WORDS.get(name, name.replace("_", " "))
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return f"{x * 100:.{digits}f}%"

@@ -1,0 +1,103 @@
+"""Explain: risk contributions by hand, binding constraints in constructed cases, the summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from roboadvisor.data.assumptions_file import load_assumptions
+from roboadvisor.data.policy_file import load_policies
+from roboadvisor.data.universe_file import load_universe
+from roboadvisor.domain.explain import (
+    ConstraintKind,
+    explain_allocation,
+    risk_contributions,
+)
+from roboadvisor.domain.models import (
+    Allocation,
+    Asset,
+    AssetClass,
+    Estimates,
+    Region,
+    Tier,
+    Universe,
+)
+from roboadvisor.domain.optimizer import optimise, portfolio_constraints
+from roboadvisor.domain.policy import Bound, Objective, Policy
+
+
+def test_risk_contributions_match_a_hand_computation() -> None:
+    # Two assets, vols 10% and 20%, correlation 0.5, weights 60/40.
+    # Σw = [0.01*0.6 + 0.01*0.4, 0.01*0.6 + 0.04*0.4] = [0.010, 0.022]
+    # w'Σw = 0.6*0.010 + 0.4*0.022 = 0.0148; shares 0.006/0.0148 and 0.0088/0.0148.
+    cov = np.array([[0.01, 0.01], [0.01, 0.04]])
+    rc = risk_contributions(np.array([0.6, 0.4]), cov)
+    np.testing.assert_allclose(rc, [0.006 / 0.0148, 0.0088 / 0.0148], rtol=1e-12)
+    assert rc.sum() == pytest.approx(1.0)
+
+
+def test_risk_contributions_are_undefined_without_risk() -> None:
+    with pytest.raises(ValueError, match="no variance"):
+        risk_contributions(np.array([1.0, 0.0]), np.zeros((2, 2)))
+
+
+def _asset(ticker: str, cls: AssetClass, risk: int, max_weight: float = 1.0) -> Asset:
+    return Asset(ticker, ticker, cls, Region.US, "USD", 0.001, risk, 0.0, max_weight)
+
+
+def test_binding_max_weight_class_minimum_and_suitability_are_found() -> None:
+    # The best-returning asset HIGH is capped at 30%: the optimiser fills it to the cap.
+    universe = Universe("u", (
+        _asset("HIGH", AssetClass.EQUITY, 3, max_weight=0.30),
+        _asset("MID", AssetClass.EQUITY, 3),
+        _asset("BOND", AssetClass.FIXED_INCOME, 2),
+        _asset("WILD", AssetClass.EQUITY, 5),
+    ))
+    est = Estimates(universe.tickers, np.array([0.10, 0.06, 0.01, 0.20]),
+                    np.diag([0.04, 0.03, 0.002, 0.09]), 0.02, "test")
+    policy = Policy("t", Objective.UTILITY, risk_aversion=2.0, max_product_risk=3,
+                    class_bounds=((AssetClass.FIXED_INCOME, Bound(0.25, 1.0)),),
+                    tier=Tier.BALANCED)
+    allocation = optimise(est, policy, universe)
+    assert allocation.weights[0] == pytest.approx(0.30, abs=1e-6)
+    ex = explain_allocation(allocation, est.covariance, universe, policy,
+                            portfolio_constraints(universe, policy))
+    found = {(b.kind, b.name) for b in ex.binding}
+    assert (ConstraintKind.ASSET_MAX, "HIGH") in found
+    assert (ConstraintKind.SUITABILITY, "WILD") in found
+    assert (ConstraintKind.CLASS_MIN, "fixed_income") in found
+    assert not any(b.name == "MID" for b in ex.binding)
+    wild = next(b for b in ex.binding if b.name == "WILD")
+    assert (wild.value, wild.limit) == (5, 3)
+    assert "HIGH at its maximum of 30.0%" in ex.summary
+    assert "R5: WILD" in ex.summary
+
+
+def test_an_unconstrained_portfolio_has_no_binding_limits() -> None:
+    universe = Universe("u", (_asset("A", AssetClass.EQUITY, 1), _asset("B", AssetClass.EQUITY, 1)))
+    cov = np.array([[0.04, 0.0], [0.0, 0.04]])
+    allocation = Allocation(universe.tickers, np.array([0.5, 0.5]), 0.05, 0.1414, 0.0)
+    policy = Policy("mv", Objective.MIN_VARIANCE)
+    ex = explain_allocation(allocation, cov, universe, policy,
+                            portfolio_constraints(universe, policy))
+    assert ex.binding == ()
+    assert [c.risk for c in ex.assets] == pytest.approx([0.5, 0.5])
+
+
+def test_tier_explanations_on_the_default_assumptions() -> None:
+    universe = load_universe()
+    est = load_assumptions(universe)
+    for tier, policy in load_policies().items():
+        allocation = optimise(est, policy, universe)
+        ex = explain_allocation(allocation, est.covariance, universe, policy,
+                                portfolio_constraints(universe, policy))
+        assert sum(c.risk for c in ex.assets) == pytest.approx(1.0)
+        assert sum(c.risk for c in ex.classes) == pytest.approx(1.0)
+        assert sum(c.weight for c in ex.classes) == pytest.approx(1.0)
+        excluded = {b.name for b in ex.binding if b.kind is ConstraintKind.SUITABILITY}
+        assert excluded == {a.ticker for a in universe if a.risk_level > tier.value}
+        target = policy.target_volatility
+        vol_binds = any(b.kind is ConstraintKind.VOLATILITY_TARGET for b in ex.binding)
+        assert vol_binds == (allocation.volatility >= target - 1e-4)
+        assert f"tier {tier.value}" in ex.summary
+        assert "These are estimates, not promises." in ex.summary

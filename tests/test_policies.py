@@ -1,0 +1,159 @@
+"""Tier policies: the file's validation, and the ordering of the five portfolios.
+
+Ordering: a higher tier never holds less equity and always has a strictly higher ex-ante
+volatility. It is meant to hold for assumptions in which expected returns reward market risk
+(equilibrium returns, mu = rf + delta * Sigma @ w_mkt), so the property test perturbs the
+shipped assumptions within that family: every volatility by up to +-15%, correlations shrunk
+towards 0 by up to 30%, risk aversion 2..4, risk-free rate 0..5%, plus up to +-0.5% of noise on
+each expected return.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from roboadvisor.data.assumptions_file import load_assumptions
+from roboadvisor.data.policy_file import DEFAULT_POLICIES, load_policies
+from roboadvisor.data.universe_file import load_universe
+from roboadvisor.domain.models import AssetClass, Estimates, Tier
+from roboadvisor.domain.optimizer import optimise
+from roboadvisor.domain.policy import Bound, Objective
+from roboadvisor.errors import ConfigError
+
+UNIVERSE = load_universe()
+ASSUMPTIONS = load_assumptions(UNIVERSE)
+POLICIES = load_policies()
+EQUITY = np.array([a.asset_class is AssetClass.EQUITY for a in UNIVERSE])
+RISK = np.array([a.risk_level for a in UNIVERSE])
+
+
+def _write(tmp_path: Path, old: str, new: str) -> Path:
+    text = DEFAULT_POLICIES.read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / "policies.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_default_file_defines_five_suitable_policies() -> None:
+    assert list(POLICIES) == list(Tier)
+    for tier, policy in POLICIES.items():
+        assert policy.tier is tier
+        assert policy.max_product_risk == tier.value
+        assert policy.objective is Objective.TARGET_VOLATILITY
+    targets = [POLICIES[t].target_volatility for t in Tier]
+    assert targets == sorted(targets) and len(set(targets)) == 5
+    tier3 = dict(POLICIES[Tier.BALANCED].class_bounds)
+    assert tier3[AssetClass.EQUITY] == Bound(0.40, 0.55)
+
+
+def test_bounds_accept_min_max_mappings(tmp_path: Path) -> None:
+    path = _write(tmp_path, "equity: [0.40, 0.55]", "equity: {min: 0.4, max: 0.55}")
+    assert load_policies(path)[Tier.BALANCED].class_bounds == POLICIES[Tier.BALANCED].class_bounds
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("target_volatility: 0.08", "target_volatility: -0.08", r"tier 3: target_volatility"),
+    ("target_volatility: 0.08", "risk_aversion: 3", r"tier 3: objective target_volatility "
+                                                    r"needs 'target_volatility'"),
+    ("max_product_risk: 2", "max_product_risk: 3", r"tier 2: max_product_risk 3 exceeds the "
+                                                   r"tier.*C2.*R1\.\.R2"),
+    ("max_product_risk: 4", "max_product_risk: 9", r"tier 4: max_product_risk must be"),
+    ("equity: [0.40, 0.55]", "equity: [0.60, 0.55]", r"tier 3: class_bounds.equity: min 0.6 "
+                                                     r"exceeds max 0.55"),
+    ("equity: [0.40, 0.55]", "equity: [0.40, 1.5]", r"tier 3: class_bounds.equity: bounds "
+                                                    r"must be weight fractions"),
+    ("equity: [0.40, 0.55]", "stocks: [0.40, 0.55]", r"tier 3: class_bounds: 'stocks' is not "
+                                                     r"one of equity"),
+    ("emerging: [0.0, 0.20]", "mars: [0.0, 0.20]", r"tier 4: region_bounds: 'mars'"),
+    ("objective: target_volatility\n    # Roughly a 40/60", "objective: moonshot\n    # R",
+     r"tier 3: objective: 'moonshot' is not one of"),
+    ("    name: Growth\n", "    name: Growth\n    leverage: 2\n",
+     r"tier 4: unknown field\(s\) leverage"),
+    ("  5:\n", "  7:\n", r"tiers: unknown tier 7"),
+    ("  5:\n", "  C4:\n", r"tier 4 is defined twice"),
+    ("cash: [0.05, 0.20]", "cash: [0.50, 0.60]", r"tier 2: the minimums in class_bounds sum "
+                                                 r"to 1.3"),
+])
+def test_errors_name_the_file_tier_and_field(tmp_path: Path, old: str, new: str,
+                                             message: str) -> None:
+    path = _write(tmp_path, old, new)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_policies(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_missing_tier_is_named(tmp_path: Path) -> None:
+    text = DEFAULT_POLICIES.read_text(encoding="utf-8")
+    path = tmp_path / "p.yaml"
+    path.write_text(text[:text.index("  5:\n")], encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"no policy for tier\(s\) 5"):
+        load_policies(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("tiers: [1, 2]\n", "'tiers' must be a mapping"),
+    ("tier: {}\n", "unknown top-level field"),
+    ("- 1\n", "expected a mapping"),
+])
+def test_malformed_files_are_named(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_policies(path)
+
+
+def _ordered(estimates: Estimates) -> tuple[list[float], list[float], list[np.ndarray]]:
+    allocations = [optimise(estimates, POLICIES[t], UNIVERSE) for t in Tier]
+    vols = [a.volatility for a in allocations]
+    equity = [float(a.weights[EQUITY].sum()) for a in allocations]
+    return vols, equity, [a.weights for a in allocations]
+
+
+def _assert_ordered(vols: list[float], equity: list[float]) -> None:
+    for k in range(4):
+        assert vols[k + 1] > vols[k] + 1e-4, (k + 1, vols)
+        assert equity[k + 1] >= equity[k] - 1e-6, (k + 1, equity)
+
+
+def test_default_tiers_are_ordered_distinct_and_sensible() -> None:
+    vols, equity, weights = _ordered(ASSUMPTIONS)
+    _assert_ordered(vols, equity)
+    assert equity[0] == equity[1] == 0.0
+    assert 0.40 - 1e-6 <= equity[2] <= 0.55 + 1e-6
+    assert 0.65 - 1e-6 <= equity[3] <= 0.80 + 1e-6
+    assert equity[4] >= 0.85 - 1e-6
+    assert vols[0] <= 0.015 + 1e-6
+    for target, vol in zip((0.04, 0.08, 0.12, 0.16), vols[1:], strict=True):
+        assert vol == pytest.approx(target, abs=1e-4)
+    for tier, w in zip(Tier, weights, strict=True):
+        assert w.max() <= 0.80, f"tier {tier.value} puts {w.max():.0%} in one asset"
+        assert (w > 0.01).sum() >= 2
+        assert np.all(w[tier.value < RISK] == 0)
+    for i in range(5):
+        for j in range(i + 1, 5):
+            assert np.abs(weights[i] - weights[j]).sum() > 0.2  # distinct portfolios
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(vol_scale=st.lists(st.floats(0.85, 1.15), min_size=len(UNIVERSE),
+                          max_size=len(UNIVERSE)),
+       shrink=st.floats(0.0, 0.3), risk_aversion=st.floats(2.0, 4.0),
+       rf=st.floats(0.0, 0.05), noise_seed=st.integers(0, 2**32 - 1))
+def test_tiers_stay_ordered_on_perturbed_equilibrium_assumptions(
+        vol_scale: list[float], shrink: float, risk_aversion: float, rf: float,
+        noise_seed: int) -> None:
+    vol = ASSUMPTIONS.volatilities
+    corr = ASSUMPTIONS.covariance / np.outer(vol, vol)
+    corr = (1 - shrink) * corr + shrink * np.eye(len(UNIVERSE))
+    new_vol = vol * np.array(vol_scale)
+    cov = np.outer(new_vol, new_vol) * corr
+    noise = np.random.default_rng(noise_seed).uniform(-0.005, 0.005, len(UNIVERSE))
+    mu = rf + risk_aversion * cov @ UNIVERSE.market_weights() + noise
+    vols, equity, _ = _ordered(Estimates(UNIVERSE.tickers, mu, cov, rf, "perturbed"))
+    _assert_ordered(vols, equity)

@@ -1,0 +1,185 @@
+"""Price files a user supplies (``--prices FILE``, ``roboadvisor data import FILE``).
+
+Format (CSV or parquet), wide: a ``Date`` column (``YYYY-MM-DD``) and one adjusted-close column
+per ticker, a cell left empty before the ticker's first date. For example::
+
+    Date,VTI,BNDX
+    2013-06-03,72.10,
+    2013-06-04,72.45,49.90
+
+A parquet file may hold the dates as a ``Date`` column or as its index. Reading applies every
+rule of ``roboadvisor.domain.price_checks``: structural problems raise ``DataQualityError``
+naming the file, the line (CSV; the header is line 1) or row (parquet), the ticker and the date;
+quality findings (gaps, spikes) come back as warnings in the report, never fixed silently.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from roboadvisor.data.sources import FailureKind, FetchResult, ProgressCallback, TickerFailure
+from roboadvisor.domain.price_checks import (
+    Issue,
+    PriceReport,
+    parse_dates,
+    parse_numbers,
+    validate_prices,
+)
+from roboadvisor.errors import DataQualityError
+
+NA_TOKENS = ["", "NA", "N/A", "#N/A", "NaN", "nan", "null", "NULL", "None"]
+MAX_ERRORS_SHOWN = 3
+
+
+@dataclass(frozen=True, eq=False)
+class PriceFile:
+    """A validated price file: every ticker column (float64, Date index ascending) and the
+    report (its ``warnings`` are what the user should be shown)."""
+
+    path: Path
+    prices: pd.DataFrame
+    report: PriceReport
+
+    def warning_messages(self, tickers: Sequence[str] | None = None) -> tuple[str, ...]:
+        """Warnings as one-line messages naming the file; only those about ``tickers`` (and
+        the whole calendar) when given."""
+        keep = None if tickers is None else set(tickers)
+        return tuple(f"{self.path.name}: {i.message}" for i in self.report.warnings
+                     if keep is None or i.ticker is None or i.ticker in keep)
+
+
+def read_price_file(path: Path) -> PriceFile:
+    """Read and validate a CSV or parquet price file (see the module docstring)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataQualityError(f"{path}: price file not found")
+    is_parquet = path.suffix.lower() in {".parquet", ".pq"}
+    dates_raw, values_raw = _read_parquet(path) if is_parquet else _read_csv(path)
+    index, date_issues = parse_dates(dates_raw)
+    values, number_issues = parse_numbers(values_raw)
+    values.index = index
+    report = validate_prices(values, extra=date_issues + number_issues)
+    if report.errors:
+        raise DataQualityError(_describe(path, report.errors, is_parquet))
+    if values.empty or len(values.columns) == 0:
+        raise DataQualityError(f"{path}: no prices; expected a Date column and one column "
+                               "per ticker")
+    return PriceFile(path, values.astype("float64"), report)
+
+
+def _where(path: Path, issue: Issue, is_parquet: bool) -> str:
+    if issue.row is None:
+        return f"{path}"
+    return f"{path}: row {issue.row + 1}" if is_parquet else f"{path}: line {issue.row + 2}"
+
+
+def _describe(path: Path, errors: Sequence[Issue], is_parquet: bool) -> str:
+    shown = [f"{_where(path, e, is_parquet)}: {e.message}" for e in errors[:MAX_ERRORS_SHOWN]]
+    more = len(errors) - MAX_ERRORS_SHOWN
+    text = "; ".join(shown)
+    if more > 0:
+        text += f" (and {more} more problem(s))"
+    return text
+
+
+def _read_csv(path: Path) -> tuple[pd.Series, pd.DataFrame]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=NA_TOKENS,
+                          encoding="utf-8-sig", skipinitialspace=True)
+    except UnicodeDecodeError:
+        raise DataQualityError(f"{path}: is not UTF-8 text; save it as a UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        raise DataQualityError(f"{path}: file is empty; expected a header 'Date,TICKER,...'"
+                               ) from None
+    except pd.errors.ParserError as exc:
+        msg = " ".join(str(exc).split())
+        raise DataQualityError(f"{path}: not a valid CSV ({msg})") from None
+    except OSError as exc:
+        raise DataQualityError(f"{path}: cannot read ({exc.strerror})") from None
+    names = [h.strip() for h in header]
+    _check_header(path, names)
+    raw.columns = names
+    return _split(path, raw)
+
+
+def _read_parquet(path: Path) -> tuple[pd.Series, pd.DataFrame]:
+    import pyarrow as pa
+
+    try:
+        raw = pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        raise DataQualityError(f"{path}: not a readable parquet file ({reason})") from None
+    has_date_column = any(str(c).strip().lower() == "date" for c in raw.columns)
+    date_index = isinstance(raw.index, pd.DatetimeIndex) or str(raw.index.name).lower() == "date"
+    if not has_date_column and date_index:
+        raw = raw.reset_index(names="Date")
+    names = [str(c).strip() for c in raw.columns]
+    _check_header(path, names)
+    raw.columns = names
+    return _split(path, raw)
+
+
+def _check_header(path: Path, names: list[str]) -> None:
+    lowered = [n.lower() for n in names]
+    if "date" not in lowered:
+        raise DataQualityError(f"{path}: no 'Date' column; the first column must be Date "
+                               "(YYYY-MM-DD), then one adjusted-close column per ticker")
+    tickers = [n.upper() for n, low in zip(names, lowered, strict=True) if low != "date"]
+    if not tickers:
+        raise DataQualityError(f"{path}: no ticker columns after Date")
+    if any(not t for t in tickers):
+        raise DataQualityError(f"{path}: a column has no name; give every column a ticker")
+    seen: set[str] = set()
+    for t in tickers:
+        if t in seen:
+            raise DataQualityError(f"{path}: column {t} appears twice; keep one")
+        seen.add(t)
+    if lowered.count("date") > 1:
+        raise DataQualityError(f"{path}: more than one Date column; keep one")
+
+
+def _split(path: Path, raw: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    date_col = next(c for c in raw.columns if c.lower() == "date")
+    values = raw.drop(columns=[date_col])
+    values.columns = [str(c).upper() for c in values.columns]
+    return raw[date_col].reset_index(drop=True), values.reset_index(drop=True)
+
+
+class PriceFileSource:
+    """A price file as a ``PriceSource``: read and validated once, on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.name = f"file:{self.path.name}"
+        self._file: PriceFile | None = None
+
+    def load(self) -> PriceFile:
+        if self._file is None:
+            self._file = read_price_file(self.path)
+        return self._file
+
+    def fetch(self, tickers: Sequence[str], start: date | None = None, end: date | None = None,
+              progress: ProgressCallback | None = None) -> FetchResult:
+        file = self.load()
+        present = [t for t in tickers if t in file.prices.columns
+                   and file.prices[t].notna().any()]
+        failures = tuple(TickerFailure(t, FailureKind.NO_DATA, f"not in {self.path}")
+                         for t in tickers if t not in present)
+        frame = file.prices[present]
+        if start is not None:
+            frame = frame.loc[frame.index >= pd.Timestamp(start)]
+        if end is not None:
+            frame = frame.loc[frame.index <= pd.Timestamp(end)]
+        if progress is not None:
+            for t in tickers:
+                progress(t)
+        return FetchResult(frame, failures, file.warning_messages(present))

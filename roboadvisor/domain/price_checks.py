@@ -1,0 +1,296 @@
+"""Validation rules for daily adjusted-close price tables (pure: frames in, findings out).
+
+A price table is wide: one row per trading day (a ``DatetimeIndex``), one column per ticker,
+NaN before a ticker's first date. The rules never change the data; they return ``Issue``
+values that the caller turns into errors or shows as warnings (report, don't silently fix).
+
+Errors (the table cannot be used as it is):
+- ``BAD_DATE``: a date that is not ISO ``YYYY-MM-DD``;
+- ``DUPLICATE_DATE``: the same date on two rows;
+- ``UNSORTED``: a date earlier than the row before it;
+- ``NOT_A_NUMBER``: a price cell that is not a number;
+- ``NON_POSITIVE``: a price <= 0 (adjusted closes are always positive);
+- ``MISSING_TICKER``: a requested ticker with no column, or a column without any price.
+
+Warnings (usable, but look before trusting a result):
+- ``MISSING_VALUES``: a ticker without a price on some rows after its first date;
+- ``CALENDAR_GAP``: consecutive rows more than ``MAX_CALENDAR_GAP_DAYS`` calendar days apart
+  (the longest real market closure in the sample is 7 days, after 2001-09-11);
+- ``SPIKE``: a one-day spike that reverses (see ``find_spikes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+MAX_CALENDAR_GAP_DAYS = 7
+"""Calendar days between consecutive rows above which a gap is reported."""
+
+# One-day spike that reverses. Both legs (log returns into and out of the spiked day) must be
+# at least SPIKE_MIN_SIGMAS robust daily volatilities of the ticker (1.4826 x the median absolute
+# deviation over its whole history) and at least SPIKE_MIN_MOVE, have opposite signs, cancel to
+# within SPIKE_MAX_NET_FRACTION of the smaller leg, and be SPIKE_MIN_NEIGHBOUR_RATIO times larger
+# than every other daily move within SPIKE_NEIGHBOURHOOD trading days. The last condition is what
+# separates a glitch from a real crisis: on the real 1993-2026 file, 2008 and 2020 reversals
+# (e.g. LQD 2008-09-29 -9.6%/+9.3%, IEF 2020-03-16 +2.6%/-2.5%) sit among other large moves
+# (ratio <= 2.0), while the GOVT glitch of 2024-12-31 (+2.2%/-2.2%) stands 3.1x above a calm
+# fortnight.
+SPIKE_MIN_SIGMAS = 6.0
+SPIKE_MIN_MOVE = 0.002
+SPIKE_MAX_NET_FRACTION = 0.25
+SPIKE_MIN_NEIGHBOUR_RATIO = 2.5
+SPIKE_NEIGHBOURHOOD = 10
+SPIKE_MIN_OBSERVATIONS = 60
+
+
+class Rule(StrEnum):
+    """Which validation rule an issue comes from."""
+
+    BAD_DATE = "bad_date"
+    DUPLICATE_DATE = "duplicate_date"
+    UNSORTED = "unsorted"
+    NOT_A_NUMBER = "not_a_number"
+    NON_POSITIVE = "non_positive"
+    MISSING_TICKER = "missing_ticker"
+    MISSING_VALUES = "missing_values"
+    CALENDAR_GAP = "calendar_gap"
+    SPIKE = "spike"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+_SEVERITY = {
+    Rule.BAD_DATE: Severity.ERROR,
+    Rule.DUPLICATE_DATE: Severity.ERROR,
+    Rule.UNSORTED: Severity.ERROR,
+    Rule.NOT_A_NUMBER: Severity.ERROR,
+    Rule.NON_POSITIVE: Severity.ERROR,
+    Rule.MISSING_TICKER: Severity.ERROR,
+    Rule.MISSING_VALUES: Severity.WARNING,
+    Rule.CALENDAR_GAP: Severity.WARNING,
+    Rule.SPIKE: Severity.WARNING,
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding. ``row`` is the 0-based data row (header excluded) when it applies."""
+
+    rule: Rule
+    message: str
+    ticker: str | None = None
+    date: date | None = None
+    row: int | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return _SEVERITY[self.rule]
+
+
+@dataclass(frozen=True)
+class PriceReport:
+    """All findings of a validation, errors first in the order found."""
+
+    issues: tuple[Issue, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity is Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _day(ts: pd.Timestamp) -> date:
+    return ts.date()
+
+
+# --- parsing --------------------------------------------------------------------------------
+def parse_dates(raw: Sequence[object]) -> tuple[pd.DatetimeIndex, list[Issue]]:
+    """ISO dates (``YYYY-MM-DD``, optionally with a midnight time) -> a tz-naive index.
+
+    Unparseable values become NaT and one ``BAD_DATE`` issue each (the caller usually stops).
+    """
+    values = pd.Series(list(raw), dtype="object")
+    parsed = pd.to_datetime(values.astype("string"), format="ISO8601", errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    issues = [Issue(Rule.BAD_DATE, f"date {values.iloc[i]!r} is not a date; use YYYY-MM-DD",
+                    row=int(i))
+              for i in np.flatnonzero(parsed.isna().to_numpy())]
+    index = pd.DatetimeIndex(parsed.dt.normalize()).astype("datetime64[ns]")
+    return index.rename("Date"), issues
+
+
+def parse_numbers(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
+    """Text cells -> float64 (missing cells already NaN); a cell that is not a number is an
+    issue naming the ticker and the row."""
+    out: dict[str, pd.Series] = {}
+    issues: list[Issue] = []
+    for col in raw.columns:
+        text = raw[col]
+        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+        bad = np.flatnonzero((text.notna() & numbers.isna()).to_numpy())
+        for i in bad[:5]:
+            issues.append(Issue(Rule.NOT_A_NUMBER,
+                                f"ticker {col}: {text.iloc[i]!r} is not a price",
+                                ticker=str(col), row=int(i)))
+        out[str(col)] = numbers
+    frame = pd.DataFrame(out, index=raw.index)
+    return frame, issues
+
+
+# --- structural rules (errors) ----------------------------------------------------------------
+def check_dates(index: pd.DatetimeIndex) -> list[Issue]:
+    """Duplicate dates and rows out of order (NaT rows are skipped: ``parse_dates`` named them)."""
+    issues: list[Issue] = []
+    valid = ~index.isna()
+    dup = index.duplicated(keep="first") & valid
+    for i in np.flatnonzero(dup)[:5]:
+        first = int(np.flatnonzero(index == index[i])[0])
+        issues.append(Issue(Rule.DUPLICATE_DATE,
+                            f"date {_day(index[i])} appears twice (rows {first + 1} and {i + 1}); "
+                            "keep one row per date", date=_day(index[i]), row=int(i)))
+    positions = np.flatnonzero(valid)
+    values = index[valid].asi8
+    backwards = np.flatnonzero(values[1:] < values[:-1])
+    if backwards.size:
+        i = int(positions[backwards[0] + 1])
+        prev = int(positions[backwards[0]])
+        issues.append(Issue(Rule.UNSORTED,
+                            f"rows are not in date order: {_day(index[i])} comes after "
+                            f"{_day(index[prev])}; sort the file by date ({backwards.size} "
+                            "such place(s))", date=_day(index[i]), row=i))
+    return issues
+
+
+def check_tickers(prices: pd.DataFrame, requested: Iterable[str]) -> list[Issue]:
+    """Requested tickers without a column, or whose column holds no price at all."""
+    issues = []
+    for t in requested:
+        if t not in prices.columns:
+            issues.append(Issue(Rule.MISSING_TICKER, f"ticker {t} is not in the file",
+                                ticker=t))
+        elif prices[t].isna().all():
+            issues.append(Issue(Rule.MISSING_TICKER, f"ticker {t} has no prices", ticker=t))
+    return issues
+
+
+def check_positive(prices: pd.DataFrame) -> list[Issue]:
+    """Prices <= 0 (one issue per ticker, naming the first date)."""
+    issues = []
+    for col in prices.columns:
+        values = prices[col].to_numpy(dtype=float)
+        bad = np.flatnonzero(values <= 0)
+        if bad.size:
+            i = int(bad[0])
+            when = prices.index[i]
+            day = None if pd.isna(when) else _day(when)
+            issues.append(Issue(Rule.NON_POSITIVE,
+                                f"ticker {col}: price {values[i]:g} on {day} is not positive "
+                                f"({bad.size} such value(s)); adjusted closes must be > 0",
+                                ticker=str(col), date=day, row=i))
+    return issues
+
+
+# --- quality rules (warnings) -------------------------------------------------------------------
+def check_gaps(prices: pd.DataFrame, max_gap_days: int = MAX_CALENDAR_GAP_DAYS) -> list[Issue]:
+    """Calendar gaps longer than ``max_gap_days`` and tickers missing values after their first
+    date. Expects a sorted, duplicate-free index."""
+    issues: list[Issue] = []
+    if len(prices.index) > 1:
+        days = np.diff(prices.index.asi8) / 86_400e9
+        for i in np.flatnonzero(days > max_gap_days):
+            a, b = prices.index[i], prices.index[i + 1]
+            issues.append(Issue(Rule.CALENDAR_GAP,
+                                f"no rows between {_day(a)} and {_day(b)} "
+                                f"({int(days[i])} calendar days)", date=_day(b),
+                                row=int(i + 1)))
+    for col in prices.columns:
+        values = prices[col].to_numpy(dtype=float)
+        present = np.flatnonzero(~np.isnan(values))
+        if present.size == 0:
+            continue
+        missing = np.flatnonzero(np.isnan(values[present[0]:])) + present[0]
+        if missing.size:
+            i = int(missing[0])
+            issues.append(Issue(Rule.MISSING_VALUES,
+                                f"ticker {col}: {missing.size} missing value(s) after its first "
+                                f"date {_day(prices.index[present[0]])}, first on "
+                                f"{_day(prices.index[i])}", ticker=str(col),
+                                date=_day(prices.index[i]), row=i))
+    return issues
+
+
+def robust_daily_volatility(log_returns: np.ndarray) -> float:
+    """1.4826 x the median absolute deviation: a volatility that ignores outliers."""
+    if log_returns.size == 0:
+        return float("nan")
+    med = float(np.median(log_returns))
+    return 1.4826 * float(np.median(np.abs(log_returns - med)))
+
+
+def find_spikes(prices: pd.DataFrame) -> list[Issue]:
+    """One-day spikes that reverse: the price on one day jumps and comes straight back.
+
+    See the SPIKE_* constants for the thresholds and why they leave real 2008/2020 moves alone.
+    The date named is the day whose price is off. Expects a sorted, duplicate-free index.
+    """
+    issues: list[Issue] = []
+    for col in prices.columns:
+        series = prices[col].dropna()
+        if len(series) < SPIKE_MIN_OBSERVATIONS or (series <= 0).any():
+            continue
+        r = np.diff(np.log(series.to_numpy(dtype=float)))
+        sigma = robust_daily_volatility(r)
+        threshold = max(SPIKE_MIN_SIGMAS * sigma, SPIKE_MIN_MOVE)
+        a, b = r[:-1], r[1:]
+        small = np.minimum(np.abs(a), np.abs(b))
+        candidate = ((small > threshold) & (np.sign(a) != np.sign(b))
+                     & (np.abs(a + b) <= SPIKE_MAX_NET_FRACTION * small))
+        abs_r = np.abs(r)
+        for i in np.flatnonzero(candidate):
+            lo, hi = max(0, i - SPIKE_NEIGHBOURHOOD), i + 2 + SPIKE_NEIGHBOURHOOD
+            neighbours = np.concatenate([abs_r[lo:i], abs_r[i + 2:hi]])
+            if neighbours.size and small[i] < SPIKE_MIN_NEIGHBOUR_RATIO * neighbours.max():
+                continue
+            day = series.index[i + 1]
+            up, down = np.expm1(a[i]), np.expm1(b[i])
+            issues.append(Issue(Rule.SPIKE,
+                                f"ticker {col}: one-day spike on {_day(day)} ({up:+.2%} then "
+                                f"{down:+.2%} the next day); check that price",
+                                ticker=str(col), date=_day(day),
+                                row=int(prices.index.get_loc(day))))
+    return issues
+
+
+# --- everything --------------------------------------------------------------------------------
+def validate_prices(prices: pd.DataFrame, requested: Iterable[str] | None = None,
+                    extra: Iterable[Issue] = ()) -> PriceReport:
+    """Run every rule on a parsed table. Quality warnings are computed only when the dates are
+    sound (sorted, unique, parseable), since gaps and spikes mean nothing otherwise.
+
+    ``extra`` carries parse issues found earlier (bad dates, non-numbers) into the report.
+    """
+    issues = list(extra)
+    issues += check_dates(prices.index)
+    issues += check_tickers(prices, requested or ())
+    issues += check_positive(prices)
+    if not any(i.severity is Severity.ERROR for i in issues):
+        issues += check_gaps(prices)
+        issues += find_spikes(prices)
+    return PriceReport(tuple(issues))

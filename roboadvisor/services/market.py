@@ -1,0 +1,478 @@
+"""Market data use cases: load prices for a calculation, fetch, import, inspect, clear the cache.
+
+``load_prices`` is what the other services call. It returns daily adjusted closes (a
+DatetimeIndex named "Date", ascending, tz-naive; columns exactly the requested tickers in their
+order, minus any dropped with ``allow_missing``; float64; NaN before a ticker's first date; not
+aligned, see ``roboadvisor.domain.alignment``). ``load_price_data`` returns the same frame with
+the warnings the user should see.
+
+Where prices come from:
+- ``prices_file``: that CSV/parquet file, validated (structural problems are errors, gaps and
+  spikes are warnings); the cache is not touched;
+- otherwise the cache (``cache_dir``, else ROBOADVISOR_CACHE_DIR, else the user cache), and a
+  download (``source``, default Yahoo Finance) of only what is missing: tickers not cached, dates
+  before the cached start (when the cache did not get the whole history), and dates after the
+  cached end. When ``end`` is None, "after" means up to today, refreshed at most once a day, and
+  only for tickers the cache got from that same source (an imported file is not topped up from
+  Yahoo unless asked with ``roboadvisor data fetch``). Each download overlaps the cached dates
+  and the older prices are rescaled onto the newer adjustment (see ``splice_adjusted``).
+
+Failures never shorten the answer silently. A ticker without any cached prices that cannot be
+downloaded is an error naming it (``DownloadError``), unless ``allow_missing`` drops it with a
+warning. A cached ticker whose top-up fails keeps its cached prices, with a warning. Prices
+downloaded before a failure are saved, so a retry fetches only the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+
+from roboadvisor import config
+from roboadvisor.data.cache import CacheEntry, PriceCache
+from roboadvisor.data.price_files import PriceFileSource, read_price_file
+from roboadvisor.data.sources import FailureKind, PriceSource, TickerFailure
+from roboadvisor.domain.alignment import splice_adjusted
+from roboadvisor.domain.price_checks import check_gaps, find_spikes
+from roboadvisor.errors import CacheError, CoverageError, DataQualityError, DownloadError
+
+OVERLAP_DAYS = 10
+"""Calendar days a top-up download overlaps the cached prices (to rescale the older ones)."""
+
+ProgressFn = Callable[[str], None]
+
+
+@dataclass(frozen=True, eq=False)
+class PriceData:
+    """Prices (see ``load_prices``) and what the user should know about them."""
+
+    prices: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+
+
+class TickerStatus(StrEnum):
+    DOWNLOADED = "downloaded"      # fetched in full
+    UPDATED = "updated"            # cached, topped up
+    UP_TO_DATE = "up to date"      # cached, nothing to fetch
+    KEPT = "kept"                  # cached, top-up failed: cached prices kept
+    DROPPED = "dropped"            # not available, dropped (allow_missing)
+
+
+@dataclass(frozen=True)
+class FetchedTicker:
+    ticker: str
+    status: TickerStatus
+    entry: CacheEntry | None
+    new_rows: int = 0
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    """What ``fetch_prices`` did per ticker, in request order."""
+
+    tickers: tuple[FetchedTicker, ...]
+    warnings: tuple[str, ...] = ()
+    cache_root: Path | None = None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    path: Path
+    entries: tuple[CacheEntry, ...]
+    warnings: tuple[str, ...]
+    missing: tuple[str, ...]
+    """Tickers of the universe that the file does not have."""
+    cache_root: Path | None = None
+
+
+@dataclass(frozen=True)
+class CacheStatus:
+    root: Path
+    entries: tuple[CacheEntry, ...]
+    missing: tuple[str, ...]
+    """Requested (universe) tickers not in the cache."""
+    unreadable: tuple[tuple[Path, str], ...] = field(default_factory=tuple)
+
+
+# --- public API -----------------------------------------------------------------------------
+def load_prices(tickers: Sequence[str], *, prices_file: Path | None = None,
+                start: date | None = None, end: date | None = None,
+                cache_dir: Path | None = None, allow_missing: bool = False,
+                download: bool = True, source: PriceSource | None = None) -> pd.DataFrame:
+    """Daily adjusted closes for ``tickers`` (see the module docstring)."""
+    return load_price_data(tickers, prices_file=prices_file, start=start, end=end,
+                           cache_dir=cache_dir, allow_missing=allow_missing,
+                           download=download, source=source).prices
+
+
+def load_price_data(tickers: Sequence[str], *, prices_file: Path | None = None,
+                    start: date | None = None, end: date | None = None,
+                    cache_dir: Path | None = None, allow_missing: bool = False,
+                    download: bool = True, source: PriceSource | None = None,
+                    progress: ProgressFn | None = None,
+                    today: date | None = None) -> PriceData:
+    """``load_prices`` plus the warnings to show and the tickers dropped."""
+    wanted = _normalise(tickers)
+    _check_window(start, end)
+    if prices_file is not None:
+        return _from_file(Path(prices_file), wanted, start, end, allow_missing)
+    cache = PriceCache(config.cache_dir(cache_dir))
+    run = _CacheRun(cache, source, today or date.today(), progress)
+    run.update(wanted, start, end, allow_missing=allow_missing, download=download,
+               refresh=False)
+    kept = [t for t in wanted if t not in run.dropped]
+    frame = _frame(cache, kept, start, end)
+    return PriceData(frame, tuple(run.warnings), tuple(run.dropped))
+
+
+def fetch_prices(tickers: Sequence[str], *, start: date | None = None, end: date | None = None,
+                 cache_dir: Path | None = None, allow_missing: bool = False,
+                 source: PriceSource | None = None, progress: ProgressFn | None = None,
+                 today: date | None = None) -> FetchReport:
+    """Bring the cache up to date for ``tickers`` (``roboadvisor data fetch``).
+
+    Unlike ``load_prices`` it tops up every ticker (imported ones too) to ``end`` or today, and
+    a failed top-up is an error unless ``allow_missing``.
+    """
+    wanted = _normalise(tickers)
+    _check_window(start, end)
+    cache = PriceCache(config.cache_dir(cache_dir))
+    run = _CacheRun(cache, source, today or date.today(), progress)
+    run.update(wanted, start, end, allow_missing=allow_missing, download=True, refresh=True)
+    rows = []
+    for t in wanted:
+        status = run.status.get(t, TickerStatus.UP_TO_DATE)
+        entry = None if status is TickerStatus.DROPPED else cache.entry(t)
+        rows.append(FetchedTicker(t, status, entry, run.new_rows.get(t, 0)))
+    return FetchReport(tuple(rows), tuple(run.warnings), cache.root)
+
+
+def import_prices(path: Path, *, universe_tickers: Sequence[str] = (),
+                  cache_dir: Path | None = None) -> ImportReport:
+    """Validate a price file and store every ticker in it into the cache (replacing what the
+    cache had for those tickers). A file with errors raises before anything is written."""
+    file = read_price_file(Path(path))
+    cache = PriceCache(config.cache_dir(cache_dir))
+    source = f"file:{file.path.name}"
+    entries = []
+    for t in file.prices.columns:
+        series = file.prices[t].dropna()
+        if not series.empty:
+            entries.append(cache.write(t, series, source=source, requested_start=None))
+    missing = tuple(t for t in _normalise(universe_tickers) if t not in file.prices.columns)
+    return ImportReport(file.path, tuple(entries), file.warning_messages(), missing, cache.root)
+
+
+def cache_status(universe_tickers: Sequence[str] = (), *,
+                 cache_dir: Path | None = None) -> CacheStatus:
+    """Every cached ticker's coverage, and which ``universe_tickers`` are not cached."""
+    cache = PriceCache(config.cache_dir(cache_dir))
+    entries, bad = cache.entries()
+    cached = {e.ticker for e in entries}
+    missing = tuple(t for t in _normalise(universe_tickers) if t not in cached)
+    return CacheStatus(cache.root, tuple(entries), missing, tuple(bad))
+
+
+def clear_cache(*, cache_dir: Path | None = None) -> tuple[Path, int]:
+    """Delete the cached prices; returns the cache directory and how many tickers were removed."""
+    cache = PriceCache(config.cache_dir(cache_dir))
+    return cache.root, cache.clear()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _normalise(tickers: Sequence[str]) -> list[str]:
+    if isinstance(tickers, str):
+        tickers = [tickers]
+    return list(dict.fromkeys(t.strip().upper() for t in tickers if t and t.strip()))
+
+
+def _check_window(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise CoverageError(f"start {start} is after end {end}; swap them")
+
+
+def _frame(cache: PriceCache, tickers: Sequence[str], start: date | None,
+           end: date | None) -> pd.DataFrame:
+    series = {}
+    for t in tickers:
+        s = cache.read(t)
+        if s is None:  # written moments ago; only a concurrent `data clear` gets here
+            raise CacheError(f"{cache.path_for(t)} disappeared while loading; run the "
+                             "command again")
+        series[t] = s
+    frame = pd.concat(series, axis=1) if series else pd.DataFrame()
+    return _window(frame, list(tickers), start, end)
+
+
+def _window(frame: pd.DataFrame, tickers: list[str], start: date | None,
+            end: date | None) -> pd.DataFrame:
+    if frame.empty and not len(frame.columns):
+        frame = pd.DataFrame(columns=tickers, dtype="float64")
+    frame = frame.sort_index()
+    frame.index = pd.DatetimeIndex(frame.index).astype("datetime64[ns]").rename("Date")
+    if start is not None:
+        frame = frame.loc[frame.index >= pd.Timestamp(start)]
+    if end is not None:
+        frame = frame.loc[frame.index <= pd.Timestamp(end)]
+    frame = frame.reindex(columns=tickers).astype("float64")
+    frame.columns.name = None
+    return frame
+
+
+def _from_file(path: Path, tickers: list[str], start: date | None, end: date | None,
+               allow_missing: bool) -> PriceData:
+    src = PriceFileSource(path)
+    result = src.fetch(tickers, start, end)
+    warnings = list(result.warnings)
+    dropped = list(result.failed)
+    if dropped and not allow_missing:
+        raise DataQualityError(f"{path}: no prices for {', '.join(dropped)}; add their "
+                               "columns, or pass --allow-missing to drop them")
+    if dropped:
+        warnings.append(f"dropped {', '.join(dropped)}: not in {path.name}")
+    kept = [t for t in tickers if t not in dropped]
+    if not kept:
+        raise DataQualityError(f"{path}: none of the requested tickers "
+                               f"({', '.join(tickers)}) is in the file")
+    return PriceData(_window(result.prices, kept, start, end), tuple(warnings), tuple(dropped))
+
+
+def _source_label(source: PriceSource) -> str:
+    return "Yahoo Finance" if source.name == "yahoo" else source.name
+
+
+def download_error(failures: Sequence[TickerFailure], source_label: str,
+                   saved: int = 0) -> DownloadError:
+    """One line naming the failed tickers, grouped by why, each with what to do."""
+    groups: dict[FailureKind, list[TickerFailure]] = {}
+    for f in failures:
+        groups.setdefault(f.kind, []).append(f)
+    parts = []
+    for kind, items in groups.items():
+        names = ", ".join(f.ticker for f in items)
+        detail = items[0].detail
+        if kind is FailureKind.NETWORK:
+            parts.append(f"could not reach {source_label} for {names}: no network? Use "
+                         "--prices FILE or `roboadvisor data import FILE`")
+        elif kind is FailureKind.RATE_LIMIT:
+            parts.append(f"{source_label} is rate-limiting requests ({names} not downloaded): "
+                         "wait a few minutes and retry, or use --prices FILE")
+        elif kind is FailureKind.NO_DATA:
+            parts.append(f"no prices from {source_label} for {names} ({detail}): check the "
+                         "ticker, or pass --allow-missing to drop it")
+        elif kind is FailureKind.STALE:
+            parts.append(f"stale prices from {source_label} for {names} ({detail}): retry "
+                         "later, or pass --allow-missing to drop it")
+        else:
+            parts.append(f"download from {source_label} failed for {names} ({detail}): retry, "
+                         "or pass --allow-missing to drop it")
+    text = "; ".join(parts)
+    if saved:
+        text += f" (the {saved} other ticker(s) were saved to the cache)"
+    return DownloadError(text)
+
+
+class _Kind(StrEnum):
+    FULL = "full"
+    HEAD = "head"
+    TAIL = "tail"
+
+
+@dataclass(frozen=True)
+class _Request:
+    ticker: str
+    kind: _Kind
+    start: date | None
+    end: date | None
+
+
+class _CacheRun:
+    """One pass of "serve from the cache, download what is missing" over a list of tickers."""
+
+    def __init__(self, cache: PriceCache, source: PriceSource | None, today: date,
+                 progress: ProgressFn | None) -> None:
+        self.cache = cache
+        self._source = source
+        self.today = today
+        self.progress = progress
+        self.warnings: list[str] = []
+        self.dropped: list[str] = []
+        self.status: dict[str, TickerStatus] = {}
+        self.new_rows: dict[str, int] = {}
+        self.topup_failures: list[TickerFailure] = []
+
+    @property
+    def source(self) -> PriceSource:
+        if self._source is None:
+            from roboadvisor.data.yahoo import YahooSource
+
+            self._source = YahooSource()
+        return self._source
+
+    # -- planning ---------------------------------------------------------------------------
+    def _plan(self, entry: CacheEntry | None, ticker: str, start: date | None,
+              end: date | None, refresh: bool) -> list[_Request]:
+        if entry is None or entry.rows == 0 or entry.first is None or entry.last is None:
+            return [_Request(ticker, _Kind.FULL, start, end)]
+        requests = []
+        if entry.requested_start is not None and (start is None
+                                                  or start < entry.requested_start):
+            requests.append(_Request(ticker, _Kind.HEAD, start,
+                                     entry.first + timedelta(days=OVERLAP_DAYS)))
+        target = end if end is not None else self.today
+        updated = entry.updated.date()
+        fresh = updated > target or (end is None and updated >= self.today)
+        source_name = "yahoo" if self._source is None else self._source.name
+        same_source = source_name in entry.source.split("+")
+        wants_tail = refresh or end is not None or same_source
+        if entry.last < target and not fresh and wants_tail:
+            requests.append(_Request(ticker, _Kind.TAIL,
+                                     entry.last - timedelta(days=OVERLAP_DAYS), end))
+        return requests
+
+    # -- the run ----------------------------------------------------------------------------
+    def update(self, tickers: list[str], start: date | None, end: date | None, *,
+               allow_missing: bool, download: bool, refresh: bool) -> None:
+        if not tickers:
+            raise CoverageError("no tickers requested; list at least one")
+        entries: dict[str, CacheEntry | None] = {}
+        requests: list[_Request] = []
+        for t in tickers:
+            try:
+                entries[t] = self.cache.entry(t)
+            except CacheError as exc:
+                if not download:
+                    raise
+                self.warnings.append(f"{exc}: fetching {t} again")
+                entries[t] = None
+            requests += self._plan(entries[t], t, start, end, refresh)
+
+        if not download:
+            absent = [r.ticker for r in requests if r.kind is _Kind.FULL]
+            if absent:
+                raise CoverageError(
+                    f"no cached prices for {', '.join(absent)} in {self.cache.root}: run "
+                    "`roboadvisor data fetch` (or `roboadvisor data import FILE`), or pass "
+                    "--prices FILE")
+            self._progress_all(tickers)
+            return
+
+        remaining = {t: sum(r.ticker == t for r in requests) for t in tickers}
+        for t in tickers:
+            if remaining[t] == 0 and self.progress is not None:
+                self.progress(t)
+
+        def done(ticker: str) -> None:
+            remaining[ticker] = remaining.get(ticker, 1) - 1
+            if remaining[ticker] == 0 and self.progress is not None:
+                self.progress(ticker)
+
+        hard: list[TickerFailure] = []
+        refetch: list[_Request] = []
+        for (r_start, r_end), group in self._batches(requests).items():
+            result = self.source.fetch([r.ticker for r in group], r_start, r_end, progress=done)
+            self.warnings += result.warnings
+            failures = {f.ticker: f for f in result.failures}
+            for r in group:
+                if r.ticker in failures:
+                    self._failed(r, failures[r.ticker], entries[r.ticker], hard)
+                    continue
+                new = result.prices[r.ticker].dropna()
+                self._quality_warnings(r.ticker, new)
+                if not self._store(r, new, start):
+                    refetch.append(_Request(r.ticker, _Kind.FULL, start, end))
+        if refetch:
+            for (r_start, r_end), group in self._batches(refetch).items():
+                result = self.source.fetch([r.ticker for r in group], r_start, r_end)
+                failures = {f.ticker: f for f in result.failures}
+                for r in group:
+                    if r.ticker in failures:
+                        self._failed(r, failures[r.ticker], entries[r.ticker], hard)
+                    else:
+                        self._store(r, result.prices[r.ticker].dropna(), start)
+
+        # In `data fetch` (refresh) the user asked for fresh prices: a failed top-up is fatal
+        # too. Either way, what was downloaded before the failure is already saved.
+        fatal = hard + (self.topup_failures if refresh else [])
+        if fatal and not allow_missing:
+            failed = {f.ticker for f in fatal}
+            saved = sum(1 for t in tickers if t not in failed
+                        and self.status.get(t) in (TickerStatus.DOWNLOADED,
+                                                   TickerStatus.UPDATED))
+            raise download_error(fatal, _source_label(self.source), saved)
+        for f in hard:
+            if f.ticker in self.dropped:
+                continue
+            self.dropped.append(f.ticker)
+            self.status[f.ticker] = TickerStatus.DROPPED
+            self.warnings.append(f"dropped {f.ticker}: {f.kind.value.replace('_', ' ')} "
+                                 f"({f.detail})")
+        if len(self.dropped) == len(tickers):
+            raise download_error(hard, _source_label(self.source))
+
+    def _progress_all(self, tickers: list[str]) -> None:
+        if self.progress is not None:
+            for t in tickers:
+                self.progress(t)
+
+    @staticmethod
+    def _batches(requests: list[_Request]) -> Mapping[tuple[date | None, date | None],
+                                                      list[_Request]]:
+        groups: dict[tuple[date | None, date | None], list[_Request]] = {}
+        for r in requests:
+            groups.setdefault((r.start, r.end), []).append(r)
+        return groups
+
+    def _failed(self, request: _Request, failure: TickerFailure, entry: CacheEntry | None,
+                hard: list[TickerFailure]) -> None:
+        """A failed full download is fatal (unless allowed missing); a failed top-up keeps the
+        cached prices with a warning (and is fatal in ``data fetch``, see ``update``)."""
+        if request.kind is _Kind.FULL or entry is None:
+            hard.append(failure)
+            return
+        what = "older" if request.kind is _Kind.HEAD else "newer"
+        self.warnings.append(
+            f"could not fetch {what} prices for {request.ticker} from "
+            f"{_source_label(self.source)} ({failure.kind.value.replace('_', ' ')}: "
+            f"{failure.detail}); using cached prices {entry.first} to {entry.last}")
+        self.status.setdefault(request.ticker, TickerStatus.KEPT)
+        self.topup_failures.append(failure)
+
+    def _quality_warnings(self, ticker: str, series: pd.Series) -> None:
+        if series.empty:
+            return
+        frame = series.to_frame(ticker)
+        for issue in check_gaps(frame) + find_spikes(frame):
+            self.warnings.append(f"{_source_label(self.source)}: {issue.message}")
+
+    def _store(self, request: _Request, new: pd.Series, start: date | None) -> bool:
+        """Write the downloaded prices into the cache; False when they cannot be spliced onto
+        the cached ones (the history was revised) and a full download is needed."""
+        t = request.ticker
+        if request.kind is _Kind.FULL:
+            self.cache.write(t, new, self.source.name, requested_start=request.start)
+            self.status[t] = TickerStatus.DOWNLOADED
+            self.new_rows[t] = len(new)
+            return True
+        old = self.cache.read(t)
+        assert old is not None
+        merged = splice_adjusted(old, new)
+        if merged is None:
+            return False
+        entry = self.cache.entry(t)
+        requested_start = entry.requested_start if entry is not None else None
+        if request.kind is _Kind.HEAD:
+            requested_start = request.start
+        label = entry.source if entry is not None else self.source.name
+        if self.source.name not in label.split("+"):
+            label = f"{label}+{self.source.name}"
+        self.cache.write(t, merged, label, requested_start=requested_start)
+        self.new_rows[t] = self.new_rows.get(t, 0) + max(0, len(merged) - len(old))
+        self.status[t] = TickerStatus.UPDATED
+        return True

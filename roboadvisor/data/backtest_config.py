@@ -1,0 +1,520 @@
+"""Backtest configuration files (YAML, ``backtests/*.yaml``) -> ``BacktestConfig``.
+
+Format (every field but one of ``tier``/``weights`` is optional)::
+
+    name: Tier 3, quarterly rebalancing      # a label for tables (default: the file name)
+    tier: 3                                  # 1..5 / C3 / balanced -- or explicit weights:
+    # weights: {VTI: 0.6, AGG: 0.4}          #   ticker -> weight, summing to 1
+    universe: default                        # or a universe file (relative to this file)
+    targets: fixed                           # fixed | walk_forward
+    walk_forward:                            # only with targets: walk_forward (tier needed)
+      window: 252                            #   trading days of returns per estimate
+      frequency: monthly                     #   how often targets are re-estimated
+      returns: mean                          #   mean | ema
+      covariance: ledoit_wolf                #   ledoit_wolf | sample | exponential
+    assumptions: default                     # capital market assumptions for fixed tier targets
+    policies: default                        # tier policies file
+    prices: null                             # a price CSV (relative to this file, else to the
+                                             #   current directory); null: the local cache
+    start: 2014-01-01                        # first day (initial purchase); null: earliest
+    end: null                                # last day; null: latest
+    rule: quarterly                          # see "Rules" below; or a mapping, e.g.
+                                             #   {type: bands, absolute: 0.05, relative: 0.25}
+    costs: {bps: 5, per_asset_bps: {VWO: 10}, fixed: 0}
+    cash_flows: {initial: 100000, amount: 500, frequency: monthly}   # amount < 0 withdraws
+    benchmark: auto                          # auto (the tier's iShares allocation ETF), a
+                                             #   ticker, or none
+    risk_free: 0.02                          # annual decimal, or a yield CSV (see below)
+
+Rules (``rule:`` or ``--rule``): ``never`` (buy and hold); ``monthly``, ``quarterly``,
+``semiannual``, ``annual`` (calendar); ``bands:5/25``, ``bands:abs=0.05``, ``bands:rel=0.25``,
+``bands:abs=0.03,rel=0.2`` (threshold bands, the smaller applies); ``drift:0.05`` (half the sum
+of absolute deviations above 5%); ``quarterly+bands:5/25`` (bands checked on calendar dates).
+
+Risk-free yield CSV: a ``Date`` column and a yield column; a column named ``IRX...`` (Yahoo's
+13-week T-bill yield) or any column whose name contains ``pct`` is in percent, otherwise a
+single value column is an annual decimal.
+
+Every error names the file and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from roboadvisor.data.yaml_io import load_mapping
+from roboadvisor.domain.backtest import CashFlowPlan, CostModel
+from roboadvisor.domain.models import Tier
+from roboadvisor.domain.rebalancing import Bands, Frequency, RebalanceRule, RuleKind
+from roboadvisor.domain.walkforward import CovarianceEstimator, ReturnsEstimator, WalkForwardSpec
+from roboadvisor.errors import ConfigError
+
+TIER_BENCHMARKS: dict[Tier, str] = {
+    Tier.CONSERVATIVE: "AOK",             # iShares Core Conservative Allocation (~30% equity)
+    Tier.MODERATELY_CONSERVATIVE: "AOK",  # no equity allowed; the most conservative fund
+    Tier.BALANCED: "AOM",                 # Core Moderate Allocation (~40% equity) vs 40-55%
+    Tier.GROWTH: "AOR",                   # Core Growth Allocation (~60% equity) vs 65-80%
+    Tier.AGGRESSIVE: "AOA",               # Core Aggressive Allocation (~80% equity) vs 85-100%
+}
+"""Real-world benchmarks: the iShares Core allocation ETF closest to each tier's equity range."""
+
+_FIELDS = ("name", "description", "tier", "weights", "universe", "targets", "walk_forward",
+           "assumptions", "policies", "prices", "start", "end", "rule", "costs", "cash_flows",
+           "benchmark", "risk_free")
+
+
+class TargetMode(StrEnum):
+    """Fixed weights for the whole run, or re-optimised on a trailing window."""
+
+    FIXED = "fixed"
+    WALK_FORWARD = "walk_forward"
+
+
+@dataclass(frozen=True)
+class RiskFree:
+    """The risk-free rate: a constant annual decimal, or a yield file (see module docstring)."""
+
+    rate: float = 0.0
+    path: Path | None = None
+
+    def describe(self) -> str:
+        return self.path.name if self.path is not None else f"{self.rate * 100:g}%"
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """A backtest as configured (paths resolved). ``benchmark`` is a ticker or None."""
+
+    name: str
+    source: Path | None
+    tier: Tier | None
+    weights: tuple[tuple[str, float], ...] | None
+    universe: Path | None
+    targets: TargetMode
+    walk_forward: WalkForwardSpec | None
+    assumptions: Path | None
+    policies: Path | None
+    prices: Path | None
+    start: dt.date | None
+    end: dt.date | None
+    rule: RebalanceRule
+    costs: CostModel
+    cash_flows: CashFlowPlan
+    benchmark: str | None
+    risk_free: RiskFree
+    description: str = ""
+
+    @property
+    def where(self) -> str:
+        return str(self.source) if self.source is not None else "backtest options"
+
+
+def load_backtest_config(path: Path) -> BacktestConfig:
+    """Read and check a backtest configuration file."""
+    path = Path(path)
+    data = load_mapping(path, ConfigError)
+    unknown = sorted(set(map(str, data)) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) {', '.join(unknown)}; allowed: "
+                          f"{', '.join(_FIELDS)}")
+    return _Parser(path, data).config()
+
+
+class _Parser:
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+        self.path = path
+        self.data = data
+        self.base = path.resolve().parent
+
+    def fail(self, field: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {field}: {message}")
+
+    def config(self) -> BacktestConfig:
+        d = self.data
+        tier = self.tier()
+        weights = self.weights()
+        if (tier is None) == (weights is None):
+            raise ConfigError(f"{self.path}: give either 'tier' (1..5) or 'weights' "
+                              "(ticker: weight), not both or neither")
+        targets = self.enum("targets", TargetMode, TargetMode.FIXED)
+        wf = None
+        if targets is TargetMode.WALK_FORWARD:
+            if tier is None:
+                raise self.fail("targets", "walk_forward re-optimises a tier's policy; "
+                                "set 'tier' instead of 'weights'")
+            wf = self.walk_forward()
+        elif d.get("walk_forward") is not None:
+            raise self.fail("walk_forward", "only used with 'targets: walk_forward'")
+        start, end = self.date("start"), self.date("end")
+        if start is not None and end is not None and start >= end:
+            raise self.fail("end", f"{end} is not after start {start}")
+        benchmark = d.get("benchmark", "auto")
+        if benchmark is None or str(benchmark).strip().lower() in ("none", "false", ""):
+            bench = None
+        elif str(benchmark).strip().lower() == "auto":
+            bench = TIER_BENCHMARKS[tier] if tier is not None else None
+        else:
+            bench = str(benchmark).strip().upper()
+        return BacktestConfig(
+            name=str(d.get("name") or self.path.stem), source=self.path, tier=tier,
+            weights=weights, universe=self.optional_path("universe"), targets=targets,
+            walk_forward=wf, assumptions=self.optional_path("assumptions"),
+            policies=self.optional_path("policies"), prices=self.optional_path("prices"),
+            start=start, end=end, rule=self.rule(), costs=self.costs(),
+            cash_flows=self.cash_flows(), benchmark=bench, risk_free=self.risk_free(),
+            description=str(d.get("description") or ""))
+
+    # --- fields ----------------------------------------------------------------------------
+    def tier(self) -> Tier | None:
+        raw = self.data.get("tier")
+        if raw is None:
+            return None
+        try:
+            return Tier.parse(raw)
+        except ValueError as exc:
+            raise self.fail("tier", str(exc)) from None
+
+    def weights(self) -> tuple[tuple[str, float], ...] | None:
+        raw = self.data.get("weights")
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or not raw:
+            raise self.fail("weights", "must be a mapping of ticker to weight, e.g. "
+                            "{VTI: 0.6, AGG: 0.4}")
+        out: dict[str, float] = {}
+        for key, value in raw.items():
+            ticker = str(key).strip().upper()
+            w = _number(value, lambda m, t=ticker: self.fail(f"weights.{t}", m), 0.0, 1.0)
+            if ticker in out:
+                raise self.fail(f"weights.{ticker}", "appears twice; keep one")
+            out[ticker] = w
+        total = sum(out.values())
+        if abs(total - 1.0) > 1e-6:
+            raise self.fail("weights", f"sum to {total:.6g}, not 1; adjust them")
+        return tuple(out.items())
+
+    def walk_forward(self) -> WalkForwardSpec:
+        raw = self.data.get("walk_forward") or {}
+        if not isinstance(raw, dict):
+            raise self.fail("walk_forward", "must be a mapping (window, frequency, returns, "
+                            "covariance)")
+        allowed = {"window", "frequency", "returns", "covariance"}
+        unknown = sorted(set(map(str, raw)) - allowed)
+        if unknown:
+            raise self.fail("walk_forward", f"unknown field(s) {', '.join(unknown)}; allowed: "
+                            f"{', '.join(sorted(allowed))}")
+        window = raw.get("window", 252)
+        if isinstance(window, bool) or not isinstance(window, int) or window < 20:
+            raise self.fail("walk_forward.window", f"must be a whole number of trading days "
+                            f">= 20, got {window!r}")
+        try:
+            freq = Frequency.parse(raw.get("frequency", "monthly"))
+        except ValueError as exc:
+            raise self.fail("walk_forward.frequency", str(exc)) from None
+        returns = self.enum("returns", ReturnsEstimator, ReturnsEstimator.MEAN, raw,
+                            "walk_forward.returns")
+        cov = self.enum("covariance", CovarianceEstimator, CovarianceEstimator.LEDOIT_WOLF,
+                        raw, "walk_forward.covariance")
+        return WalkForwardSpec(window=window, frequency=freq, returns=returns, covariance=cov)
+
+    def enum(self, key: str, kind: Any, default: Any, data: dict[str, Any] | None = None,
+             label: str | None = None) -> Any:
+        raw = (self.data if data is None else data).get(key)
+        if raw is None:
+            return default
+        try:
+            return kind(str(raw).strip().lower().replace("-", "_"))
+        except ValueError:
+            raise self.fail(label or key, f"{raw!r} is not one of "
+                            f"{', '.join(m.value for m in kind)}") from None
+
+    def date(self, key: str) -> dt.date | None:
+        raw = self.data.get(key)
+        try:
+            return parse_date(raw)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+
+    def optional_path(self, key: str) -> Path | None:
+        raw = self.data.get(key)
+        if raw is None or str(raw).strip().lower() in ("default", "cache", ""):
+            return None
+        return resolve_path(str(raw), self.base, lambda m: self.fail(key, m))
+
+    def rule(self) -> RebalanceRule:
+        raw = self.data.get("rule", "quarterly")
+        try:
+            if isinstance(raw, dict):
+                return rule_from_mapping(raw)
+            return parse_rule(str(raw))
+        except ValueError as exc:
+            raise self.fail("rule", str(exc)) from None
+
+    def costs(self) -> CostModel:
+        raw = self.data.get("costs") or {}
+        if not isinstance(raw, dict):
+            raise self.fail("costs", "must be a mapping: {bps: 5, per_asset_bps: {...}, "
+                            "fixed: 0}")
+        unknown = sorted(set(map(str, raw)) - {"bps", "per_asset_bps", "fixed"})
+        if unknown:
+            raise self.fail("costs", f"unknown field(s) {', '.join(unknown)}; allowed: bps, "
+                            "per_asset_bps, fixed")
+        bps = _number(raw.get("bps", 0.0), lambda m: self.fail("costs.bps", m), 0.0, 1000.0)
+        fixed = _number(raw.get("fixed", 0.0), lambda m: self.fail("costs.fixed", m), 0.0,
+                        1e9)
+        per = raw.get("per_asset_bps") or {}
+        if not isinstance(per, dict):
+            raise self.fail("costs.per_asset_bps", "must be a mapping of ticker to bps")
+        overrides = tuple(
+            (str(t).strip().upper(),
+             _number(v, lambda m, t=t: self.fail(f"costs.per_asset_bps.{t}", m), 0.0, 1000.0))
+            for t, v in per.items())
+        return CostModel(bps=bps, per_asset_bps=overrides, fixed=fixed)
+
+    def cash_flows(self) -> CashFlowPlan:
+        raw = self.data.get("cash_flows") or {}
+        if not isinstance(raw, dict):
+            raise self.fail("cash_flows", "must be a mapping: {initial: 100000, amount: 500, "
+                            "frequency: monthly}")
+        unknown = sorted(set(map(str, raw)) - {"initial", "amount", "frequency"})
+        if unknown:
+            raise self.fail("cash_flows", f"unknown field(s) {', '.join(unknown)}; allowed: "
+                            "initial, amount, frequency")
+        initial = _number(raw.get("initial", 100_000.0),
+                          lambda m: self.fail("cash_flows.initial", m), 1e-6, 1e15)
+        amount = _number(raw.get("amount", 0.0), lambda m: self.fail("cash_flows.amount", m),
+                         -1e15, 1e15)
+        freq = None
+        if raw.get("frequency") is not None:
+            try:
+                freq = Frequency.parse(raw["frequency"])
+            except ValueError as exc:
+                raise self.fail("cash_flows.frequency", str(exc)) from None
+        if amount != 0 and freq is None:
+            raise self.fail("cash_flows.frequency", "a periodic amount needs a frequency "
+                            "(monthly, quarterly, semiannual, annual)")
+        return CashFlowPlan(initial=initial, amount=amount, frequency=freq)
+
+    def risk_free(self) -> RiskFree:
+        raw = self.data.get("risk_free", 0.0)
+        try:
+            return parse_risk_free(raw, self.base)
+        except ValueError as exc:
+            raise self.fail("risk_free", str(exc)) from None
+
+
+# --- shared parsers (the CLI's overrides use them too) ---------------------------------------
+def parse_date(raw: Any) -> dt.date | None:
+    """A date from YAML (already a date) or text YYYY-MM-DD; None stays None."""
+    if raw is None:
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a date; write YYYY-MM-DD") from None
+
+
+def resolve_path(text: str, base: Path | None, fail: Any) -> Path:
+    """``text`` relative to ``base`` (a config file's folder) when it exists there, else to the
+    current directory; ``fail(message)`` makes the error when neither exists."""
+    raw = Path(text).expanduser()
+    if raw.is_absolute():
+        if raw.exists():
+            return raw
+        raise fail(f"{raw} does not exist")
+    candidates = ([base / raw] if base is not None else []) + [Path.cwd() / raw]
+    for c in candidates:
+        if c.exists():
+            return c
+    tried = " or ".join(str(c) for c in candidates)
+    raise fail(f"{text} not found (looked for {tried})")
+
+
+_FREQ_WORDS = {f.value for f in Frequency} | {"semi_annual", "semi-annual", "yearly",
+                                             "annually"}
+
+
+def parse_rule(text: str) -> RebalanceRule:
+    """A rule from its short form (see the module docstring). Raises ValueError."""
+    spec = text.strip().lower().replace(" ", "")
+    if spec in ("never", "none", "buy_and_hold", "buy-and-hold", "buyandhold", "hold"):
+        return RebalanceRule.never()
+    if "+" in spec:
+        cal, _, band = spec.partition("+")
+        freq = _frequency(cal.removeprefix("calendar:"))
+        return RebalanceRule.calendar_bands(freq, _bands(band.removeprefix("bands:")))
+    if spec.startswith("calendar:"):
+        return RebalanceRule.calendar(_frequency(spec.removeprefix("calendar:")))
+    if spec in _FREQ_WORDS:
+        return RebalanceRule.calendar(_frequency(spec))
+    if spec.startswith("bands:") or spec == "5/25":
+        return RebalanceRule.threshold(_bands(spec.removeprefix("bands:")))
+    if spec.startswith("drift:"):
+        return RebalanceRule.drift(_fraction(spec.removeprefix("drift:"), "drift limit"))
+    raise ValueError(
+        f"unknown rule {text!r}: use never, monthly, quarterly, semiannual, annual, "
+        "bands:5/25, bands:abs=0.05, bands:rel=0.25, drift:0.05 or quarterly+bands:5/25")
+
+
+def rule_from_mapping(raw: dict[str, Any]) -> RebalanceRule:
+    """A rule from ``{type: ..., frequency, absolute, relative, limit}``. Raises ValueError."""
+    kind_text = str(raw.get("type", "")).strip().lower().replace("-", "_")
+    aliases = {"buy_and_hold": "never", "threshold": "bands", "calendar+bands": "calendar_bands",
+               "hybrid": "calendar_bands"}
+    try:
+        kind = RuleKind(aliases.get(kind_text, kind_text))
+    except ValueError:
+        raise ValueError(f"type {raw.get('type')!r} is not one of "
+                         f"{', '.join(k.value for k in RuleKind)}") from None
+    allowed = {"type", "frequency", "absolute", "relative", "limit", "preset"}
+    unknown = sorted(set(map(str, raw)) - allowed)
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}; allowed: "
+                         f"{', '.join(sorted(allowed))}")
+    freq = _frequency(str(raw["frequency"])) if raw.get("frequency") is not None else None
+    bands = None
+    if kind in (RuleKind.BANDS, RuleKind.CALENDAR_BANDS):
+        if str(raw.get("preset", "")).strip() == "5/25":
+            bands = Bands.five_twenty_five()
+        else:
+            absolute = raw.get("absolute")
+            relative = raw.get("relative")
+            if absolute is None and relative is None:
+                raise ValueError("bands need 'absolute' and/or 'relative' (or preset: 5/25)")
+            bands = Bands(
+                absolute=None if absolute is None else _fraction(absolute, "absolute band"),
+                relative=None if relative is None else _fraction(relative, "relative band"))
+    limit = _fraction(raw["limit"], "drift limit") if raw.get("limit") is not None else None
+    if kind in (RuleKind.CALENDAR, RuleKind.CALENDAR_BANDS) and freq is None:
+        raise ValueError(f"rule {kind.value} needs a frequency (monthly, quarterly, "
+                         "semiannual, annual)")
+    if kind is RuleKind.DRIFT and limit is None:
+        raise ValueError("rule drift needs a limit, e.g. 0.05")
+    return RebalanceRule(kind, frequency=freq if kind in (RuleKind.CALENDAR,
+                                                          RuleKind.CALENDAR_BANDS) else None,
+                         bands=bands, drift_limit=limit if kind is RuleKind.DRIFT else None)
+
+
+def _frequency(text: str) -> Frequency:
+    return Frequency.parse(text)
+
+
+def _fraction(value: Any, what: str) -> float:
+    try:
+        x = float(str(value).strip().rstrip("%")) / (100 if str(value).strip().endswith("%")
+                                                     else 1)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not a number") from None
+    if not 0 < x < 1:
+        raise ValueError(f"{what} must be a decimal between 0 and 1 (0.05 = 5%), got {value}")
+    return x
+
+
+def _bands(text: str) -> Bands:
+    if text in ("5/25", "525"):
+        return Bands.five_twenty_five()
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)", text)
+    if m:  # "a/r" in percent, like 5/25
+        return Bands(absolute=float(m.group(1)) / 100, relative=float(m.group(2)) / 100)
+    absolute = relative = None
+    for part in filter(None, text.split(",")):
+        key, _, value = part.partition("=")
+        if key in ("abs", "absolute"):
+            absolute = _fraction(value, "absolute band")
+        elif key in ("rel", "relative"):
+            relative = _fraction(value, "relative band")
+        else:
+            raise ValueError(f"unknown band {part!r}: use abs=0.05 and/or rel=0.25, or 5/25")
+    if absolute is None and relative is None:
+        raise ValueError("bands need abs=... and/or rel=..., or 5/25")
+    return Bands(absolute=absolute, relative=relative)
+
+
+def parse_risk_free(raw: Any, base: Path | None) -> RiskFree:
+    """A constant annual rate (number, or text like '0.02' / '2%') or a yield file path."""
+    if raw is None:
+        return RiskFree()
+    if isinstance(raw, bool):
+        raise ValueError(f"{raw!r} is neither a rate nor a file")
+    if isinstance(raw, int | float):
+        return RiskFree(rate=_rate(float(raw)))
+    text = str(raw).strip()
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        return RiskFree(path=resolve_path(text, base, ValueError))
+    return RiskFree(rate=_rate(value))
+
+
+def _rate(value: float) -> float:
+    if not -0.05 <= value <= 0.5:
+        raise ValueError(f"annual risk-free rate {value} is outside -0.05..0.5; write a "
+                         "decimal (0.02 = 2%)")
+    return value
+
+
+def with_overrides(config: BacktestConfig, **changes: Any) -> BacktestConfig:
+    """A copy with the given fields replaced (command-line options win over the file);
+    ``None`` values are ignored."""
+    kept = {k: v for k, v in changes.items() if v is not None}
+    if "start" in kept or "end" in kept:
+        start = kept.get("start", config.start)
+        end = kept.get("end", config.end)
+        if start is not None and end is not None and start >= end:
+            raise ConfigError(f"{config.where}: end {end} is not after start {start}")
+    return dataclasses.replace(config, **kept)
+
+
+def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(dates as datetime64[D], annual decimal rates) from a yield CSV."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: risk-free file not found") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ConfigError(f"{path}: cannot read the risk-free file ({exc})") from None
+    cols = {str(c).strip().lower(): c for c in frame.columns}
+    date_col = cols.get("date")
+    if date_col is None:
+        raise ConfigError(f"{path}: the risk-free file needs a 'Date' column")
+    values = [c for c in frame.columns if c != date_col]
+    irx = [c for c in values if str(c).strip().upper().startswith("IRX")]
+    if irx:
+        col, scale = irx[0], 0.01
+    elif len(values) == 1:
+        col = values[0]
+        scale = 0.01 if "pct" in str(col).lower() or "%" in str(col) else 1.0
+    else:
+        raise ConfigError(f"{path}: cannot tell which column is the risk-free yield (found "
+                          f"{', '.join(map(str, values))}); keep one, or name it IRX")
+    dates = pd.to_datetime(frame[date_col], errors="coerce")
+    rates = pd.to_numeric(frame[col], errors="coerce")
+    ok = dates.notna() & rates.notna()
+    if not ok.any():
+        raise ConfigError(f"{path}: no usable rows (Date, {col})")
+    order = np.argsort(dates[ok].to_numpy(dtype="datetime64[ns]"), kind="stable")
+    d = dates[ok].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")[order]
+    r = rates[ok].to_numpy(dtype=float)[order] * scale
+    return d, r
+
+
+def _number(value: Any, fail: Any, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise fail(f"must be a number, got {value!r}")
+    if not lo <= float(value) <= hi:
+        raise fail(f"{value} is outside {lo:g}..{hi:g}")
+    return float(value)

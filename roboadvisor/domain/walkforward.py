@@ -1,0 +1,147 @@
+"""Walk-forward re-optimisation: target weights re-estimated on a trailing window at each date.
+
+At each re-optimisation day ``d`` (the first backtest day, then every period end of the chosen
+frequency) the estimates use the ``window`` daily returns that end at the close of day
+``d - 1``: data strictly before ``d``, so nothing from day ``d`` on can influence the targets
+traded at the close of ``d`` (no look-ahead). The optimiser is a callable (the service passes
+``optimise`` with the tier's policy; it caches the compiled problem, so each re-solve is cheap).
+
+A date whose estimation or optimisation fails keeps the previous targets and is recorded as a
+``RebalanceFailure`` (date and reason); the run goes on. When the very first one fails there
+are no previous targets, and the run stops with a ``BacktestError`` naming the date.
+
+Pure numpy: no pandas, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from roboadvisor.domain import estimates as est_mod
+from roboadvisor.domain.backtest import RebalanceFailure, TargetSchedule
+from roboadvisor.domain.models import Estimates
+from roboadvisor.domain.rebalancing import Frequency, period_end_mask
+from roboadvisor.errors import BacktestError, EstimationError, OptimizationError
+
+
+class ReturnsEstimator(StrEnum):
+    """Expected returns from the window: arithmetic mean, or exponentially weighted mean."""
+
+    MEAN = "mean"
+    EMA = "ema"
+
+
+class CovarianceEstimator(StrEnum):
+    """Covariance from the window."""
+
+    LEDOIT_WOLF = "ledoit_wolf"
+    SAMPLE = "sample"
+    EXPONENTIAL = "exponential"
+
+
+@dataclass(frozen=True)
+class WalkForwardSpec:
+    """``window``: daily returns per estimate (252 = one year); ``frequency``: how often the
+    targets are re-estimated; the estimators applied to each window."""
+
+    window: int = 252
+    frequency: Frequency = Frequency.MONTHLY
+    returns: ReturnsEstimator = ReturnsEstimator.MEAN
+    covariance: CovarianceEstimator = CovarianceEstimator.LEDOIT_WOLF
+
+    def __post_init__(self) -> None:
+        if self.window < 20:
+            raise ValueError(f"the estimation window must be at least 20 days, got "
+                             f"{self.window}")
+
+
+@dataclass(frozen=True, eq=False)
+class WalkForwardTargets:
+    """The targets found, as a schedule relative to the backtest's first day, and failures."""
+
+    schedule: TargetSchedule
+    solve_days: np.ndarray
+    failures: tuple[RebalanceFailure, ...]
+
+
+def estimate_window(returns: np.ndarray, tickers: tuple[str, ...], spec: WalkForwardSpec,
+                    risk_free_rate: float, as_of: str) -> Estimates:
+    """Annualised estimates from a window of daily returns (days x assets), numpy only."""
+    if spec.returns is ReturnsEstimator.MEAN:
+        mu = est_mod.mean_return(returns)
+    else:
+        mu = est_mod.ema_return(returns)
+    if spec.covariance is CovarianceEstimator.LEDOIT_WOLF:
+        cov = est_mod.ledoit_wolf_covariance(returns)
+    elif spec.covariance is CovarianceEstimator.SAMPLE:
+        cov = est_mod.sample_covariance(returns)
+    else:
+        cov = est_mod.exponential_covariance(returns)
+    checked = est_mod.check_covariance(cov, tickers)
+    source = (f"walk-forward window of {len(returns)} days to {as_of}: {spec.returns.value} "
+              f"returns, {spec.covariance.value} covariance")
+    return Estimates(tickers, np.asarray(mu, float), checked.matrix, float(risk_free_rate),
+                     source + (f"; {checked.note}" if checked.note else ""), as_of=as_of)
+
+
+def reoptimisation_days(dates: np.ndarray, start_day: int, frequency: Frequency) -> np.ndarray:
+    """``start_day`` and every period end after it (indices into ``dates``)."""
+    ends = np.flatnonzero(period_end_mask(dates, frequency))
+    return np.concatenate(([start_day], ends[ends > start_day])).astype(np.int64)
+
+
+def walk_forward_targets(
+    prices: np.ndarray,
+    dates: np.ndarray,
+    tickers: tuple[str, ...],
+    start_day: int,
+    spec: WalkForwardSpec,
+    solve: Callable[[Estimates], np.ndarray],
+    *,
+    risk_free_annual: float | np.ndarray = 0.0,
+    on_step: Callable[[], None] | None = None,
+) -> WalkForwardTargets:
+    """Targets for a backtest that starts at ``start_day`` of ``prices`` (days x assets).
+
+    ``prices`` hold the history before the start too: the first estimate needs
+    ``spec.window + 1`` prices before ``start_day``. ``solve`` maps estimates to weights.
+    ``risk_free_annual``: a constant or one annual rate per date (the rate of day d - 1 goes
+    into the estimates of day d). ``on_step`` is called after each date (progress bars).
+    """
+    prices = np.asarray(prices, dtype=float)
+    dates = np.asarray(dates, dtype="datetime64[D]")
+    if start_day < spec.window + 1:
+        raise BacktestError(
+            f"walk-forward needs {spec.window + 1} prices before the first backtest day "
+            f"{dates[start_day]} but has {start_day}; start later or shorten the window")
+    days = reoptimisation_days(dates, start_day, spec.frequency)
+    rf = np.broadcast_to(np.asarray(risk_free_annual, dtype=float), dates.shape)
+    kept_days: list[int] = []
+    kept_weights: list[np.ndarray] = []
+    failures: list[RebalanceFailure] = []
+    for d in days:
+        d = int(d)
+        window = prices[d - spec.window - 1:d]
+        returns = window[1:] / window[:-1] - 1.0
+        as_of = str(dates[d - 1])
+        try:
+            estimates = estimate_window(returns, tickers, spec, float(rf[d - 1]), as_of)
+            weights = np.asarray(solve(estimates), dtype=float)
+        except (OptimizationError, EstimationError) as exc:
+            if not kept_days:
+                raise BacktestError(
+                    f"walk-forward: the first optimisation, on {dates[d]}, failed ({exc}); "
+                    "start later or change the policy") from None
+            failures.append(RebalanceFailure(str(dates[d]), str(exc)))
+        else:
+            kept_days.append(d - start_day)
+            kept_weights.append(weights)
+        if on_step is not None:
+            on_step()
+    schedule = TargetSchedule(np.asarray(kept_days), np.vstack(kept_weights))
+    return WalkForwardTargets(schedule, days - start_day, tuple(failures))
+

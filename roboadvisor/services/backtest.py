@@ -1,0 +1,263 @@
+"""The backtest use case: configuration -> prices -> target weights -> engine -> metrics.
+
+- Target weights: explicit ``weights``; or a tier's fixed allocation, optimised once on the
+  capital market assumptions (``assumptions``, default the shipped file) with the tier's
+  policy; or walk-forward re-optimisation of the tier's policy on trailing windows of the
+  prices (only the assets the tier may hold, i.e. risk level <= its ``max_product_risk``, need
+  prices).
+- Prices: ``prices`` (a file) or the local cache; never downloaded here (run
+  ``roboadvisor data fetch`` or ``data import`` first). Only assets with a non-zero fixed
+  target need prices. The run starts on ``start`` (or the first day every held asset has a
+  price; for walk-forward, the first day with a full estimation window before it).
+- Benchmark: a ticker's adjusted closes (buy and hold), compared over the days it exists; when
+  its prices are missing the run goes on without it, with a warning.
+- Risk-free: a constant annual rate, or a yield file (the yield known at the previous close
+  applies to each day's return, divided by 252).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from roboadvisor import TRADING_DAYS_PER_YEAR
+from roboadvisor.data.backtest_config import (
+    BacktestConfig,
+    TargetMode,
+    load_risk_free_file,
+)
+from roboadvisor.domain.backtest import BacktestResult, TargetSchedule, simulate
+from roboadvisor.domain.metrics import PerformanceSummary, summarize
+from roboadvisor.domain.models import Universe
+from roboadvisor.domain.walkforward import walk_forward_targets
+from roboadvisor.errors import ConfigError, CoverageError, DataQualityError
+
+ProgressFactory = Callable[[str, int], AbstractContextManager[Callable[..., None]]]
+"""``progress(description, total)`` -> a context manager yielding ``advance()``."""
+
+_MIN_WEIGHT = 1e-6  # fixed targets below this are dropped (and the rest renormalised)
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestRun:
+    """One finished backtest: the config as run, the engine's result, the metrics, the
+    benchmark's prices on the backtest dates (NaN before it exists), and warnings."""
+
+    config: BacktestConfig
+    result: BacktestResult
+    summary: PerformanceSummary
+    benchmark_prices: np.ndarray | None
+    targets_from: str
+    warnings: tuple[str, ...]
+
+
+def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
+                 progress: ProgressFactory | None = None) -> BacktestRun:
+    """Run one configured backtest."""
+    warnings: list[str] = []
+    plan = _targets_plan(config)
+    frame = _load_prices(config, plan.tickers, cache_dir, warnings)
+    aligned, start_day = _align(config, frame, plan)
+    full_dates = aligned.index.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    full_prices = aligned.to_numpy(dtype=float)
+    dates = full_dates[start_day:]
+    prices = full_prices[start_day:]
+    if dates.size < 2:
+        raise CoverageError(f"{config.where}: only {dates.size} trading day(s) between "
+                            f"{config.start or dates[0]} and {config.end or dates[-1]}; "
+                            "widen the dates")
+    rf_annual = _risk_free_annual(config, full_dates)
+    failures: tuple = ()
+    if plan.mode is TargetMode.WALK_FORWARD:
+        schedule, failures = _walk_forward(config, plan, full_prices, full_dates, start_day,
+                                           rf_annual, progress)
+        if failures:
+            warnings.append(f"{len(failures)} re-optimisation(s) failed and kept the previous "
+                            f"targets (first on {failures[0].date}: {failures[0].reason})")
+    else:
+        schedule = TargetSchedule.fixed(plan.weights)
+    result = simulate(prices, dates, schedule, config.rule, tickers=plan.tickers,
+                      costs=config.costs, cash_flows=config.cash_flows)
+    if failures:
+        result = dataclasses.replace(result, failures=failures)
+    if result.depleted_day is not None:
+        warnings.append(f"withdrawals emptied the portfolio on {dates[result.depleted_day]}")
+    bench = _benchmark_prices(config, frame, aligned.index[start_day:], warnings)
+    rf_previous = np.concatenate((rf_annual[:1], rf_annual[:-1]))  # known at the last close
+    rf_daily = rf_previous[start_day:] / TRADING_DAYS_PER_YEAR
+    summary = summarize(result, rf_daily, config.risk_free.describe(), bench,
+                        config.benchmark or "")
+    return BacktestRun(config, result, summary, bench, plan.source, tuple(warnings))
+
+
+def run_many(configs: Sequence[BacktestConfig], *, cache_dir: Path | None = None,
+             progress: ProgressFactory | None = None) -> list[BacktestRun]:
+    """Run several backtests one after another (``backtest compare``)."""
+    return [run_backtest(c, cache_dir=cache_dir, progress=progress) for c in configs]
+
+
+# --- targets -------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    mode: TargetMode
+    tickers: tuple[str, ...]
+    weights: np.ndarray | None
+    universe: Universe | None
+    policy: Any
+    source: str
+
+
+def _targets_plan(config: BacktestConfig) -> _Plan:
+    if config.weights is not None:
+        tickers = tuple(t for t, w in config.weights if w > 0)
+        w = np.array([w for _, w in config.weights if w > 0], dtype=float)
+        return _Plan(TargetMode.FIXED, tickers, w / w.sum(), None, None, "explicit weights")
+    from roboadvisor.data.policy_file import load_policies
+    from roboadvisor.data.universe_file import load_universe
+
+    assert config.tier is not None
+    universe = load_universe(config.universe)
+    policy = load_policies(config.policies)[config.tier]
+    if config.targets is TargetMode.WALK_FORWARD:
+        eligible = [a.ticker for a in universe if a.risk_level <= policy.max_product_risk]
+        sub = universe.subset(eligible)
+        spec = config.walk_forward
+        assert spec is not None
+        return _Plan(TargetMode.WALK_FORWARD, sub.tickers, None, sub, policy,
+                     f"tier {config.tier.value} policy re-optimised {spec.frequency.value} on "
+                     f"{spec.window}-day windows ({spec.returns.value} returns, "
+                     f"{spec.covariance.value} covariance)")
+    allocation, source = _fixed_allocation(config, universe, policy)
+    keep = allocation.weights > _MIN_WEIGHT
+    w = allocation.weights[keep]
+    tickers = tuple(t for t, k in zip(allocation.tickers, keep, strict=True) if k)
+    return _Plan(TargetMode.FIXED, tickers, w / w.sum(), universe, policy, source)
+
+
+def _fixed_allocation(config: BacktestConfig, universe: Universe, policy: Any) -> Any:
+    """The tier's allocation on the capital market assumptions (optimised once)."""
+    from roboadvisor.data.assumptions_file import load_assumptions
+    from roboadvisor.domain.optimizer import optimise
+
+    estimates = load_assumptions(universe, config.assumptions)
+    allocation = optimise(estimates, policy, universe)
+    return allocation, (f"tier {config.tier.value} allocation on {estimates.source}")
+
+
+def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates: np.ndarray,
+                  start_day: int, rf_annual: np.ndarray,
+                  progress: ProgressFactory | None) -> tuple[TargetSchedule, tuple]:
+    from roboadvisor.domain.optimizer import optimise
+    from roboadvisor.domain.walkforward import reoptimisation_days
+
+    spec = config.walk_forward
+    assert spec is not None and plan.universe is not None
+    universe, policy = plan.universe, plan.policy
+    total = int(reoptimisation_days(dates, start_day, spec.frequency).size)
+
+    def solve(estimates: Any) -> np.ndarray:
+        return optimise(estimates, policy, universe).weights
+
+    bar = progress("walk-forward re-optimisation", total) if progress else nullcontext(None)
+    with bar as advance:
+        wf = walk_forward_targets(prices, dates, plan.tickers, start_day, spec, solve,
+                                  risk_free_annual=rf_annual, on_step=advance)
+    return wf.schedule, wf.failures
+
+
+# --- prices ----------------------------------------------------------------------------------
+def _load_prices(config: BacktestConfig, tickers: tuple[str, ...], cache_dir: Path | None,
+                 warnings: list[str]) -> pd.DataFrame:
+    """Prices of ``tickers`` (strict) and of the benchmark (best effort)."""
+    from roboadvisor.services.market import load_price_data
+
+    bench = config.benchmark
+    wanted = list(tickers) + ([bench] if bench and bench not in tickers else [])
+    try:
+        data = load_price_data(wanted, prices_file=config.prices, end=config.end,
+                               cache_dir=cache_dir, download=False)
+    except (CoverageError, DataQualityError) as exc:
+        if not bench or bench in tickers:
+            raise
+        data = load_price_data(list(tickers), prices_file=config.prices, end=config.end,
+                               cache_dir=cache_dir, download=False)
+        warnings.append(f"benchmark {bench} left out: {exc}")
+    warnings.extend(data.warnings)
+    return data.prices
+
+
+def _align(config: BacktestConfig, frame: pd.DataFrame, plan: _Plan) -> tuple[pd.DataFrame, int]:
+    """The common history of the held assets, and the index of the first backtest day."""
+    from roboadvisor.domain.alignment import align_prices
+
+    tickers = list(plan.tickers)
+    if plan.mode is TargetMode.FIXED:
+        return align_prices(frame, tickers, config.start, config.end), 0
+    spec = config.walk_forward
+    assert spec is not None
+    history = align_prices(frame, tickers, None, config.end)
+    need = spec.window + 1
+    first = history.index[0].date()
+    if config.start is None:
+        if len(history) <= need + 1:
+            raise CoverageError(
+                f"{config.where}: walk-forward needs {need} days of prices before the first "
+                f"backtest day, but all of {', '.join(tickers)} have only {len(history)} days "
+                f"together (from {first}); shorten walk_forward.window")
+        return history, need
+    start_day = int(np.searchsorted(history.index.to_numpy(), np.datetime64(config.start)))
+    if start_day < need:
+        late = max(tickers, key=lambda t: frame[t].first_valid_index())
+        earliest = (history.index[need].date() if len(history) > need
+                    else "no date in the data")
+        raise CoverageError(
+            f"{config.where}: start {config.start} leaves {start_day} days of history for the "
+            f"{spec.window}-day walk-forward window; the assets all have prices from {first} "
+            f"({late} is the latest to start): use --start {earliest} or later")
+    return history, start_day
+
+
+def _benchmark_prices(config: BacktestConfig, frame: pd.DataFrame, dates: pd.Index,
+                      warnings: list[str]) -> np.ndarray | None:
+    bench = config.benchmark
+    if not bench or bench not in frame.columns:
+        return None
+    series = frame[bench].reindex(dates)
+    values = series.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    have = np.isfinite(values)
+    if have.sum() < 3:
+        warnings.append(f"benchmark {bench} has no prices in the backtest window; left out")
+        return None
+    first = int(np.argmax(have))
+    if first > 0:
+        warnings.append(f"benchmark {bench} starts {dates[first].date()}, after the backtest "
+                        "start; it is compared from that day")
+    values[first:] = pd.Series(values[first:]).ffill().to_numpy()
+    return values
+
+
+# --- risk-free --------------------------------------------------------------------------------
+def _risk_free_annual(config: BacktestConfig, dates: np.ndarray) -> np.ndarray:
+    """The annual risk-free rate known at each date's close (decimals)."""
+    rf = config.risk_free
+    if rf.path is None:
+        return np.full(dates.shape, rf.rate)
+    rf_dates, rates = load_risk_free_file(rf.path)
+    idx = np.searchsorted(rf_dates, dates, side="right") - 1
+    if idx[0] < 0:
+        raise ConfigError(f"{config.where}: risk_free: {rf.path} starts {rf_dates[0]}, after "
+                          f"the first date needed ({dates[0]}); use a longer yield file or a "
+                          "constant rate")
+    stale = (dates - rf_dates[idx]).astype(int)
+    if stale.max() > 10:
+        worst = int(np.argmax(stale))
+        raise ConfigError(f"{config.where}: risk_free: {rf.path} has no yield between "
+                          f"{rf_dates[idx[worst]]} and {dates[worst]}; extend the file")
+    return rates[idx]

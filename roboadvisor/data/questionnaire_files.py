@@ -235,7 +235,7 @@ _TOP_KEYS = {"id", "version", "languages", "title", "description", "tier_cutoffs
 
 
 def _questionnaire(doc: Any) -> Questionnaire:
-    top = _mapping(doc, "the file", required={"id", "version", "languages", "title",
+    top = _mapping(doc, "top level", required={"id", "version", "languages", "title",
                                               "questions", "tier_cutoffs"}, allowed=_TOP_KEYS)
     languages = _languages(top["languages"])
 
@@ -264,13 +264,17 @@ def _question(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> Qu
     except ValueError:
         raise QuestionnaireError(f"{where}, field 'dimension': use 'tolerance' or 'capacity', "
                                  f"got {q['dimension']!r}") from None
-    options = tuple(_option(o, f"{where}, field 'options[{i}]'", text)
+    options = tuple(_option(o, where, i, text)
                     for i, o in enumerate(_list(q["options"], f"{where}, field 'options'")))
     return Question(qid, dimension, _number(q.get("weight", 1), f"{where}, field 'weight'"),
                     text(q["text"], f"{where}, field 'text'"), options)
 
 
-def _option(raw: Any, where: str, text: Callable[[Any, str], Localized]) -> Option:
+def _option(raw: Any, question: str, index: int,
+            text: Callable[[Any, str], Localized]) -> Option:
+    oid = raw.get("id") if isinstance(raw, dict) else None
+    where = f"{question}, option {oid!r}" if isinstance(oid, str) else \
+        f"{question}, options[{index}]"
     o = _mapping(raw, where, required={"id", "score", "text"},
                  allowed={"id", "score", "text", "max_tier", "knockout_reason"})
     max_tier = None
@@ -278,11 +282,12 @@ def _option(raw: Any, where: str, text: Callable[[Any, str], Localized]) -> Opti
         try:
             max_tier = Tier(o["max_tier"])
         except ValueError:
-            raise QuestionnaireError(f"{where}.max_tier: use a tier 1..5, got "
+            raise QuestionnaireError(f"{where}, field 'max_tier': use a tier 1..5, got "
                                      f"{o['max_tier']!r}") from None
     reason = o.get("knockout_reason")
-    return Option(o["id"], _number(o["score"], f"{where}.score"), text(o["text"], f"{where}.text"),
-                  max_tier, text(reason, f"{where}.knockout_reason") if reason else None)
+    return Option(oid, _number(o["score"], f"{where}, field 'score'"),
+                  text(o["text"], f"{where}, field 'text'"), max_tier,
+                  text(reason, f"{where}, field 'knockout_reason'") if reason else None)
 
 
 def _rule(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> ConsistencyRule:
@@ -309,7 +314,7 @@ def _cutoffs(raw: Any) -> tuple[float, float, float, float]:
         raise QuestionnaireError(f"{where}: give the lowest combined score of tiers 2, 3, 4 and "
                                  f"5 (e.g. {{2: 25, 3: 42, 4: 60, 5: 78}}), got keys "
                                  f"{sorted(map(str, m))}")
-    c = tuple(_number(keys[t], f"{where}.{t}") for t in (2, 3, 4, 5))
+    c = tuple(_number(keys[t], f"{where} (tier {t})") for t in (2, 3, 4, 5))
     return c[0], c[1], c[2], c[3]
 
 

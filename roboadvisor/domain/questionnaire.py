@@ -256,7 +256,7 @@ def _check_cutoffs(cutoffs: tuple[float, ...]) -> None:
     if len(cutoffs) != 4 or any(lo >= hi for lo, hi in pairwise(bounds)):
         raise QuestionnaireError(
             f"field 'tier_cutoffs': give the lowest score of tiers 2, 3, 4 and 5, strictly "
-            f"increasing within (0, 100]; got {list(cutoffs)}")
+            f"increasing, above 0 and below 100; got {list(cutoffs)}")
 
 
 def _check_rule(rule: ConsistencyRule, questions: Mapping[str, Question]) -> None:

@@ -20,6 +20,7 @@ Definitions (decimals; 252 trading days per year, as everywhere in the package):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,6 +167,7 @@ class BenchmarkComparison:
     excess_return: float
     tracking_error: float
     information_ratio: float
+    yearly: tuple[YearReturn, ...] = ()
 
 
 def compare_to_benchmark(returns: np.ndarray, benchmark: np.ndarray, name: str,
@@ -278,4 +280,5 @@ def _benchmark(r: np.ndarray, dates: np.ndarray, prices: np.ndarray,
     if not have[first:].all():
         raise ValueError(f"benchmark {name} has gaps after its first price")
     b = prices[first + 1:] / prices[first:-1] - 1.0
-    return compare_to_benchmark(r[first:], b, name, str(dates[first]), str(dates[-1]))
+    comparison = compare_to_benchmark(r[first:], b, name, str(dates[first]), str(dates[-1]))
+    return dataclasses.replace(comparison, yearly=yearly_returns(b, dates[first:]))

@@ -42,7 +42,7 @@ from roboadvisor.errors import ConfigError, CoverageError, DataQualityError
 ProgressFactory = Callable[[str, int], AbstractContextManager[Callable[..., None]]]
 """``progress(description, total)`` -> a context manager yielding ``advance()``."""
 
-_MIN_WEIGHT = 1e-6  # fixed targets below this are dropped (and the rest renormalised)
+_MIN_WEIGHT = 1e-4  # fixed targets below 0.01% are dropped (and the rest renormalised)
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,3 +261,135 @@ def _risk_free_annual(config: BacktestConfig, dates: np.ndarray) -> np.ndarray:
         raise ConfigError(f"{config.where}: risk_free: {rf.path} has no yield between "
                           f"{rf_dates[idx[worst]]} and {dates[worst]}; extend the file")
     return rates[idx]
+
+
+# --- configuration with command-line overrides -------------------------------------------------
+def configure(path: Path, *, prices: Path | None = None, start: Any = None, end: Any = None,
+              rule: str | None = None, risk_free: str | None = None,
+              benchmark: str | None = None) -> BacktestConfig:
+    """Load ``path`` and apply command-line overrides (which win over the file). Relative
+    paths given on the command line are relative to the current directory."""
+    from roboadvisor.data.backtest_config import (
+        TIER_BENCHMARKS,
+        load_backtest_config,
+        parse_risk_free,
+        parse_rule,
+        with_overrides,
+    )
+
+    config = load_backtest_config(path)
+    changes: dict[str, Any] = {"start": start, "end": end}
+    if prices is not None:
+        if not Path(prices).is_file():
+            raise ConfigError(f"--prices {prices}: file not found")
+        changes["prices"] = Path(prices)
+    if rule is not None:
+        try:
+            changes["rule"] = parse_rule(rule)
+        except ValueError as exc:
+            raise ConfigError(f"--rule: {exc}") from None
+    if risk_free is not None:
+        try:
+            changes["risk_free"] = parse_risk_free(risk_free, None)
+        except ValueError as exc:
+            raise ConfigError(f"--risk-free: {exc}") from None
+    config = with_overrides(config, **changes)
+    if benchmark is not None:
+        text = benchmark.strip()
+        if text.lower() in ("none", ""):
+            bench = None
+        elif text.lower() == "auto":
+            bench = TIER_BENCHMARKS[config.tier] if config.tier is not None else None
+        else:
+            bench = text.upper()
+        config = dataclasses.replace(config, benchmark=bench)
+    return config
+
+
+# --- files written on request ----------------------------------------------------------------
+def check_outputs(csv_dir: Path | None, plot: Path | None) -> None:
+    """Refuse unusable output paths before any work is done (nothing is half-written)."""
+    if csv_dir is not None and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
+        raise ConfigError(f"--csv {csv_dir}: exists and is not a directory")
+    if plot is not None:
+        plot = Path(plot)
+        if plot.suffix.lower() != ".png":
+            raise ConfigError(f"--plot {plot}: give a file name ending in .png")
+        if not plot.parent.is_dir():
+            raise ConfigError(f"--plot {plot}: folder {plot.parent} does not exist")
+        if plot.is_dir():
+            raise ConfigError(f"--plot {plot}: is a directory")
+
+
+def equity_frame(run: BacktestRun) -> pd.DataFrame:
+    """The daily equity curve: value, flow, costs, time-weighted wealth index, drawdown."""
+    res = run.result
+    returns = res.daily_returns
+    wealth = np.full(res.values.shape, np.nan)
+    wealth[: returns.size + 1] = np.concatenate(([1.0], np.cumprod(1.0 + returns)))
+    peaks = np.fmax.accumulate(wealth)
+    frame = pd.DataFrame({
+        "value": res.values, "flow": res.flows, "costs": res.costs, "wealth_index": wealth,
+        "drawdown": wealth / peaks - 1.0,
+    }, index=pd.DatetimeIndex(res.dates.astype("datetime64[ns]"), name="date"))
+    if run.benchmark_prices is not None:
+        b = run.benchmark_prices
+        first = int(np.argmax(np.isfinite(b)))
+        frame[f"benchmark_{run.config.benchmark}"] = b / b[first] * wealth[first]
+    return frame
+
+
+def trades_frame(run: BacktestRun) -> pd.DataFrame:
+    """One row per asset traded: date, why, ticker, value (buy > 0), share of the event's
+    costs in proportion to the value traded."""
+    res = run.result
+    rows = []
+    for k, day in enumerate(res.event_days):
+        traded = res.event_trades[k]
+        gross = np.abs(traded).sum()
+        for i in np.flatnonzero(np.abs(traded) > 1e-9 * max(res.event_values[k], 1.0)):
+            rows.append({"date": str(res.dates[day]), "event": res.event_kinds[k].value,
+                         "ticker": res.tickers[i], "value": float(traded[i]),
+                         "cost": float(res.event_costs[k] * abs(traded[i]) / gross)})
+    return pd.DataFrame(rows, columns=["date", "event", "ticker", "value", "cost"])
+
+
+def write_csv(runs: Sequence[BacktestRun], directory: Path) -> list[Path]:
+    """``equity.csv`` and ``trades.csv`` (one run), or ``equity.csv`` with one value column per
+    strategy (several), each written to a temporary file and renamed into place."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if len(runs) == 1:
+        files = {"equity.csv": equity_frame(runs[0]), "trades.csv": trades_frame(runs[0])}
+    else:
+        columns = {_unique(r.config.name, i, runs): pd.Series(
+            r.result.values, index=pd.DatetimeIndex(r.result.dates.astype("datetime64[ns]")))
+            for i, r in enumerate(runs)}
+        equity = pd.DataFrame(columns)
+        equity.index.name = "date"
+        files = {"equity.csv": equity}
+    written = []
+    for name, frame in files.items():
+        target = directory / name
+        _atomic_csv(frame, target, index=name == "equity.csv")
+        written.append(target)
+    return written
+
+
+def _unique(name: str, i: int, runs: Sequence[BacktestRun]) -> str:
+    same = [r for r in runs if r.config.name == name]
+    return name if len(same) == 1 else f"{name} #{i + 1}"
+
+
+def _atomic_csv(frame: pd.DataFrame, target: Path, index: bool) -> None:
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            frame.to_csv(handle, index=index, float_format="%.10g")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,7 +1,128 @@
-"""`roboadvisor backtest ...`: placeholder until its issue lands."""
+"""`roboadvisor backtest run|compare`: rebalancing backtests from configuration files."""
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 import typer
 
 HELP = "Backtest tier portfolios under rebalancing rules, and compare strategies."
 
 app = typer.Typer(no_args_is_help=True, help=HELP)
+
+_DATES = ["%Y-%m-%d"]
+_RULE_HELP = ("Rebalancing rule, overriding the file: never, monthly, quarterly, semiannual, "
+              "annual, bands:5/25, bands:abs=0.05, bands:rel=0.25, drift:0.05, "
+              "quarterly+bands:5/25.")
+_PRICES_HELP = ("Daily adjusted-close CSV/parquet (Date + one column per ticker). Default: the "
+                "local cache (`roboadvisor data import FILE` or `data fetch`).")
+_RF_HELP = ("Risk-free rate for Sharpe/Sortino: an annual decimal (0.02) or a yield CSV (Date + "
+            "IRX column in percent, e.g. us_treasury_yields_daily_1976_2026.csv).")
+_BENCH_HELP = "Benchmark ticker, 'auto' (the tier's iShares allocation ETF) or 'none'."
+_CACHE_HELP = "Price cache directory (default: $ROBOADVISOR_CACHE_DIR or ~/.cache/roboadvisor)."
+
+_RUN_EXAMPLE = ("Example: roboadvisor backtest run backtests/tier3_quarterly.yaml --prices "
+                "../shared/data/etf_adjclose_daily_1993_2026.csv --start 2014-01-01 "
+                "--plot tier3.png")
+_COMPARE_EXAMPLE = ("Example: roboadvisor backtest compare backtests/tier3_quarterly.yaml "
+                    "backtests/tier3_bands_5_25.yaml backtests/tier3_buy_and_hold.yaml "
+                    "--prices prices.csv")
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _overrides(prices: Path | None, start: datetime | None, end: datetime | None,
+               rule: str | None, risk_free: str | None, benchmark: str | None) -> dict[str, Any]:
+    return {"prices": prices, "start": _day(start), "end": _day(end), "rule": rule,
+            "risk_free": risk_free, "benchmark": benchmark}
+
+
+@app.command("run", epilog=_RUN_EXAMPLE)
+def run(
+    config: Path = typer.Argument(..., metavar="FILE",
+                                  help="Backtest configuration (YAML), see backtests/."),
+    prices: Path | None = typer.Option(None, "--prices", metavar="FILE", help=_PRICES_HELP),
+    start: datetime | None = typer.Option(None, "--start", formats=_DATES, metavar="YYYY-MM-DD",
+                                          help="First day (the initial purchase)."),
+    end: datetime | None = typer.Option(None, "--end", formats=_DATES, metavar="YYYY-MM-DD",
+                                        help="Last day."),
+    rule: str | None = typer.Option(None, "--rule", metavar="RULE", help=_RULE_HELP),
+    risk_free: str | None = typer.Option(None, "--risk-free", metavar="RATE|FILE",
+                                         help=_RF_HELP),
+    benchmark: str | None = typer.Option(None, "--benchmark", metavar="TICKER",
+                                         help=_BENCH_HELP),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
+    json_output: bool = typer.Option(False, "--json", help="Print a JSON record instead."),
+    csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
+                                        help="Write DIR/equity.csv and DIR/trades.csv."),
+    plot: Path | None = typer.Option(None, "--plot", metavar="FILE.png",
+                                     help="Save the equity curve and drawdowns as a PNG."),
+) -> None:
+    """Run one backtest configuration; options override the file's fields."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import backtest as view
+    from roboadvisor.services import backtest as service
+
+    cfg = service.configure(config, **_overrides(prices, start, end, rule, risk_free, benchmark))
+    service.check_outputs(csv_dir, plot)
+    result = service.run_backtest(cfg, cache_dir=cache_dir, progress=render.progress)
+    view.show_warnings(result.warnings)
+    _write_files([result], csv_dir, plot)
+    if json_output:
+        render.print_json(view.run_record(result))
+    else:
+        view.show_run(result)
+
+
+@app.command("compare", epilog=_COMPARE_EXAMPLE)
+def compare(
+    configs: list[Path] = typer.Argument(..., metavar="FILE...",
+                                         help="Two or more backtest configurations."),
+    prices: Path | None = typer.Option(None, "--prices", metavar="FILE", help=_PRICES_HELP),
+    start: datetime | None = typer.Option(None, "--start", formats=_DATES, metavar="YYYY-MM-DD",
+                                          help="First day, for every strategy."),
+    end: datetime | None = typer.Option(None, "--end", formats=_DATES, metavar="YYYY-MM-DD",
+                                        help="Last day, for every strategy."),
+    rule: str | None = typer.Option(None, "--rule", metavar="RULE", help=_RULE_HELP),
+    risk_free: str | None = typer.Option(None, "--risk-free", metavar="RATE|FILE",
+                                         help=_RF_HELP),
+    benchmark: str | None = typer.Option(None, "--benchmark", metavar="TICKER",
+                                         help=_BENCH_HELP),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
+    json_output: bool = typer.Option(False, "--json", help="Print a JSON record instead."),
+    csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
+                                        help="Write DIR/equity.csv (one column per strategy)."),
+    plot: Path | None = typer.Option(None, "--plot", metavar="FILE.png",
+                                     help="Save all equity curves and drawdowns as a PNG."),
+) -> None:
+    """Run several configurations and show them side by side in one table."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import backtest as view
+    from roboadvisor.services import backtest as service
+
+    opts = _overrides(prices, start, end, rule, risk_free, benchmark)
+    cfgs = [service.configure(c, **opts) for c in configs]
+    service.check_outputs(csv_dir, plot)
+    results = service.run_many(cfgs, cache_dir=cache_dir, progress=render.progress)
+    for r in results:
+        view.show_warnings(f"{r.config.name}: {w}" for w in r.warnings)
+    _write_files(results, csv_dir, plot)
+    if json_output:
+        render.print_json(view.comparison_record(results))
+    else:
+        view.show_comparison(results)
+
+
+def _write_files(results: list[Any], csv_dir: Path | None, plot: Path | None) -> None:
+    from roboadvisor.cli import render
+    from roboadvisor.services import backtest as service
+
+    if csv_dir is not None:
+        for path in service.write_csv(results, csv_dir):
+            render.note(f"wrote {path}")
+    if plot is not None:
+        from roboadvisor.cli.render.backtest_plot import save_plot
+
+        render.note(f"wrote {save_plot(results, plot)}")

@@ -1,0 +1,188 @@
+"""The feasible set of a policy over a universe: per-asset, class and region bounds, resolved.
+
+``portfolio_constraints(universe, policy)`` tightens the universe's min/max weights by the
+policy's ``asset_bounds``, zeroes assets above the tier's product risk level (suitability),
+collects class and region bounds, and refuses -- before any solver runs -- policies that no
+fully invested portfolio can meet, with an ``InfeasibleError`` naming the tier and the
+constraint. Weights are fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from roboadvisor.domain.models import Universe
+from roboadvisor.domain.policy import Policy
+from roboadvisor.errors import InfeasibleError
+
+_TOL = 1e-9          # slack on feasibility pre-checks (weights)
+
+
+@dataclass(frozen=True)
+class GroupBound:
+    """A bound on the summed weight of a group of assets (an asset class or a region).
+
+    ``kind`` is "class" or "region"; ``label`` the class or region value; ``members`` a boolean
+    mask in universe order.
+    """
+
+    kind: str
+    label: str
+    members: tuple[bool, ...]
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True, eq=False)
+class PortfolioConstraints:
+    """The linear feasible set of a policy over a universe, in universe order.
+
+    ``lower``/``upper``: per-asset bounds after the policy's tightening and suitability
+    (unsuitable assets have upper bound 0). ``excluded``: tickers removed by suitability.
+    ``groups``: class and region bounds. ``who``: how messages name the policy ("tier 2").
+    """
+
+    tickers: tuple[str, ...]
+    lower: np.ndarray
+    upper: np.ndarray
+    groups: tuple[GroupBound, ...]
+    excluded: tuple[str, ...]
+    who: str
+    max_turnover: float | None = None
+    transaction_cost: float = 0.0
+
+
+def policy_label(policy: Policy | None) -> str:
+    """How messages name a policy: "tier 2", else "policy 'name'"."""
+    if policy is None:
+        return "the universe"
+    if policy.tier is not None:
+        return f"tier {int(policy.tier)}"
+    return f"policy {policy.name!r}"
+
+
+def percent(x: float) -> str:
+    """0.016 -> "1.6%"."""
+    return f"{100 * x:.1f}%"
+
+
+def portfolio_constraints(universe: Universe, policy: Policy | None = None) -> PortfolioConstraints:
+    """Resolve the per-asset, class and region bounds of ``policy`` over ``universe``.
+
+    ``policy`` None means: long-only, fully invested, the universe's own min/max weights.
+    Policy ``asset_bounds`` naming tickers outside the universe are ignored (a policy file is
+    written for the default universe; a custom universe may hold fewer assets).
+    Raises InfeasibleError for bounds that contradict each other or cannot sum to 1.
+    """
+    who = policy_label(policy)
+    lower = np.array([a.min_weight for a in universe], dtype=float)
+    upper = np.array([a.max_weight for a in universe], dtype=float)
+    excluded: list[str] = []
+    groups: list[GroupBound] = []
+    if policy is not None:
+        for ticker, bound in policy.asset_bounds:
+            if ticker in universe:
+                i = universe.index(ticker)
+                lower[i] = max(lower[i], bound.lower)
+                upper[i] = min(upper[i], bound.upper)
+        level = policy.max_product_risk
+        for i, a in enumerate(universe):
+            if a.risk_level > level:
+                if lower[i] > _TOL:
+                    raise InfeasibleError(
+                        f"{who} requires at least {percent(lower[i])} of {a.ticker} but its "
+                        f"suitability allows products up to R{level} and {a.ticker} is "
+                        f"R{a.risk_level}; drop the minimum weight of {a.ticker}")
+                upper[i] = 0.0
+                excluded.append(a.ticker)
+        for kind, bounds in (("class", policy.class_bounds), ("region", policy.region_bounds)):
+            for key, bound in bounds:
+                attr = "asset_class" if kind == "class" else "region"
+                members = tuple(getattr(a, attr) == key for a in universe)
+                groups.append(GroupBound(kind, str(key.value), members,
+                                         float(bound.lower), float(bound.upper)))
+    for i, a in enumerate(universe):
+        if lower[i] > upper[i] + _TOL:
+            raise InfeasibleError(
+                f"{who}: {a.ticker} needs a weight of at least {percent(lower[i])} but at most "
+                f"{percent(upper[i])}; relax its min_weight or max_weight")
+    cons = PortfolioConstraints(
+        universe.tickers, lower, upper, tuple(groups), tuple(excluded), who,
+        None if policy is None else policy.max_turnover,
+        0.0 if policy is None else float(policy.transaction_cost))
+    _check_feasible(cons, universe, policy)
+    return cons
+
+
+def _check_feasible(c: PortfolioConstraints, universe: Universe, policy: Policy | None) -> None:
+    """Reject, with the constraint named, what cannot be met by any fully invested portfolio."""
+    who = c.who
+    total_max = float(c.upper.sum())
+    if total_max < 1 - _TOL:
+        extra = (f" after suitability excludes {', '.join(c.excluded)}" if c.excluded else "")
+        raise InfeasibleError(
+            f"{who}: the maximum weights of the allowed assets sum to {percent(total_max)}"
+            f"{extra}, below 100%; raise some max_weight or allow more assets")
+    total_min = float(c.lower.sum())
+    if total_min > 1 + _TOL:
+        raise InfeasibleError(
+            f"{who}: the minimum weights of the assets sum to {percent(total_min)}, above 100%; "
+            "lower some min_weight")
+    for g in c.groups:
+        mask = np.array(g.members)
+        if g.lower > g.upper + _TOL:
+            raise InfeasibleError(
+                f"{who}: {g.kind} {g.label} minimum {percent(g.lower)} exceeds its maximum "
+                f"{percent(g.upper)}")
+        if g.lower > _TOL:
+            if not mask.any():
+                raise InfeasibleError(
+                    f"{who} requires at least {percent(g.lower)} {g.label} but the universe "
+                    f"{universe.name!r} has no {g.label} asset; add one or drop the minimum")
+            reach = float(c.upper[mask].sum())
+            if reach <= _TOL and policy is not None:
+                levels = sorted({a.risk_level for a, m in zip(universe, mask, strict=True)
+                                 if m})
+                raise InfeasibleError(
+                    f"{who} requires at least {percent(g.lower)} {g.label} but its suitability "
+                    f"level C{policy.max_product_risk} allows no {g.label} product (all are "
+                    f"R{levels[0]} or above); lower the {g.kind} minimum or the tier's "
+                    "suitability")
+            if reach < g.lower - _TOL:
+                raise InfeasibleError(
+                    f"{who} requires at least {percent(g.lower)} {g.label} but the allowed "
+                    f"{g.label} assets can hold at most {percent(reach)} (their max weights); "
+                    f"lower the {g.kind} minimum or raise those max weights")
+        floor = float(c.lower[mask].sum())
+        if floor > g.upper + _TOL:
+            raise InfeasibleError(
+                f"{who} allows at most {percent(g.upper)} {g.label} but the min weights of its "
+                f"{g.label} assets sum to {percent(floor)}; lower them or raise the maximum")
+    for kind in ("class", "region"):
+        gs = [g for g in c.groups if g.kind == kind]
+        if not gs:
+            continue
+        mins = sum(g.lower for g in gs)
+        if mins > 1 + _TOL:
+            raise InfeasibleError(
+                f"{who}: the {kind} minimums sum to {percent(mins)}, above 100%; lower some")
+        # Assets outside every bounded group of this kind are capped by their own max weight.
+        covered = np.zeros(len(c.upper), dtype=bool)
+        reach = 0.0
+        for g in gs:
+            mask = np.array(g.members)
+            reach += min(g.upper, float(c.upper[mask & ~covered].sum()))
+            covered |= mask
+        reach += float(c.upper[~covered].sum())
+        if reach < 1 - _TOL:
+            raise InfeasibleError(
+                f"{who}: with the {kind} maximums and the assets' max weights at most "
+                f"{percent(reach)} can be invested, below 100%; raise some {kind} maximum")
+
+
+def group_matrix(c: PortfolioConstraints) -> np.ndarray:
+    """The membership of each group bound as a 0/1 matrix (groups x assets)."""
+    n = len(c.tickers)
+    return np.array([g.members for g in c.groups], dtype=float).reshape(len(c.groups), n)

@@ -228,3 +228,18 @@ def test_several_versions_can_live_side_by_side(tmp_path: Path, standard_raw: di
 def test_an_empty_folder_has_no_questionnaires(tmp_path: Path) -> None:
     with pytest.raises(QuestionnaireError, match="no questionnaire files"):
         load_questionnaires(tmp_path)
+
+
+def test_flat_answers_may_carry_a_questionnaire_header(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("questionnaire: {id: standard, version: '1'}\nhorizon: over_10_years\n")
+    doc = read_answers_file(path)
+    assert (doc.questionnaire_id, doc.questionnaire_version) == ("standard", 1)
+    assert dict(doc.answers) == {"horizon": "over_10_years"}
+
+
+def test_oversized_answer_files_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("# padding\n" * 200_000)
+    with pytest.raises(AnswersError, match="is larger than"):
+        read_answers_file(path)

@@ -132,13 +132,13 @@ def tier_for_score(score: float, cutoffs: tuple[float, ...]) -> Tier:
 
 def knockouts(questionnaire: Questionnaire, answers: Mapping[str, str],
               score_tier: Tier) -> tuple[Knockout, ...]:
-    """Chosen options that cap the tier; the strictest ones below ``score_tier`` are binding."""
-    hits = [(q, o) for q in questionnaire.questions
+    """Chosen options that cap the tier; the strictest are binding if below ``score_tier``."""
+    hits = [(q, o, o.max_tier) for q in questionnaire.questions
             if (o := _chosen(q, answers)).max_tier is not None]
-    floor = min((o.max_tier for _, o in hits if o.max_tier is not None), default=Tier(5))
-    return tuple(Knockout(q.id, o.id, q.dimension, o.max_tier, o.max_tier == floor
-                          and o.max_tier < score_tier, o.knockout_reason or Localized({}))
-                 for q, o in hits if o.max_tier is not None)
+    strictest = min((cap for _, _, cap in hits if cap is not None), default=score_tier)
+    return tuple(Knockout(q.id, o.id, q.dimension, cap, cap == strictest < score_tier,
+                          o.knockout_reason or Localized({}))
+                 for q, o, cap in hits if cap is not None)
 
 
 def score_answers(questionnaire: Questionnaire, answers: Mapping[str, str]) -> RiskProfile:
@@ -153,8 +153,7 @@ def score_answers(questionnaire: Questionnaire, answers: Mapping[str, str]) -> R
     combined = min(tolerance, capacity)
     score_tier = tier_for_score(combined, questionnaire.tier_cutoffs)
     kos = knockouts(questionnaire, answers, score_tier)
-    tier = min((k.max_tier for k in kos), default=score_tier)
-    tier = min(tier, score_tier)
+    tier = min([score_tier, *(k.max_tier for k in kos)])
     return RiskProfile(tolerance, tolerance_unflagged, capacity, combined, score_tier,
                        Tier(tier), _limiting(tolerance, capacity, kos), kos, flags)
 

@@ -164,8 +164,8 @@ def explain(assessment: Assessment, lang: str | Lang | None = None) -> tuple[str
     zh = lang is Lang.ZH
     t, c, m = p.tolerance_score, p.capacity_score, p.combined_score
     lo, hi = q.tier_range(p.score_tier)
-    span = (f"{lo:g} 分及以上" if zh else f"{lo:g} and above") if p.score_tier == 5 else \
-        (f"{lo:g} 至 {hi:g} 分以下" if zh else f"{lo:g} to below {hi:g}")
+    span = (f"{lo:g}分及以上" if zh else f"{lo:g} and above") if p.score_tier == 5 else \
+        (f"{lo:g}至{hi:g}分以下" if zh else f"{lo:g} to below {hi:g}")
     factor = (LimitingFactor.TOLERANCE if t < c else
               LimitingFactor.CAPACITY if c < t else LimitingFactor.BOTH)
     lines = [_ZH["scores"] if zh else _EN["scores"],
@@ -202,19 +202,19 @@ _EN = {
 }
 
 _ZH = {
-    "scores": "您承担风险的意愿（风险承受意愿）得分为 {t:.1f} 分（满分 100），承受亏损的财务能力"
-              "（风险承受能力）得分为 {c:.1f} 分。",
-    "rule_tolerance": "我们以两者中较保守的一项为准，综合得分为 {m:.1f} 分，"
+    "scores": "您承担风险的意愿（风险承受意愿）得分为{t:.1f}分（满分100），承受亏损的财务能力"
+              "（风险承受能力）得分为{c:.1f}分。",
+    "rule_tolerance": "我们以两者中较保守的一项为准，综合得分为{m:.1f}分，"
                       "由您的风险承受意愿决定。",
-    "rule_capacity": "我们以两者中较保守的一项为准，综合得分为 {m:.1f} 分，"
+    "rule_capacity": "我们以两者中较保守的一项为准，综合得分为{m:.1f}分，"
                      "由您的风险承受能力决定。",
-    "rule_both": "我们以两者中较保守的一项为准；两项得分相同，综合得分为 {m:.1f} 分。",
-    "band": "综合得分 {m:.1f} 分对应第 {score_tier} 级（{score_label}，{span}）。",
-    "knockout": "您的一项回答将风险等级上限设为第 {k} 级：{reason}",
-    "flags": "您有 {n} 处回答相互矛盾；我们采信较谨慎的回答，风险承受意愿得分因此由 {raw:.1f} 分"
-             "降至 {t:.1f} 分。",
-    "tier": "您的风险等级为第 {k} 级（{label}）：投资者适当性等级 C{k}，可购买风险等级不高于 "
-            "R{k} 的产品。",
+    "rule_both": "我们以两者中较保守的一项为准；两项得分相同，综合得分为{m:.1f}分。",
+    "band": "综合得分{m:.1f}分对应第{score_tier}级（{score_label}，{span}）。",
+    "knockout": "您的一项回答将风险等级上限设为第{k}级：{reason}",
+    "flags": "您有{n}处回答相互矛盾；我们采信较谨慎的回答，风险承受意愿得分因此由{raw:.1f}分"
+             "降至{t:.1f}分。",
+    "tier": "您的风险等级为第{k}级（{label}）：投资者适当性等级C{k}，可购买风险等级不高于"
+            "R{k}的产品。",
 }
 
 

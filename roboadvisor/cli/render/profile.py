@@ -121,7 +121,7 @@ def _knockouts_table(assessment: Assessment, lang: Lang) -> Table:
 def _bullets(lines: tuple[str, ...], mark: str = "•") -> Table:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
-    grid.add_column()
+    grid.add_column(overflow="fold")  # Chinese has no spaces to wrap at
     for line in lines:
         grid.add_row(mark, Text(line))
     return grid
@@ -133,7 +133,7 @@ def _flags(assessment: Assessment, lang: Lang) -> Group:
                                                t=p.tolerance_score), style="bold yellow")]
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True, style="yellow")
-    grid.add_column()
+    grid.add_column(overflow="fold")
     for f in p.flags:
         scored = t["scored_as"].format(a=f.original_score, b=f.scored_as)
         grid.add_row("!", Text.assemble((f"{f.rule_id} ({f.risky_question}: {scored})", "dim"),

@@ -8,6 +8,7 @@ import pytest
 from roboadvisor.data.assumptions_file import load_assumptions
 from roboadvisor.data.policy_file import load_policies
 from roboadvisor.data.universe_file import load_universe
+from roboadvisor.domain.constraints import portfolio_constraints
 from roboadvisor.domain.explain import (
     ConstraintKind,
     explain_allocation,
@@ -22,7 +23,7 @@ from roboadvisor.domain.models import (
     Tier,
     Universe,
 )
-from roboadvisor.domain.optimizer import optimise, portfolio_constraints
+from roboadvisor.domain.optimizer import optimise
 from roboadvisor.domain.policy import Bound, Objective, Policy
 
 

@@ -16,8 +16,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from roboadvisor.domain.constraints import PortfolioConstraints
 from roboadvisor.domain.models import Allocation, Universe
-from roboadvisor.domain.optimizer import PortfolioConstraints
 from roboadvisor.domain.policy import Objective, Policy
 
 BIND_TOL = 1e-4

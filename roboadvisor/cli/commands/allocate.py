@@ -1,9 +1,71 @@
-"""`roboadvisor allocate`: placeholder until its issue lands."""
+"""`roboadvisor allocate`: a tier's mean-variance portfolio, optionally in whole shares.
 
-from roboadvisor.errors import RoboAdvisorError
+The options shared with ``explain``, ``frontier`` and ``plan`` are defined here once.
+"""
 
-HELP = "Build the mean-variance portfolio of a tier (--tier N or --answers FILE)."
+from pathlib import Path
+from typing import Any
+
+import typer
+
+HELP = ("Build the mean-variance portfolio of a tier (--tier N or --answers FILE): weights by "
+        "ETF and asset class, expected return, volatility, Sharpe; with --amount, whole shares."
+        "\n\nExamples:\n\n"
+        "  roboadvisor allocate --tier 3\n\n"
+        "  roboadvisor allocate --answers questionnaires/examples/tier4_growth.yaml "
+        "--amount 25000 --prices prices.csv\n\n"
+        "  roboadvisor allocate --tier 5 --source history --prices prices.csv --json")
+
+TIER = typer.Option(None, "--tier", "-t", metavar="N",
+                    help="Risk tier 1..5 (or C1..C5, or a name such as balanced).")
+ANSWERS = typer.Option(None, "--answers", "-a", metavar="FILE",
+                       help="A client's answers (YAML/JSON): assess them and use their tier.")
+AMOUNT = typer.Option(None, "--amount", metavar="X", help="Money to invest: show whole shares "
+                      "per ETF at the latest prices (--prices FILE or the cache) and the cash "
+                      "left.")
+SOURCE = typer.Option("cma", "--source", metavar="cma|history",
+                      help="Estimates: cma = shipped capital market assumptions (offline); "
+                           "history = daily prices from --prices FILE or the cache.")
+PRICES = typer.Option(None, "--prices", metavar="FILE", help="Daily adjusted closes (CSV or "
+                      "parquet, a Date column and one column per ticker).")
+METHOD = typer.Option(None, "--method", metavar="NAME",
+                      help="History only: expected returns by mean, ema, capm, equilibrium "
+                           "(default) or black-litterman (needs --views).")
+VIEWS = typer.Option(None, "--views", metavar="FILE", help="Black-Litterman views (see "
+                     "roboadvisor/resources/views_example.yaml).")
+UNIVERSE = typer.Option(None, "--universe", metavar="FILE",
+                        help="Universe file (default: the shipped 17-ETF global universe).")
+POLICIES = typer.Option(None, "--policies", metavar="FILE",
+                        help="Tier policies file (default: roboadvisor/resources/policies.yaml).")
+JSON = typer.Option(False, "--json", help="Print one JSON record instead of tables.")
 
 
-def allocate() -> None:
-    raise RoboAdvisorError("'allocate' is not built yet")
+def market(source: str, prices: Path | None, method: str | None, views: Path | None,
+           universe: Path | None) -> Any:
+    """The service's MarketRequest from the shared options."""
+    from roboadvisor.services.allocate import MarketRequest
+
+    return MarketRequest(source=source, prices_file=prices, method=method, views_file=views,
+                         universe_file=universe)
+
+
+def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
+             amount: float | None = AMOUNT, source: str = SOURCE, prices: Path | None = PRICES,
+             method: str | None = METHOD, views: Path | None = VIEWS,
+             universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
+             json_output: bool = JSON) -> None:
+    """A tier's portfolio."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import allocation as view
+    from roboadvisor.services import allocate as service
+
+    request = service.AllocationRequest(tier=tier, answers=answers, amount=amount,
+                                        market=market(source, prices, method, views, universe),
+                                        policies_file=policies)
+    with render.progress("Optimising", total=2) as advance:
+        result = service.allocate(request, step=lambda text: advance(1, text))
+    if json_output:
+        render.print_json(service.allocation_record(result))
+        view.show_notes(result)
+    else:
+        view.show_allocation(result)

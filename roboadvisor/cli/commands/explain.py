@@ -1,9 +1,42 @@
-"""`roboadvisor explain`: placeholder until its issue lands."""
+"""`roboadvisor explain`: why a tier's portfolio looks the way it does."""
 
-from roboadvisor.errors import RoboAdvisorError
+from pathlib import Path
 
-HELP = "Explain a tier's portfolio: risk contributions, binding constraints, plain words."
+from roboadvisor.cli.commands.allocate import (
+    ANSWERS,
+    JSON,
+    METHOD,
+    POLICIES,
+    PRICES,
+    SOURCE,
+    TIER,
+    UNIVERSE,
+    VIEWS,
+    market,
+)
+
+HELP = ("Explain a tier's portfolio: each ETF's and asset class's share of the risk "
+        "(w_i (Σw)_i / w'Σw, summing to 100%), the constraints it sits on (asset, class and "
+        "region limits, the volatility ceiling, products excluded by suitability), and a "
+        "summary in plain words.\n\nExamples:\n\n"
+        "  roboadvisor explain --tier 2\n\n"
+        "  roboadvisor explain --answers questionnaires/examples/tier3_balanced.yaml --json")
 
 
-def explain() -> None:
-    raise RoboAdvisorError("'explain' is not built yet")
+def explain(tier: str | None = TIER, answers: Path | None = ANSWERS, source: str = SOURCE,
+            prices: Path | None = PRICES, method: str | None = METHOD,
+            views: Path | None = VIEWS, universe: Path | None = UNIVERSE,
+            policies: Path | None = POLICIES, json_output: bool = JSON) -> None:
+    """Risk contributions, binding constraints and a plain-language summary."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import allocation as view
+    from roboadvisor.services import allocate as service
+
+    request = service.AllocationRequest(tier=tier, answers=answers, policies_file=policies,
+                                        market=market(source, prices, method, views, universe))
+    with render.progress("Optimising", total=2) as advance:
+        result = service.allocate(request, step=lambda text: advance(1, text))
+    if json_output:
+        render.print_json(service.explain_record(result))
+    else:
+        view.show_explanation(result)

@@ -1,9 +1,49 @@
-"""`roboadvisor frontier`: placeholder until its issue lands."""
+"""`roboadvisor frontier`: the efficient frontier with the five tier portfolios marked."""
 
-from roboadvisor.errors import RoboAdvisorError
+from pathlib import Path
 
-HELP = "Trace the efficient frontier and mark the five tier portfolios (--plot FILE.png)."
+import typer
+
+from roboadvisor.cli.commands.allocate import (
+    JSON,
+    METHOD,
+    POLICIES,
+    PRICES,
+    SOURCE,
+    UNIVERSE,
+    VIEWS,
+    market,
+)
+
+HELP = ("Trace the efficient frontier of the universe and mark the five tier portfolios "
+        "(which also respect suitability and class limits, so they may lie inside it); "
+        "--plot FILE.png draws it.\n\nExamples:\n\n"
+        "  roboadvisor frontier --points 20\n\n"
+        "  roboadvisor frontier --plot frontier.png --source history --prices prices.csv")
 
 
-def frontier() -> None:
-    raise RoboAdvisorError("'frontier' is not built yet")
+def frontier(points: int = typer.Option(50, "--points", "-n", metavar="N",
+                                        help="Number of frontier portfolios (2..500)."),
+             plot: Path | None = typer.Option(None, "--plot", metavar="FILE.png",
+                                              help="Also draw the frontier, the ETFs and the "
+                                                   "tiers to this PNG file."),
+             source: str = SOURCE, prices: Path | None = PRICES, method: str | None = METHOD,
+             views: Path | None = VIEWS, universe: Path | None = UNIVERSE,
+             policies: Path | None = POLICIES, json_output: bool = JSON) -> None:
+    """The efficient frontier and the tier portfolios."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import allocation as view
+    from roboadvisor.cli.render import plots
+    from roboadvisor.services import allocate as service
+
+    target = plots.check_png_path(plot) if plot is not None else None
+    request = service.FrontierRequest(points=points, policies_file=policies,
+                                      market=market(source, prices, method, views, universe))
+    with render.progress("Tracing the frontier", total=7) as advance:
+        result = service.frontier(request, step=lambda text: advance(1, text))
+    if json_output:
+        render.print_json(service.frontier_record(result))
+    else:
+        view.show_frontier(result)
+    if target is not None:
+        render.note(f"wrote {plots.plot_frontier(result, target)}")

@@ -1,0 +1,88 @@
+"""Pictures (PNG) written with matplotlib's Agg backend, imported only when a plot is asked for.
+
+Files are written atomically: to a temporary file beside the target, then renamed over it, so a
+failure never leaves a half-written picture.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from roboadvisor.errors import InputError
+from roboadvisor.services.allocate import FRONTIER_NOTE, FrontierResult
+
+
+def check_png_path(path: Path, option: str = "--plot") -> Path:
+    """Refuse, before any work, a target that is not a .png in an existing folder."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise InputError(f"{option} {path}: the file name must end in .png")
+    if not path.parent.is_dir():
+        raise InputError(f"{option} {path}: folder {path.parent} does not exist; create it "
+                         "first")
+    if path.is_dir():
+        raise InputError(f"{option} {path}: is a directory; give a file name ending in .png")
+    return path
+
+
+def plot_frontier(result: FrontierResult, path: Path) -> Path:
+    """The frontier line, every asset (labelled) and the tier portfolios (labelled)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    est = result.estimates
+    fig, ax = plt.subplots(figsize=(10, 7), dpi=120)
+    try:
+        vols = [a.volatility for a in result.points]
+        rets = [a.expected_return for a in result.points]
+        ax.plot(vols, rets, "-", color="tab:blue", lw=2,
+                label="Efficient frontier (universe limits only)")
+        ax.scatter(est.volatilities, est.expected_returns, s=22, color="0.45", zorder=3,
+                   label="Individual ETFs")
+        for t, v, m in zip(est.tickers, est.volatilities, est.expected_returns, strict=True):
+            ax.annotate(t, (v, m), xytext=(4, 3), textcoords="offset points", fontsize=8,
+                        color="0.3")
+        tv = [a.volatility for a in result.tiers.values()]
+        tr = [a.expected_return for a in result.tiers.values()]
+        ax.scatter(tv, tr, s=90, marker="D", color="tab:red", edgecolor="black", zorder=4,
+                   label="Tier portfolios (with suitability and class limits)")
+        for tier, a in result.tiers.items():
+            ax.annotate(f"Tier {tier.value} {tier.label}", (a.volatility, a.expected_return),
+                        xytext=(8, -12), textcoords="offset points", fontsize=9,
+                        fontweight="bold", color="tab:red")
+        ax.axhline(est.risk_free_rate, color="0.7", lw=0.8, ls="--")
+        ax.annotate(f"risk-free {est.risk_free_rate:.2%}", (0, est.risk_free_rate),
+                    xytext=(4, 3), textcoords="offset points", fontsize=8, color="0.5")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_xlim(left=0)
+        ax.set_xlabel("Volatility (annualised)")
+        ax.set_ylabel("Expected return (annualised)")
+        as_of = f", as of {est.as_of}" if est.as_of else ""
+        source = ("capital market assumptions" if result.source.value == "cma"
+                  else f"history, {result.method} returns")
+        ax.set_title(f"Efficient frontier · {result.universe.name}\n{source}{as_of}")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+        fig.text(0.01, 0.005, FRONTIER_NOTE, fontsize=7, color="0.4")
+        fig.tight_layout(rect=(0, 0.02, 1, 1))
+        return _save(fig, Path(path))
+    finally:
+        plt.close(fig)
+
+
+def _save(fig: object, path: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            fig.savefig(handle, format="png")  # type: ignore[attr-defined]
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,76 @@
+"""Black-Litterman views files (YAML) -> ``tuple[View, ...]``.
+
+Format (see ``roboadvisor/resources/views_example.yaml``): top-level ``views``, a list of
+mappings, each either absolute (``asset``, ``expected_return``) or relative (``asset``,
+``versus``, ``outperformance``), with an optional ``confidence`` in 0..1 (default 0.5). Returns
+are annualised decimals. Errors name the file, the view and the field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from roboadvisor.data.yaml_io import load_mapping
+from roboadvisor.domain.estimates import View
+from roboadvisor.domain.models import Universe
+from roboadvisor.errors import ConfigError
+
+_FIELDS = ("asset", "expected_return", "versus", "outperformance", "confidence")
+
+
+def load_views(path: Path, universe: Universe) -> tuple[View, ...]:
+    """The views in ``path``; every ticker must be in ``universe``."""
+    path = Path(path)
+    data = load_mapping(path, ConfigError)
+    raw = data.get("views")
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{path}: 'views' must be a non-empty list of views")
+    return tuple(_view(path, i, entry, universe) for i, entry in enumerate(raw))
+
+
+def _view(path: Path, i: int, raw: Any, universe: Universe) -> View:
+    where = f"{path}: view #{i + 1}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping with asset, expected_return or "
+                          "versus + outperformance, and confidence")
+    unknown = sorted(set(map(str, raw)) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; "
+                          f"allowed: {', '.join(_FIELDS)}")
+    asset = _ticker(raw.get("asset"), f"{where}: asset", universe)
+    where = f"{path}: view #{i + 1} ({asset})"
+    versus = raw.get("versus")
+    if versus is None:
+        if "outperformance" in raw:
+            raise ConfigError(f"{where}: outperformance needs 'versus' (the asset it beats); "
+                              "for an absolute view use expected_return")
+        value = _number(raw.get("expected_return"), f"{where}: expected_return", -1.0, 1.0)
+    else:
+        versus = _ticker(versus, f"{where}: versus", universe)
+        if versus == asset:
+            raise ConfigError(f"{where}: versus must name another asset than {asset}")
+        if "expected_return" in raw:
+            raise ConfigError(f"{where}: a relative view (with versus) takes 'outperformance', "
+                              "not expected_return")
+        value = _number(raw.get("outperformance"), f"{where}: outperformance", -1.0, 1.0)
+    confidence = _number(raw.get("confidence", 0.5), f"{where}: confidence", 0.0, 1.0)
+    return View(asset, value, versus, confidence)
+
+
+def _ticker(value: Any, where: str, universe: Universe) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where} must be a ticker of the universe")
+    ticker = value.strip().upper()
+    if ticker not in universe:
+        raise ConfigError(f"{where}: {ticker} is not in universe {universe.name!r} "
+                          f"({', '.join(universe.tickers)})")
+    return ticker
+
+
+def _number(value: Any, where: str, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where} must be a number (annualised decimal), got {value!r}")
+    if not lo <= float(value) <= hi:
+        raise ConfigError(f"{where} = {value} is outside {lo:g}..{hi:g}")
+    return float(value)

@@ -1,0 +1,490 @@
+"""Use cases: a tier's portfolio (``allocate``), the efficient frontier (``frontier``), and the
+whole job from a client's answers (``plan``).
+
+Estimates come from one of two sources:
+
+- ``cma`` (default, offline): the capital market assumptions shipped with the package
+  (``roboadvisor/resources/cma_default.yaml``): equilibrium returns, long-run volatilities.
+- ``history``: daily prices from ``--prices FILE`` or the local cache (never downloaded here:
+  ``roboadvisor data fetch`` fills the cache), aligned to the window where every asset trades.
+  The covariance is Ledoit-Wolf; expected returns by default are the market equilibrium (the
+  Black-Litterman prior without views, rf + 3 * Σ w_mkt), because raw historical means are too
+  noisy to optimise on. ``method`` picks another estimator (mean, ema, capm, equilibrium,
+  black-litterman with a views file). The risk-free rate is the assumptions file's.
+
+Then the tier's policy (``roboadvisor/resources/policies.yaml`` or ``policies_file``) is
+optimised and explained; with an ``amount``, the weights become whole shares at the latest
+prices (``--prices FILE`` or the cache), or dollar amounts with a note saying how to get shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from roboadvisor.data.assumptions_file import load_assumptions
+from roboadvisor.data.policy_file import load_policies
+from roboadvisor.data.universe_file import load_universe
+from roboadvisor.domain.constraints import portfolio_constraints
+from roboadvisor.domain.discrete import WholeShares, whole_shares
+from roboadvisor.domain.estimates import ReturnsMethod
+from roboadvisor.domain.explain import Explanation, explain_allocation
+from roboadvisor.domain.models import Allocation, Estimates, Tier, Universe
+from roboadvisor.domain.optimizer import optimise
+from roboadvisor.domain.policy import Policy
+from roboadvisor.errors import ConfigError, CoverageError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from roboadvisor.services.assess import Assessment
+
+Step = Callable[[str], None]
+"""Called with a short description as each step of a long computation finishes."""
+
+
+class Source(StrEnum):
+    """Where expected returns and covariance come from."""
+
+    CMA = "cma"
+    HISTORY = "history"
+
+
+DEFAULT_HISTORY_METHOD = ReturnsMethod.EQUILIBRIUM
+HELD_WEIGHT = 1e-4
+"""Weights at or below this (0.01%) are solver noise: not listed, not bought."""
+FRONTIER_POINTS = 50
+
+
+@dataclass(frozen=True)
+class MarketRequest:
+    """Which estimates to use. ``source``/``method`` are checked strings (CLI spellings:
+    ``black-litterman`` works as well as ``black_litterman``)."""
+
+    source: str = Source.CMA.value
+    prices_file: Path | None = None
+    method: str | None = None
+    views_file: Path | None = None
+    universe_file: Path | None = None
+    assumptions_file: Path | None = None
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Market:
+    """The universe, its estimates, and the aligned prices they came from (history only)."""
+
+    universe: Universe
+    estimates: Estimates
+    source: Source
+    method: str
+    prices: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class AllocationRequest:
+    """A tier (1..5, 'C3', 'balanced') or a client's answers file, not both."""
+
+    tier: int | str | None = None
+    answers: Path | None = None
+    amount: float | None = None
+    market: MarketRequest = field(default_factory=MarketRequest)
+    policies_file: Path | None = None
+    questionnaire_id: str | None = None
+    lang: str = "en"
+
+
+@dataclass(frozen=True, eq=False)
+class AllocationResult:
+    """A tier's portfolio, why it looks that way, and (with an amount) what to buy."""
+
+    tier: Tier
+    policy: Policy
+    universe: Universe
+    estimates: Estimates
+    source: Source
+    method: str
+    allocation: Allocation
+    explanation: Explanation
+    amount: float | None = None
+    shares: WholeShares | None = None
+    prices_as_of: str | None = None
+    notes: tuple[str, ...] = ()
+    assessment: Assessment | None = None
+
+    def class_weights(self) -> dict[str, float]:
+        return {c.name: c.weight for c in self.explanation.classes}
+
+    def region_weights(self) -> dict[str, float]:
+        return {c.name: c.weight for c in self.explanation.regions}
+
+
+@dataclass(frozen=True)
+class FrontierRequest:
+    points: int = FRONTIER_POINTS
+    market: MarketRequest = field(default_factory=MarketRequest)
+    policies_file: Path | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class FrontierResult:
+    """The frontier of the universe's own bounds (long-only, max weights, no suitability limits)
+    and the five tier portfolios, which carry suitability and class limits and so may lie
+    inside it."""
+
+    universe: Universe
+    estimates: Estimates
+    source: Source
+    method: str
+    points: tuple[Allocation, ...]
+    tiers: Mapping[Tier, Allocation]
+
+    def frontier_return_at(self, volatility: float) -> float | None:
+        """The frontier's expected return at ``volatility`` (linear between points), or None
+        outside the frontier's range of volatility."""
+        vols = np.array([a.volatility for a in self.points])
+        rets = np.array([a.expected_return for a in self.points])
+        order = np.argsort(vols)
+        vols, rets = vols[order], rets[order]
+        if len(vols) == 0 or volatility < vols[0] - 1e-9 or volatility > vols[-1] + 1e-9:
+            return None
+        return float(np.interp(volatility, vols, rets))
+
+
+# --------------------------------------------------------------------------------------------
+# Use cases
+# --------------------------------------------------------------------------------------------
+def policy_for_tier(tier: Tier | int | str, policies_file: Path | None = None) -> Policy:
+    """The policy of ``tier`` from ``policies_file`` (default: the shipped policies)."""
+    return load_policies(policies_file)[parse_tier(tier)]
+
+
+def parse_tier(value: Tier | int | str) -> Tier:
+    """A Tier from 1..5, 'C3' or a name; InputError naming the value otherwise."""
+    if isinstance(value, Tier):
+        return value
+    try:
+        return Tier.parse(value)
+    except ValueError as exc:
+        raise InputError(f"--tier {value}: {exc}") from None
+
+
+def allocate(request: AllocationRequest, step: Step | None = None) -> AllocationResult:
+    """The portfolio of the request's tier (or of the tier its answers file gives)."""
+    _check_amount(request.amount)
+    tier, assessment = _resolve_tier(request)
+    policies = load_policies(request.policies_file)
+    market = load_market(request.market)
+    _step(step, f"estimates ready ({market.source.value})")
+    result = _allocate_tier(market, policies[tier], tier, request, assessment)
+    _step(step, f"tier {tier.value} optimised")
+    return result
+
+
+def plan(request: AllocationRequest, step: Step | None = None) -> AllocationResult:
+    """The main job: answers -> assessment -> tier -> portfolio -> explanation."""
+    if request.answers is None:
+        raise InputError("plan needs --answers FILE (a client's answers, YAML or JSON)")
+    if request.tier is not None:
+        raise InputError("plan takes the tier from --answers; drop --tier (or use allocate)")
+    return allocate(request, step)
+
+
+def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResult:
+    """The efficient frontier over the universe, and the five tier portfolios."""
+    from roboadvisor.domain.frontier import efficient_frontier
+
+    if not 2 <= request.points <= 500:
+        raise InputError(f"--points {request.points}: use 2..500 points")
+    policies = load_policies(request.policies_file)
+    market = load_market(request.market)
+    _step(step, "estimates ready")
+    points = efficient_frontier(market.estimates, market.universe, None, request.points)
+    _step(step, "frontier traced")
+    tiers: dict[Tier, Allocation] = {}
+    for tier, policy in policies.items():
+        tiers[tier] = optimise(market.estimates, policy, market.universe)
+        _step(step, f"tier {tier.value} optimised")
+    return FrontierResult(market.universe, market.estimates, market.source, market.method,
+                          tuple(points), tiers)
+
+
+def load_market(request: MarketRequest) -> Market:
+    """The universe and its estimates from the requested source."""
+    source = _parse_source(request.source)
+    universe = load_universe(request.universe_file)
+    assumptions = load_assumptions(universe, request.assumptions_file)
+    if source is Source.CMA:
+        if request.method is not None:
+            raise InputError("--method applies to --source history only (the assumptions file "
+                             "already states its expected returns); drop --method")
+        if request.views_file is not None:
+            raise InputError("--views applies to --source history with --method "
+                             "black-litterman; drop --views or change the source")
+        return Market(universe, assumptions, source, "assumptions")
+    return _history_market(request, universe, assumptions.risk_free_rate)
+
+
+# --------------------------------------------------------------------------------------------
+# Records (JSON-safe dicts) for --json
+# --------------------------------------------------------------------------------------------
+def allocation_record(result: AllocationResult) -> dict[str, Any]:
+    """The portfolio, its figures, the explanation and (with an amount) the shares."""
+    a, u = result.allocation, result.universe
+    record: dict[str, Any] = {
+        "tier": int(result.tier),
+        "tier_name": result.tier.name.lower(),
+        "suitability_level": result.tier.suitability_level,
+        "max_product_risk": f"R{result.policy.max_product_risk}",
+        "policy": {"name": result.policy.name, "objective": result.policy.objective.value,
+                   "target_volatility": result.policy.target_volatility,
+                   "risk_aversion": result.policy.risk_aversion},
+        "estimates": {"source": result.source.value, "method": result.method,
+                      "description": result.estimates.source,
+                      "as_of": result.estimates.as_of},
+        "expected_return": a.expected_return,
+        "volatility": a.volatility,
+        "sharpe_ratio": a.sharpe_ratio,
+        "risk_free_rate": a.risk_free_rate,
+        "weights": {t: float(w) for t, w in zip(a.tickers, a.weights, strict=True)
+                    if w > HELD_WEIGHT},
+        "assets": [{"ticker": asset.ticker, "name": asset.name,
+                    "asset_class": asset.asset_class.value, "region": asset.region.value,
+                    "risk_level": f"R{asset.risk_level}", "weight": float(w)}
+                   for asset, w in zip(u, a.weights, strict=True) if w > HELD_WEIGHT],
+        "class_weights": result.class_weights(),
+        "region_weights": result.region_weights(),
+        "explanation": explanation_record(result.explanation),
+    }
+    if result.amount is not None:
+        record["amount"] = result.amount
+        record["positions"] = positions(result)
+        record["prices_as_of"] = result.prices_as_of
+        if result.shares is not None:
+            record["cash_left"] = result.shares.cash_left
+            record["invested"] = result.shares.invested
+            record["tracking_error"] = result.shares.tracking_error
+            record["whole_shares_method"] = result.shares.method
+    record["notes"] = list(result.notes)
+    return record
+
+
+def positions(result: AllocationResult) -> list[dict[str, Any]]:
+    """Per held ETF: weight, target amount and, with prices, shares, price and value."""
+    if result.amount is None:
+        return []
+    a = result.allocation
+    rows: list[dict[str, Any]] = []
+    by_ticker = {}
+    if result.shares is not None:
+        s = result.shares
+        by_ticker = {t: (int(n), float(p), float(v)) for t, n, p, v
+                     in zip(s.tickers, s.shares, s.prices, s.values, strict=True)}
+    for t, w in zip(a.tickers, a.weights, strict=True):
+        if w <= HELD_WEIGHT:
+            continue
+        row: dict[str, Any] = {"ticker": t, "weight": float(w),
+                               "target_amount": float(w) * result.amount}
+        if t in by_ticker:
+            n, price, value = by_ticker[t]
+            row.update(shares=n, price=price, value=value, actual_weight=value / result.amount)
+        rows.append(row)
+    return rows
+
+
+def explain_record(result: AllocationResult) -> dict[str, Any]:
+    """The explanation with the portfolio it explains."""
+    a = result.allocation
+    return {"tier": int(result.tier), "tier_name": result.tier.name.lower(),
+            "expected_return": a.expected_return, "volatility": a.volatility,
+            "weights": {t: float(w) for t, w in zip(a.tickers, a.weights, strict=True)
+                        if w > HELD_WEIGHT},
+            "class_weights": result.class_weights(),
+            "estimates": {"source": result.source.value, "method": result.method,
+                          "description": result.estimates.source},
+            **explanation_record(result.explanation)}
+
+
+def explanation_record(ex: Explanation) -> dict[str, Any]:
+    return {
+        "risk_contributions": {c.name: c.risk for c in ex.assets if c.weight > HELD_WEIGHT},
+        "class_risk_contributions": {c.name: c.risk for c in ex.classes
+                                     if c.weight > HELD_WEIGHT},
+        "binding_constraints": [{"kind": b.kind.value, "name": b.name, "value": b.value,
+                                 "limit": b.limit, "text": b.text} for b in ex.binding],
+        "summary": ex.summary,
+    }
+
+
+def plan_record(result: AllocationResult) -> dict[str, Any]:
+    """One record: the assessment record, the allocation and the explanation."""
+    from roboadvisor.services.assess import assessment_record
+
+    assert result.assessment is not None
+    allocation = allocation_record(result)
+    explanation = allocation.pop("explanation")
+    return {"assessment": assessment_record(result.assessment), "allocation": allocation,
+            "explanation": explanation}
+
+
+def frontier_record(result: FrontierResult) -> dict[str, Any]:
+    def point(a: Allocation) -> dict[str, Any]:
+        return {"expected_return": a.expected_return, "volatility": a.volatility,
+                "sharpe_ratio": a.sharpe_ratio,
+                "weights": {t: float(w) for t, w in zip(a.tickers, a.weights, strict=True)
+                            if w > HELD_WEIGHT}}
+
+    est = result.estimates
+    return {
+        "estimates": {"source": result.source.value, "method": result.method,
+                      "description": est.source, "as_of": est.as_of,
+                      "risk_free_rate": est.risk_free_rate},
+        "frontier": [point(a) for a in result.points],
+        "tiers": {str(int(t)): point(a) for t, a in result.tiers.items()},
+        "assets": {t: {"expected_return": float(m), "volatility": float(v)}
+                   for t, m, v in zip(est.tickers, est.expected_returns, est.volatilities,
+                                      strict=True)},
+        "note": FRONTIER_NOTE,
+    }
+
+
+FRONTIER_NOTE = ("The frontier uses only the universe's own limits (long-only, per-asset "
+                 "maximums); the tier portfolios also respect suitability and asset-class "
+                 "limits, so they may lie inside it.")
+
+
+# --------------------------------------------------------------------------------------------
+# Internals
+# --------------------------------------------------------------------------------------------
+def _step(step: Step | None, text: str) -> None:
+    if step is not None:
+        step(text)
+
+
+def _check_amount(amount: float | None) -> None:
+    if amount is not None and not (np.isfinite(amount) and amount > 0):
+        raise InputError(f"--amount {amount:g}: give a positive amount of money, e.g. 10000")
+
+
+def _resolve_tier(request: AllocationRequest) -> tuple[Tier, Assessment | None]:
+    if request.tier is not None and request.answers is not None:
+        raise InputError("give either --tier N or --answers FILE, not both")
+    if request.answers is not None:
+        from roboadvisor.services.assess import assess_answers_file
+
+        assessment = assess_answers_file(request.answers, request.questionnaire_id,
+                                         request.lang)
+        return assessment.tier, assessment
+    if request.tier is None:
+        raise InputError("give --tier N (1..5) or --answers FILE (a client's answers)")
+    return parse_tier(request.tier), None
+
+
+def _parse_source(value: str) -> Source:
+    try:
+        return Source(str(value).strip().lower())
+    except ValueError:
+        raise InputError(f"--source {value}: use one of "
+                         f"{', '.join(s.value for s in Source)}") from None
+
+
+def _parse_method(value: str | None) -> ReturnsMethod:
+    if value is None:
+        return DEFAULT_HISTORY_METHOD
+    try:
+        return ReturnsMethod(str(value).strip().lower().replace("-", "_"))
+    except ValueError:
+        raise InputError(f"--method {value}: use one of "
+                         + ", ".join(m.value.replace("_", "-") for m in ReturnsMethod)) from None
+
+
+def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Market:
+    from roboadvisor.data.views_file import load_views
+    from roboadvisor.domain.alignment import align_prices
+    from roboadvisor.domain.estimates import View, estimates_from_prices
+    from roboadvisor.services.market import load_prices
+
+    method = _parse_method(request.method)
+    views: tuple[View, ...] = ()
+    if request.views_file is not None:
+        if method is not ReturnsMethod.BLACK_LITTERMAN:
+            raise InputError("--views needs --method black-litterman; add it or drop --views")
+        views = load_views(request.views_file, universe)
+    elif method is ReturnsMethod.BLACK_LITTERMAN:
+        raise InputError("--method black-litterman needs --views FILE (absolute and relative "
+                         "views with confidences; see roboadvisor/resources/views_example.yaml)")
+    raw = load_prices(universe.tickers, prices_file=request.prices_file,
+                      cache_dir=request.cache_dir, download=False)
+    prices = align_prices(raw, universe.tickers)
+    market_weights = universe.market_weights()
+    estimates = estimates_from_prices(prices, returns_method=method, risk_free_rate=rf,
+                                      market_weights=market_weights, views=views)
+    name = method.value.replace("_", "-")
+    return Market(universe, estimates, Source.HISTORY, name, prices)
+
+
+def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: AllocationRequest,
+                   assessment: Assessment | None) -> AllocationResult:
+    universe, est = market.universe, market.estimates
+    allocation = optimise(est, policy, universe)
+    constraints = portfolio_constraints(universe, policy)
+    explanation = explain_allocation(allocation, est.subset(universe.tickers).covariance,
+                                     universe, policy, constraints)
+    shares, as_of, notes = None, None, ()
+    if request.amount is not None:
+        shares, as_of, notes = _whole_shares(allocation, request.amount, market, request.market)
+    return AllocationResult(tier, policy, universe, est, market.source, market.method,
+                            allocation, explanation, request.amount, shares, as_of, notes,
+                            assessment)
+
+
+def _whole_shares(allocation: Allocation, amount: float, market: Market,
+                  request: MarketRequest) -> tuple[WholeShares | None, str | None,
+                                                   tuple[str, ...]]:
+    held = [t for t, w in zip(allocation.tickers, allocation.weights, strict=True)
+            if w > HELD_WEIGHT]
+    latest = _latest_prices(held, market, request)
+    if latest is None:
+        return None, None, (
+            "whole shares need prices: pass --prices FILE (daily adjusted closes, CSV) or "
+            "fill the cache with `roboadvisor data fetch`; showing amounts per ETF instead",)
+    prices, as_of = latest
+    idx = [allocation.tickers.index(t) for t in held]
+    weights = allocation.weights[idx] / allocation.weights[idx].sum()
+    shares = whole_shares(tuple(held), weights, np.array([prices[t] for t in held]), amount)
+    notes: tuple[str, ...] = ()
+    if shares.invested == 0:
+        notes = (f"{amount:,.2f} buys no whole share of any holding at the prices of {as_of}; "
+                 "invest more or use fractional shares",)
+    return shares, as_of, notes
+
+
+def _latest_prices(tickers: list[str], market: Market,
+                   request: MarketRequest) -> tuple[dict[str, float], str] | None:
+    """The last price of each ticker and the date of the oldest of them; None when there are
+    no prices at all (no file, nothing cached)."""
+    frame = market.prices
+    if frame is None:
+        from roboadvisor.services.market import load_prices
+
+        try:
+            frame = load_prices(tickers, prices_file=request.prices_file,
+                                cache_dir=request.cache_dir, download=False)
+        except CoverageError:
+            if request.prices_file is not None:
+                raise
+            return None
+    frame = frame[tickers]
+    last = {t: frame[t].last_valid_index() for t in tickers}
+    missing = [t for t, d in last.items() if d is None]
+    if missing:
+        raise ConfigError(f"no price for {', '.join(missing)} in the prices used; add them "
+                          "to --prices FILE or fetch them")
+    prices = {t: float(frame.at[d, t]) for t, d in last.items()}
+    as_of = min(last.values()).date().isoformat()
+    return prices, as_of

@@ -50,6 +50,7 @@ def _costs_text(run: BacktestRun) -> str:
     return "costs " + " + ".join(parts) if (c.bps or c.per_asset_bps or c.fixed) else "no costs"
 
 
+
 def _flows_text(run: BacktestRun) -> str:
     f = run.config.cash_flows
     text = f"initial {_money(f.initial)}"
@@ -63,7 +64,8 @@ def _flows_text(run: BacktestRun) -> str:
 _Row = tuple[str, Callable[["PerformanceSummary"], str]]
 
 _ROWS: tuple[_Row, ...] = (
-    ("Period", lambda s: f"{s.start} → {s.end}"),
+    ("Start", lambda s: s.start),
+    ("End", lambda s: s.end),
     ("Years", lambda s: _num(s.years, 1)),
     ("Final value", lambda s: _money(s.final_value)),
     ("Total return", lambda s: pct(s.total_return)),
@@ -72,13 +74,14 @@ _ROWS: tuple[_Row, ...] = (
     ("Sharpe", lambda s: _num(s.sharpe)),
     ("Sortino", lambda s: _num(s.sortino)),
     ("Max drawdown", lambda s: pct(s.max_drawdown)),
-    ("  peak → trough", lambda s: f"{s.drawdown_peak or '-'} → {s.drawdown_trough or '-'}"),
+    ("  peak", lambda s: s.drawdown_peak or "-"),
+    ("  trough", lambda s: s.drawdown_trough or "-"),
     ("  recovered", lambda s: s.drawdown_recovery or ("not yet" if s.drawdown_peak else "-")),
     ("Calmar", lambda s: _num(s.calmar)),
-    ("Turnover (one-way, a year)", lambda s: pct(s.turnover)),
+    ("Turnover/yr", lambda s: pct(s.turnover)),
     ("Rebalances", lambda s: str(s.rebalances)),
     ("Costs paid", lambda s: _money(s.total_costs)),
-    ("Cost drag (a year)", lambda s: pct(s.cost_drag, 3)),
+    ("Cost drag/yr", lambda s: pct(s.cost_drag, 3)),
     ("Best year", lambda s: _year(s.best_year)),
     ("Worst year", lambda s: _year(s.worst_year)),
 )
@@ -90,12 +93,11 @@ _FLOW_ROWS: tuple[_Row, ...] = (
 
 _BENCH_ROWS: tuple[_Row, ...] = (
     ("Benchmark", lambda s: s.benchmark.name if s.benchmark else "-"),
-    ("  compared from", lambda s: s.benchmark.start if s.benchmark else "-"),
-    ("  benchmark CAGR", lambda s: pct(s.benchmark.cagr) if s.benchmark else "-"),
-    ("  benchmark volatility", lambda s: pct(s.benchmark.volatility) if s.benchmark else "-"),
-    ("  benchmark max drawdown",
-     lambda s: pct(s.benchmark.max_drawdown) if s.benchmark else "-"),
-    ("  excess return (a year)",
+    ("  from", lambda s: s.benchmark.start if s.benchmark else "-"),
+    ("  its CAGR", lambda s: pct(s.benchmark.cagr) if s.benchmark else "-"),
+    ("  its volatility", lambda s: pct(s.benchmark.volatility) if s.benchmark else "-"),
+    ("  its max drawdown", lambda s: pct(s.benchmark.max_drawdown) if s.benchmark else "-"),
+    ("  excess return/yr",
      lambda s: _signed_pct(s.benchmark.excess_return) if s.benchmark else "-"),
     ("  tracking error", lambda s: pct(s.benchmark.tracking_error) if s.benchmark else "-"),
     ("  information ratio",
@@ -106,7 +108,7 @@ _BENCH_ROWS: tuple[_Row, ...] = (
 def _rows_for(summaries: Sequence[PerformanceSummary]) -> list[_Row]:
     rows = list(_ROWS)
     if any(s.contributions or s.withdrawals for s in summaries):
-        rows[3:3] = _FLOW_ROWS
+        rows[4:4] = _FLOW_ROWS
     if any(s.failed_rebalances for s in summaries):
         rows.append(("Failed re-optimisations", lambda s: str(s.failed_rebalances)))
     if any(s.benchmark for s in summaries):
@@ -185,7 +187,7 @@ def show_comparison(runs: Sequence[BacktestRun]) -> None:
     for r in runs:
         table.add_column(r.config.name, justify="right", overflow="fold")
     table.add_row("Rule", *[r.config.rule.describe() for r in runs])
-    table.add_row("Costs", *[_costs_text(r) for r in runs])
+    table.add_row("Costs", *[_costs_text(r).removeprefix("costs ") for r in runs])
     for label, fn in _rows_for(summaries):
         table.add_row(label, *[fn(s) for s in summaries])
     out().print(table)

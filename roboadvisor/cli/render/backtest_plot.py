@@ -30,7 +30,8 @@ def save_plot(runs: Sequence[BacktestRun], path: Path) -> Path:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1.4]})
     try:
-        bench_drawn = False
+        # A benchmark is drawn for one run, or when every run has the same benchmark.
+        bench_drawn = len({r.config.benchmark for r in runs}) > 1
         for run in runs:
             frame = equity_frame(run)
             x = frame.index.to_numpy()

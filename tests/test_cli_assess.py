@@ -169,6 +169,7 @@ def test_save_answers_never_overwrites(tmp_path: Path) -> None:
 def test_save_answers_needs_the_interactive_path(tmp_path: Path) -> None:
     result = invoke("--answers", str(BALANCED), "--save-answers", str(tmp_path / "x.yaml"))
     assert result.exit_code == 2 and list(tmp_path.iterdir()) == []
+    assert "--save-answers only applies to the interactive questionnaire" in result.stderr
 
 
 # --- bad input: one line, exit 2, nothing written ----------------------------------------------

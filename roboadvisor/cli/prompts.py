@@ -53,5 +53,6 @@ def _ask(question: Question, number: int, total: int, lang: Lang) -> str:
     except EOFError:
         console.print()
         raise AnswersError(f"input ended before question {question.id!r} ({number} of {total}) "
-                           "was answered; nothing was written") from None
+                           "was answered; nothing was written (use --answers FILE to answer "
+                           "from a file)") from None
     return question.options[int(reply) - 1].id if reply.isdigit() else reply

@@ -269,8 +269,9 @@ def _check_rule(rule: ConsistencyRule, questions: Mapping[str, Question]) -> Non
                                      f"{qid!r}")
         unknown = sorted(chosen - set(questions[qid].option_ids))
         if unknown or not chosen:
-            raise QuestionnaireError(f"{where}, field '{field}.options': unknown or no options "
-                                     f"{unknown} for question {qid!r}")
+            problem = f"{unknown[0]!r} is not an option of {qid!r}" if unknown else "list one"
+            raise QuestionnaireError(f"{where}, field '{field}.options': {problem}; options: "
+                                     f"{', '.join(questions[qid].option_ids)}")
     if rule.cautious_question == rule.risky_question:
         raise QuestionnaireError(f"{where}: the two sides must be different questions")
     cautious, risky = questions[rule.cautious_question], questions[rule.risky_question]

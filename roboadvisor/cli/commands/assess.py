@@ -33,12 +33,13 @@ def assess(
     """Score the answers and show the risk profile."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import profile as view
+    from roboadvisor.errors import InputError
     from roboadvisor.services import assess as service
 
     if answers is not None:
         if save_answers is not None:
-            raise typer.BadParameter("only for the interactive questionnaire (no --answers)",
-                                     param_hint="--save-answers")
+            raise InputError("--save-answers only applies to the interactive questionnaire; "
+                             "drop it or drop --answers")
         result = service.assess_answers_file(answers, questionnaire, lang)
     else:
         result = _interactive(questionnaire, lang, save_answers)
@@ -55,8 +56,10 @@ def _interactive(questionnaire_id: str | None, lang: str,
     from roboadvisor.errors import AnswersError
     from roboadvisor.services import assess as service
 
-    if save_to is not None and save_to.exists():
-        raise AnswersError(f"--save-answers {save_to} already exists; choose a new file name")
+    if save_to is not None and (save_to.exists() or not save_to.parent.is_dir()):
+        raise AnswersError(f"--save-answers {save_to}: " + (
+            "already exists; choose a new file name" if save_to.exists()
+            else f"folder {save_to.parent} does not exist"))
     questionnaire = service.get_questionnaire(questionnaire_id)
     chosen = service.check_language(questionnaire, lang)
     result = service.assess_answers(questionnaire, prompts.ask_answers(questionnaire, chosen),

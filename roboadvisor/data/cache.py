@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from roboadvisor.data.sources import FailureKind, FetchResult, ProgressCallback, TickerFailure
+from roboadvisor.domain.price_checks import DATE_DTYPE
 from roboadvisor.errors import CacheError
 
 FORMAT_VERSION = 1
@@ -45,7 +46,8 @@ class CacheEntry:
 
     ``requested_start`` is the start date asked for when the prices were fetched (None: the
     whole history, as Yahoo's ``period="max"`` or a file import), so a later request for an
-    earlier start knows whether older prices may exist. ``updated`` is a UTC time.
+    earlier start knows whether older prices may exist. ``requested_end`` is the last date asked
+    for (None: everything up to the update). ``updated`` is a UTC time.
     """
 
     ticker: str
@@ -56,6 +58,13 @@ class CacheEntry:
     updated: datetime
     source: str
     requested_start: date | None = None
+    requested_end: date | None = None
+
+    @property
+    def known_until(self) -> date:
+        """The source was asked for prices up to this date: later dates may exist there."""
+        asked = self.updated.date()
+        return asked if self.requested_end is None else min(asked, self.requested_end)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -132,7 +141,7 @@ class PriceCache:
         if list(frame.columns) != ["Date", "close"]:
             raise self._corrupt(path, ticker,
                                 ValueError(f"unexpected columns {list(frame.columns)}"))
-        index = pd.DatetimeIndex(frame["Date"]).astype("datetime64[ns]").rename("Date")
+        index = pd.DatetimeIndex(frame["Date"]).astype(DATE_DTYPE).rename("Date")
         return pd.Series(frame["close"].to_numpy(dtype="float64"), index=index,
                          name=ticker.upper())
 
@@ -150,7 +159,7 @@ class PriceCache:
             if progress is not None:
                 progress(ticker)
         frame = (pd.concat(got, axis=1).sort_index() if got else
-                 pd.DataFrame(index=pd.DatetimeIndex([], name="Date", dtype="datetime64[ns]")))
+                 pd.DataFrame(index=pd.DatetimeIndex([], name="Date", dtype=DATE_DTYPE)))
         frame.index.name = "Date"
         if start is not None:
             frame = frame.loc[frame.index >= pd.Timestamp(start)]
@@ -160,11 +169,12 @@ class PriceCache:
 
     # -- writing ----------------------------------------------------------------------------
     def write(self, ticker: str, prices: pd.Series, source: str,
-              requested_start: date | None = None, updated: datetime | None = None) -> CacheEntry:
+              requested_start: date | None = None, requested_end: date | None = None,
+              updated: datetime | None = None) -> CacheEntry:
         """Store ``prices`` (NaN dropped) as the whole cached history of ``ticker``, atomically."""
         ticker = ticker.upper()
         series = prices.dropna().astype("float64").sort_index()
-        index = pd.DatetimeIndex(series.index).astype("datetime64[ns]")
+        index = pd.DatetimeIndex(series.index).astype(DATE_DTYPE)
         updated = updated or datetime.now(UTC)
         meta = {
             "format": FORMAT_VERSION, "ticker": ticker, "source": source,
@@ -173,8 +183,9 @@ class PriceCache:
             "last": index[-1].date().isoformat() if len(index) else None,
             "rows": len(index),
             "requested_start": requested_start.isoformat() if requested_start else None,
+            "requested_end": requested_end.isoformat() if requested_end else None,
         }
-        table = pa.table({"Date": pa.array(index.to_numpy(), type=pa.timestamp("ns")),
+        table = pa.table({"Date": pa.array(index.to_numpy(), type=pa.timestamp("us")),
                           "close": pa.array(series.to_numpy(), type=pa.float64())})
         table = table.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
         path = self.path_for(ticker)
@@ -251,6 +262,8 @@ class PriceCache:
                 source=str(info["source"]),
                 requested_start=(date.fromisoformat(info["requested_start"])
                                  if info.get("requested_start") else None),
+                requested_end=(date.fromisoformat(info["requested_end"])
+                               if info.get("requested_end") else None),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise self._corrupt(path, ticker, ValueError(f"bad metadata: {exc}")) from None

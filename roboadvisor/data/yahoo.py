@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from roboadvisor.data.sources import FailureKind, FetchResult, ProgressCallback, TickerFailure
+from roboadvisor.domain.price_checks import DATE_DTYPE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,6 +64,10 @@ class _Capture(logging.Handler):
                 except (TypeError, ValueError):  # a malformed log call inside yfinance
                     out.append(str(record.msg).strip())
         return [m for m in out if m]
+
+
+def _default_sleep(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def _default_download() -> Callable[..., Any]:
@@ -121,7 +126,7 @@ def close_series(frame: pd.DataFrame | None, ticker: str) -> pd.Series:
     """
     import pandas as pd
 
-    empty = pd.Series([], index=pd.DatetimeIndex([], name="Date", dtype="datetime64[ns]"),
+    empty = pd.Series([], index=pd.DatetimeIndex([], name="Date", dtype=DATE_DTYPE),
                       dtype="float64", name=ticker)
     if frame is None or len(frame) == 0 or len(frame.columns) == 0:
         return empty
@@ -148,7 +153,7 @@ def close_series(frame: pd.DataFrame | None, ticker: str) -> pd.Series:
     index = pd.DatetimeIndex(series.index)
     if index.tz is not None:
         index = index.tz_localize(None)
-    series.index = index.normalize().astype("datetime64[ns]").rename("Date")
+    series.index = index.normalize().astype(DATE_DTYPE).rename("Date")
     series = series.dropna()
     series = series[~series.index.duplicated(keep="last")].sort_index()
     return series.rename(ticker)
@@ -165,7 +170,7 @@ class YahooSource:
     name = "yahoo"
 
     def __init__(self, download: Callable[..., Any] | None = None, *,
-                 sleep: Callable[[float], None] = time.sleep,
+                 sleep: Callable[[float], None] | None = None,
                  max_attempts: int = 4,
                  network_attempts: int = 2,
                  backoff_seconds: float = 2.0,
@@ -173,7 +178,7 @@ class YahooSource:
                  timeout: float = 20.0,
                  today: Callable[[], date] = date.today) -> None:
         self._download = download
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else _default_sleep
         self.max_attempts = max(1, max_attempts)
         self.network_attempts = max(1, network_attempts)
         self.backoff_seconds = backoff_seconds
@@ -209,7 +214,7 @@ class YahooSource:
             prices.index.name = "Date"
         else:
             prices = pd.DataFrame(index=pd.DatetimeIndex([], name="Date",
-                                                         dtype="datetime64[ns]"))
+                                                         dtype=DATE_DTYPE))
         return FetchResult(prices, tuple(failures))
 
     # -- one ticker -------------------------------------------------------------------------

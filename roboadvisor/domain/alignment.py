@@ -100,9 +100,9 @@ def align_prices(prices: pd.DataFrame, tickers: Sequence[str], start: date | Non
             f"or drop {earliest.ticker}")
     window_end = earliest.last if end is None else min(end, earliest.last)
 
-    frame = prices.loc[(prices.index >= pd.Timestamp(window_start))
-                       & (prices.index <= pd.Timestamp(window_end)), tickers]
-    frame = frame.ffill()
+    # Carry prices forward before cutting, so a gap on the window's first day is filled too.
+    history = prices.loc[prices.index <= pd.Timestamp(window_end), tickers].ffill()
+    frame = history.loc[history.index >= pd.Timestamp(window_start)]
     if frame.empty or frame.isna().any().any():
         raise CoverageError(f"no dates with prices for all of {', '.join(tickers)} between "
                             f"{window_start} and {window_end}; widen the window")

@@ -37,8 +37,10 @@ from roboadvisor import config
 from roboadvisor.data.cache import CacheEntry, PriceCache
 from roboadvisor.data.price_files import PriceFileSource, read_price_file
 from roboadvisor.data.sources import FailureKind, PriceSource, TickerFailure
+from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.alignment import splice_adjusted
-from roboadvisor.domain.price_checks import check_gaps, find_spikes
+from roboadvisor.domain.models import Universe
+from roboadvisor.domain.price_checks import DATE_DTYPE, check_gaps, find_spikes
 from roboadvisor.errors import CacheError, CoverageError, DataQualityError, DownloadError
 
 OVERLAP_DAYS = 10
@@ -101,6 +103,11 @@ class CacheStatus:
 
 
 # --- public API -----------------------------------------------------------------------------
+def get_universe(path: Path | None = None) -> Universe:
+    """The universe in ``path`` (YAML), or the shipped default."""
+    return load_universe(path)
+
+
 def load_prices(tickers: Sequence[str], *, prices_file: Path | None = None,
                 start: date | None = None, end: date | None = None,
                 cache_dir: Path | None = None, allow_missing: bool = False,
@@ -215,7 +222,7 @@ def _window(frame: pd.DataFrame, tickers: list[str], start: date | None,
     if frame.empty and not len(frame.columns):
         frame = pd.DataFrame(columns=tickers, dtype="float64")
     frame = frame.sort_index()
-    frame.index = pd.DatetimeIndex(frame.index).astype("datetime64[ns]").rename("Date")
+    frame.index = pd.DatetimeIndex(frame.index).astype(DATE_DTYPE).rename("Date")
     if start is not None:
         frame = frame.loc[frame.index >= pd.Timestamp(start)]
     if end is not None:
@@ -326,10 +333,12 @@ class _CacheRun:
             requests.append(_Request(ticker, _Kind.HEAD, start,
                                      entry.first + timedelta(days=OVERLAP_DAYS)))
         target = end if end is not None else self.today
-        updated = entry.updated.date()
-        fresh = updated > target or (end is None and updated >= self.today)
+        # Freshness only means something for prices this source gave: an imported file's
+        # update time says nothing about what Yahoo has. Yahoo was asked up to known_until;
+        # with no end, one top-up a day is enough.
         source_name = "yahoo" if self._source is None else self._source.name
         same_source = source_name in entry.source.split("+")
+        fresh = same_source and entry.known_until >= target
         wants_tail = refresh or end is not None or same_source
         if entry.last < target and not fresh and wants_tail:
             requests.append(_Request(ticker, _Kind.TAIL,
@@ -456,7 +465,8 @@ class _CacheRun:
         the cached ones (the history was revised) and a full download is needed."""
         t = request.ticker
         if request.kind is _Kind.FULL:
-            self.cache.write(t, new, self.source.name, requested_start=request.start)
+            self.cache.write(t, new, self.source.name, requested_start=request.start,
+                             requested_end=request.end)
             self.status[t] = TickerStatus.DOWNLOADED
             self.new_rows[t] = len(new)
             return True
@@ -466,13 +476,18 @@ class _CacheRun:
         if merged is None:
             return False
         entry = self.cache.entry(t)
-        requested_start = entry.requested_start if entry is not None else None
+        assert entry is not None
+        requested_start, requested_end = entry.requested_start, entry.requested_end
         if request.kind is _Kind.HEAD:
             requested_start = request.start
-        label = entry.source if entry is not None else self.source.name
+            requested_end = entry.known_until  # the top end was not asked again
+        else:
+            requested_end = request.end
+        label = entry.source
         if self.source.name not in label.split("+"):
             label = f"{label}+{self.source.name}"
-        self.cache.write(t, merged, label, requested_start=requested_start)
+        self.cache.write(t, merged, label, requested_start=requested_start,
+                         requested_end=requested_end)
         self.new_rows[t] = self.new_rows.get(t, 0) + max(0, len(merged) - len(old))
         self.status[t] = TickerStatus.UPDATED
         return True

@@ -1,7 +1,139 @@
-"""`roboadvisor data ...`: placeholder until its issue lands."""
+"""`roboadvisor data ...`: fetch prices from Yahoo, import a price file, cache status, clear."""
+
+from datetime import date, datetime
+from pathlib import Path
 
 import typer
 
 HELP = "Market data: fetch from Yahoo, import a price file, cache status, clear."
 
 app = typer.Typer(no_args_is_help=True, help=HELP)
+
+_DATE_FORMATS = ["%Y-%m-%d"]
+_UNIVERSE_HELP = "Universe YAML file whose tickers to use (default: the shipped global universe)."
+_CACHE_HELP = ("Price cache directory (default: $ROBOADVISOR_CACHE_DIR, else "
+               "~/.cache/roboadvisor).")
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _tickers(tickers: list[str] | None, universe: Path | None) -> list[str]:
+    """--tickers (repeatable, comma-separated) or the universe's tickers."""
+    from roboadvisor.services import market
+
+    if tickers:
+        if universe is not None:
+            raise typer.BadParameter("use either --tickers or --universe, not both",
+                                     param_hint="--tickers")
+        return [t.strip().upper() for item in tickers for t in item.split(",") if t.strip()]
+    return list(market.get_universe(universe).tickers)
+
+
+@app.command("fetch", epilog="Example: roboadvisor data fetch --start 2010-01-01 "
+                             "--tickers VTI,AGG")
+def fetch(
+    start: datetime | None = typer.Option(
+        None, "--start", formats=_DATE_FORMATS, metavar="YYYY-MM-DD",
+        help="First date wanted (default: each ticker's whole history)."),
+    end: datetime | None = typer.Option(
+        None, "--end", formats=_DATE_FORMATS, metavar="YYYY-MM-DD",
+        help="Last date wanted, inclusive (default: today)."),
+    universe: Path | None = typer.Option(None, "--universe", "-u", metavar="FILE",
+                                         help=_UNIVERSE_HELP),
+    tickers: list[str] | None = typer.Option(
+        None, "--tickers", "-t", metavar="TICKERS",
+        help="Tickers to fetch instead of the universe's: VTI,AGG or repeat the option."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
+    allow_missing: bool = typer.Option(
+        False, "--allow-missing",
+        help="Skip tickers that cannot be downloaded (with a warning) instead of failing."),
+    json_output: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Download daily adjusted closes from Yahoo Finance into the cache (only missing dates)."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import data as view
+    from roboadvisor.services import market
+
+    wanted = _tickers(tickers, universe)
+    with render.progress("Fetching prices", total=len(wanted)) as advance:
+        report = market.fetch_prices(wanted, start=_day(start), end=_day(end),
+                                     cache_dir=cache_dir, allow_missing=allow_missing,
+                                     progress=lambda t: advance(1, f"Fetched {t}"))
+    view.show_warnings(report.warnings)
+    if json_output:
+        render.print_json(view.fetch_record(report))
+    else:
+        view.show_fetch(report)
+
+
+@app.command("status", epilog="Example: roboadvisor data status --json")
+def status(
+    universe: Path | None = typer.Option(None, "--universe", "-u", metavar="FILE",
+                                         help=_UNIVERSE_HELP),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
+    show_all: bool = typer.Option(False, "--all", help="Also list cached tickers that are not "
+                                                       "in the universe."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Show what the price cache covers per ticker, and which universe tickers are missing."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import data as view
+    from roboadvisor.services import market
+
+    tickers = list(market.get_universe(universe).tickers)
+    result = market.cache_status(tickers, cache_dir=cache_dir)
+    if json_output:
+        render.print_json(view.status_record(result, tickers))
+    else:
+        view.show_status(result, tickers, show_all)
+
+
+@app.command("import", epilog="Example: roboadvisor data import prices.csv")
+def import_(
+    file: Path = typer.Argument(..., metavar="FILE", help="CSV or parquet: a Date column "
+                                "(YYYY-MM-DD) and one adjusted-close column per ticker."),
+    universe: Path | None = typer.Option(None, "--universe", "-u", metavar="FILE",
+                                         help=_UNIVERSE_HELP + " Only used to report tickers "
+                                         "the file lacks."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
+    json_output: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Validate a price file and store its prices in the cache, so later runs work offline.
+
+    A file with errors (bad or duplicate dates, unsorted rows, prices <= 0) is refused and
+    nothing is written; gaps and one-day spikes are shown as warnings and kept as they are.
+    Tickers in the file replace what the cache had for them.
+    """
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import data as view
+    from roboadvisor.services import market
+
+    tickers = list(market.get_universe(universe).tickers)
+    report = market.import_prices(file, universe_tickers=tickers, cache_dir=cache_dir)
+    view.show_warnings(report.warnings)
+    view.show_import_missing(report)
+    if json_output:
+        render.print_json(view.import_record(report))
+    else:
+        view.show_import(report)
+
+
+@app.command("clear", epilog="Example: roboadvisor data clear --yes")
+def clear(
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
+) -> None:
+    """Delete every cached price (asks first unless --yes)."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import data as view
+    from roboadvisor.services import market
+
+    current = market.cache_status(cache_dir=cache_dir)
+    count = len(current.entries) + len(current.unreadable)
+    if not yes and count and not view.confirm_clear(current.root, count):
+        render.note("nothing deleted (pass --yes to skip the question)")
+        raise typer.Exit(1)
+    root, removed = market.clear_cache(cache_dir=cache_dir)
+    view.show_cleared(root, removed)

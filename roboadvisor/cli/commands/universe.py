@@ -1,7 +1,28 @@
-"""`roboadvisor universe ...`: placeholder until its issue lands."""
+"""`roboadvisor universe ...`: show the investable universe."""
+
+from pathlib import Path
 
 import typer
 
 HELP = "Show the investable universe (default or --universe FILE)."
 
 app = typer.Typer(no_args_is_help=True, help=HELP)
+
+
+@app.command("show", epilog="Example: roboadvisor universe show --universe my_universe.yaml")
+def show(
+    universe: Path | None = typer.Option(
+        None, "--universe", "-u", metavar="FILE",
+        help="Universe YAML file (default: the shipped global multi-asset universe)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List the assets: class, region, expense ratio, risk level R1..R5, weight bounds."""
+    from roboadvisor.cli import render
+    from roboadvisor.cli.render import data as view
+    from roboadvisor.services import market
+
+    result = market.get_universe(universe)
+    if json_output:
+        render.print_json(view.universe_record(result))
+    else:
+        view.show_universe(result)

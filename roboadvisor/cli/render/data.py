@@ -1,0 +1,172 @@
+"""Tables and records for `roboadvisor universe ...` and `roboadvisor data ...`.
+
+Results go to stdout (tables, or JSON with ``--json``); warnings, notes and questions to stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from roboadvisor.cli.render import err, note, out, pct, warning
+
+if TYPE_CHECKING:
+    from roboadvisor.data.cache import CacheEntry
+    from roboadvisor.domain.models import Universe
+    from roboadvisor.services.market import CacheStatus, FetchReport, ImportReport
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value is not None else "-"
+
+
+def _time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+
+
+def show_warnings(messages: Iterable[str]) -> None:
+    for message in messages:
+        warning(message)
+
+
+# --- universe ---------------------------------------------------------------------------------
+def universe_record(universe: Universe) -> dict[str, Any]:
+    weights = universe.market_weights()
+    return {
+        "name": universe.name,
+        "assets": [
+            {"ticker": a.ticker, "name": a.name, "asset_class": a.asset_class.value,
+             "region": a.region.value, "currency": a.currency,
+             "expense_ratio": a.expense_ratio, "risk_level": a.risk_level,
+             "risk_label": f"R{a.risk_level}", "min_weight": a.min_weight,
+             "max_weight": a.max_weight, "market_weight": a.market_weight,
+             "market_share": None if weights is None else float(weights[i]),
+             "description": a.description}
+            for i, a in enumerate(universe.assets)
+        ],
+    }
+
+
+def show_universe(universe: Universe) -> None:
+    weights = universe.market_weights()
+    table = Table(title=f"{universe.name} ({len(universe)} assets)", title_justify="left")
+    for header, justify in (("Ticker", "left"), ("Name", "left"), ("Class", "left"),
+                            ("Region", "left"), ("Ccy", "left"), ("Expense", "right"),
+                            ("Risk", "center"), ("Min", "right"), ("Max", "right"),
+                            ("Market wt", "right")):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for i, a in enumerate(universe.assets):
+        market = "-" if weights is None else pct(float(weights[i]), 1)
+        table.add_row(a.ticker, a.name, a.asset_class.value, a.region.value, a.currency,
+                      pct(a.expense_ratio), f"R{a.risk_level}", pct(a.min_weight, 0),
+                      pct(a.max_weight, 0), market)
+    out().print(table)
+    if weights is None:
+        note("market weights: not given for every asset (equilibrium returns need them all)")
+
+
+# --- cache entries ----------------------------------------------------------------------------
+def entry_record(entry: CacheEntry) -> dict[str, Any]:
+    return {"ticker": entry.ticker, "first": _day(entry.first), "last": _day(entry.last),
+            "rows": entry.rows, "updated": entry.updated.isoformat(), "source": entry.source}
+
+
+def _entries_table(title: str, rows: Iterable[tuple[str, CacheEntry | None, str]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for header, justify in (("Ticker", "left"), ("First", "left"), ("Last", "left"),
+                            ("Rows", "right"), ("Updated", "left"), ("Source", "left"),
+                            ("Note", "left")):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for ticker, entry, remark in rows:
+        if entry is None:
+            table.add_row(ticker, "-", "-", "-", "-", "-", remark)
+        else:
+            table.add_row(ticker, _day(entry.first), _day(entry.last), f"{entry.rows:,}",
+                          _time(entry.updated), entry.source, remark)
+    return table
+
+
+# --- data status ------------------------------------------------------------------------------
+def status_record(status: CacheStatus, universe_tickers: list[str]) -> dict[str, Any]:
+    return {
+        "cache_dir": str(status.root),
+        "tickers": [dict(entry_record(e), in_universe=e.ticker in universe_tickers)
+                    for e in status.entries],
+        "missing": list(status.missing),
+        "unreadable": [{"path": str(p), "reason": r} for p, r in status.unreadable],
+    }
+
+
+def show_status(status: CacheStatus, universe_tickers: list[str], show_all: bool) -> None:
+    by_ticker = {e.ticker: e for e in status.entries}
+    rows: list[tuple[str, CacheEntry | None, str]] = [
+        (t, by_ticker.get(t), "" if t in by_ticker else "missing") for t in universe_tickers]
+    others = [e for e in status.entries if e.ticker not in universe_tickers]
+    if show_all:
+        rows += [(e.ticker, e, "not in universe") for e in others]
+    covered = len(universe_tickers) - len(status.missing)
+    out().print(_entries_table(f"Price cache {status.root}: {covered} of "
+                               f"{len(universe_tickers)} universe tickers cached", rows))
+    if others and not show_all:
+        note(f"{len(others)} other cached ticker(s) not in the universe; --all lists them")
+    for _path, reason in status.unreadable:
+        warning(reason)
+    if status.missing:
+        warning(f"not cached: {', '.join(status.missing)}; run `roboadvisor data fetch` or "
+                "`roboadvisor data import FILE`")
+
+
+# --- data fetch -------------------------------------------------------------------------------
+def fetch_record(report: FetchReport) -> dict[str, Any]:
+    return {
+        "cache_dir": str(report.cache_root),
+        "tickers": [dict(entry_record(r.entry) if r.entry else {"ticker": r.ticker},
+                         status=r.status.value, new_rows=r.new_rows) for r in report.tickers],
+        "warnings": list(report.warnings),
+    }
+
+
+def show_fetch(report: FetchReport) -> None:
+    rows = [(r.ticker, r.entry, f"{r.status.value}" + (f" (+{r.new_rows:,} rows)"
+                                                      if r.new_rows else ""))
+            for r in report.tickers]
+    out().print(_entries_table(f"Fetched into {report.cache_root}", rows))
+
+
+# --- data import ------------------------------------------------------------------------------
+def import_record(report: ImportReport) -> dict[str, Any]:
+    return {"file": str(report.path), "cache_dir": str(report.cache_root),
+            "tickers": [entry_record(e) for e in report.entries],
+            "warnings": list(report.warnings), "missing_from_universe": list(report.missing)}
+
+
+def show_import(report: ImportReport) -> None:
+    out().print(_entries_table(f"Imported {report.path.name} into {report.cache_root} "
+                               f"({len(report.entries)} tickers)",
+                               [(e.ticker, e, "") for e in report.entries]))
+
+
+def show_import_missing(report: ImportReport) -> None:
+    if report.missing:
+        warning(f"universe tickers not in {report.path.name}: {', '.join(report.missing)}; "
+                "fetch them with `roboadvisor data fetch` or import another file")
+
+
+# --- data clear -------------------------------------------------------------------------------
+def confirm_clear(root: Any, count: int) -> bool:
+    """Ask on stderr; no answer (end of input) means no."""
+    import typer
+
+    try:
+        return bool(typer.confirm(f"Delete {count} cached ticker(s) in {root}?", default=False,
+                                  err=True))
+    except typer.Abort:
+        err().print()
+        return False
+
+
+def show_cleared(root: Any, count: int) -> None:
+    out().print(f"Deleted {count} cached ticker(s) from {root}.")

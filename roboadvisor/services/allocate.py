@@ -36,8 +36,8 @@ from roboadvisor.domain.estimates import ReturnsMethod
 from roboadvisor.domain.explain import Explanation, explain_allocation
 from roboadvisor.domain.models import Allocation, Estimates, Tier, Universe
 from roboadvisor.domain.optimizer import optimise
-from roboadvisor.domain.policy import Policy
-from roboadvisor.errors import ConfigError, CoverageError, InputError
+from roboadvisor.domain.policy import Objective, Policy
+from roboadvisor.errors import ConfigError, CoverageError, InfeasibleError, InputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,6 +84,7 @@ class Market:
     source: Source
     method: str
     prices: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,16 +145,9 @@ class FrontierResult:
     points: tuple[Allocation, ...]
     tiers: Mapping[Tier, Allocation]
 
-    def frontier_return_at(self, volatility: float) -> float | None:
-        """The frontier's expected return at ``volatility`` (linear between points), or None
-        outside the frontier's range of volatility."""
-        vols = np.array([a.volatility for a in self.points])
-        rets = np.array([a.expected_return for a in self.points])
-        order = np.argsort(vols)
-        vols, rets = vols[order], rets[order]
-        if len(vols) == 0 or volatility < vols[0] - 1e-9 or volatility > vols[-1] + 1e-9:
-            return None
-        return float(np.interp(volatility, vols, rets))
+    frontier_at_tier_volatility: Mapping[Tier, float | None]
+    """The frontier's expected return at each tier portfolio's volatility (the best the
+    universe's own limits allow at that risk); None below the frontier's minimum volatility."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,11 +201,13 @@ def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResu
     points = efficient_frontier(market.estimates, market.universe, None, request.points)
     _step(step, "frontier traced")
     tiers: dict[Tier, Allocation] = {}
+    on_frontier: dict[Tier, float | None] = {}
     for tier, policy in policies.items():
         tiers[tier] = optimise(market.estimates, policy, market.universe)
+        on_frontier[tier] = _frontier_return(market, tiers[tier].volatility)
         _step(step, f"tier {tier.value} optimised")
     return FrontierResult(market.universe, market.estimates, market.source, market.method,
-                          tuple(points), tiers)
+                          tuple(points), tiers, on_frontier)
 
 
 def load_market(request: MarketRequest) -> Market:
@@ -345,7 +341,9 @@ def frontier_record(result: FrontierResult) -> dict[str, Any]:
                       "description": est.source, "as_of": est.as_of,
                       "risk_free_rate": est.risk_free_rate},
         "frontier": [point(a) for a in result.points],
-        "tiers": {str(int(t)): point(a) for t, a in result.tiers.items()},
+        "tiers": {str(int(t)): {**point(a), "frontier_return_at_same_volatility":
+                                result.frontier_at_tier_volatility.get(t)}
+                  for t, a in result.tiers.items()},
         "assets": {t: {"expected_return": float(m), "volatility": float(v)}
                    for t, m, v in zip(est.tickers, est.expected_returns, est.volatilities,
                                       strict=True)},
@@ -364,6 +362,15 @@ FRONTIER_NOTE = ("The frontier uses only the universe's own limits (long-only, p
 def _step(step: Step | None, text: str) -> None:
     if step is not None:
         step(text)
+
+
+def _frontier_return(market: Market, volatility: float) -> float | None:
+    """The highest expected return at ``volatility`` within the universe's own limits."""
+    unconstrained = Policy("frontier", Objective.TARGET_VOLATILITY, target_volatility=volatility)
+    try:
+        return optimise(market.estimates, unconstrained, market.universe).expected_return
+    except InfeasibleError:
+        return None
 
 
 def _check_amount(amount: float | None) -> None:
@@ -407,7 +414,7 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
     from roboadvisor.data.views_file import load_views
     from roboadvisor.domain.alignment import align_prices
     from roboadvisor.domain.estimates import View, estimates_from_prices
-    from roboadvisor.services.market import load_prices
+    from roboadvisor.services.market import load_price_data
 
     method = _parse_method(request.method)
     views: tuple[View, ...] = ()
@@ -418,14 +425,17 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
     elif method is ReturnsMethod.BLACK_LITTERMAN:
         raise InputError("--method black-litterman needs --views FILE (absolute and relative "
                          "views with confidences; see roboadvisor/resources/views_example.yaml)")
-    raw = load_prices(universe.tickers, prices_file=request.prices_file,
-                      cache_dir=request.cache_dir, download=False)
-    prices = align_prices(raw, universe.tickers)
+    try:
+        data = load_price_data(universe.tickers, prices_file=request.prices_file,
+                               cache_dir=request.cache_dir, download=False)
+    except CoverageError as exc:
+        raise CoverageError(f"--source history: {exc}") from None
+    prices = align_prices(data.prices, universe.tickers)
     market_weights = universe.market_weights()
     estimates = estimates_from_prices(prices, returns_method=method, risk_free_rate=rf,
                                       market_weights=market_weights, views=views)
     name = method.value.replace("_", "-")
-    return Market(universe, estimates, Source.HISTORY, name, prices)
+    return Market(universe, estimates, Source.HISTORY, name, prices, data.warnings)
 
 
 def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: AllocationRequest,
@@ -435,9 +445,13 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
     constraints = portfolio_constraints(universe, policy)
     explanation = explain_allocation(allocation, est.subset(universe.tickers).covariance,
                                      universe, policy, constraints)
-    shares, as_of, notes = None, None, ()
+    shares, as_of, notes = None, None, market.notes
     if request.amount is not None:
-        shares, as_of, notes = _whole_shares(allocation, request.amount, market, request.market)
+        shares, as_of, more = _whole_shares(allocation, request.amount, market, request.market)
+        notes += tuple(n for n in more if n not in notes)
+    elif market.source is Source.CMA and request.market.prices_file is not None:
+        notes += ("--prices is used only with --amount (whole shares) or --source history; "
+                  "it was ignored",)
     return AllocationResult(tier, policy, universe, est, market.source, market.method,
                             allocation, explanation, request.amount, shares, as_of, notes,
                             assessment)
@@ -453,32 +467,34 @@ def _whole_shares(allocation: Allocation, amount: float, market: Market,
         return None, None, (
             "whole shares need prices: pass --prices FILE (daily adjusted closes, CSV) or "
             "fill the cache with `roboadvisor data fetch`; showing amounts per ETF instead",)
-    prices, as_of = latest
+    prices, as_of, notes = latest
     idx = [allocation.tickers.index(t) for t in held]
     weights = allocation.weights[idx] / allocation.weights[idx].sum()
     shares = whole_shares(tuple(held), weights, np.array([prices[t] for t in held]), amount)
-    notes: tuple[str, ...] = ()
     if shares.invested == 0:
-        notes = (f"{amount:,.2f} buys no whole share of any holding at the prices of {as_of}; "
-                 "invest more or use fractional shares",)
+        notes += (f"{amount:,.2f} buys no whole share of any holding at the prices of {as_of}; "
+                  "invest more or use fractional shares",)
     return shares, as_of, notes
 
 
 def _latest_prices(tickers: list[str], market: Market,
-                   request: MarketRequest) -> tuple[dict[str, float], str] | None:
-    """The last price of each ticker and the date of the oldest of them; None when there are
-    no prices at all (no file, nothing cached)."""
+                   request: MarketRequest
+                   ) -> tuple[dict[str, float], str, tuple[str, ...]] | None:
+    """The last price of each ticker, the date of the oldest of them and the warnings about
+    the prices; None when there are no prices at all (no file, nothing cached)."""
     frame = market.prices
+    warnings: tuple[str, ...] = ()
     if frame is None:
-        from roboadvisor.services.market import load_prices
+        from roboadvisor.services.market import load_price_data
 
         try:
-            frame = load_prices(tickers, prices_file=request.prices_file,
-                                cache_dir=request.cache_dir, download=False)
+            data = load_price_data(tickers, prices_file=request.prices_file,
+                                   cache_dir=request.cache_dir, download=False)
         except CoverageError:
             if request.prices_file is not None:
                 raise
             return None
+        frame, warnings = data.prices, data.warnings
     frame = frame[tickers]
     last = {t: frame[t].last_valid_index() for t in tickers}
     missing = [t for t, d in last.items() if d is None]
@@ -487,4 +503,4 @@ def _latest_prices(tickers: list[str], market: Market,
                           "to --prices FILE or fetch them")
     prices = {t: float(frame.at[d, t]) for t, d in last.items()}
     as_of = min(last.values()).date().isoformat()
-    return prices, as_of
+    return prices, as_of, warnings

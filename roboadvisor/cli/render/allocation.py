@@ -150,22 +150,27 @@ def show_frontier(result: FrontierResult) -> None:
     console = render.out()
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for name in ("Portfolio", "Volatility", "Expected return", "Sharpe", "Equity",
-                 "Frontier return at this volatility"):
+                 "Frontier at same risk"):
         table.add_column(name, justify="left" if name == "Portfolio" else "right")
     equity = [a.asset_class.value == "equity" for a in result.universe]
+    tier_of = {id(a): t for t, a in result.tiers.items()}
     rows = [(a.volatility, "", a) for a in result.points]
     rows += [(a.volatility, f"tier {t.value} · {t.label}", a) for t, a in result.tiers.items()]
     for _, tier, a in sorted(rows, key=lambda r: (r[0], r[1])):
         eq = float(a.weights[equity].sum()) if any(equity) else 0.0
         cells = [tier or "frontier", pct(a.volatility), pct(a.expected_return),
                  f"{a.sharpe_ratio:.2f}", pct(eq, 0)]
-        if tier:
-            on = result.frontier_return_at(a.volatility)
-            cells.append("-" if on is None else pct(on))
-        else:
-            cells.append("")
+        cells.append(_frontier_cell(result, tier_of.get(id(a))) if tier else "")
         table.add_row(*cells, style="bold" if tier else None)
     console.print(Panel(Group(Text(_estimates_line(result), style="dim"), "", table),
                         title=f"Efficient frontier · {len(result.points)} points",
                         title_align="left", expand=False, box=box.ROUNDED, padding=(0, 1)))
     render.note(FRONTIER_NOTE)
+
+
+def _frontier_cell(result: FrontierResult, tier: object) -> str:
+    best = result.frontier_at_tier_volatility.get(tier)  # type: ignore[call-overload]
+    if best is None:
+        return "-"
+    gap = best - result.tiers[tier].expected_return  # type: ignore[index]
+    return f"{pct(best)} ({gap * 1e4:+.0f} bp)" if gap > 5e-5 else f"{pct(best)} (on it)"

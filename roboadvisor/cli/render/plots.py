@@ -7,7 +7,7 @@ failure never leaves a half-written picture.
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 from roboadvisor.errors import InputError
@@ -46,29 +46,37 @@ def plot_frontier(result: FrontierResult, path: Path) -> Path:
                    label="Individual ETFs")
         for t, v, m in zip(est.tickers, est.volatilities, est.expected_returns, strict=True):
             ax.annotate(t, (v, m), xytext=(4, 3), textcoords="offset points", fontsize=8,
-                        color="0.3")
+                        color="0.3", zorder=6)
         tv = [a.volatility for a in result.tiers.values()]
         tr = [a.expected_return for a in result.tiers.values()]
         ax.scatter(tv, tr, s=90, marker="D", color="tab:red", edgecolor="black", zorder=4,
                    label="Tier portfolios (with suitability and class limits)")
-        for tier, a in result.tiers.items():
-            ax.annotate(f"Tier {tier.value} {tier.label}", (a.volatility, a.expected_return),
-                        xytext=(8, -12), textcoords="offset points", fontsize=9,
-                        fontweight="bold", color="tab:red")
         ax.axhline(est.risk_free_rate, color="0.7", lw=0.8, ls="--")
-        ax.annotate(f"risk-free {est.risk_free_rate:.2%}", (0, est.risk_free_rate),
-                    xytext=(4, 3), textcoords="offset points", fontsize=8, color="0.5")
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlim(left=0)
+        ax.text(0.99, est.risk_free_rate, f"risk-free {est.risk_free_rate:.2%} ",
+                transform=ax.get_yaxis_transform(), ha="right", va="bottom", fontsize=8,
+                color="0.5")
+        # Tier labels go above-left of their marker (the empty side of the frontier), in a
+        # white box so asset labels underneath stay readable.
+        left, right = ax.get_xlim()
+        for tier, a in result.tiers.items():
+            near_left = a.volatility < left + 0.12 * (right - left)
+            ax.annotate(f"Tier {tier.value} {tier.label}", (a.volatility, a.expected_return),
+                        xytext=(22, 18) if near_left else (-10, 8), textcoords="offset points",
+                        ha="left" if near_left else "right", fontsize=9, fontweight="bold",
+                        color="tab:red", zorder=5,
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none",
+                              "alpha": 0.85})
         ax.set_xlabel("Volatility (annualised)")
         ax.set_ylabel("Expected return (annualised)")
         as_of = f", as of {est.as_of}" if est.as_of else ""
         source = ("capital market assumptions" if result.source.value == "cma"
-                  else f"history, {result.method} returns")
+                  else est.source.replace("_", "-"))
         ax.set_title(f"Efficient frontier · {result.universe.name}\n{source}{as_of}")
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", fontsize=8)
         fig.text(0.01, 0.005, FRONTIER_NOTE, fontsize=7, color="0.4")
         fig.tight_layout(rect=(0, 0.02, 1, 1))
         return _save(fig, Path(path))
@@ -77,12 +85,12 @@ def plot_frontier(result: FrontierResult, path: Path) -> Path:
 
 
 def _save(fig: object, path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, "xb") as handle:  # "x": never clobbers; mode follows the umask
             fig.savefig(handle, format="png")  # type: ignore[attr-defined]
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path

@@ -74,8 +74,8 @@ def entry_record(entry: CacheEntry) -> dict[str, Any]:
             "rows": entry.rows, "updated": entry.updated.isoformat(), "source": entry.source}
 
 
-def _entries_table(title: str, rows: Iterable[tuple[str, CacheEntry | None, str]]) -> Table:
-    table = Table(title=title, title_justify="left")
+def _print_entries(title: str, rows: Iterable[tuple[str, CacheEntry | None, str]]) -> None:
+    table = Table()
     for header, justify in (("Ticker", "left"), ("First", "left"), ("Last", "left"),
                             ("Rows", "right"), ("Updated", "left"), ("Source", "left"),
                             ("Note", "left")):
@@ -86,7 +86,9 @@ def _entries_table(title: str, rows: Iterable[tuple[str, CacheEntry | None, str]
         else:
             table.add_row(ticker, _day(entry.first), _day(entry.last), f"{entry.rows:,}",
                           _time(entry.updated), entry.source, remark)
-    return table
+    console = out()
+    console.print(title, markup=False, soft_wrap=True)
+    console.print(table)
 
 
 # --- data status ------------------------------------------------------------------------------
@@ -108,8 +110,8 @@ def show_status(status: CacheStatus, universe_tickers: list[str], show_all: bool
     if show_all:
         rows += [(e.ticker, e, "not in universe") for e in others]
     covered = len(universe_tickers) - len(status.missing)
-    out().print(_entries_table(f"Price cache {status.root}: {covered} of "
-                               f"{len(universe_tickers)} universe tickers cached", rows))
+    _print_entries(f"Price cache {status.root}: {covered} of {len(universe_tickers)} "
+                   "universe tickers cached", rows)
     if others and not show_all:
         note(f"{len(others)} other cached ticker(s) not in the universe; --all lists them")
     for _path, reason in status.unreadable:
@@ -133,7 +135,7 @@ def show_fetch(report: FetchReport) -> None:
     rows = [(r.ticker, r.entry, f"{r.status.value}" + (f" (+{r.new_rows:,} rows)"
                                                       if r.new_rows else ""))
             for r in report.tickers]
-    out().print(_entries_table(f"Fetched into {report.cache_root}", rows))
+    _print_entries(f"Fetched into {report.cache_root}", rows)
 
 
 # --- data import ------------------------------------------------------------------------------
@@ -144,9 +146,8 @@ def import_record(report: ImportReport) -> dict[str, Any]:
 
 
 def show_import(report: ImportReport) -> None:
-    out().print(_entries_table(f"Imported {report.path.name} into {report.cache_root} "
-                               f"({len(report.entries)} tickers)",
-                               [(e.ticker, e, "") for e in report.entries]))
+    _print_entries(f"Imported {report.path.name} into {report.cache_root} "
+                   f"({len(report.entries)} tickers)", [(e.ticker, e, "") for e in report.entries])
 
 
 def show_import_missing(report: ImportReport) -> None:

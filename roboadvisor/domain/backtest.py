@@ -332,8 +332,10 @@ def waterfill(gaps: np.ndarray, amount: float) -> np.ndarray:
         return gaps * (amount / total)
     s = -np.sort(-gaps)
     level = (np.cumsum(s) - amount) / np.arange(1, s.size + 1)
-    k = int(np.flatnonzero(s > level)[-1])
-    return np.maximum(gaps - level[k], 0.0)
+    above = np.flatnonzero(s > level)
+    if above.size == 0:  # amount below the float resolution of the gaps
+        return gaps * (amount / total)
+    return np.maximum(gaps - level[int(above[-1])], 0.0)
 
 
 class _Simulation:
@@ -499,19 +501,25 @@ class _Simulation:
                    t: np.ndarray) -> tuple[np.ndarray, float, float]:
         """Invest a contribution or pay a withdrawal by trading towards ``t``."""
         value = h.sum()
+        if not self.has_costs and cash > 0:
+            return h + waterfill(np.maximum(t * (value + cash) - h, 0.0), cash), 0.0, cash
         if cash > 0:
             net = cash
             for _ in range(3):
                 y = waterfill(np.maximum(t * (value + net) - h, 0.0), net)
                 net = cash - self.rates @ y - self.fixed * np.count_nonzero(y > _DUST * value)
             count = np.count_nonzero(y > _DUST * value)
+            if cash - self.fixed * count <= 0:  # too small to split: buy the largest gap only
+                y = np.zeros_like(h)
+                y[int(np.argmax(t * (value + cash) - h))] = cash
+                count = 1
             scale = (cash - self.fixed * count) / (y.sum() + self.rates @ y)
             if scale <= 0:
                 raise BacktestError(
                     f"a contribution of {cash:g} does not cover the fixed cost per trade "
                     f"({self.fixed:g}); lower costs.fixed or raise cash_flows.amount")
             x = scale * y
-            cost = cash - x.sum()
+            cost = max(cash - x.sum(), 0.0)
             return h + x, cost, cash
         wanted = -cash
         proceeds_all = h.sum() - self.rates @ h - self.fixed * np.count_nonzero(h > 0)

@@ -1,0 +1,148 @@
+"""`roboadvisor allocate` and `roboadvisor explain` through CliRunner: tables, --json, whole
+shares with a small prices file, and one-line errors (exit 2) for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from roboadvisor.cli.app import app
+from roboadvisor.data.universe_file import load_universe
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "questionnaires" / "examples"
+LATEST = Path(__file__).resolve().parent / "resources" / "allocation" / "latest_prices.csv"
+RISK = {a.ticker: a.risk_level for a in load_universe()}
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> Result:
+    return runner.invoke(app, [*args])
+
+
+def test_allocate_table_shows_weights_classes_and_figures() -> None:
+    result = invoke("allocate", "--tier", "3")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for text in ("Tier 3 · Balanced", "investor level C3", "Expected return", "volatility 8.00%",
+                 "Sharpe", "VTI", "Equity", "Share of risk", "capital market assumptions"):
+        assert text in out, text
+    assert "VWO" not in out and "MCHI" not in out  # R4/R5: not suitable for tier 3
+
+
+@pytest.mark.parametrize("tier", ["1", "2", "3", "4", "5"])
+def test_allocate_json_respects_suitability(tier: str) -> None:
+    result = invoke("allocate", "--tier", tier, "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["tier"] == int(tier)
+    assert sum(record["weights"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert all(RISK[t] <= int(tier) for t in record["weights"])
+    assert record["explanation"]["summary"].startswith(f"This portfolio for tier {tier}")
+
+
+def test_allocate_from_answers_uses_their_tier() -> None:
+    result = invoke("allocate", "--answers", str(EXAMPLES / "tier5_aggressive.yaml"), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tier"] == 5
+
+
+def test_amount_with_a_small_prices_file_gives_whole_shares() -> None:
+    result = invoke("allocate", "--tier", "4", "--amount", "25000", "--prices", str(LATEST),
+                    "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["prices_as_of"] == "2026-07-31"
+    positions = record["positions"]
+    assert all(isinstance(p["shares"], int) and p["shares"] >= 0 for p in positions)
+    # the file's last prices: VTI 302.00, VEA 51.00
+    prices = {p["ticker"]: p["price"] for p in positions}
+    assert prices["VTI"] == 302.0 and prices["VEA"] == 51.0
+    invested = sum(p["shares"] * p["price"] for p in positions)
+    assert invested == pytest.approx(record["invested"])
+    assert record["cash_left"] == pytest.approx(25000 - invested)
+    assert 0 <= record["cash_left"] < 302.0
+
+    table = invoke("allocate", "--tier", "4", "--amount", "25000", "--prices", str(LATEST))
+    assert table.exit_code == 0
+    assert "Shares" in table.stdout and "cash left" in table.stdout
+
+
+def test_amount_offline_without_prices_shows_amounts_and_warns() -> None:
+    result = invoke("allocate", "--tier", "2", "--amount", "10000")
+    assert result.exit_code == 0, result.output
+    assert "Target" in result.stdout and "Price" not in result.stdout
+    assert "warning: whole shares need prices: pass --prices FILE" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "give --tier N (1..5) or --answers FILE"),
+    (["--tier", "3", "--answers", str(EXAMPLES / "tier3_balanced.yaml")],
+     "give either --tier N or --answers FILE, not both"),
+    (["--tier", "7"], "--tier 7: unknown tier '7': use 1..5"),
+    (["--tier", "3", "--source", "oracle"], "--source oracle: use one of cma, history"),
+    (["--tier", "3", "--source", "history"], "--source history: no cached prices for VTI"),
+    (["--tier", "3", "--amount", "-100"], "--amount -100: give a positive amount"),
+    (["--tier", "3", "--source", "history", "--prices", str(LATEST), "--method", "magic"],
+     "--method magic: use one of mean, ema, capm, equilibrium, black-litterman"),
+    (["--tier", "3", "--answers", "missing.yaml"], "not both"),
+    (["--answers", "missing.yaml"], "missing.yaml"),
+    (["--tier", "3", "--policies", "nope.yaml"], "nope.yaml: file not found"),
+])
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = invoke("allocate", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+def test_explain_table_names_binding_constraints_and_summary() -> None:
+    result = invoke("explain", "--tier", "2")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Risk contributions" in out and "Total" in out and "100.00%" in out
+    assert "LQD at its maximum of 30.0%" in out
+    assert "volatility at its ceiling of 4.0%" in out
+    assert "excluded by suitability: VTI, VEA, TLT, HYG, EMB" in out
+    assert "In plain words" in out
+
+
+def test_explain_json_contributions_sum_to_one() -> None:
+    result = invoke("explain", "--answers", str(EXAMPLES / "tier3_balanced.yaml"), "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["tier"] == 3
+    assert sum(record["risk_contributions"].values()) == pytest.approx(1.0, abs=1e-3)
+    kinds = {b["kind"] for b in record["binding_constraints"]}
+    assert {"volatility_target", "suitability"} <= kinds
+    assert "tier 3" in record["summary"]
+
+
+def test_explain_bad_input() -> None:
+    result = invoke("explain")
+    assert result.exit_code == 2 and "give --tier N" in result.stderr
+
+
+def test_help_shows_examples() -> None:
+    for command in ("allocate", "explain"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0
+        assert "roboadvisor " + command in result.stdout and "--json" in result.stdout
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("tier", ["1", "3", "5"])
+def test_allocate_on_real_history(real_prices_csv: Path, tier: str) -> None:
+    result = invoke("allocate", "--tier", tier, "--source", "history", "--prices",
+                    str(real_prices_csv), "--amount", "50000", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["estimates"]["method"] == "equilibrium"
+    assert record["prices_as_of"] == "2026-07-31"
+    assert all(RISK[t] <= int(tier) for t in record["weights"])
+    assert 0 <= record["cash_left"] < max(p["price"] for p in record["positions"])

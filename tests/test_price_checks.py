@@ -54,7 +54,7 @@ def test_duplicate_and_unsorted_dates_are_errors_with_rows() -> None:
                               "2020-01-05"])
     issues = check_dates(index)
     dup = next(i for i in issues if i.rule is Rule.DUPLICATE_DATE)
-    assert dup.row == 2 and str(dup.date) == "2020-01-03" and "rows 2 and 3" in dup.message
+    assert dup.row == 2 and str(dup.date) == "2020-01-03" and "appears twice" in dup.message
     uns = next(i for i in issues if i.rule is Rule.UNSORTED)
     assert uns.row == 4 and str(uns.date) == "2020-01-05"
     assert all(i.severity is Severity.ERROR for i in issues)

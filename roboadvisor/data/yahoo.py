@@ -113,7 +113,7 @@ def _best_detail(texts: Sequence[str]) -> str:
             continue
         if line.startswith("[") and "]: " in line:
             line = line.split("]: ", 1)[1]
-        chosen = line
+        chosen = line.split(" See https://curl.se", 1)[0]  # curl's boilerplate pointer
     return chosen[:200]
 
 

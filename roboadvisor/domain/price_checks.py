@@ -166,10 +166,9 @@ def check_dates(index: pd.DatetimeIndex) -> list[Issue]:
     valid = ~index.isna()
     dup = index.duplicated(keep="first") & valid
     for i in np.flatnonzero(dup)[:5]:
-        first = int(np.flatnonzero(index == index[i])[0])
         issues.append(Issue(Rule.DUPLICATE_DATE,
-                            f"date {_day(index[i])} appears twice (rows {first + 1} and {i + 1}); "
-                            "keep one row per date", date=_day(index[i]), row=int(i)))
+                            f"date {_day(index[i])} appears twice; keep one row per date",
+                            date=_day(index[i]), row=int(i)))
     positions = np.flatnonzero(valid)
     values = index[valid].asi8
     backwards = np.flatnonzero(values[1:] < values[:-1])

@@ -60,7 +60,7 @@ def fetch(
     with render.progress("Fetching prices", total=len(wanted)) as advance:
         report = market.fetch_prices(wanted, start=_day(start), end=_day(end),
                                      cache_dir=cache_dir, allow_missing=allow_missing,
-                                     progress=lambda t: advance(1, f"Fetched {t}"))
+                                     progress=lambda t: advance(1, f"Prices: {t}"))
     view.show_warnings(report.warnings)
     if json_output:
         render.print_json(view.fetch_record(report))

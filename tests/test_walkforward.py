@@ -64,8 +64,10 @@ def test_each_estimate_uses_the_window_that_ends_the_day_before() -> None:
 
 def test_no_look_ahead_future_prices_do_not_move_past_targets() -> None:
     prices, dates = _history(seed=4)
-    start, cut = 100, 230
+    start = 100
     base = walk_forward_targets(prices, dates, TICKERS, start, SPEC, inverse_variance)
+    # shock every price from a re-optimisation day on, that day's close included
+    cut = int(base.schedule.days[5]) + start
     shocked = prices.copy()
     rng = np.random.default_rng(9)
     shocked[cut:] *= np.cumprod(1 + rng.normal(0, 0.05, shocked[cut:].shape), axis=0)

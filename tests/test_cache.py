@@ -259,3 +259,14 @@ def test_imported_prices_are_not_topped_up_from_yahoo_unless_fetched(tmp_path: P
     report = fetch_prices(["VTI"], source=src, today=TODAY)
     assert src.calls and report.tickers[0].status is TickerStatus.UPDATED
     assert report.tickers[0].entry.source == "file:p.csv+yahoo"
+
+
+def test_a_source_that_leaves_a_ticker_out_silently_is_caught() -> None:
+    class Forgetful(FakeSource):
+        def fetch(self, tickers, start=None, end=None, progress=None) -> FetchResult:
+            full = super().fetch(tickers, start, end, progress)
+            return FetchResult(full.prices.drop(columns=["AGG"]), ())  # no failure reported
+
+    with pytest.raises(DownloadError, match=r"no prices from Yahoo Finance for AGG \(the source "
+                                            r"returned no prices\)"):
+        load_prices(["VTI", "AGG"], end=date(2024, 12, 31), source=Forgetful())

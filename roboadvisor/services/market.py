@@ -36,7 +36,7 @@ import pandas as pd
 from roboadvisor import config
 from roboadvisor.data.cache import CacheEntry, PriceCache
 from roboadvisor.data.price_files import PriceFileSource, read_price_file
-from roboadvisor.data.sources import FailureKind, PriceSource, TickerFailure
+from roboadvisor.data.sources import FailureKind, FetchResult, PriceSource, TickerFailure
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.alignment import splice_adjusted
 from roboadvisor.domain.models import Universe
@@ -387,7 +387,7 @@ class _CacheRun:
         for (r_start, r_end), group in self._batches(requests).items():
             result = self.source.fetch([r.ticker for r in group], r_start, r_end, progress=done)
             self.warnings += result.warnings
-            failures = {f.ticker: f for f in result.failures}
+            failures = self._failures(result, group)
             for r in group:
                 if r.ticker in failures:
                     self._failed(r, failures[r.ticker], entries[r.ticker], hard)
@@ -399,7 +399,7 @@ class _CacheRun:
         if refetch:
             for (r_start, r_end), group in self._batches(refetch).items():
                 result = self.source.fetch([r.ticker for r in group], r_start, r_end)
-                failures = {f.ticker: f for f in result.failures}
+                failures = self._failures(result, group)
                 for r in group:
                     if r.ticker in failures:
                         self._failed(r, failures[r.ticker], entries[r.ticker], hard)
@@ -408,7 +408,8 @@ class _CacheRun:
 
         # In `data fetch` (refresh) the user asked for fresh prices: a failed top-up is fatal
         # too. Either way, what was downloaded before the failure is already saved.
-        fatal = hard + (self.topup_failures if refresh else [])
+        fatal = list({f.ticker: f for f in hard + (self.topup_failures if refresh else [])
+                      }.values())
         if fatal and not allow_missing:
             failed = {f.ticker for f in fatal}
             saved = sum(1 for t in tickers if t not in failed
@@ -424,6 +425,17 @@ class _CacheRun:
                                  f"({f.detail})")
         if len(self.dropped) == len(tickers):
             raise download_error(hard, _source_label(self.source))
+
+    @staticmethod
+    def _failures(result: FetchResult, group: list[_Request]) -> dict[str, TickerFailure]:
+        """The source's failures, plus any requested ticker it silently left out."""
+        failures = {f.ticker: f for f in result.failures}
+        for r in group:
+            if r.ticker not in failures and (r.ticker not in result.prices.columns
+                                             or result.prices[r.ticker].isna().all()):
+                failures[r.ticker] = TickerFailure(r.ticker, FailureKind.NO_DATA,
+                                                   "the source returned no prices")
+        return failures
 
     def _progress_all(self, tickers: list[str]) -> None:
         if self.progress is not None:

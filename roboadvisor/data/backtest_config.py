@@ -163,13 +163,17 @@ class _Parser:
             bench = TIER_BENCHMARKS[tier] if tier is not None else None
         else:
             bench = str(benchmark).strip().upper()
+        costs, flows = self.costs(), self.cash_flows()
+        if 0 < flows.amount <= costs.fixed:
+            raise self.fail("cash_flows.amount", f"a contribution of {flows.amount:g} does not "
+                            f"cover costs.fixed ({costs.fixed:g} per trade); raise it")
         return BacktestConfig(
             name=str(d.get("name") or self.path.stem), source=self.path, tier=tier,
             weights=weights, universe=self.optional_path("universe"), targets=targets,
             walk_forward=wf, assumptions=self.optional_path("assumptions"),
             policies=self.optional_path("policies"), prices=self.optional_path("prices"),
-            start=start, end=end, rule=self.rule(), costs=self.costs(),
-            cash_flows=self.cash_flows(), benchmark=bench, risk_free=self.risk_free(),
+            start=start, end=end, rule=self.rule(), costs=costs, cash_flows=flows,
+            benchmark=bench, risk_free=self.risk_free(),
             description=str(d.get("description") or ""))
 
     # --- fields ----------------------------------------------------------------------------

@@ -86,7 +86,11 @@ def test_chinese_profile_and_whole_shares() -> None:
                     "--lang", "zh", "--amount", "20000", "--prices", str(LATEST))
     assert result.exit_code == 0, result.output
     assert "稳健型" in result.stdout
-    assert "cash left" in result.stdout
+    assert "剩余现金" in result.stdout and "通俗说明" in result.stdout
+    assert "这是为第 2 级（稳健型，投资者适当性等级 C2）客户配置的组合" in result.stdout
+    record = json.loads(invoke("--answers", str(EXAMPLES / "tier2_moderately_conservative.yaml"),
+                               "--lang", "zh", "--json").stdout)
+    assert "并非承诺" in record["explanation"]["summary"]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -74,6 +74,19 @@ def test_binding_max_weight_class_minimum_and_suitability_are_found() -> None:
     assert "R5: WILD" in ex.summary
 
 
+def test_chinese_summary_names_the_same_constraints() -> None:
+    universe = load_universe()
+    est = load_assumptions(universe)
+    policy = load_policies()[Tier.MODERATELY_CONSERVATIVE]
+    allocation = optimise(est, policy, universe)
+    ex = explain_allocation(allocation, est.covariance, universe, policy,
+                            portfolio_constraints(universe, policy), lang="zh",
+                            tier_label="稳健型")
+    assert ex.summary.startswith("这是为第 2 级（稳健型，投资者适当性等级 C2）")
+    assert "LQD 达到上限 30.0%" in ex.summary and "波动率达到上限 4.0%" in ex.summary
+    assert "R3：VTI、VEA、TLT、HYG、EMB" in ex.summary
+
+
 def test_an_unconstrained_portfolio_has_no_binding_limits() -> None:
     universe = Universe("u", (_asset("A", AssetClass.EQUITY, 1), _asset("B", AssetClass.EQUITY, 1)))
     cov = np.array([[0.04, 0.0], [0.0, 0.04]])

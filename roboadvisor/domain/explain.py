@@ -141,10 +141,13 @@ def binding_constraints(allocation: Allocation, universe: Universe, policy: Poli
 
 def explain_allocation(allocation: Allocation, covariance: np.ndarray, universe: Universe,
                        policy: Policy, constraints: PortfolioConstraints,
-                       tol: float = BIND_TOL) -> Explanation:
+                       tol: float = BIND_TOL, lang: str = "en",
+                       tier_label: str | None = None) -> Explanation:
     """Risk contributions, binding constraints and the plain-language summary of a portfolio.
 
-    ``covariance`` is the one the allocation was optimised with, in universe order.
+    ``covariance`` is the one the allocation was optimised with, in universe order. ``lang``
+    "en" or "zh" picks the summary's language; ``tier_label`` names the tier in it (default:
+    the English label).
     """
     w = np.asarray(allocation.weights, dtype=float)
     rc = risk_contributions(w, covariance)
@@ -153,7 +156,10 @@ def explain_allocation(allocation: Allocation, covariance: np.ndarray, universe:
     classes = _groups(w, rc, [a.asset_class.value for a in universe])
     regions = _groups(w, rc, [a.region.value for a in universe])
     binding = binding_constraints(allocation, universe, policy, constraints, tol)
-    summary = summary_text(allocation, policy, assets, classes, binding)
+    if lang == "zh":
+        summary = summary_text_zh(allocation, policy, assets, classes, binding, tier_label)
+    else:
+        summary = summary_text(allocation, policy, assets, classes, binding)
     return Explanation(assets, classes, regions, binding, summary)
 
 
@@ -203,6 +209,82 @@ def summary_text(allocation: Allocation, policy: Policy, assets: Sequence[Contri
         parts.append(f"Not held because this risk level allows products up to "
                      f"R{policy.max_product_risk} only: {names}.")
     return " ".join(parts)
+
+
+def summary_text_zh(allocation: Allocation, policy: Policy, assets: Sequence[Contribution],
+                    classes: Sequence[Contribution], binding: Sequence[BindingConstraint],
+                    tier_label: str | None = None) -> str:
+    """The same summary in Simplified Chinese."""
+    held = sorted((c for c in classes if c.weight >= 0.005), key=lambda c: -c.weight)
+    mix = "、".join(f"{_pct(c.weight, 0)} {_ZH_CLASS.get(c.name, c.name)}" for c in held)
+    if policy.tier is not None:
+        label = tier_label or policy.tier.label
+        level = policy.tier.suitability_level
+        who = f"第 {policy.tier.value} 级（{label}，投资者适当性等级 {level}）"
+    else:
+        who = f"“{policy.name}”策略"
+    bad_year = allocation.expected_return - BAD_YEAR_Z * allocation.volatility
+    parts = [
+        f"这是为{who}客户配置的组合，{_aim_zh(policy)}。组合配置：{mix}。",
+        f"预计年均收益约 {_pct(allocation.expected_return, 1)}，年化波动率 "
+        f"{_pct(allocation.volatility, 1)}；在较差的年份（约二十年一遇），"
+        + (f"组合价值可能下跌约 {_pct(-bad_year, 0)}。" if bad_year < 0 else
+           f"收益仍可能约为 {_pct(bad_year, 1)}。")
+        + "以上均为估计，并非承诺。",
+    ]
+    top = max(classes, key=lambda c: c.risk)
+    if len(held) > 1 and top.weight > 0:
+        parts.append(f"{_ZH_CLASS.get(top.name, top.name)}占资金的 {_pct(top.weight, 0)}，"
+                     f"却贡献了 {_pct(top.risk, 0)} 的风险。")
+    biggest = max(assets, key=lambda c: c.risk)
+    parts.append(f"最大的单一风险来源是 {biggest.name}（占 {_pct(biggest.risk, 0)}）。")
+    shaping = [constraint_text_zh(b) for b in binding
+               if b.kind is not ConstraintKind.SUITABILITY]
+    if shaping:
+        parts.append("决定组合形态的限制：" + "；".join(shaping) + "。")
+    excluded = [b for b in binding if b.kind is ConstraintKind.SUITABILITY]
+    if excluded:
+        levels = sorted({int(b.value) for b in excluded})
+        names = "；".join(f"R{level}：" + "、".join(b.name for b in excluded
+                                                   if int(b.value) == level)
+                         for level in levels)
+        parts.append(f"根据适当性要求，本等级仅可持有 R{policy.max_product_risk} 及以下风险等级的"
+                     f"产品，因此未配置：{names}。")
+    return "".join(parts)
+
+
+def constraint_text_zh(b: BindingConstraint) -> str:
+    """A binding constraint in Simplified Chinese."""
+    name = _ZH_CLASS.get(b.name, _ZH_REGION.get(b.name, b.name))
+    if b.kind is ConstraintKind.VOLATILITY_TARGET:
+        return f"波动率达到上限 {_pct(b.limit)}"
+    if b.kind is ConstraintKind.SUITABILITY:
+        return f"{b.name} 风险等级 R{int(b.value)} 高于上限 R{int(b.limit)}，不予配置"
+    side = "上限" if b.kind in (ConstraintKind.ASSET_MAX, ConstraintKind.CLASS_MAX,
+                                ConstraintKind.REGION_MAX) else "下限"
+    space = " " if b.kind in (ConstraintKind.ASSET_MAX, ConstraintKind.ASSET_MIN) else ""
+    return f"{name}{space}达到{side} {_pct(b.limit)}"
+
+
+def _aim_zh(policy: Policy) -> str:
+    if policy.objective is Objective.TARGET_VOLATILITY:
+        return (f"目标是在年化波动率不超过 {_pct(policy.target_volatility or 0.0, 1)} "
+                "的前提下追求最高的预期收益")
+    if policy.objective is Objective.UTILITY:
+        return f"在预期收益与风险之间取得平衡（风险厌恶系数 {policy.risk_aversion or 0.0:g}）"
+    if policy.objective is Objective.MIN_VARIANCE:
+        return "目标是尽可能低的波动率"
+    return "目标是单位风险的预期收益最高"
+
+
+_ZH_CLASS: Mapping[str, str] = {
+    "equity": "股票", "fixed_income": "债券", "cash": "现金", "real_estate": "房地产",
+    "commodity": "大宗商品",
+}
+_ZH_REGION: Mapping[str, str] = {
+    "us": "美国", "developed_ex_us": "美国以外发达市场", "emerging": "新兴市场",
+    "china": "中国", "global": "全球",
+}
 
 
 def _aim(policy: Policy) -> str:

@@ -443,8 +443,14 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
     universe, est = market.universe, market.estimates
     allocation = optimise(est, policy, universe)
     constraints = portfolio_constraints(universe, policy)
+    lang = "zh" if str(request.lang).lower() == "zh" else "en"
+    label = None
+    if lang == "zh":
+        from roboadvisor.services.assess import tier_label
+
+        label = tier_label(tier, lang)
     explanation = explain_allocation(allocation, est.subset(universe.tickers).covariance,
-                                     universe, policy, constraints)
+                                     universe, policy, constraints, lang=lang, tier_label=label)
     shares, as_of, notes = None, None, market.notes
     if request.amount is not None:
         shares, as_of, more = _whole_shares(allocation, request.amount, market, request.market)

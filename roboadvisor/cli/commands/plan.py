@@ -53,5 +53,5 @@ def plan(answers: Path | None = typer.Option(None, "--answers", "-a", metavar="F
         view.show_notes(result)
         return
     show_assessment(result.assessment, lang)
-    view.show_allocation(result)
-    view.show_explanation(result)
+    view.show_allocation(result, lang)
+    view.show_explanation(result, lang)

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from roboadvisor.cli import render
 from roboadvisor.cli.render import pct
-from roboadvisor.domain.explain import ConstraintKind
+from roboadvisor.domain.explain import ConstraintKind, constraint_text_zh
 from roboadvisor.services.allocate import (
     FRONTIER_NOTE,
     HELD_WEIGHT,
@@ -19,43 +19,83 @@ from roboadvisor.services.allocate import (
     positions,
 )
 
-_CLASS_LABEL = {"equity": "Equity", "fixed_income": "Bonds", "cash": "Cash",
-                "real_estate": "Real estate", "commodity": "Commodity"}
+_EN = {
+    "tier": "Tier {k} · {name}", "level": "  (investor level C{k}, products up to R{r})",
+    "figures": "Expected return {ret} · volatility {vol} · Sharpe {sharpe} (risk-free {rf})",
+    "estimates": "Estimates: {src}{as_of}", "as_of": ", as of {d}",
+    "ticker": "Ticker", "name": "Name", "class": "Class", "risk": "Risk", "weight": "Weight",
+    "target": "Target", "price": "Price", "shares": "Shares", "value": "Value",
+    "asset_class": "Asset class", "risk_share": "Share of risk",
+    "invested": "Invested {inv} of {amt} in whole shares at the prices of {d}; cash left "
+                "{cash}; {te} of the money is off target.",
+    "portfolio": "Portfolio", "why": "Why this portfolio · tier {k}",
+    "contributions": "Risk contributions  w_i (Σw)_i / w'Σw", "total": "Total",
+    "binding": "Binding constraints", "constraint": "Constraint", "limit": "Limit",
+    "excluded": "excluded by suitability: {names}", "none": "none: no limit shapes this "
+    "portfolio", "plain": "In plain words", "sep": ", ",
+    "equity": "Equity", "fixed_income": "Bonds", "cash": "Cash", "real_estate": "Real estate",
+    "commodity": "Commodity",
+}
+_ZH = {
+    "tier": "第 {k} 级 · {name}", "level": "  （投资者适当性等级 C{k}，可持有 R{r} 及以下产品）",
+    "figures": "预期收益 {ret} · 波动率 {vol} · 夏普比率 {sharpe}（无风险利率 {rf}）",
+    "estimates": "估计：{src}{as_of}", "as_of": "，截至 {d}",
+    "ticker": "代码", "name": "名称", "class": "类别", "risk": "风险等级", "weight": "权重",
+    "target": "目标金额", "price": "价格", "shares": "股数", "value": "市值",
+    "asset_class": "资产类别", "risk_share": "风险占比",
+    "invested": "按 {d} 的价格以整股投入 {inv}（共 {amt}）；剩余现金 {cash}；"
+                "{te} 的资金偏离目标。",
+    "portfolio": "投资组合", "why": "组合说明 · 第 {k} 级",
+    "contributions": "风险贡献  w_i (Σw)_i / w'Σw", "total": "合计",
+    "binding": "起作用的限制", "constraint": "限制", "limit": "限值",
+    "excluded": "因适当性要求不予配置：{names}", "none": "无：没有限制影响本组合",
+    "plain": "通俗说明", "sep": "、",
+    "equity": "股票", "fixed_income": "债券", "cash": "现金", "real_estate": "房地产",
+    "commodity": "大宗商品",
+}
 
 
-def _label(name: str) -> str:
-    return _CLASS_LABEL.get(name, name.replace("_", " ").capitalize())
+def _t(lang: str) -> dict[str, str]:
+    return _ZH if lang == "zh" else _EN
+
+
+def _label(name: str, lang: str = "en") -> str:
+    return _t(lang).get(name, name.replace("_", " ").capitalize())
 
 
 def _money(x: float) -> str:
     return f"{x:,.2f}"
 
 
-def _estimates_line(result: AllocationResult | FrontierResult) -> str:
-    est = result.estimates
-    as_of = f", as of {est.as_of}" if est.as_of else ""
-    return f"Estimates: {est.source}{as_of}"
+def _estimates_line(result: AllocationResult | FrontierResult, lang: str = "en") -> str:
+    est, t = result.estimates, _t(lang)
+    as_of = t["as_of"].format(d=est.as_of) if est.as_of else ""
+    return t["estimates"].format(src=est.source, as_of=as_of)
 
 
-def show_allocation(result: AllocationResult) -> None:
+def show_allocation(result: AllocationResult, lang: str = "en") -> None:
     """The portfolio: header with the figures, holdings, asset classes, and shares if asked."""
-    console = render.out()
+    console, t = render.out(), _t(lang)
     a, p = result.allocation, result.policy
+    name = p.name
+    if lang == "zh":
+        from roboadvisor.services.assess import tier_label
+
+        name = tier_label(result.tier, lang)
     head = Text.assemble(
-        (f"Tier {result.tier.value} · {p.name}", "bold"),
-        f"  (investor level {result.tier.suitability_level}, products up to "
-        f"R{p.max_product_risk})\n",
-        f"Expected return {pct(a.expected_return)} · volatility {pct(a.volatility)} · "
-        f"Sharpe {a.sharpe_ratio:.2f} (risk-free {pct(a.risk_free_rate)})\n",
-        (_estimates_line(result), "dim"))
-    parts: list[object] = [head, "", _holdings_table(result), "", _classes_table(result)]
+        (t["tier"].format(k=result.tier.value, name=name), "bold"),
+        t["level"].format(k=result.tier.value, r=p.max_product_risk) + "\n",
+        t["figures"].format(ret=pct(a.expected_return), vol=pct(a.volatility),
+                            sharpe=f"{a.sharpe_ratio:.2f}", rf=pct(a.risk_free_rate)) + "\n",
+        (_estimates_line(result, lang), "dim"))
+    parts: list[object] = [head, "", _holdings_table(result, lang), "",
+                           _classes_table(result, lang)]
     if result.shares is not None:
         s = result.shares
-        parts += ["", Text(
-            f"Invested {_money(s.invested)} of {_money(s.amount)} in whole shares at the "
-            f"prices of {result.prices_as_of}; cash left {_money(s.cash_left)}; "
-            f"{pct(s.tracking_error)} of the money is off target.")]
-    console.print(Panel(Group(*parts), title="Portfolio", title_align="left", expand=False,
+        parts += ["", Text(t["invested"].format(
+            inv=_money(s.invested), amt=_money(s.amount), d=result.prices_as_of,
+            cash=_money(s.cash_left), te=pct(s.tracking_error)))]
+    console.print(Panel(Group(*parts), title=t["portfolio"], title_align="left", expand=False,
                         box=box.ROUNDED, padding=(0, 1)))
     show_notes(result)
 
@@ -66,26 +106,27 @@ def show_notes(result: AllocationResult) -> None:
         render.warning(note)
 
 
-def _holdings_table(result: AllocationResult) -> Table:
+def _holdings_table(result: AllocationResult, lang: str) -> Table:
+    t = _t(lang)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("Ticker")
-    table.add_column("Name", max_width=34 if result.amount else 46, no_wrap=True,
+    table.add_column(t["ticker"])
+    table.add_column(t["name"], max_width=34 if result.amount else 46, no_wrap=True,
                      overflow="ellipsis")
-    table.add_column("Class", no_wrap=True)
-    table.add_column("Risk")
-    table.add_column("Weight", justify="right")
+    table.add_column(t["class"], no_wrap=True)
+    table.add_column(t["risk"])
+    table.add_column(t["weight"], justify="right")
     rows = {r["ticker"]: r for r in positions(result)}
     if result.amount is not None:
-        table.add_column("Target", justify="right", no_wrap=True)
+        table.add_column(t["target"], justify="right", no_wrap=True)
         if result.shares is not None:
-            for name in ("Price", "Shares", "Value"):
-                table.add_column(name, justify="right", no_wrap=True)
+            for key in ("price", "shares", "value"):
+                table.add_column(t[key], justify="right", no_wrap=True)
     order = sorted(zip(result.universe, result.allocation.weights, strict=True),
                    key=lambda aw: -aw[1])
     for asset, w in order:
         if w <= HELD_WEIGHT:
             continue
-        cells = [asset.ticker, asset.name, _label(asset.asset_class.value),
+        cells = [asset.ticker, asset.name, _label(asset.asset_class.value, lang),
                  f"R{asset.risk_level}", pct(w)]
         row = rows.get(asset.ticker)
         if row is not None:
@@ -96,52 +137,54 @@ def _holdings_table(result: AllocationResult) -> Table:
     return table
 
 
-def _classes_table(result: AllocationResult) -> Table:
+def _classes_table(result: AllocationResult, lang: str) -> Table:
+    t = _t(lang)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("Asset class")
-    table.add_column("Weight", justify="right")
-    table.add_column("Share of risk", justify="right")
+    table.add_column(t["asset_class"])
+    table.add_column(t["weight"], justify="right")
+    table.add_column(t["risk_share"], justify="right")
     for c in sorted(result.explanation.classes, key=lambda c: -c.weight):
         if c.weight > HELD_WEIGHT:
-            table.add_row(_label(c.name), pct(c.weight), pct(c.risk))
+            table.add_row(_label(c.name, lang), pct(c.weight), pct(c.risk))
     return table
 
 
-def show_explanation(result: AllocationResult) -> None:
+def show_explanation(result: AllocationResult, lang: str = "en") -> None:
     """Risk contributions by asset and class, the binding constraints, and the summary."""
-    console = render.out()
+    console, t = render.out(), _t(lang)
     ex = result.explanation
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
-                  title="Risk contributions  w_i (Σw)_i / w'Σw", title_justify="left")
-    table.add_column("Ticker")
-    table.add_column("Class")
-    table.add_column("Weight", justify="right")
-    table.add_column("Share of risk", justify="right")
-    classes = {a.ticker: _label(a.asset_class.value) for a in result.universe}
+                  title=t["contributions"], title_justify="left")
+    table.add_column(t["ticker"])
+    table.add_column(t["class"])
+    table.add_column(t["weight"], justify="right")
+    table.add_column(t["risk_share"], justify="right")
+    classes = {a.ticker: _label(a.asset_class.value, lang) for a in result.universe}
     for c in sorted(ex.assets, key=lambda c: -c.risk):
         if c.weight > HELD_WEIGHT:
             table.add_row(c.name, classes[c.name], pct(c.weight), pct(c.risk))
-    table.add_row("Total", "", pct(sum(c.weight for c in ex.assets)),
+    table.add_row(t["total"], "", pct(sum(c.weight for c in ex.assets)),
                   pct(sum(c.risk for c in ex.assets)), style="bold")
     binding = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
-                    title="Binding constraints", title_justify="left")
-    binding.add_column("Constraint")
-    binding.add_column("Portfolio", justify="right")
-    binding.add_column("Limit", justify="right")
+                    title=t["binding"], title_justify="left")
+    binding.add_column(t["constraint"])
+    binding.add_column(t["portfolio"], justify="right")
+    binding.add_column(t["limit"], justify="right")
     excluded: dict[int, list[str]] = {}
     for b in ex.binding:
         if b.kind is ConstraintKind.SUITABILITY:
             excluded.setdefault(int(b.value), []).append(b.name)
         else:
-            binding.add_row(b.text, pct(b.value), pct(b.limit))
+            text = constraint_text_zh(b) if lang == "zh" else b.text
+            binding.add_row(text, pct(b.value), pct(b.limit))
     for level, names in sorted(excluded.items()):
-        binding.add_row(f"excluded by suitability: {', '.join(names)}", f"R{level}",
+        binding.add_row(t["excluded"].format(names=t["sep"].join(names)), f"R{level}",
                         f"≤ R{result.policy.max_product_risk}")
     if not ex.binding:
-        binding.add_row("none: no limit shapes this portfolio", "", "")
-    parts: list[object] = [table, "", _classes_table(result), "", binding, "",
-                           Text("In plain words", style="bold"), Text(ex.summary)]
-    console.print(Panel(Group(*parts), title=f"Why this portfolio · tier {result.tier.value}",
+        binding.add_row(t["none"], "", "")
+    parts: list[object] = [table, "", _classes_table(result, lang), "", binding, "",
+                           Text(t["plain"], style="bold"), Text(ex.summary)]
+    console.print(Panel(Group(*parts), title=t["why"].format(k=result.tier.value),
                         title_align="left", box=box.ROUNDED, padding=(0, 1)))
 
 

@@ -146,3 +146,34 @@ def test_allocate_on_real_history(real_prices_csv: Path, tier: str) -> None:
     assert record["prices_as_of"] == "2026-07-31"
     assert all(RISK[t] <= int(tier) for t in record["weights"])
     assert 0 <= record["cash_left"] < max(p["price"] for p in record["positions"])
+
+
+def test_amount_uses_the_cache_when_no_prices_file_is_given() -> None:
+    from roboadvisor.services.market import import_prices
+
+    import_prices(LATEST)  # into the test's own cache (ROBOADVISOR_CACHE_DIR)
+    result = invoke("allocate", "--tier", "1", "--amount", "10000", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["prices_as_of"] == "2026-07-31"
+    assert {p["ticker"]: p["price"] for p in record["positions"]} == {"SHY": 80.10,
+                                                                      "BIL": 91.02}
+    assert "warning" not in result.stderr
+
+
+def test_policies_override_changes_the_portfolio(tmp_path: Path) -> None:
+    from roboadvisor.data.policy_file import DEFAULT_POLICIES
+
+    text = DEFAULT_POLICIES.read_text(encoding="utf-8")
+    custom = tmp_path / "policies.yaml"
+    custom.write_text(text.replace("target_volatility: 0.08", "target_volatility: 0.07"),
+                      encoding="utf-8")
+    result = invoke("allocate", "--tier", "3", "--policies", str(custom), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["volatility"] == pytest.approx(0.07, abs=1e-5)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace("max_product_risk: 3", "max_product_risk: 5"),
+                      encoding="utf-8")
+    result = invoke("allocate", "--tier", "3", "--policies", str(broken))
+    assert result.exit_code == 2
+    assert f"{broken}: tier 3: max_product_risk 5 exceeds the tier" in result.stderr

@@ -54,4 +54,4 @@ def plan(answers: Path | None = typer.Option(None, "--answers", "-a", metavar="F
         return
     show_assessment(result.assessment, lang)
     view.show_allocation(result, lang)
-    view.show_explanation(result, lang)
+    view.show_explanation(result, lang, with_classes=False)

@@ -149,8 +149,10 @@ def _classes_table(result: AllocationResult, lang: str) -> Table:
     return table
 
 
-def show_explanation(result: AllocationResult, lang: str = "en") -> None:
-    """Risk contributions by asset and class, the binding constraints, and the summary."""
+def show_explanation(result: AllocationResult, lang: str = "en",
+                     with_classes: bool = True) -> None:
+    """Risk contributions by asset (and class, unless the portfolio panel above showed them),
+    the binding constraints, and the summary."""
     console, t = render.out(), _t(lang)
     ex = result.explanation
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
@@ -182,8 +184,10 @@ def show_explanation(result: AllocationResult, lang: str = "en") -> None:
                         f"≤ R{result.policy.max_product_risk}")
     if not ex.binding:
         binding.add_row(t["none"], "", "")
-    parts: list[object] = [table, "", _classes_table(result, lang), "", binding, "",
-                           Text(t["plain"], style="bold"), Text(ex.summary)]
+    parts: list[object] = [table, ""]
+    if with_classes:
+        parts += [_classes_table(result, lang), ""]
+    parts += [binding, "", Text(t["plain"], style="bold"), Text(ex.summary)]
     console.print(Panel(Group(*parts), title=t["why"].format(k=result.tier.value),
                         title_align="left", box=box.ROUNDED, padding=(0, 1)))
 

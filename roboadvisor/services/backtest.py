@@ -142,13 +142,17 @@ def _targets_plan(config: BacktestConfig) -> _Plan:
 
 
 def _fixed_allocation(config: BacktestConfig, universe: Universe, policy: Any) -> Any:
-    """The tier's allocation on the capital market assumptions (optimised once)."""
-    from roboadvisor.data.assumptions_file import load_assumptions
-    from roboadvisor.domain.optimizer import optimise
+    """The tier's allocation on the capital market assumptions: the portfolio
+    ``roboadvisor allocate --tier N`` gives with the same files."""
+    from roboadvisor.services.allocate import AllocationRequest, MarketRequest, allocate
 
-    estimates = load_assumptions(universe, config.assumptions)
-    allocation = optimise(estimates, policy, universe)
-    return allocation, (f"tier {config.tier.value} allocation on {estimates.source}")
+    assert config.tier is not None
+    request = AllocationRequest(
+        tier=config.tier, policies_file=config.policies,
+        market=MarketRequest(universe_file=config.universe,
+                             assumptions_file=config.assumptions))
+    result = allocate(request)
+    return result.allocation, f"tier {config.tier.value} allocation on {result.estimates.source}"
 
 
 def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates: np.ndarray,

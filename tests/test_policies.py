@@ -10,6 +10,7 @@ each expected return.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +158,15 @@ def test_tiers_stay_ordered_on_perturbed_equilibrium_assumptions(
     mu = rf + risk_aversion * cov @ UNIVERSE.market_weights() + noise
     vols, equity, _ = _ordered(Estimates(UNIVERSE.tickers, mu, cov, rf, "perturbed"))
     _assert_ordered(vols, equity)
+
+
+def test_each_tier_from_3_is_riskier_than_the_ceiling_below_whatever_the_returns() -> None:
+    """Why the ordering is robust: from tier 3 up, even the least volatile portfolio a tier's
+    bounds admit is above the volatility ceiling of the tier below (a fact of the bounds and the
+    covariance only, so it holds for any expected returns)."""
+    for tier in (Tier.BALANCED, Tier.GROWTH, Tier.AGGRESSIVE):
+        policy = POLICIES[tier]
+        least = optimise(ASSUMPTIONS, replace(policy, objective=Objective.MIN_VARIANCE,
+                                              target_volatility=None), UNIVERSE)
+        below = POLICIES[Tier(tier.value - 1)].target_volatility
+        assert least.volatility > below + 0.005, (tier, least.volatility, below)

@@ -10,10 +10,16 @@ from hypothesis import strategies as st
 
 from roboadvisor.data.assumptions_file import load_assumptions
 from roboadvisor.data.universe_file import load_universe
+from roboadvisor.domain import optimizer, qp
 from roboadvisor.domain.models import Asset, AssetClass, Estimates, Region, Tier, Universe
-from roboadvisor.domain.optimizer import optimise, optimise_many, portfolio_constraints
+from roboadvisor.domain.optimizer import (
+    optimise,
+    optimise_many,
+    portfolio_constraints,
+    solve_cvxpy,
+)
 from roboadvisor.domain.policy import Bound, Objective, Policy
-from roboadvisor.errors import ConfigError, EstimationError, InfeasibleError
+from roboadvisor.errors import ConfigError, EstimationError, InfeasibleError, OptimizationError
 
 # (ticker, class, region, risk level, max weight)
 _SPEC = [
@@ -334,3 +340,57 @@ def test_every_bound_holds(case: tuple[Policy, np.ndarray | None]) -> None:
         assert np.abs(w - w0).sum() <= policy.max_turnover + 1e-5
     if policy.objective is Objective.TARGET_VOLATILITY:
         assert a.volatility <= policy.target_volatility + 1e-6
+
+
+# --- the two solver paths -------------------------------------------------------------------
+def _problems() -> list[qp.Problem]:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    c = portfolio_constraints(u, Policy("p", Objective.MAX_SHARPE, max_turnover=0.4,
+                                        transaction_cost=0.002, **TIER3))
+    w0 = np.full(len(u), 1 / len(u))
+    out = []
+    for obj in Objective:
+        for holdings in (None, w0):
+            out.append(qp.Problem(obj, est.expected_returns, est.covariance, c,
+                                  est.risk_free_rate, gamma=5.0, sigma=0.09, w0=holdings,
+                                  turnover=True, cost=True))
+    return out
+
+
+@pytest.mark.parametrize("problem", _problems(), ids=lambda p: f"{p.objective.value}-"
+                         f"{'holdings' if p.w0 is not None else 'fresh'}")
+def test_direct_standard_form_equals_the_cvxpy_model(problem: qp.Problem) -> None:
+    fast = qp.solve(problem)
+    reference = solve_cvxpy(problem, ("CLARABEL",))
+    assert fast.status is qp.Status.OPTIMAL and reference.status is qp.Status.OPTIMAL
+    np.testing.assert_allclose(fast.weights, reference.weights, atol=1e-4)
+
+
+def test_second_solver_takes_over_when_clarabel_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    policy = Policy("p", Objective.UTILITY, risk_aversion=4.0, **TIER3)
+    expected = optimise(est, policy, u).weights
+    monkeypatch.setattr(qp, "solve", lambda p: qp.Solution(qp.Status.FAILED, None, "stub"))
+    np.testing.assert_allclose(optimise(est, policy, u).weights, expected, atol=1e-3)
+
+
+def test_both_solvers_failing_is_an_optimization_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    failed = qp.Solution(qp.Status.FAILED, None, "stub: MaxIterations")
+    monkeypatch.setattr(qp, "solve", lambda p: failed)
+    monkeypatch.setattr(optimizer, "solve_cvxpy", lambda p, solvers: failed)
+    with pytest.raises(OptimizationError, match=r"tier 3: the utility problem was not solved "
+                                                r"\(stub: MaxIterations"):
+        optimise(synthetic_estimates(), _tier(3, Objective.UTILITY, risk_aversion=2.0),
+                 synthetic_universe())
+
+
+def test_unusable_covariance_is_refused() -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    cov = est.covariance.copy()
+    cov[0, 1] = cov[1, 0] = 10 * np.sqrt(cov[0, 0] * cov[1, 1])  # correlation 10
+    bad = Estimates(est.tickers, est.expected_returns, cov, 0.01, "hand-made")
+    with pytest.raises(EstimationError, match=r"\(hand-made\) is not positive semi-definite"):
+        optimise(bad, _tier(3), u)

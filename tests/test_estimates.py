@@ -29,6 +29,7 @@ from roboadvisor.domain.estimates import (
     nearest_positive_definite,
     returns_from_prices,
     sample_covariance,
+    shrunk_correlation_covariance,
 )
 from roboadvisor.errors import EstimationError
 
@@ -242,3 +243,21 @@ def test_real_history_estimates_are_sane(real_prices_csv: Path) -> None:
     assert vols["BIL"] < 0.02 < vols["AGG"] < 0.1 < vols["VTI"] < 0.3
     assert vols["TLT"] > vols["AGG"] > vols["SHY"]
     assert np.linalg.eigvalsh(est.covariance).min() > 0
+
+
+def test_shrunk_correlation_keeps_variances_and_shrinks_correlations() -> None:
+    r = random_returns(120, 20)
+    r["BILL"] = r["A00"] * 0.02 + np.random.default_rng(1).normal(0, 1e-4, len(r))
+    x = r.to_numpy()
+    ours = shrunk_correlation_covariance(r)
+    sd = x.std(axis=0)
+    np.testing.assert_allclose(np.diag(ours), sd**2 * 252, rtol=1e-12)
+    corr_ref, shrinkage = sk_ledoit_wolf(x / sd)
+    np.testing.assert_allclose(ours / np.outer(sd, sd) / 252, corr_ref, rtol=1e-10, atol=1e-14)
+    assert 0 < shrinkage < 1
+    sample_corr = np.corrcoef(x, rowvar=False)
+    off = ~np.eye(len(sd), dtype=bool)
+    shrunk = ours / np.sqrt(np.outer(np.diag(ours), np.diag(ours)))
+    assert np.all(np.abs(shrunk[off]) <= np.abs(sample_corr[off]) + 1e-12)
+    # The identity target instead lifts the low-volatility asset's variance.
+    assert ledoit_wolf_covariance(r)[-1, -1] > 2 * ours[-1, -1]

@@ -52,6 +52,7 @@ class CovarianceMethod(StrEnum):
 
     SAMPLE = "sample"
     LEDOIT_WOLF = "ledoit_wolf"          # shrinkage towards a scaled identity (the default)
+    SHRUNK_CORRELATION = "shrunk_correlation"  # Ledoit-Wolf on the correlations only
     EXPONENTIAL = "exponential"          # exponentially weighted
 
 
@@ -255,6 +256,26 @@ def ledoit_wolf_covariance(returns: pd.DataFrame | np.ndarray,
     return ledoit_wolf(x)[0] * periods_per_year
 
 
+def shrunk_correlation_covariance(returns: pd.DataFrame | np.ndarray,
+                                  periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
+    """Annualised covariance with each asset's own variance and Ledoit-Wolf-shrunk correlations.
+
+    Ledoit-Wolf towards a scaled identity moves every variance towards the average one: in a
+    stressed window (daily, 2020-03) it lifts a T-bill fund's volatility from 0.2% to about 6%.
+    Applying it to standardised returns (unit variances, so the identity target shrinks only
+    the correlations towards 0) keeps the variances and still regularises the matrix.
+    Variances are the ddof=0 ones, as in Ledoit-Wolf.
+    """
+    x = _matrix(returns)
+    _check_observations(x)
+    sd = x.std(axis=0)
+    if (sd <= 0).any():
+        raise EstimationError(f"asset #{int(np.argmin(sd)) + 1} has constant returns; drop it")
+    corr, _ = ledoit_wolf(x / sd)
+    np.fill_diagonal(corr, 1.0)
+    return corr * np.outer(sd, sd) * periods_per_year
+
+
 def exponential_covariance(returns: pd.DataFrame | np.ndarray, span: int = 180,
                            periods_per_year: int = TRADING_DAYS_PER_YEAR) -> np.ndarray:
     """Annualised exponentially weighted covariance of deviations from the window mean
@@ -361,6 +382,8 @@ def estimates_from_returns(returns: pd.DataFrame, *,
         cov = sample_covariance(x)
     elif cm is CovarianceMethod.LEDOIT_WOLF:
         cov = ledoit_wolf_covariance(x)
+    elif cm is CovarianceMethod.SHRUNK_CORRELATION:
+        cov = shrunk_correlation_covariance(x)
     else:
         cov = exponential_covariance(x, span or 180)
     checked = check_covariance(cov, tickers, repair=repair)

@@ -394,3 +394,17 @@ def test_unusable_covariance_is_refused() -> None:
     bad = Estimates(est.tickers, est.expected_returns, cov, 0.01, "hand-made")
     with pytest.raises(EstimationError, match=r"\(hand-made\) is not positive semi-definite"):
         optimise(bad, _tier(3), u)
+
+
+def test_max_sharpe_eaten_by_costs_is_named() -> None:
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    w0 = np.zeros(len(u))
+    w0[u.index("CASH")] = 1.0
+    rich = Estimates(est.tickers, np.where(np.array(u.tickers) == "CASH", 0.0, 0.03),
+                     est.covariance, 0.02, "thin")
+    policy = _tier(3, Objective.MAX_SHARPE, transaction_cost=0.5)
+    with pytest.raises(InfeasibleError, match=r"tier 3: .* risk-free rate 2\.0% after "
+                                              r"transaction costs of 0\.5 per unit traded"):
+        optimise(rich, policy, u, w0)
+    assert optimise(rich, _tier(3, Objective.MAX_SHARPE), u, w0).expected_return > 0.02

@@ -318,13 +318,21 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
                 "bounds")
         w = w_min  # the target is the lowest volatility itself (up to rounding)
     elif w is None and obj is Objective.MAX_SHARPE:
+        # Is any allowed portfolio expected to beat the risk-free rate (net of costs)?
         best = solve_problem(qp.Problem(Objective.UTILITY, est.expected_returns,
-                                        est.covariance, c, gamma=1e-9, w0=w0, turnover=True))
-        if best is not None and float(est.expected_returns @ best) <= est.risk_free_rate:
-            raise InfeasibleError(
-                f"{c.who}: no allowed portfolio is expected to beat the risk-free rate "
-                f"{percent(est.risk_free_rate)}, so the maximum Sharpe ratio is undefined; "
-                "use objective min_variance or revise the expected returns")
+                                        est.covariance, c, gamma=1e-9, w0=w0, turnover=True,
+                                        cost=True))
+        if best is not None:
+            net = float(est.expected_returns @ best)
+            costs = ""
+            if w0 is not None and c.transaction_cost > 0:
+                net -= c.transaction_cost * float(np.abs(best - w0).sum())
+                costs = f" after transaction costs of {c.transaction_cost:g} per unit traded"
+            if net <= est.risk_free_rate + 1e-12:
+                raise InfeasibleError(
+                    f"{c.who}: no allowed portfolio is expected to beat the risk-free rate "
+                    f"{percent(est.risk_free_rate)}{costs}, so the maximum Sharpe ratio is "
+                    "undefined; use objective min_variance or revise the expected returns")
     if w is None:
         raise _infeasible_with_holdings(c, w0)
     return _allocation(clean_weights(w, c), est)

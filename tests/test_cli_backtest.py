@@ -160,9 +160,17 @@ def test_prices_from_the_cache_after_data_import(tmp_path: Path) -> None:
     (["run", BANDS, "--start", "2019-03-01"], "GLD (first price 2019-07-01)"),
     (["run", MONTHLY, "--start", "2020-06-01", "--end", "2020-01-01"], "not after start"),
     (["run", MONTHLY, "--plot", "curve.jpg"], "ending in .png"),
+    (["run", MONTHLY, "--start", "2021-06-01"], "is after 2020-12-31, where the prices end"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args: list[object], message: str) -> None:
     assert message in _one_line_error(_run(*args))
+
+
+def test_an_end_beyond_the_data_is_a_warning_naming_the_last_date() -> None:
+    result = _run("run", MONTHLY, "--end", "2030-01-01", "--json")
+    assert result.exit_code == 0
+    assert "warning: end 2030-01-01 is after 2020-12-31" in result.stderr
+    assert json.loads(result.stdout)["summary"]["end"] == "2020-12-31"
 
 
 def test_nothing_is_written_when_the_run_fails(tmp_path: Path) -> None:

@@ -63,9 +63,12 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
     """Run one configured backtest."""
     warnings: list[str] = []
     plan = _targets_plan(config)
-    frame = _load_prices(config, plan.tickers, cache_dir, warnings)
+    price_warnings: list[str] = []
+    frame = _load_prices(config, plan.tickers, cache_dir, price_warnings)
+    _check_end(config, frame, plan.tickers, warnings)
     aligned, start_day = _align(config, frame, plan)
     full_dates = aligned.index.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    warnings += [w for w in price_warnings if _concerns(w, full_dates[0], full_dates[-1])]
     full_prices = aligned.to_numpy(dtype=float)
     dates = full_dates[start_day:]
     prices = full_prices[start_day:]
@@ -195,6 +198,31 @@ def _load_prices(config: BacktestConfig, tickers: tuple[str, ...], cache_dir: Pa
         warnings.append(f"benchmark {bench} left out: {exc}")
     warnings.extend(data.warnings)
     return data.prices
+
+
+def _concerns(message: str, first: np.datetime64, last: np.datetime64) -> bool:
+    """False for a data warning whose dates all fall outside the days the run uses."""
+    import re
+
+    days = [np.datetime64(d) for d in re.findall(r"\b\d{4}-\d{2}-\d{2}\b", message)]
+    return not days or any(first <= d <= last for d in days)
+
+
+def _check_end(config: BacktestConfig, frame: pd.DataFrame, tickers: tuple[str, ...],
+               warnings: list[str]) -> None:
+    """Name the asset whose last price limits the run when start or end lie beyond it."""
+    lasts = {t: frame[t].last_valid_index() for t in tickers if t in frame.columns}
+    if not lasts or any(v is None for v in lasts.values()):
+        return  # align_prices names the ticker without prices
+    last = min(lasts.values()).date()
+    ending = [t for t, v in lasts.items() if v.date() == last]
+    who = ("where the prices end" if len(ending) == len(lasts)
+           else f"the last price of {', '.join(ending)}")
+    if config.start is not None and config.start > last:
+        raise CoverageError(f"{config.where}: start {config.start} is after {last}, {who}; "
+                            "use an earlier --start or newer prices")
+    if config.end is not None and config.end > last:
+        warnings.append(f"end {config.end} is after {last}, {who}: the run ends on {last}")
 
 
 def _align(config: BacktestConfig, frame: pd.DataFrame, plan: _Plan) -> tuple[pd.DataFrame, int]:

@@ -8,7 +8,10 @@ import typer
 
 HELP = "Backtest tier portfolios under rebalancing rules, and compare strategies."
 
-app = typer.Typer(no_args_is_help=True, help=HELP)
+app = typer.Typer(
+    no_args_is_help=True, help=HELP,
+    epilog="Example: roboadvisor backtest run backtests/tier3_quarterly.yaml --prices "
+           "prices.csv   (configurations: backtests/*.yaml)")
 
 _DATES = ["%Y-%m-%d"]
 _RULE_HELP = ("Rebalancing rule, overriding the file: never, monthly, quarterly, semiannual, "

@@ -79,6 +79,16 @@ def test_general_loop_matches_bt_too() -> None:
     assert result.final_value == pytest.approx(float(curve.iloc[-1]), rel=1e-9)
 
 
+def test_a_first_day_that_ends_a_month_is_only_the_purchase() -> None:
+    bt = pytest.importorskip("bt")
+    frame, w = _synthetic(5, 80, 3, start="2000-01-31")       # a month end
+    curve = _bt_final_and_curve(frame, w, bt.algos.RunMonthly(run_on_end_of_period=True))
+    result = simulate(frame.to_numpy(), frame.index.to_numpy(dtype="datetime64[D]"), w,
+                      MONTHLY, cash_flows=CashFlowPlan(initial=1e6))
+    assert result.event_kinds.count(EventKind.INITIAL) == 1 and result.event_days[1] > 0
+    np.testing.assert_allclose(result.values, curve.to_numpy()[1:], rtol=1e-12)
+
+
 @pytest.mark.realdata
 def test_real_prices_match_bt(real_prices_csv: object) -> None:
     bt = pytest.importorskip("bt")

@@ -11,12 +11,12 @@ How a run works (all trades at the close, at that day's adjusted close, fraction
    are period ends; bands and drift are checked at every close; a trigger rebalances the
    whole portfolio back to target).
 4. Cash flows (contributions > 0, withdrawals < 0) happen at the close of each period end of
-   their frequency (the same dates as calendar rebalances). On a day that also rebalances, the
-   flow goes into the full rebalance. Otherwise the flow itself moves the portfolio towards
-   target ("cash-flow rebalancing"): a contribution buys the most underweight assets first
-   (water-filling: it raises the largest shortfalls to a common level), a withdrawal sells
-   the most overweight assets first. If the rule would still fire after the flow, the day
-   does a full rebalance instead (one set of trades, not two).
+   their frequency (the same dates as calendar rebalances; never day 0). On a day that also
+   rebalances, the flow goes into the full rebalance. Otherwise the flow itself moves the
+   portfolio towards target ("cash-flow rebalancing"): a contribution buys the most
+   underweight assets first (water-filling: it raises the largest shortfalls to a common
+   level), a withdrawal sells the most overweight assets first. If the rule would still
+   fire after the flow, the day does a full rebalance instead (one set of trades, not two).
 5. Costs: ``proportional`` (decimal per unit of traded value, per asset) plus ``fixed``
    (currency per asset traded, trades below 1e-9 of the portfolio are not counted). Costs are
    paid out of the portfolio: after a rebalance, value = value before - costs, and the
@@ -265,6 +265,7 @@ def simulate(
     flow_days = (period_end_mask(dates, flows.frequency)
                  if flows.amount != 0 and flows.frequency is not None
                  else np.zeros(n_days, dtype=bool))
+    calendar[0] = flow_days[0] = False  # day 0 is the initial purchase, even at a period end
 
     if (rule.kind in (RuleKind.NEVER, RuleKind.CALENDAR) and costs.is_zero
             and not flow_days.any() and schedule.is_fixed):

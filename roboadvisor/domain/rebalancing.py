@@ -7,7 +7,8 @@ Conventions (the engine in ``backtest.py`` follows them):
 - **Calendar dates** are the *last trading day* of each period (month, quarter, half-year,
   year) present in the data, the convention of ``bt``'s ``RunMonthly(run_on_end_of_period=True)``.
   The last day of the data is never a calendar date, because whether it ends its period is
-  unknown (bt's ``run_on_last_date=False``). The first day is the initial purchase.
+  unknown (bt's ``run_on_last_date=False``). The first day is the initial purchase, not a
+  rebalance, even when it ends a period (bt's ``run_on_first_date``).
 - **Bands** (absolute, relative, 5/25) and **drift** are checked at every close (or, for the
   calendar-plus-band hybrid, only on calendar dates) against the targets in force that day.
 - **On trigger the whole portfolio goes back to target** (a full rebalance, not to the band

@@ -2,15 +2,23 @@
 
 - No test touches the network: any socket connection to a non-local address raises.
 - No test touches the user's price cache: ROBOADVISOR_CACHE_DIR points to a temporary folder.
+- Under CI (CI=true) hypothesis is derandomised: the same examples on every run.
 - ``shared_data`` gives ../shared/data (real ETF prices), skipping with a reason when absent.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (a landing must not depend on luck); local runs explore.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -115,7 +115,7 @@ def test_config_errors_name_the_file_and_field(tmp_path: Path, body: str, field:
 def test_missing_and_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_backtest_config(tmp_path / "none.yaml")
-    with pytest.raises(ConfigError, match="malformed YAML"):
+    with pytest.raises(ConfigError, match="is not valid YAML"):
         load_backtest_config(_write(tmp_path, "tier: [3\n"))
 
 

@@ -187,7 +187,7 @@ def test_save_answers_needs_the_interactive_path(tmp_path: Path) -> None:
     ("comments_only.yaml", [], "is empty"),
     ("binary.yaml", [], "is a binary file"),
     ("not_a_mapping.yaml", [], "must be a mapping"),
-    ("missing.yaml", [], "does not exist"),
+    ("missing.yaml", [], "file not found"),
     ("nested_balanced.json", ["--questionnaire", "other"], "is for questionnaire 'standard'"),
 ])
 def test_bad_input(tmp_path: Path, name: str, extra: list[str], message: str) -> None:

@@ -134,7 +134,10 @@ def test_single_portfolio_feasible_set_gives_a_flat_frontier() -> None:
 
 
 # --- properties -----------------------------------------------------------------------------
-_bound = st.tuples(st.floats(0.0, 0.25), st.floats(0.25, 1.0)).map(lambda b: Bound(*b))
+# Lower bounds are 0 or at least 1%: a bound like 1e-10 is below every solver's tolerance and
+# makes "feasible" a matter of which tolerance a solver uses, not of the policy.
+_lower = st.one_of(st.just(0.0), st.floats(0.01, 0.25))
+_bound = st.tuples(_lower, st.floats(0.25, 1.0)).map(lambda b: Bound(*b))
 
 
 @st.composite
@@ -171,7 +174,9 @@ def test_frontier_properties(policy: Policy, seed: int) -> None:
             assert g.lower - 1e-9 <= s <= g.upper + 1e-9
     # Every point is the least risky portfolio for its return: no solver does better.
     mid = points[len(points) // 2]
-    ref = pypfopt_efficient_return(est, u, policy, mid.expected_return - 1e-12)
+    # 1e-8 below: on a single-point feasible set PyPortfolioOpt's own maximum return sits a
+    # solver tolerance below ours and it refuses any target above it.
+    ref = pypfopt_efficient_return(est, u, policy, mid.expected_return - 1e-8)
     assert mid.volatility <= np.sqrt(ref @ est.covariance @ ref) + 1e-7
 
 

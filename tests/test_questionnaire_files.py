@@ -120,7 +120,7 @@ def test_written_answers_round_trip_and_are_private(tmp_path: Path) -> None:
     ("empty.yaml", r"is empty"),
     ("comments_only.yaml", r"is empty"),
     ("not_a_mapping.yaml", r"must be a mapping of question id -> option id, not a list"),
-    ("no_such_file.yaml", r"does not exist"),
+    ("no_such_file.yaml", r"file not found"),
 ])
 def test_unreadable_answer_files(name: str, message: str) -> None:
     with pytest.raises(AnswersError, match=message) as info:
@@ -132,7 +132,7 @@ def test_unreadable_answer_files(name: str, message: str) -> None:
 def test_binary_answer_files(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "answers.yaml"
     path.write_bytes(content)
-    with pytest.raises(AnswersError, match=r"answers\.yaml is (a binary file|not UTF-8)"):
+    with pytest.raises(AnswersError, match=r"answers\.yaml: is (a binary file|not UTF-8)"):
         read_answers_file(path)
 
 
@@ -208,7 +208,7 @@ def test_duplicate_keys_in_a_definition_are_refused(tmp_path: Path) -> None:
                                                              "version: 1\nversion: 2\n", 1)
     path = tmp_path / "q.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(QuestionnaireError, match=r"q\.yaml has the key 'version' twice"):
+    with pytest.raises(QuestionnaireError, match=r"q\.yaml: has the key 'version' twice"):
         load_questionnaire_file(path)
 
 

@@ -8,7 +8,6 @@ module never logs them, and writes them only through ``write_answers_file``.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -18,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from roboadvisor.data.yaml_io import read_document
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.questionnaire import (
     ConsistencyRule,
@@ -28,98 +28,7 @@ from roboadvisor.domain.questionnaire import (
     Question,
     Questionnaire,
 )
-from roboadvisor.errors import AnswersError, InputError, QuestionnaireError
-
-MAX_FILE_BYTES = 1_000_000
-
-
-class _Problem(Exception):
-    """A reading problem, phrased to follow the file name ("is empty", "has the key ...")."""
-
-
-# --- strict reading -----------------------------------------------------------------------------
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-            seen.add(key)
-        except TypeError:  # unhashable key: let PyYAML report it
-            continue
-        if duplicate:
-            raise _Problem(f"has the key {key!r} twice (line {key_node.start_mark.line + 1}); "
-                           "keep one")
-    return loader.construct_mapping(node, deep=True)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Problem(f"has the key {key!r} twice; keep one")
-        result[key] = value
-    return result
-
-
-def _read_text(path: Path) -> str:
-    try:
-        if path.is_dir():
-            raise _Problem("is a directory, not a file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise _Problem(f"is larger than {MAX_FILE_BYTES // 1000} kB; is it the right file?")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise _Problem("does not exist") from None
-    except OSError as exc:
-        raise _Problem(f"cannot be read ({exc.strerror or exc})") from None
-    if b"\x00" in data:
-        raise _Problem("is a binary file, not YAML or JSON text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _Problem("is not UTF-8 text (a binary file?); save it as UTF-8 YAML or JSON") \
-            from None
-    if not text.strip():
-        raise _Problem("is empty")
-    return text
-
-
-def _parse(path: Path, text: str) -> Any:
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text, object_pairs_hook=_json_pairs)
-        except json.JSONDecodeError as exc:
-            raise _Problem(f"is not valid JSON: {exc.msg} (line {exc.lineno}, column "
-                           f"{exc.colno})") from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise _Problem(f"is not valid YAML: {exc.problem or exc.context}{at}") from None
-    except yaml.YAMLError as exc:
-        raise _Problem(f"is not valid YAML: {' '.join(str(exc).split())}") from None
-
-
-def read_document(path: Path, label: str, error: type[InputError]) -> Any:
-    """The parsed content of a YAML/JSON file, or ``error`` naming ``label`` and the path."""
-    try:
-        content = _parse(path, _read_text(path))
-    except _Problem as exc:
-        raise error(f"{label} {path} {exc}") from None
-    if content is None:
-        raise error(f"{label} {path} is empty (only comments)")
-    return content
+from roboadvisor.errors import AnswersError, QuestionnaireError
 
 
 # --- answer files -------------------------------------------------------------------------------
@@ -138,7 +47,7 @@ def read_answers_file(path: Path) -> AnswersFile:
     """Read answers: a flat mapping ``question: option``, or ``questionnaire: {id, version}``
     (optional) beside ``answers: {question: option}``."""
     path = Path(path)
-    doc = read_document(path, "answers file", AnswersError)
+    doc = read_document(path, AnswersError, "answers file")
 
     def fail(message: str) -> AnswersError:
         return AnswersError(f"answers file {path}: {message}")
@@ -223,7 +132,7 @@ def load_questionnaires(directory: Path) -> tuple[Questionnaire, ...]:
 
 def load_questionnaire_file(path: Path) -> Questionnaire:
     """One questionnaire definition, validated (errors name the file, question and field)."""
-    doc = read_document(Path(path), "questionnaire file", QuestionnaireError)
+    doc = read_document(Path(path), QuestionnaireError, "questionnaire file")
     try:
         return _questionnaire(doc)
     except QuestionnaireError as exc:

@@ -1,7 +1,10 @@
-"""Reading YAML/JSON mappings from files with errors that name the file.
+"""Strict reading of YAML and JSON documents, with errors that name the file.
 
-Both PyYAML and ``json`` silently keep the last of two duplicate keys; here a duplicate key is
-an error, because in a configuration or an answers file it is almost always a mistake.
+Every data file the product reads (questionnaires, answers, universes, assumptions, policies,
+views, backtest configs) comes through here. Reading is strict: a missing, empty, binary or
+oversized file, malformed syntax, a value PyYAML cannot build (a date like 2020-13-01) and a
+duplicate key are errors. Duplicate keys matter because PyYAML and ``json`` silently keep the
+last value, and in an answers file or a config that is almost always a mistake.
 """
 
 from __future__ import annotations
@@ -14,83 +17,111 @@ import yaml
 
 from roboadvisor.errors import InputError
 
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate mapping keys."""
+MAX_FILE_BYTES = 1_000_000
 
 
-def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode,
-                              deep: bool = False) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
+class _Problem(Exception):
+    """A reading problem, phrased to follow the file's name ("file is empty", ...)."""
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                                 _construct_unique_mapping)
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:  # an unhashable key: let PyYAML report it
+            continue
+        if duplicate:
+            raise _Problem(f"has the key {key!r} twice (line {key_node.start_mark.line + 1}); "
+                           "keep one")
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"duplicate key {key!r}")
+            raise _Problem(f"has the key {key!r} twice; keep one")
         result[key] = value
     return result
 
 
-def read_text(path: Path, error: type[InputError] = InputError) -> str:
-    """The file's UTF-8 text; ``error`` names the file when it is missing, binary or empty."""
-    path = Path(path)
+def _read_text(path: Path) -> str:
     try:
-        raw = path.read_bytes()
+        if path.is_dir():
+            raise _Problem("is a directory, not a file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise _Problem(f"is larger than {MAX_FILE_BYTES // 1000} kB; is it the right file?")
+        data = path.read_bytes()
     except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise error(f"{path}: is a directory, expected a file") from None
+        raise _Problem("file not found") from None
     except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror})") from None
-    if b"\x00" in raw:
-        raise error(f"{path}: looks like a binary file; expected UTF-8 YAML or JSON text")
+        raise _Problem(f"cannot be read ({exc.strerror or exc})") from None
+    if b"\x00" in data:
+        raise _Problem("is a binary file, not YAML or JSON text")
     try:
-        text = raw.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise error(f"{path}: is not UTF-8 text; save it as UTF-8 YAML or JSON") from None
+        raise _Problem("is not UTF-8 text (a binary file?); save it as UTF-8 YAML or JSON") \
+            from None
     if not text.strip():
-        raise error(f"{path}: file is empty")
+        raise _Problem("file is empty")
     return text
 
 
-def load_mapping(path: Path, error: type[InputError] = InputError) -> dict[str, Any]:
-    """A YAML (or JSON, by suffix) file whose top level is a mapping.
-
-    Raises ``error`` naming the file (and line) for unreadable, binary, empty or malformed
-    files, duplicate keys, and a top level that is not a mapping.
-    """
-    path = Path(path)
-    text = read_text(path, error)
+def _parse(path: Path, text: str) -> Any:
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text, object_pairs_hook=_json_pairs)
+        except json.JSONDecodeError as exc:
+            raise _Problem(f"is not valid JSON: {exc.msg} (line {exc.lineno}, column "
+                           f"{exc.colno})") from None
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text, object_pairs_hook=_json_pairs)
-        else:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except json.JSONDecodeError as exc:
-        raise error(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
-    except ValueError as exc:  # duplicate key in JSON
-        raise error(f"{path}: {exc}; keep one") from None
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise error(f"{path}: malformed YAML{where}: {exc.problem or exc.context}") from None
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise _Problem(f"is not valid YAML: {exc.problem or exc.context}{at}") from None
     except yaml.YAMLError as exc:
-        raise error(f"{path}: malformed YAML: {exc}") from None
+        raise _Problem(f"is not valid YAML: {' '.join(str(exc).split())}") from None
+    except ValueError as exc:  # a value PyYAML recognises but cannot build, e.g. 2020-13-01
+        raise _Problem(f"has an invalid value ({exc}); fix it or quote it") from None
+
+
+def read_document(path: Path, error: type[InputError] = InputError, label: str = "") -> Any:
+    """The parsed content of a YAML (or, by suffix, JSON) file.
+
+    Problems raise ``error`` with ``"<label> <path>: <problem>"`` (label optional, e.g.
+    "answers file").
+    """
+    path = Path(path)
+    prefix = f"{label} {path}" if label else str(path)
+    try:
+        content = _parse(path, _read_text(path))
+    except _Problem as exc:
+        raise error(f"{prefix}: {exc}") from None
+    if content is None:
+        raise error(f"{prefix}: file is empty (only comments)")
+    return content
+
+
+def load_mapping(path: Path, error: type[InputError] = InputError,
+                 label: str = "") -> dict[str, Any]:
+    """A document whose top level must be a mapping of keys to values."""
+    data = read_document(path, error, label)
     if not isinstance(data, dict):
-        raise error(f"{path}: expected a mapping of keys to values at the top level, "
+        prefix = f"{label} {path}" if label else str(path)
+        raise error(f"{prefix}: expected a mapping of keys to values at the top level, "
                     f"found {type(data).__name__}")
     return data

@@ -161,6 +161,11 @@ def test_equilibrium_is_reverse_optimisation() -> None:
     w = np.array([4.0, 3, 2, 1, 0])  # caps, normalised inside
     expected = 0.02 + 2.5 * cov @ (w / w.sum())
     np.testing.assert_allclose(equilibrium_return(cov, w, 0.02, 2.5), expected, rtol=1e-12)
+    from pypfopt.black_litterman import market_implied_prior_returns
+
+    ref = market_implied_prior_returns(pd.Series(w / w.sum()), 2.5, pd.DataFrame(cov), 0.02)
+    np.testing.assert_allclose(equilibrium_return(cov, w, 0.02, 2.5), ref.to_numpy(),
+                               rtol=1e-12)
 
 
 def test_black_litterman_equals_pypfopt() -> None:

@@ -13,7 +13,10 @@ from roboadvisor.domain.backtest import simulate
 from roboadvisor.domain.models import Estimates
 from roboadvisor.domain.rebalancing import Frequency, RebalanceRule
 from roboadvisor.domain.walkforward import (
+    CovarianceEstimator,
+    ReturnsEstimator,
     WalkForwardSpec,
+    estimate_window,
     reoptimisation_days,
     walk_forward_targets,
 )
@@ -169,3 +172,20 @@ def test_service_records_failed_rebalances_and_goes_on(monkeypatch: pytest.Monke
     assert res.target_weights.shape[0] == calls["n"] - 1
     assert set(res.tickers) == {"SHY", "BIL"}      # tier 1 may hold R1 products only
     np.testing.assert_allclose(res.target_weights.sum(axis=1), 1)
+
+
+def test_equilibrium_returns_follow_the_window_covariance() -> None:
+    """Equilibrium: rf + 3 * Σ w_mkt with Σ the window's covariance; shrunk-correlation keeps
+    each asset's own sample variance (Ledoit-Wolf to a scaled identity would pull them)."""
+    prices, _ = _history(seed=3, days=200)
+    returns = prices[1:] / prices[:-1] - 1
+    w_mkt = np.array([0.4, 0.3, 0.2, 0.1])
+    spec = WalkForwardSpec(window=199, returns=ReturnsEstimator.EQUILIBRIUM,
+                           covariance=CovarianceEstimator.SHRUNK_CORRELATION)
+    est = estimate_window(returns, TICKERS, spec, 0.02, "2018-10-01", w_mkt)
+    np.testing.assert_allclose(est.expected_returns, 0.02 + 3.0 * est.covariance @ w_mkt,
+                               rtol=1e-12)
+    own_var = returns.var(axis=0) * 252  # ddof=0, as Ledoit-Wolf
+    np.testing.assert_allclose(np.diag(est.covariance), own_var, rtol=1e-10)
+    with pytest.raises(Exception, match="market weights"):
+        estimate_window(returns, TICKERS, spec, 0.02, "2018-10-01", None)

@@ -10,8 +10,9 @@ Format (every field but one of ``tier``/``weights`` is optional)::
     walk_forward:                            # only with targets: walk_forward (tier needed)
       window: 252                            #   trading days of returns per estimate
       frequency: monthly                     #   how often targets are re-estimated
-      returns: mean                          #   mean | ema
-      covariance: ledoit_wolf                #   ledoit_wolf | sample | exponential
+      returns: mean                          #   mean | ema | equilibrium
+      covariance: ledoit_wolf                #   ledoit_wolf | shrunk_correlation |
+                                             #   sample | exponential
     assumptions: default                     # capital market assumptions for fixed tier targets
     policies: default                        # tier policies file
     prices: null                             # a price CSV (relative to this file, else to the

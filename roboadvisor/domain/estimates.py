@@ -153,13 +153,14 @@ def capm_return(returns: pd.DataFrame | np.ndarray, risk_free_rate: float,
 def equilibrium_return(covariance: np.ndarray, market_weights: np.ndarray,
                        risk_free_rate: float,
                        risk_aversion: float = DEFAULT_RISK_AVERSION) -> np.ndarray:
-    """Market-implied returns by reverse optimisation: rf + risk_aversion * Σ w_mkt."""
-    from pypfopt.black_litterman import market_implied_prior_returns
+    """Market-implied returns by reverse optimisation: rf + risk_aversion * Σ w_mkt.
 
+    ``market_weights`` are normalised to sum to 1. (PyPortfolioOpt's
+    ``market_implied_prior_returns`` computes the same; the tests compare the two. The one-line
+    formula here avoids importing PyPortfolioOpt, about 1 s, in walk-forward backtests.)
+    """
     w = np.asarray(market_weights, dtype=float)
-    return np.asarray(market_implied_prior_returns(
-        pd.Series(w / w.sum()), risk_aversion, pd.DataFrame(covariance), risk_free_rate),
-        dtype=float)
+    return risk_free_rate + risk_aversion * (np.asarray(covariance, dtype=float) @ (w / w.sum()))
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,20 @@ from roboadvisor.errors import BacktestError, EstimationError, OptimizationError
 
 
 class ReturnsEstimator(StrEnum):
-    """Expected returns from the window: arithmetic mean, or exponentially weighted mean."""
+    """Expected returns from the window: arithmetic mean, exponentially weighted mean, or market
+    equilibrium (rf + risk_aversion * Σ w_mkt on the window's covariance: returns move only
+    with risk, so the targets do not chase last year's winners)."""
 
     MEAN = "mean"
     EMA = "ema"
+    EQUILIBRIUM = "equilibrium"
 
 
 class CovarianceEstimator(StrEnum):
     """Covariance from the window."""
 
     LEDOIT_WOLF = "ledoit_wolf"
+    SHRUNK_CORRELATION = "shrunk_correlation"
     SAMPLE = "sample"
     EXPONENTIAL = "exponential"
 
@@ -69,19 +73,30 @@ class WalkForwardTargets:
 
 
 def estimate_window(returns: np.ndarray, tickers: tuple[str, ...], spec: WalkForwardSpec,
-                    risk_free_rate: float, as_of: str) -> Estimates:
-    """Annualised estimates from a window of daily returns (days x assets), numpy only."""
-    if spec.returns is ReturnsEstimator.MEAN:
-        mu = est_mod.mean_return(returns)
-    else:
-        mu = est_mod.ema_return(returns)
+                    risk_free_rate: float, as_of: str,
+                    market_weights: np.ndarray | None = None) -> Estimates:
+    """Annualised estimates from a window of daily returns (days x assets), numpy only.
+
+    ``market_weights`` (in ``tickers`` order) are needed for equilibrium returns.
+    """
     if spec.covariance is CovarianceEstimator.LEDOIT_WOLF:
         cov = est_mod.ledoit_wolf_covariance(returns)
+    elif spec.covariance is CovarianceEstimator.SHRUNK_CORRELATION:
+        cov = est_mod.shrunk_correlation_covariance(returns)
     elif spec.covariance is CovarianceEstimator.SAMPLE:
         cov = est_mod.sample_covariance(returns)
     else:
         cov = est_mod.exponential_covariance(returns)
     checked = est_mod.check_covariance(cov, tickers)
+    if spec.returns is ReturnsEstimator.MEAN:
+        mu = est_mod.mean_return(returns)
+    elif spec.returns is ReturnsEstimator.EMA:
+        mu = est_mod.ema_return(returns)
+    else:
+        if market_weights is None:
+            raise EstimationError("equilibrium returns need market weights: give every asset "
+                                  "of the universe a market_weight")
+        mu = est_mod.equilibrium_return(checked.matrix, market_weights, risk_free_rate)
     source = (f"walk-forward window of {len(returns)} days to {as_of}: {spec.returns.value} "
               f"returns, {spec.covariance.value} covariance")
     return Estimates(tickers, np.asarray(mu, float), checked.matrix, float(risk_free_rate),
@@ -103,6 +118,7 @@ def walk_forward_targets(
     solve: Callable[[Estimates], np.ndarray],
     *,
     risk_free_annual: float | np.ndarray = 0.0,
+    market_weights: np.ndarray | None = None,
     on_step: Callable[[], None] | None = None,
 ) -> WalkForwardTargets:
     """Targets for a backtest that starts at ``start_day`` of ``prices`` (days x assets).
@@ -110,7 +126,8 @@ def walk_forward_targets(
     ``prices`` hold the history before the start too: the first estimate needs
     ``spec.window + 1`` prices before ``start_day``. ``solve`` maps estimates to weights.
     ``risk_free_annual``: a constant or one annual rate per date (the rate of day d - 1 goes
-    into the estimates of day d). ``on_step`` is called after each date (progress bars).
+    into the estimates of day d). ``market_weights`` (``tickers`` order) feed equilibrium
+    returns. ``on_step`` is called after each date (progress bars).
     """
     prices = np.asarray(prices, dtype=float)
     dates = np.asarray(dates, dtype="datetime64[D]")
@@ -129,7 +146,8 @@ def walk_forward_targets(
         returns = window[1:] / window[:-1] - 1.0
         as_of = str(dates[d - 1])
         try:
-            estimates = estimate_window(returns, tickers, spec, float(rf[d - 1]), as_of)
+            estimates = estimate_window(returns, tickers, spec, float(rf[d - 1]), as_of,
+                                        market_weights)
             weights = np.asarray(solve(estimates), dtype=float)
         except (OptimizationError, EstimationError) as exc:
             if not kept_days:

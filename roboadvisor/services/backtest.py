@@ -175,7 +175,8 @@ def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates
     bar = progress("walk-forward re-optimisation", total) if progress else nullcontext(None)
     with bar as advance:
         wf = walk_forward_targets(prices, dates, plan.tickers, start_day, spec, solve,
-                                  risk_free_annual=rf_annual, on_step=advance)
+                                  risk_free_annual=rf_annual,
+                                  market_weights=universe.market_weights(), on_step=advance)
     return wf.schedule, wf.failures
 
 

@@ -58,6 +58,17 @@ def test_bounds_accept_min_max_mappings(tmp_path: Path) -> None:
     assert load_policies(path)[Tier.BALANCED].class_bounds == POLICIES[Tier.BALANCED].class_bounds
 
 
+def test_asset_bounds_must_name_tickers_of_the_universe(tmp_path: Path) -> None:
+    text = DEFAULT_POLICIES.read_text(encoding="utf-8")
+    path = tmp_path / "p.yaml"
+    path.write_text(text.replace("      cash: [0.0, 0.10]\n",
+                                 "      cash: [0.0, 0.10]\n    asset_bounds: {VTJ: [0, 0.3]}\n", 1),
+                    encoding="utf-8")
+    assert load_policies(path)[Tier.BALANCED].asset_bounds  # the file itself is well formed
+    with pytest.raises(ConfigError, match=r"tier 3: asset_bounds names VTJ, not in universe"):
+        load_policies(path, UNIVERSE)
+
+
 @pytest.mark.parametrize("old, new, message", [
     ("target_volatility: 0.08", "target_volatility: -0.08", r"tier 3: target_volatility"),
     ("target_volatility: 0.08", "risk_aversion: 3", r"tier 3: objective target_volatility "

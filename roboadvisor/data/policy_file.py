@@ -22,7 +22,7 @@ from typing import Any
 
 from roboadvisor.config import RESOURCES_DIR
 from roboadvisor.data.yaml_io import load_mapping
-from roboadvisor.domain.models import AssetClass, Region, Tier
+from roboadvisor.domain.models import AssetClass, Region, Tier, Universe
 from roboadvisor.domain.policy import Bound, Objective, Policy
 from roboadvisor.errors import ConfigError
 
@@ -34,8 +34,13 @@ _FIELDS = ("name", "objective", "target_volatility", "risk_aversion", "max_produ
            "description")
 
 
-def load_policies(path: Path | None = None) -> dict[Tier, Policy]:
-    """The five tier policies in ``path``, or the shipped defaults when ``path`` is None."""
+def load_policies(path: Path | None = None,
+                  universe: Universe | None = None) -> dict[Tier, Policy]:
+    """The five tier policies in ``path``, or the shipped defaults when ``path`` is None.
+
+    With ``universe``, every ticker named in ``asset_bounds`` must be in it (a typo there
+    would otherwise bound nothing, silently).
+    """
     path = Path(path) if path is not None else DEFAULT_POLICIES
     data = load_mapping(path, ConfigError)
     unknown = sorted(set(map(str, data)) - set(_TOP_LEVEL))
@@ -58,7 +63,18 @@ def load_policies(path: Path | None = None) -> dict[Tier, Policy]:
     if missing:
         raise ConfigError(f"{path}: no policy for tier(s) {', '.join(missing)}; "
                           "define all five tiers 1..5")
+    if universe is not None:
+        _check_tickers(path, policies, universe)
     return dict(sorted(policies.items()))
+
+
+def _check_tickers(path: Path, policies: dict[Tier, Policy], universe: Universe) -> None:
+    for tier, policy in policies.items():
+        unknown = [t for t, _ in policy.asset_bounds if t not in universe]
+        if unknown:
+            raise ConfigError(f"{path}: tier {tier.value}: asset_bounds names "
+                              f"{', '.join(unknown)}, not in universe {universe.name!r}; "
+                              "fix the ticker or remove the bound")
 
 
 def _policy(path: Path, tier: Tier, raw: Any) -> Policy:

@@ -72,8 +72,9 @@ def portfolio_constraints(universe: Universe, policy: Policy | None = None) -> P
     """Resolve the per-asset, class and region bounds of ``policy`` over ``universe``.
 
     ``policy`` None means: long-only, fully invested, the universe's own min/max weights.
-    Policy ``asset_bounds`` naming tickers outside the universe are ignored (a policy file is
-    written for the default universe; a custom universe may hold fewer assets).
+    Policy ``asset_bounds`` naming tickers outside the universe are ignored here, because
+    walk-forward solves on a suitability-filtered sub-universe; the services check the names
+    against the user's whole universe when they load the policies (``load_policies``).
     Raises InfeasibleError for bounds that contradict each other or cannot sum to 1.
     """
     who = policy_label(policy)

@@ -172,8 +172,8 @@ def allocate(request: AllocationRequest, step: Step | None = None) -> Allocation
     """The portfolio of the request's tier (or of the tier its answers file gives)."""
     _check_amount(request.amount)
     tier, assessment = _resolve_tier(request)
-    policies = load_policies(request.policies_file)
     market = load_market(request.market)
+    policies = load_policies(request.policies_file, market.universe)
     _step(step, f"estimates ready ({market.source.value})")
     result = _allocate_tier(market, policies[tier], tier, request, assessment)
     _step(step, f"tier {tier.value} optimised")
@@ -195,8 +195,8 @@ def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResu
 
     if not 2 <= request.points <= 500:
         raise InputError(f"--points {request.points}: use 2..500 points")
-    policies = load_policies(request.policies_file)
     market = load_market(request.market)
+    policies = load_policies(request.policies_file, market.universe)
     _step(step, "estimates ready")
     points = efficient_frontier(market.estimates, market.universe, None, request.points)
     _step(step, "frontier traced")

@@ -127,7 +127,7 @@ def _targets_plan(config: BacktestConfig) -> _Plan:
 
     assert config.tier is not None
     universe = load_universe(config.universe)
-    policy = load_policies(config.policies)[config.tier]
+    policy = load_policies(config.policies, universe)[config.tier]
     if config.targets is TargetMode.WALK_FORWARD:
         eligible = [a.ticker for a in universe if a.risk_level <= policy.max_product_risk]
         sub = universe.subset(eligible)

@@ -1,12 +1,15 @@
 """`roboadvisor allocate`: a tier's mean-variance portfolio, optionally in whole shares.
 
-The options shared with ``explain``, ``frontier`` and ``plan`` are defined here once.
+The allocation options shared with ``explain``, ``frontier`` and ``plan`` are defined here
+once; those every command shares live in ``roboadvisor.cli.options``.
 """
 
 from pathlib import Path
 from typing import Any
 
 import typer
+
+from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
 
 HELP = ("Build the mean-variance portfolio of a tier (--tier N or --answers FILE): weights by "
         "ETF and asset class, expected return, volatility, Sharpe; with --amount, whole shares."
@@ -26,18 +29,11 @@ AMOUNT = typer.Option(None, "--amount", metavar="X", help="Money to invest: show
 SOURCE = typer.Option("cma", "--source", metavar="cma|history",
                       help="Estimates: cma = shipped capital market assumptions (offline); "
                            "history = daily prices from --prices FILE or the cache.")
-PRICES = typer.Option(None, "--prices", metavar="FILE", help="Daily adjusted closes (CSV or "
-                      "parquet, a Date column and one column per ticker).")
 METHOD = typer.Option(None, "--method", metavar="NAME",
                       help="History only: expected returns by mean, ema, capm, equilibrium "
                            "(default) or black-litterman (needs --views).")
 VIEWS = typer.Option(None, "--views", metavar="FILE", help="Black-Litterman views (see "
                      "roboadvisor/resources/views_example.yaml).")
-UNIVERSE = typer.Option(None, "--universe", metavar="FILE",
-                        help="Universe file (default: the shipped 17-ETF global universe).")
-POLICIES = typer.Option(None, "--policies", metavar="FILE",
-                        help="Tier policies file (default: roboadvisor/resources/policies.yaml).")
-JSON = typer.Option(False, "--json", help="Print one JSON record instead of tables.")
 
 
 def market(source: str, prices: Path | None, method: str | None, views: Path | None,

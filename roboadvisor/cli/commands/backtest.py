@@ -6,6 +6,8 @@ from typing import Any
 
 import typer
 
+from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, PRICES
+
 HELP = "Backtest tier portfolios under rebalancing rules, and compare strategies."
 
 app = typer.Typer(
@@ -13,16 +15,21 @@ app = typer.Typer(
     epilog="Example: roboadvisor backtest run backtests/tier3_quarterly.yaml --prices "
            "prices.csv   (configurations: backtests/*.yaml)")
 
-_DATES = ["%Y-%m-%d"]
-_RULE_HELP = ("Rebalancing rule, overriding the file: never, monthly, quarterly, semiannual, "
-              "annual, bands:5/25, bands:abs=0.05, bands:rel=0.25, drift:0.05, "
-              "quarterly+bands:5/25.")
-_PRICES_HELP = ("Daily adjusted-close CSV/parquet (Date + one column per ticker). Default: the "
-                "local cache (`roboadvisor data import FILE` or `data fetch`).")
-_RF_HELP = ("Risk-free rate for Sharpe/Sortino: an annual decimal (0.02) or a yield CSV (Date + "
-            "IRX column in percent, e.g. us_treasury_yields_daily_1976_2026.csv).")
-_BENCH_HELP = "Benchmark ticker, 'auto' (the tier's iShares allocation ETF) or 'none'."
-_CACHE_HELP = "Price cache directory (default: $ROBOADVISOR_CACHE_DIR or ~/.cache/roboadvisor)."
+START = typer.Option(None, "--start", formats=DATE_FORMATS, metavar="YYYY-MM-DD",
+                     help="First day (the initial purchase), overriding the file.")
+END = typer.Option(None, "--end", formats=DATE_FORMATS, metavar="YYYY-MM-DD",
+                   help="Last day, overriding the file.")
+RULE = typer.Option(None, "--rule", metavar="RULE",
+                    help="Rebalancing rule, overriding the file: never, monthly, quarterly, "
+                         "semiannual, annual, bands:5/25, bands:abs=0.05, bands:rel=0.25, "
+                         "drift:0.05, quarterly+bands:5/25.")
+RISK_FREE = typer.Option(None, "--risk-free", metavar="RATE|FILE",
+                         help="Risk-free rate for Sharpe/Sortino: an annual decimal (0.02) or a "
+                              "yield CSV (Date + IRX column in percent, e.g. "
+                              "us_treasury_yields_daily_1976_2026.csv).")
+BENCHMARK = typer.Option(None, "--benchmark", metavar="TICKER",
+                         help="Benchmark ticker, 'auto' (the tier's iShares allocation ETF) or "
+                              "'none'.")
 
 _RUN_EXAMPLE = ("Example: roboadvisor backtest run backtests/tier3_quarterly.yaml --prices "
                 "../shared/data/etf_adjclose_daily_1993_2026.csv --start 2014-01-01 "
@@ -46,18 +53,14 @@ def _overrides(prices: Path | None, start: datetime | None, end: datetime | None
 def run(
     config: Path = typer.Argument(..., metavar="FILE",
                                   help="Backtest configuration (YAML), see backtests/."),
-    prices: Path | None = typer.Option(None, "--prices", metavar="FILE", help=_PRICES_HELP),
-    start: datetime | None = typer.Option(None, "--start", formats=_DATES, metavar="YYYY-MM-DD",
-                                          help="First day (the initial purchase)."),
-    end: datetime | None = typer.Option(None, "--end", formats=_DATES, metavar="YYYY-MM-DD",
-                                        help="Last day."),
-    rule: str | None = typer.Option(None, "--rule", metavar="RULE", help=_RULE_HELP),
-    risk_free: str | None = typer.Option(None, "--risk-free", metavar="RATE|FILE",
-                                         help=_RF_HELP),
-    benchmark: str | None = typer.Option(None, "--benchmark", metavar="TICKER",
-                                         help=_BENCH_HELP),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
-    json_output: bool = typer.Option(False, "--json", help="Print a JSON record instead."),
+    prices: Path | None = PRICES,
+    start: datetime | None = START,
+    end: datetime | None = END,
+    rule: str | None = RULE,
+    risk_free: str | None = RISK_FREE,
+    benchmark: str | None = BENCHMARK,
+    cache_dir: Path | None = CACHE_DIR,
+    json_output: bool = JSON,
     csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
                                         help="Write DIR/equity.csv and DIR/trades.csv."),
     plot: Path | None = typer.Option(None, "--plot", metavar="FILE.png",
@@ -83,18 +86,14 @@ def run(
 def compare(
     configs: list[Path] = typer.Argument(..., metavar="FILE...",
                                          help="Two or more backtest configurations."),
-    prices: Path | None = typer.Option(None, "--prices", metavar="FILE", help=_PRICES_HELP),
-    start: datetime | None = typer.Option(None, "--start", formats=_DATES, metavar="YYYY-MM-DD",
-                                          help="First day, for every strategy."),
-    end: datetime | None = typer.Option(None, "--end", formats=_DATES, metavar="YYYY-MM-DD",
-                                        help="Last day, for every strategy."),
-    rule: str | None = typer.Option(None, "--rule", metavar="RULE", help=_RULE_HELP),
-    risk_free: str | None = typer.Option(None, "--risk-free", metavar="RATE|FILE",
-                                         help=_RF_HELP),
-    benchmark: str | None = typer.Option(None, "--benchmark", metavar="TICKER",
-                                         help=_BENCH_HELP),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
-    json_output: bool = typer.Option(False, "--json", help="Print a JSON record instead."),
+    prices: Path | None = PRICES,
+    start: datetime | None = START,
+    end: datetime | None = END,
+    rule: str | None = RULE,
+    risk_free: str | None = RISK_FREE,
+    benchmark: str | None = BENCHMARK,
+    cache_dir: Path | None = CACHE_DIR,
+    json_output: bool = JSON,
     csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
                                         help="Write DIR/equity.csv (one column per strategy)."),
     plot: Path | None = typer.Option(None, "--plot", metavar="FILE.png",

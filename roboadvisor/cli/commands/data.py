@@ -5,14 +5,12 @@ from pathlib import Path
 
 import typer
 
+from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, UNIVERSE
+
 HELP = "Market data: fetch from Yahoo, import a price file, cache status, clear."
 
 app = typer.Typer(no_args_is_help=True, help=HELP)
 
-_DATE_FORMATS = ["%Y-%m-%d"]
-_UNIVERSE_HELP = "Universe YAML file whose tickers to use (default: the shipped global universe)."
-_CACHE_HELP = ("Price cache directory (default: $ROBOADVISOR_CACHE_DIR, else "
-               "~/.cache/roboadvisor).")
 
 
 def _day(value: datetime | None) -> date | None:
@@ -35,21 +33,20 @@ def _tickers(tickers: list[str] | None, universe: Path | None) -> list[str]:
                              "--tickers VTI,AGG")
 def fetch(
     start: datetime | None = typer.Option(
-        None, "--start", formats=_DATE_FORMATS, metavar="YYYY-MM-DD",
+        None, "--start", formats=DATE_FORMATS, metavar="YYYY-MM-DD",
         help="First date wanted (default: each ticker's whole history)."),
     end: datetime | None = typer.Option(
-        None, "--end", formats=_DATE_FORMATS, metavar="YYYY-MM-DD",
+        None, "--end", formats=DATE_FORMATS, metavar="YYYY-MM-DD",
         help="Last date wanted, inclusive (default: today)."),
-    universe: Path | None = typer.Option(None, "--universe", "-u", metavar="FILE",
-                                         help=_UNIVERSE_HELP),
+    universe: Path | None = UNIVERSE,
     tickers: list[str] | None = typer.Option(
         None, "--tickers", "-t", metavar="TICKERS",
         help="Tickers to fetch instead of the universe's: VTI,AGG or repeat the option."),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
+    cache_dir: Path | None = CACHE_DIR,
     allow_missing: bool = typer.Option(
         False, "--allow-missing",
         help="Skip tickers that cannot be downloaded (with a warning) instead of failing."),
-    json_output: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+    json_output: bool = JSON,
 ) -> None:
     """Download daily adjusted closes from Yahoo Finance into the cache (only missing dates)."""
     from roboadvisor.cli import render
@@ -70,12 +67,11 @@ def fetch(
 
 @app.command("status", epilog="Example: roboadvisor data status --json")
 def status(
-    universe: Path | None = typer.Option(None, "--universe", "-u", metavar="FILE",
-                                         help=_UNIVERSE_HELP),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
+    universe: Path | None = UNIVERSE,
+    cache_dir: Path | None = CACHE_DIR,
     show_all: bool = typer.Option(False, "--all", help="Also list cached tickers that are not "
                                                        "in the universe."),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    json_output: bool = JSON,
 ) -> None:
     """Show what the price cache covers per ticker, and which universe tickers are missing."""
     from roboadvisor.cli import render
@@ -95,10 +91,10 @@ def import_(
     file: Path = typer.Argument(..., metavar="FILE", help="CSV or parquet: a Date column "
                                 "(YYYY-MM-DD) and one adjusted-close column per ticker."),
     universe: Path | None = typer.Option(None, "--universe", "-u", metavar="FILE",
-                                         help=_UNIVERSE_HELP + " Only used to report tickers "
-                                         "the file lacks."),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
-    json_output: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+                                         help="Universe file, only to report tickers the file "
+                                              "lacks (default: the shipped universe)."),
+    cache_dir: Path | None = CACHE_DIR,
+    json_output: bool = JSON,
 ) -> None:
     """Validate a price file and store its prices in the cache, so later runs work offline.
 
@@ -123,7 +119,7 @@ def import_(
 @app.command("clear", epilog="Example: roboadvisor data clear --yes")
 def clear(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", metavar="DIR", help=_CACHE_HELP),
+    cache_dir: Path | None = CACHE_DIR,
 ) -> None:
     """Delete every cached price (asks first unless --yes)."""
     from roboadvisor.cli import render

@@ -4,16 +4,13 @@ from pathlib import Path
 
 from roboadvisor.cli.commands.allocate import (
     ANSWERS,
-    JSON,
     METHOD,
-    POLICIES,
-    PRICES,
     SOURCE,
     TIER,
-    UNIVERSE,
     VIEWS,
     market,
 )
+from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
 
 HELP = ("Explain a tier's portfolio: each ETF's and asset class's share of the risk "
         "(w_i (Σw)_i / w'Σw, summing to 100%), the constraints it sits on (asset, class and "

@@ -5,15 +5,12 @@ from pathlib import Path
 import typer
 
 from roboadvisor.cli.commands.allocate import (
-    JSON,
     METHOD,
-    POLICIES,
-    PRICES,
     SOURCE,
-    UNIVERSE,
     VIEWS,
     market,
 )
+from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
 
 HELP = ("Trace the efficient frontier of the universe and mark the five tier portfolios "
         "(which also respect suitability and class limits, so they may lie inside it); "

@@ -7,15 +7,12 @@ import typer
 
 from roboadvisor.cli.commands.allocate import (
     AMOUNT,
-    JSON,
     METHOD,
-    POLICIES,
-    PRICES,
     SOURCE,
-    UNIVERSE,
     VIEWS,
     market,
 )
+from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
 
 HELP = ("The main job: a client's answers -> risk profile -> tier -> portfolio -> explanation. "
         "Offline by default (shipped capital market assumptions).\n\nExamples:\n\n"

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import typer
 
+from roboadvisor.cli.options import JSON, UNIVERSE
+
 HELP = "Show the investable universe (default or --universe FILE)."
 
 app = typer.Typer(no_args_is_help=True, help=HELP)
@@ -11,10 +13,8 @@ app = typer.Typer(no_args_is_help=True, help=HELP)
 
 @app.command("show", epilog="Example: roboadvisor universe show --universe my_universe.yaml")
 def show(
-    universe: Path | None = typer.Option(
-        None, "--universe", "-u", metavar="FILE",
-        help="Universe YAML file (default: the shipped global multi-asset universe)."),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    universe: Path | None = UNIVERSE,
+    json_output: bool = JSON,
 ) -> None:
     """List the assets: class, region, expense ratio, risk level R1..R5, weight bounds."""
     from roboadvisor.cli import render

@@ -115,3 +115,32 @@ def test_tier_explanations_on_the_default_assumptions() -> None:
         assert vol_binds == (allocation.volatility >= target - 1e-4)
         assert f"tier {tier.value}" in ex.summary
         assert "These are estimates, not promises." in ex.summary
+
+
+def test_dropped_dust_is_not_binding_and_the_rule_is_stated() -> None:
+    """Tier 3 on the default assumptions holds 0.1% HYG without a minimum position; with the
+    default 1% it holds none, and the explanation neither calls HYG binding nor omits the
+    rule."""
+    from dataclasses import replace
+
+    universe = load_universe()
+    est = load_assumptions(universe)
+    policy = load_policies()[Tier.BALANCED]
+    assert policy.min_position == 0.01
+    hyg = universe.index("HYG")
+    dusty = optimise(est, replace(policy, min_position=0.0), universe)
+    assert 0 < dusty.weights[hyg] < 0.01
+    allocation = optimise(est, policy, universe)
+    assert allocation.weights[hyg] == 0.0
+    assert np.all((allocation.weights == 0) | (allocation.weights >= 0.01))
+    constraints = portfolio_constraints(universe, policy)
+    en = explain_allocation(allocation, est.covariance, universe, policy, constraints)
+    zh = explain_allocation(allocation, est.covariance, universe, policy, constraints,
+                            lang="zh", tier_label="平衡型")
+    assert not any(b.name == "HYG" for b in en.binding)
+    assert "HYG" not in en.summary and "HYG" not in zh.summary
+    assert "Positions under 1% are not held." in en.summary
+    assert "低于 1% 的仓位不予配置。" in zh.summary
+    plain = explain_allocation(dusty, est.covariance, universe, replace(policy, min_position=0.0),
+                               constraints)
+    assert "Positions under" not in plain.summary

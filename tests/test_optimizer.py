@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cvxpy as cp
 import numpy as np
 import pytest
@@ -11,7 +13,15 @@ from hypothesis import strategies as st
 from roboadvisor.data.assumptions_file import load_assumptions
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain import optimizer, qp
-from roboadvisor.domain.models import Asset, AssetClass, Estimates, Region, Tier, Universe
+from roboadvisor.domain.models import (
+    Allocation,
+    Asset,
+    AssetClass,
+    Estimates,
+    Region,
+    Tier,
+    Universe,
+)
 from roboadvisor.domain.optimizer import (
     optimise,
     optimise_many,
@@ -324,6 +334,11 @@ def test_every_bound_holds(case: tuple[Policy, np.ndarray | None]) -> None:
     except InfeasibleError as exc:
         assert "tier 3" in str(exc)
         return
+    _assert_bounds_hold(a, policy, w0, u)
+
+
+def _assert_bounds_hold(a: Allocation, policy: Policy, w0: np.ndarray | None,
+                        u: Universe) -> None:
     w = a.weights
     tol = 1e-6
     assert abs(w.sum() - 1) < 1e-12
@@ -342,6 +357,35 @@ def test_every_bound_holds(case: tuple[Policy, np.ndarray | None]) -> None:
         assert np.abs(w - w0).sum() <= policy.max_turnover + 1e-5
     if policy.objective is Objective.TARGET_VOLATILITY:
         assert a.volatility <= policy.target_volatility + 1e-6
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_policies(), st.sampled_from([0.01, 0.03, 0.08]))
+def test_min_position_holds_unless_dropping_is_impossible(
+        case: tuple[Policy, np.ndarray | None], min_position: float) -> None:
+    """Every weight is 0 or at least min_position (assets with a positive minimum weight
+    aside), unless removing the small ones is impossible: then the problem with every asset
+    the result does not hold, and every small one, at 0 is infeasible (a superset of the
+    assets the heuristic tried to remove, so if that fails so did the heuristic's attempt)."""
+    policy, w0 = case
+    policy = replace(policy, min_position=min_position)
+    u = synthetic_universe()
+    est = synthetic_estimates()
+    try:
+        a = optimise(est, policy, u, w0)
+    except InfeasibleError as exc:
+        assert "tier 3" in str(exc)
+        return
+    _assert_bounds_hold(a, policy, w0, u)
+    w = a.weights
+    droppable = portfolio_constraints(u, policy).lower <= 0
+    if not ((w > 0) & (w < min_position - 1e-9) & droppable).any():
+        return
+    out = (w == 0) | ((w < min_position) & droppable)
+    without = replace(policy, min_position=0.0, asset_bounds=policy.asset_bounds + tuple(
+        (t, Bound(0.0, 0.0)) for t, o in zip(u.tickers, out, strict=True) if o))
+    with pytest.raises((InfeasibleError, OptimizationError)):
+        optimise(est, without, u, w0)
 
 
 # --- the two solver paths -------------------------------------------------------------------

@@ -53,6 +53,12 @@ def test_default_file_defines_five_suitable_policies() -> None:
     assert tier3[AssetClass.EQUITY] == Bound(0.40, 0.55)
 
 
+def test_every_default_tier_has_a_one_percent_minimum_position(tmp_path: Path) -> None:
+    assert [POLICIES[t].min_position for t in Tier] == [0.01] * 5
+    path = _write(tmp_path, "    min_position: 0.01\n", "")
+    assert load_policies(path)[Tier.CONSERVATIVE].min_position == 0.0  # optional, default 0
+
+
 def test_bounds_accept_min_max_mappings(tmp_path: Path) -> None:
     path = _write(tmp_path, "equity: [0.40, 0.55]", "equity: {min: 0.4, max: 0.55}")
     assert load_policies(path)[Tier.BALANCED].class_bounds == POLICIES[Tier.BALANCED].class_bounds
@@ -91,6 +97,16 @@ def test_asset_bounds_must_name_tickers_of_the_universe(tmp_path: Path) -> None:
     ("  5:\n", "  C4:\n", r"tier 4 is defined twice"),
     ("cash: [0.05, 0.20]", "cash: [0.50, 0.60]", r"tier 2: the minimums in class_bounds sum "
                                                  r"to 1.3"),
+    ("max_product_risk: 3\n    # No dust: a position under 1% adds trading cost and clutter, "
+     "not diversification.\n    min_position: 0.01",
+     "max_product_risk: 3\n    min_position: 0.5", r"tier 3: min_position = 0\.5 must be at "
+                                                   r"least 0 and below 0\.5"),
+    ("max_product_risk: 1\n    # No dust: a position under 1% adds trading cost and clutter, "
+     "not diversification.\n    min_position: 0.01",
+     "max_product_risk: 1\n    min_position: -0.01", r"tier 1: min_position = -0\.01 must be"),
+    ("max_product_risk: 4\n    # No dust: a position under 1% adds trading cost and clutter, "
+     "not diversification.\n    min_position: 0.01",
+     "max_product_risk: 4\n    min_position: 1%", r"tier 4: min_position must be a number"),
 ])
 def test_errors_name_the_file_tier_and_field(tmp_path: Path, old: str, new: str,
                                              message: str) -> None:

@@ -9,7 +9,9 @@ tier (1..5, or C1..C5) to its policy:
 - ``max_product_risk``: 1..5 (R1..R5), at most the tier (suitability); defaults to the tier;
 - ``class_bounds``, ``region_bounds``, ``asset_bounds``: mappings from an asset class, a region
   or a ticker to ``[min, max]`` (or ``{min: .., max: ..}``), weight fractions in 0..1;
-- optional ``name``, ``description``, ``max_turnover`` (0..2), ``transaction_cost`` (0..0.1).
+- optional ``name``, ``description``, ``max_turnover`` (0..2), ``transaction_cost`` (0..0.1),
+  ``min_position`` (0 <= x < 0.5, default 0: the smallest weight worth holding; a held asset
+  gets 0 or at least this).
 
 Every error names the file, the tier and the field.
 """
@@ -31,7 +33,7 @@ DEFAULT_POLICIES = RESOURCES_DIR / "policies.yaml"
 _TOP_LEVEL = ("id", "version", "description", "tiers")
 _FIELDS = ("name", "objective", "target_volatility", "risk_aversion", "max_product_risk",
            "class_bounds", "region_bounds", "asset_bounds", "max_turnover", "transaction_cost",
-           "description")
+           "min_position", "description")
 
 
 def load_policies(path: Path | None = None,
@@ -132,7 +134,22 @@ def _policy(path: Path, tier: Tier, raw: Any) -> Policy:
         transaction_cost=_optional_number(raw, "transaction_cost", where, 0.0, 0.1) or 0.0,
         tier=tier,
         description=" ".join(str(raw.get("description", "")).split()),
+        min_position=_min_position(raw, where),
     )
+
+
+def _min_position(raw: dict[str, Any], where: str) -> float:
+    value = raw.get("min_position")
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: min_position must be a number (a weight fraction, e.g. "
+                          f"0.01 for 1%), got {value!r}")
+    value = float(value)
+    if not 0 <= value < 0.5:
+        raise ConfigError(f"{where}: min_position = {value:g} must be at least 0 and below 0.5 "
+                          "(a weight fraction, e.g. 0.01 for 1%)")
+    return value
 
 
 def _optional_number(raw: dict[str, Any], key: str, where: str, lo: float, hi: float,

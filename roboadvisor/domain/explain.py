@@ -6,6 +6,11 @@ contribution is the sum over its members. A constraint is *binding* when the sol
 it (within ``tol``): an asset at its maximum or at a positive minimum, an asset class or region
 at a bound that restricts (a minimum above 0 or a maximum below 1), the volatility ceiling
 reached, or an asset excluded because its product risk level exceeds the tier's.
+
+An asset the optimiser removed for being under the policy's ``min_position`` sits at 0 with its
+own bounds untouched (pass the policy's ``portfolio_constraints``, not the optimiser's reduced
+ones), so it is not reported as binding; the summary states the rule instead ("positions under
+1% are not held").
 """
 
 from __future__ import annotations
@@ -200,6 +205,8 @@ def summary_text(allocation: Allocation, policy: Policy, assets: Sequence[Contri
     shaping = [b.text for b in binding if b.kind is not ConstraintKind.SUITABILITY]
     if shaping:
         parts.append("What shapes it: " + "; ".join(shaping) + ".")
+    if policy.min_position > 0:
+        parts.append(f"Positions under {_pct_short(policy.min_position)} are not held.")
     excluded = [b for b in binding if b.kind is ConstraintKind.SUITABILITY]
     if excluded:
         levels = sorted({int(b.value) for b in excluded})
@@ -242,6 +249,8 @@ def summary_text_zh(allocation: Allocation, policy: Policy, assets: Sequence[Con
                if b.kind is not ConstraintKind.SUITABILITY]
     if shaping:
         parts.append("决定组合形态的限制：" + "；".join(shaping) + "。")
+    if policy.min_position > 0:
+        parts.append(f"低于 {_pct_short(policy.min_position)} 的仓位不予配置。")
     excluded = [b for b in binding if b.kind is ConstraintKind.SUITABILITY]
     if excluded:
         levels = sorted({int(b.value) for b in excluded})
@@ -317,3 +326,8 @@ def _join(items: Sequence[str]) -> str:
 
 def _pct(x: float, digits: int = 1) -> str:
     return f"{x * 100:.{digits}f}%"
+
+
+def _pct_short(x: float) -> str:
+    """0.01 -> "1%", 0.025 -> "2.5%" (no trailing zeros)."""
+    return f"{round(x * 100, 4):g}%"

@@ -18,18 +18,32 @@ subtracted from the excess return, i.e. the Sharpe ratio is net of costs).
 Policies that cannot be met are refused before solving where possible with an
 ``InfeasibleError`` naming the tier and the constraint.
 
+Minimum position (``policy.min_position`` > 0): a held asset should get 0 or at least that
+weight. That is a semi-continuous (mixed-integer) constraint, which we do not solve exactly;
+``optimise`` uses a heuristic instead: after the solve, assets held below the minimum (and
+above the cleaning threshold) get upper bound 0 and the problem is solved again, for at most
+``_DROP_ROUNDS`` rounds while new small positions appear. An asset with a positive lower bound
+is never removed. When a re-solve is infeasible (say a class minimum can no longer be met,
+or the volatility target is out of reach without those assets) or fails, the previous solution
+is kept, small positions included. The result need not be the best portfolio with the
+minimum-position rule (that would need a mixed-integer search), only a feasible one close to
+the continuous optimum. With ``min_position`` 0 nothing is re-solved. The efficient frontier
+(``frontier``) ignores ``min_position``.
+
 Solving: first Clarabel on the standard form written directly (``qp``; no modelling overhead,
 about 1 ms at 25 assets); if Clarabel fails, the same problem modelled in cvxpy is solved with
 SCS. The cvxpy problems are built once per structure (size, objective, which constraints are
 present, class/region membership) with Parameters (DPP) and re-solved; that cache is internal,
-so ``optimise`` is a plain function.
+so ``optimise`` is a plain function. Per-asset bounds are Parameters (data, not structure), so
+the minimum-position re-solves reuse the compiled problem; the direct Clarabel path builds its
+standard form per solve anyway.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -49,6 +63,7 @@ from roboadvisor.domain.policy import Objective, Policy
 from roboadvisor.errors import ConfigError, EstimationError, InfeasibleError, OptimizationError
 
 _CLEAN = 1e-9        # weights below this after solving are set to 0
+_DROP_ROUNDS = 5     # at most this many re-solves to remove positions below min_position
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,6 +109,9 @@ def _check_policy(policy: Policy) -> None:
         raise ConfigError(f"{who}: max_turnover must be >= 0")
     if policy.transaction_cost < 0:
         raise ConfigError(f"{who}: transaction_cost must be >= 0")
+    if not 0 <= policy.min_position < 0.5:
+        raise ConfigError(f"{who}: min_position must be at least 0 and below 0.5, got "
+                          f"{policy.min_position:g}")
 
 
 def _current(current_weights: np.ndarray | None, n: int) -> np.ndarray | None:
@@ -294,8 +312,10 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
     """The optimal portfolio of ``policy`` over ``universe`` (weights in universe order).
 
     ``current_weights`` (universe order) enable the policy's turnover limit and transaction
-    costs. Raises InfeasibleError naming the tier and the constraint when the policy cannot be
-    met, ConfigError for an objective without its parameter, EstimationError for unusable
+    costs. A positive ``policy.min_position`` then removes positions below it where the other
+    constraints allow (``drop_small_positions``, a heuristic). Raises InfeasibleError naming
+    the tier and the constraint when the policy cannot be met, ConfigError for an objective
+    without its parameter or a min_position outside [0, 0.5), EstimationError for unusable
     estimates, OptimizationError when both solvers fail.
     """
     _check_policy(policy)
@@ -335,7 +355,38 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
                     "undefined; use objective min_variance or revise the expected returns")
     if w is None:
         raise _infeasible_with_holdings(c, w0)
-    return _allocation(clean_weights(w, c), est)
+    w = clean_weights(w, c)
+    if policy.min_position > 0:
+        w = drop_small_positions(p, w, policy.min_position)
+    return _allocation(w, est)
+
+
+def drop_small_positions(p: qp.Problem, w: np.ndarray, min_position: float) -> np.ndarray:
+    """Clean weights ``w`` solving ``p`` -> weights without positions in (0, min_position).
+
+    A heuristic for the semi-continuous constraint "0 or at least min_position": re-solve
+    ``p`` with upper bound 0 on the assets held below ``min_position`` (never on one with a
+    positive lower bound), again while new ones appear, for at most ``_DROP_ROUNDS`` rounds.
+    A re-solve that is infeasible or fails keeps the previous solution, so the result can
+    still hold small positions when removing them is impossible under the other constraints.
+    """
+    c = p.constraints
+    droppable = c.lower <= 0.0
+    upper = c.upper
+    for _ in range(_DROP_ROUNDS):
+        small = (w > 0.0) & (w < min_position) & droppable
+        if not small.any():
+            break
+        upper = np.where(small, 0.0, upper)
+        reduced = replace(c, upper=upper)
+        try:
+            resolved = solve_problem(replace(p, constraints=reduced))
+        except OptimizationError:
+            break
+        if resolved is None:
+            break
+        w = clean_weights(resolved, reduced)
+    return w
 
 
 def optimise_many(estimates_seq: Sequence[Estimates], policy: Policy, universe: Universe,
@@ -345,5 +396,5 @@ def optimise_many(estimates_seq: Sequence[Estimates], policy: Policy, universe: 
 
 
 __all__ = ["GroupBound", "PortfolioConstraints", "aligned_estimates", "clean_weights",
-           "group_matrix", "min_variance_weights", "optimise", "optimise_many",
-           "portfolio_constraints", "solve_problem"]
+           "drop_small_positions", "group_matrix", "min_variance_weights", "optimise",
+           "optimise_many", "portfolio_constraints", "solve_problem"]

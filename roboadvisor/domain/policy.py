@@ -41,6 +41,11 @@ class Policy:
     - ``max_turnover``: sum |w - w_current| <= limit (only with current holdings).
     - ``transaction_cost``: decimal cost per unit of weight traded, subtracted from the
       objective (only with current holdings).
+    - ``min_position``: smallest weight worth holding, 0 <= min_position < 0.5 (0 = off): a
+      held asset gets either 0 or at least this. ``optimise`` enforces it heuristically by
+      re-solving without the assets that came out below it (see ``optimizer``); assets with a
+      positive minimum weight are never removed. The efficient frontier ignores it (its
+      points are the continuous minimum-variance portfolios).
     """
 
     name: str
@@ -55,3 +60,4 @@ class Policy:
     transaction_cost: float = 0.0
     tier: Tier | None = None
     description: str = ""
+    min_position: float = 0.0

@@ -13,6 +13,9 @@ constraint starts to bind or a multiplier reaches zero. One interior-point solve
 minimum-variance start; after that each corner costs one small linear solve, so a 50-point
 frontier costs about as much as two or three solver calls. Degenerate corners (several
 constraints meeting at once) or any failed check fall back to one Clarabel solve per point.
+
+A policy's ``min_position`` is ignored here: "0 or at least x" is not convex, and the
+frontier is the continuous trade-off it approximates (``optimise`` applies it to a tier).
 """
 
 from __future__ import annotations

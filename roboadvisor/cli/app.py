@@ -42,7 +42,7 @@ class _ErrorBoundary(TyperGroup):
         except KeyboardInterrupt:
             if config.debug_enabled():
                 raise
-            render.error("interrupted; nothing was written")
+            render.error("interrupted before finishing (files are written whole or not at all)")
             raise typer.Exit(130) from None
 
 

@@ -255,3 +255,67 @@ def test_real_history_gives_five_distinct_suitable_portfolios(real_prices_csv: P
         for j in range(i + 1, 5):
             diff = np.abs(results[i].allocation.weights - results[j].allocation.weights).sum()
             assert diff > 0.2
+
+
+def _universe_with_zzzq(tmp_path: Path) -> Path:
+    """The default universe with VTI renamed ZZZQ, a ticker the assumptions file lacks."""
+    from roboadvisor.data.universe_file import DEFAULT_UNIVERSE
+
+    text = DEFAULT_UNIVERSE.read_text(encoding="utf-8")
+    assert "{ticker: VTI," in text
+    path = tmp_path / "zzzq.yaml"
+    path.write_text(text.replace("{ticker: VTI,", "{ticker: ZZZQ,"), encoding="utf-8")
+    return path
+
+
+def test_history_needs_only_the_risk_free_rate_from_the_assumptions(tmp_path: Path) -> None:
+    universe = _universe_with_zzzq(tmp_path)
+    prices = synthetic_prices(tmp_path / "p.csv")
+    frame = pd.read_csv(prices).rename(columns={"VTI": "ZZZQ"})
+    frame.to_csv(prices, index=False)
+    with pytest.raises(ConfigError, match="no assumptions for ZZZQ"):   # cma still needs it
+        allocate(AllocationRequest(tier=3, market=MarketRequest(universe_file=universe)))
+    result = allocate(AllocationRequest(tier=3, market=MarketRequest(
+        source="history", prices_file=prices, universe_file=universe)))
+    assert "ZZZQ" in result.allocation.tickers
+    cma_rf = allocate(AllocationRequest(tier=3)).estimates.risk_free_rate
+    assert result.estimates.risk_free_rate == cma_rf
+    assert_respects_policy(result)
+
+
+def test_history_names_a_universe_ticker_missing_from_the_prices_file(tmp_path: Path) -> None:
+    universe = _universe_with_zzzq(tmp_path)
+    prices = synthetic_prices(tmp_path / "p.csv")        # has VTI, not ZZZQ
+    with pytest.raises(CoverageError) as caught:
+        allocate(AllocationRequest(tier=3, market=MarketRequest(
+            source="history", prices_file=prices, universe_file=universe)))
+    message = str(caught.value)
+    assert "ZZZQ" in message and str(prices) in message and str(universe) in message
+    assert "assumptions" not in message and "--allow-missing" not in message
+
+
+def test_frontier_marks_tiers_the_universe_cannot_build(tmp_path: Path) -> None:
+    """An equity-only universe: tiers 1-2 may hold no equity, tiers 3-4 need bonds; the
+    frontier and tier 5 are still computed."""
+    path = tmp_path / "one.yaml"
+    path.write_text("id: one\nname: One\nversion: 1\nassets:\n  - {ticker: VTI, name: VTI, "
+                    "asset_class: equity, region: us, currency: USD, expense_ratio: 0.0003, "
+                    "risk_level: 3, market_weight: 1.0}\n", encoding="utf-8")
+    result = frontier(FrontierRequest(points=4, market=MarketRequest(universe_file=path)))
+    assert len(result.points) == 4
+    assert list(result.tiers) == [Tier.AGGRESSIVE]
+    assert set(result.unavailable) == {Tier(k) for k in (1, 2, 3, 4)}
+    assert "suitability excludes VTI" in result.unavailable[Tier.CONSERVATIVE]
+    assert "fixed_income" in result.unavailable[Tier.BALANCED]
+    record = json.loads(json.dumps(frontier_record(result)))
+    assert set(record["tiers"]) == {"5"} and set(record["unavailable_tiers"]) == {"1", "2", "3",
+                                                                                 "4"}
+
+
+def test_history_frontier_record_weights_sum_to_one(tmp_path: Path) -> None:
+    for seed in range(4):
+        prices = synthetic_prices(tmp_path / f"p{seed}.csv", days=750, seed=seed)
+        record = frontier_record(frontier(FrontierRequest(market=MarketRequest(
+            source="history", prices_file=prices))))
+        for point in record["frontier"]:
+            assert abs(sum(point["weights"].values()) - 1) < 1e-9

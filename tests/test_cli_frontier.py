@@ -73,3 +73,24 @@ def test_failed_computation_leaves_no_picture(tmp_path: Path) -> None:
     result = invoke("--plot", str(target), "--source", "history")  # no prices: fails first
     assert result.exit_code == 2
     assert not target.exists()
+
+
+def test_tiers_the_universe_cannot_build_are_marked_and_left_out_of_the_plot(
+        tmp_path: Path) -> None:
+    universe = tmp_path / "one.yaml"
+    universe.write_text("id: one\nname: One\nversion: 1\nassets:\n  - {ticker: VTI, name: VTI, "
+                        "asset_class: equity, region: us, currency: USD, "
+                        "expense_ratio: 0.0003, risk_level: 3, market_weight: 1.0}\n",
+                        encoding="utf-8")
+    target = tmp_path / "f.png"
+    result = invoke("--universe", str(universe), "--points", "5", "--plot", str(target))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "tier 5 · Aggressive" in out
+    for k in (1, 2, 3, 4):
+        assert f"tier {k} cannot be built:" in out
+    assert out.count("cannot be built") == 8        # a table row and a reason per tier
+    assert "suitability excludes VTI" in out
+    assert target.read_bytes()[:8] == PNG_SIGNATURE
+    record = json.loads(invoke("--universe", str(universe), "--points", "5", "--json").stdout)
+    assert set(record["tiers"]) == {"5"} and len(record["unavailable_tiers"]) == 4

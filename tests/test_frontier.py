@@ -197,3 +197,36 @@ def test_degenerate_corner_is_traced_exactly(monkeypatch: pytest.MonkeyPatch) ->
     for a in points:
         ref = pypfopt_efficient_return(est, u, policy, min(a.expected_return, top - 1e-9))
         np.testing.assert_allclose(a.weights, ref, atol=1e-4)
+
+
+def _history_like_estimates(universe: Universe, seed: int) -> Estimates:
+    """Equilibrium returns on a Ledoit-Wolf covariance of seeded daily prices (what
+    ``--source history`` uses): their frontiers pass assets in and out through tiny weights."""
+    import pandas as pd
+
+    from roboadvisor.domain.estimates import ReturnsMethod, estimates_from_prices
+
+    rng = np.random.default_rng(seed)
+    n, days = len(universe), 750
+    vol = np.linspace(0.01, 0.25, n) / np.sqrt(252)
+    market = rng.normal(0.0003, 0.01, days)
+    rets = np.linspace(0.0, 1.0, n) * market[:, None] + rng.normal(0, 1, (days, n)) * vol
+    prices = pd.DataFrame(50 * np.cumprod(1 + rets, axis=0), columns=list(universe.tickers),
+                          index=pd.bdate_range("2020-01-01", periods=days))
+    return estimates_from_prices(prices, returns_method=ReturnsMethod.EQUILIBRIUM,
+                                 risk_free_rate=0.03, market_weights=universe.market_weights())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_history_frontier_points_hold_no_dust_and_listed_weights_sum_to_one(seed: int) -> None:
+    """A frontier point must not keep weights of a few thousandths of a percent: listings
+    drop them (as noise), and the listed weights then summed to 0.99997."""
+    u = load_universe()
+    est = _history_like_estimates(u, seed)
+    c = portfolio_constraints(u, None)
+    for a in efficient_frontier(est, u, None, points=50):
+        w = a.weights
+        assert not np.any((w > 0) & (w <= frontier_module.DUST)), w[(w > 0) & (w <= 1e-4)]
+        assert abs(w[w > frontier_module.DUST].sum() - 1) < 1e-9
+        assert np.all(w >= c.lower - 1e-12) and np.all(w <= c.upper + 1e-12)
+        assert a.expected_return == pytest.approx(float(est.expected_returns @ w), abs=1e-15)

@@ -16,6 +16,11 @@ constraints meeting at once) or any failed check fall back to one Clarabel solve
 
 A policy's ``min_position`` is ignored here: "0 or at least x" is not convex, and the
 frontier is the continuous trade-off it approximates (``optimise`` applies it to a tier).
+
+Every point is tidied before it is returned: a weight of at most ``DUST`` (0.01%, the size
+callers treat as noise and do not list) is set to 0 where its lower bound allows, and its
+money is spread over the other assets within their bounds, so the weights a caller lists sum
+to 1 (within 1e-12), not to 1 minus the dust.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from roboadvisor.errors import InfeasibleError
 
 _ACTIVE = 1e-5     # a constraint whose slack is below this at the start is guessed active
 _FEAS = 1e-9       # allowed violation of a constraint by a traced point
+DUST = 1e-4
+"""Weights at or below this (0.01%) are not kept on a frontier point (see ``_tidy``)."""
 
 
 def efficient_frontier(estimates: Estimates, universe: Universe, policy: Policy | None = None,
@@ -60,8 +67,30 @@ def frontier_weights(mu: np.ndarray, cov: np.ndarray, c: PortfolioConstraints,
     if path is not None:
         weights = path.weights_at(np.linspace(path.r_min, path.r_max, points))
         if weights is not None and _feasible(weights, c):
-            return np.array([clean_weights(w, c) for w in weights])
-    return _pointwise(mu, cov, c, w_min, points)
+            return np.array([_tidy(clean_weights(w, c), c) for w in weights])
+    return np.array([_tidy(w, c) for w in _pointwise(mu, cov, c, w_min, points)])
+
+
+def _tidy(w: np.ndarray, c: PortfolioConstraints) -> np.ndarray:
+    """``w`` without dust: weights at most ``DUST`` (with a zero lower bound) set to 0 and
+    their money given to the assets with room below their upper bounds, in proportion to
+    their weights; the sum is then 1 within 1e-12. If that would break a group bound, the
+    untidied weights are kept (renormalised)."""
+    w = np.asarray(w, dtype=float)
+    out = w.copy()
+    out[(out <= DUST) & (c.lower <= 0)] = 0.0
+    for _ in range(len(out) + 1):
+        deficit = 1.0 - float(out.sum())
+        if abs(deficit) <= 1e-15:
+            break
+        room = (out > DUST) & (out < c.upper - 1e-15) if deficit > 0 else (out > c.lower)
+        if not room.any():
+            break
+        out[room] += deficit * out[room] / out[room].sum()
+        out = np.clip(out, c.lower, c.upper)
+    if abs(out.sum() - 1.0) > 1e-12 or not _feasible(out[None, :], c):
+        return w / w.sum()
+    return out
 
 
 def _allocation(w: np.ndarray, est: Estimates) -> Allocation:

@@ -10,7 +10,9 @@ Estimates come from one of two sources:
   The covariance is Ledoit-Wolf; expected returns by default are the market equilibrium (the
   Black-Litterman prior without views, rf + 3 * Σ w_mkt), because raw historical means are too
   noisy to optimise on. ``method`` picks another estimator (mean, ema, capm, equilibrium,
-  black-litterman with a views file). The risk-free rate is the assumptions file's.
+  black-litterman with a views file). The risk-free rate is the assumptions file's
+  ``risk_free_rate``; nothing else of that file is used, so the universe's tickers need not
+  be in it.
 
 Then the tier's policy (``roboadvisor/resources/policies.yaml`` or ``policies_file``) is
 optimised and explained; with an ``amount``, the weights become whole shares at the latest
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from roboadvisor.data.assumptions_file import load_assumptions
+from roboadvisor.data.assumptions_file import DEFAULT_ASSUMPTIONS, load_assumptions
 from roboadvisor.data.policy_file import load_policies
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.constraints import portfolio_constraints
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from roboadvisor.services.assess import Assessment
+    from roboadvisor.services.market import PriceData
 
 Step = Callable[[str], None]
 """Called with a short description as each step of a long computation finishes."""
@@ -149,6 +152,10 @@ class FrontierResult:
     """The frontier's expected return at each tier portfolio's volatility (the best the
     universe's own limits allow at that risk); None below the frontier's minimum volatility."""
 
+    unavailable: Mapping[Tier, str] = field(default_factory=dict)
+    """Tiers whose policy cannot be met in this universe, with the reason (e.g. a universe
+    of equities only has nothing tiers 1-2 may hold); they are absent from ``tiers``."""
+
 
 # --------------------------------------------------------------------------------------------
 # Use cases
@@ -190,7 +197,9 @@ def plan(request: AllocationRequest, step: Step | None = None) -> AllocationResu
 
 
 def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResult:
-    """The efficient frontier over the universe, and the five tier portfolios."""
+    """The efficient frontier over the universe, and the tier portfolios that the universe
+    can build (a tier it cannot build is reported in ``unavailable`` with the reason; only a
+    frontier that cannot be traced at all is an error)."""
     from roboadvisor.domain.frontier import efficient_frontier
 
     if not 2 <= request.points <= 500:
@@ -202,19 +211,23 @@ def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResu
     _step(step, "frontier traced")
     tiers: dict[Tier, Allocation] = {}
     on_frontier: dict[Tier, float | None] = {}
+    unavailable: dict[Tier, str] = {}
     for tier, policy in policies.items():
-        tiers[tier] = optimise(market.estimates, policy, market.universe)
-        on_frontier[tier] = _frontier_return(market, tiers[tier].volatility)
+        try:
+            tiers[tier] = optimise(market.estimates, policy, market.universe)
+        except InfeasibleError as exc:
+            unavailable[tier] = str(exc)
+        else:
+            on_frontier[tier] = _frontier_return(market, tiers[tier].volatility)
         _step(step, f"tier {tier.value} optimised")
     return FrontierResult(market.universe, market.estimates, market.source, market.method,
-                          tuple(points), tiers, on_frontier)
+                          tuple(points), tiers, on_frontier, unavailable)
 
 
 def load_market(request: MarketRequest) -> Market:
     """The universe and its estimates from the requested source."""
     source = _parse_source(request.source)
     universe = load_universe(request.universe_file)
-    assumptions = load_assumptions(universe, request.assumptions_file)
     if source is Source.CMA:
         if request.method is not None:
             raise InputError("--method applies to --source history only (the assumptions file "
@@ -222,8 +235,9 @@ def load_market(request: MarketRequest) -> Market:
         if request.views_file is not None:
             raise InputError("--views applies to --source history with --method "
                              "black-litterman; drop --views or change the source")
+        assumptions = load_assumptions(universe, request.assumptions_file)
         return Market(universe, assumptions, source, "assumptions")
-    return _history_market(request, universe, assumptions.risk_free_rate)
+    return _history_market(request, universe, _risk_free_rate(request.assumptions_file))
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,6 +358,7 @@ def frontier_record(result: FrontierResult) -> dict[str, Any]:
         "tiers": {str(int(t)): {**point(a), "frontier_return_at_same_volatility":
                                 result.frontier_at_tier_volatility.get(t)}
                   for t, a in result.tiers.items()},
+        "unavailable_tiers": {str(int(t)): reason for t, reason in result.unavailable.items()},
         "assets": {t: {"expected_return": float(m), "volatility": float(v)}
                    for t, m, v in zip(est.tickers, est.expected_returns, est.volatilities,
                                       strict=True)},
@@ -410,11 +425,43 @@ def _parse_method(value: str | None) -> ReturnsMethod:
                          + ", ".join(m.value.replace("_", "-") for m in ReturnsMethod)) from None
 
 
+def _risk_free_rate(assumptions_file: Path | None) -> float:
+    """Only the ``risk_free_rate`` of an assumptions file: with --source history the file's
+    assets and correlations are not used, so they need not cover the universe."""
+    from roboadvisor.data.yaml_io import load_mapping
+
+    path = Path(assumptions_file) if assumptions_file is not None else DEFAULT_ASSUMPTIONS
+    rate = load_mapping(path, ConfigError).get("risk_free_rate")
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not np.isfinite(rate):
+        raise ConfigError(f"{path}: field 'risk_free_rate' is missing or not a number; give "
+                          "an annual decimal such as 0.03")
+    return float(rate)
+
+
+def _load_prices(tickers: tuple[str, ...] | list[str], request: MarketRequest) -> PriceData:
+    """Prices of ``tickers`` from --prices FILE or the cache (never downloaded). A ticker
+    missing from the file is named with the fix that applies here (these commands have no
+    --allow-missing)."""
+    from roboadvisor.services.market import load_price_data
+
+    if request.prices_file is None:
+        return load_price_data(tickers, cache_dir=request.cache_dir, download=False)
+    data = load_price_data(tickers, prices_file=request.prices_file, allow_missing=True,
+                           download=False)
+    if data.dropped:
+        where = (f"universe file {request.universe_file}" if request.universe_file is not None
+                 else "the default universe")
+        raise CoverageError(
+            f"prices file {request.prices_file} has no column for {', '.join(data.dropped)} "
+            f"(in {where}); add the column to the prices file or remove the asset from the "
+            "universe")
+    return data
+
+
 def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Market:
     from roboadvisor.data.views_file import load_views
     from roboadvisor.domain.alignment import align_prices
     from roboadvisor.domain.estimates import View, estimates_from_prices
-    from roboadvisor.services.market import load_price_data
 
     method = _parse_method(request.method)
     views: tuple[View, ...] = ()
@@ -426,8 +473,7 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
         raise InputError("--method black-litterman needs --views FILE (absolute and relative "
                          "views with confidences; see roboadvisor/resources/views_example.yaml)")
     try:
-        data = load_price_data(universe.tickers, prices_file=request.prices_file,
-                               cache_dir=request.cache_dir, download=False)
+        data = _load_prices(universe.tickers, request)
     except CoverageError as exc:
         raise CoverageError(f"--source history: {exc}") from None
     prices = align_prices(data.prices, universe.tickers)
@@ -491,11 +537,8 @@ def _latest_prices(tickers: list[str], market: Market,
     frame = market.prices
     warnings: tuple[str, ...] = ()
     if frame is None:
-        from roboadvisor.services.market import load_price_data
-
         try:
-            data = load_price_data(tickers, prices_file=request.prices_file,
-                                   cache_dir=request.cache_dir, download=False)
+            data = _load_prices(tickers, request)
         except CoverageError:
             if request.prices_file is not None:
                 raise

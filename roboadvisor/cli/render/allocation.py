@@ -209,8 +209,18 @@ def show_frontier(result: FrontierResult) -> None:
                  f"{a.sharpe_ratio:.2f}", pct(eq, 0)]
         cells.append(_frontier_cell(result, tier_of.get(id(a))) if tier else "")
         table.add_row(*cells, style="bold" if tier else None)
-    console.print(Panel(Group(Text(_estimates_line(result), style="dim"), "", table),
-                        title=f"Efficient frontier · {len(result.points)} points",
+    reasons = Table.grid(padding=(0, 1))
+    reasons.add_column(no_wrap=True)
+    reasons.add_column(overflow="fold")
+    for t, reason in sorted(result.unavailable.items()):
+        table.add_row(f"tier {t.value} · {t.label}", "-", "-", "-", "-", "cannot be built",
+                      style="dim")
+        reasons.add_row(f"tier {t.value} cannot be built:",
+                        Text(reason.removeprefix(f"tier {t.value}: ")))
+    parts: list[object] = [Text(_estimates_line(result), style="dim"), "", table]
+    if result.unavailable:
+        parts += ["", reasons]
+    console.print(Panel(Group(*parts), title=f"Efficient frontier · {len(result.points)} points",
                         title_align="left", expand=False, box=box.ROUNDED, padding=(0, 1)))
     render.note(FRONTIER_NOTE)
 

@@ -177,3 +177,32 @@ def test_policies_override_changes_the_portfolio(tmp_path: Path) -> None:
     result = invoke("allocate", "--tier", "3", "--policies", str(broken))
     assert result.exit_code == 2
     assert f"{broken}: tier 3: max_product_risk 5 exceeds the tier" in result.stderr
+
+
+def test_allocate_and_explain_speak_chinese() -> None:
+    allocated = invoke("allocate", "--tier", "2", "--lang", "zh")
+    assert allocated.exit_code == 0, allocated.output
+    out = allocated.stdout
+    assert "第 2 级 · 稳健型" in out and "估计：资本市场假设（cma_default.yaml）" in out
+    assert "capital market assumptions" not in out
+    record = json.loads(invoke("allocate", "--tier", "2", "--lang", "zh", "--json").stdout)
+    assert record["explanation"]["summary"].startswith("这是为第 2 级")
+    explained = invoke("explain", "--tier", "2", "--lang", "zh")
+    assert explained.exit_code == 0, explained.output
+    for text in ("组合说明 · 第 2 级", "风险贡献", "LQD 达到上限 30.0%", "通俗说明",
+                 "这是为第 2 级（稳健型"):
+        assert text in explained.stdout, text
+    assert "In plain words" not in explained.stdout
+    assert invoke("explain", "--tier", "2", "--lang", "fr").exit_code == 2
+
+
+def test_chinese_names_history_estimates_in_chinese(tmp_path: Path) -> None:
+    from tests.test_allocate_service import synthetic_prices
+
+    prices = synthetic_prices(tmp_path / "p.csv")
+    result = invoke("allocate", "--tier", "3", "--lang", "zh", "--source", "history",
+                    "--prices", str(prices))
+    assert result.exit_code == 0, result.output
+    assert "估计：历史数据 2024-01-03 至" in result.stdout
+    assert "市场均衡预期收益，Ledoit-Wolf 收缩协方差" in result.stdout
+    assert "history 2024" not in result.stdout

@@ -144,3 +144,26 @@ def test_dropped_dust_is_not_binding_and_the_rule_is_stated() -> None:
     plain = explain_allocation(dusty, est.covariance, universe, replace(policy, min_position=0.0),
                                constraints)
     assert "Positions under" not in plain.summary
+
+
+@pytest.mark.parametrize("lang, contrast", [("en", " but "), ("zh", "却")])
+def test_the_contrast_word_only_when_risk_clearly_exceeds_money(lang: str,
+                                                                contrast: str) -> None:
+    """Equity and bonds of equal volatility, uncorrelated, 50/50: each class carries 50% of the
+    money and 50% of the risk, which is no contrast; at 20% vs 5% volatility equity's risk
+    share (94%) clearly exceeds its money (50%)."""
+    universe = Universe("u", (_asset("EQ", AssetClass.EQUITY, 1),
+                              _asset("BD", AssetClass.FIXED_INCOME, 1)))
+    policy = Policy("mv", Objective.MIN_VARIANCE)
+    constraints = portfolio_constraints(universe, policy)
+    weights = np.array([0.5, 0.5])
+    for vols, expected in (((0.1, 0.1), False), ((0.2, 0.05), True)):
+        cov = np.diag(np.square(vols))
+        allocation = Allocation(universe.tickers, weights, 0.05,
+                                float(np.sqrt(weights @ cov @ weights)), 0.0)
+        ex = explain_allocation(allocation, cov, universe, policy, constraints, lang=lang)
+        top = max(ex.classes, key=lambda c: c.risk)
+        assert (top.risk > top.weight + 0.05) is expected
+        assert (contrast in ex.summary) is expected, ex.summary
+        share = "50% of the money" if lang == "en" else "占资金的 50%"
+        assert share in ex.summary

@@ -28,6 +28,10 @@ from roboadvisor.domain.policy import Objective, Policy
 BIND_TOL = 1e-4
 """Weights within this distance of a bound count as sitting on it (0.01 percentage points)."""
 
+CONTRAST_MARGIN = 0.05
+"""The summary says a class is "x% of the money *but* y% of the risk" only when its risk share
+exceeds its money share by at least this (5 percentage points); otherwise it states both."""
+
 BAD_YEAR_Z = 1.6448536269514722
 """The standard normal 95% quantile: a 'bad year' is one that comes about once in 20 years."""
 
@@ -197,7 +201,8 @@ def summary_text(allocation: Allocation, policy: Policy, assets: Sequence[Contri
     if len(held) > 1 and top.weight > 0:
         words = _class_words(top.name)
         verb = "are" if words.endswith("s") else "is"
-        parts.append(f"{words.capitalize()} {verb} {_pct(top.weight, 0)} of the money but "
+        link = "but" if _clearly_riskier(top) else "and"
+        parts.append(f"{words.capitalize()} {verb} {_pct(top.weight, 0)} of the money {link} "
                      f"{_pct(top.risk, 0)} of the risk.")
     biggest = max(assets, key=lambda c: c.risk)
     parts.append(f"The largest single source of risk is {biggest.name} "
@@ -241,8 +246,9 @@ def summary_text_zh(allocation: Allocation, policy: Policy, assets: Sequence[Con
     ]
     top = max(classes, key=lambda c: c.risk)
     if len(held) > 1 and top.weight > 0:
+        link = "却" if _clearly_riskier(top) else ""
         parts.append(f"{_ZH_CLASS.get(top.name, top.name)}占资金的 {_pct(top.weight, 0)}，"
-                     f"却贡献了 {_pct(top.risk, 0)} 的风险。")
+                     f"{link}贡献了 {_pct(top.risk, 0)} 的风险。")
     biggest = max(assets, key=lambda c: c.risk)
     parts.append(f"最大的单一风险来源是 {biggest.name}（占 {_pct(biggest.risk, 0)}）。")
     shaping = [constraint_text_zh(b) for b in binding
@@ -260,6 +266,11 @@ def summary_text_zh(allocation: Allocation, policy: Policy, assets: Sequence[Con
         parts.append(f"根据适当性要求，本等级仅可持有 R{policy.max_product_risk} 及以下风险等级的"
                      f"产品，因此未配置：{names}。")
     return "".join(parts)
+
+
+def _clearly_riskier(c: Contribution) -> bool:
+    """Whether ``c``'s share of the risk clearly exceeds its share of the money."""
+    return c.risk >= c.weight + CONTRAST_MARGIN
 
 
 def constraint_text_zh(b: BindingConstraint) -> str:

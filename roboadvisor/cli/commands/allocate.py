@@ -5,7 +5,7 @@ once; those every command shares live in ``roboadvisor.cli.options``.
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
@@ -17,7 +17,8 @@ HELP = ("Build the mean-variance portfolio of a tier (--tier N or --answers FILE
         "  roboadvisor allocate --tier 3\n\n"
         "  roboadvisor allocate --answers questionnaires/examples/tier4_growth.yaml "
         "--amount 25000 --prices prices.csv\n\n"
-        "  roboadvisor allocate --tier 5 --source history --prices prices.csv --json")
+        "  roboadvisor allocate --tier 5 --source history --prices prices.csv --json\n\n"
+        "  roboadvisor allocate --tier 2 --lang zh")
 
 TIER = typer.Option(None, "--tier", "-t", metavar="N",
                     help="Risk tier 1..5 (or C1..C5, or a name such as balanced).")
@@ -34,6 +35,8 @@ METHOD = typer.Option(None, "--method", metavar="NAME",
                            "(default) or black-litterman (needs --views).")
 VIEWS = typer.Option(None, "--views", metavar="FILE", help="Black-Litterman views (see "
                      "roboadvisor/resources/views_example.yaml).")
+LANG = typer.Option("en", "--lang", help="Language of the output: en (English) or zh "
+                    "(Simplified Chinese): tables, risk profile and plain-language summary.")
 
 
 def market(source: str, prices: Path | None, method: str | None, views: Path | None,
@@ -49,13 +52,13 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
              amount: float | None = AMOUNT, source: str = SOURCE, prices: Path | None = PRICES,
              method: str | None = METHOD, views: Path | None = VIEWS,
              universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
-             json_output: bool = JSON) -> None:
+             lang: Literal["en", "zh"] = LANG, json_output: bool = JSON) -> None:
     """A tier's portfolio."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
     from roboadvisor.services import allocate as service
 
-    request = service.AllocationRequest(tier=tier, answers=answers, amount=amount,
+    request = service.AllocationRequest(tier=tier, answers=answers, amount=amount, lang=lang,
                                         market=market(source, prices, method, views, universe),
                                         policies_file=policies)
     with render.progress("Optimising", total=2) as advance:
@@ -64,4 +67,4 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
         render.print_json(service.allocation_record(result))
         view.show_notes(result)
     else:
-        view.show_allocation(result)
+        view.show_allocation(result, lang)

@@ -1,9 +1,11 @@
 """`roboadvisor explain`: why a tier's portfolio looks the way it does."""
 
 from pathlib import Path
+from typing import Literal
 
 from roboadvisor.cli.commands.allocate import (
     ANSWERS,
+    LANG,
     METHOD,
     SOURCE,
     TIER,
@@ -17,23 +19,26 @@ HELP = ("Explain a tier's portfolio: each ETF's and asset class's share of the r
         "region limits, the volatility ceiling, products excluded by suitability), and a "
         "summary in plain words.\n\nExamples:\n\n"
         "  roboadvisor explain --tier 2\n\n"
-        "  roboadvisor explain --answers questionnaires/examples/tier3_balanced.yaml --json")
+        "  roboadvisor explain --answers questionnaires/examples/tier3_balanced.yaml --json\n\n"
+        "  roboadvisor explain --tier 4 --lang zh")
 
 
 def explain(tier: str | None = TIER, answers: Path | None = ANSWERS, source: str = SOURCE,
             prices: Path | None = PRICES, method: str | None = METHOD,
             views: Path | None = VIEWS, universe: Path | None = UNIVERSE,
-            policies: Path | None = POLICIES, json_output: bool = JSON) -> None:
+            policies: Path | None = POLICIES, lang: Literal["en", "zh"] = LANG,
+            json_output: bool = JSON) -> None:
     """Risk contributions, binding constraints and a plain-language summary."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
     from roboadvisor.services import allocate as service
 
     request = service.AllocationRequest(tier=tier, answers=answers, policies_file=policies,
+                                        lang=lang,
                                         market=market(source, prices, method, views, universe))
     with render.progress("Optimising", total=2) as advance:
         result = service.allocate(request, step=lambda text: advance(1, text))
     if json_output:
         render.print_json(service.explain_record(result))
     else:
-        view.show_explanation(result)
+        view.show_explanation(result, lang)

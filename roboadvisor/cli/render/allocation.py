@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich import box
 from rich.console import Group
 from rich.panel import Panel
@@ -70,7 +72,33 @@ def _money(x: float) -> str:
 def _estimates_line(result: AllocationResult | FrontierResult, lang: str = "en") -> str:
     est, t = result.estimates, _t(lang)
     as_of = t["as_of"].format(d=est.as_of) if est.as_of else ""
-    return t["estimates"].format(src=est.source, as_of=as_of)
+    source = _source_zh(est.source) if lang == "zh" else est.source
+    return t["estimates"].format(src=source, as_of=as_of)
+
+
+_CMA_SOURCE = re.compile(r"^capital market assumptions \((?P<file>[^)]*)\)$")
+_HISTORY_SOURCE = re.compile(r"^history (?P<start>\S+)\.\.(?P<end>\S+) \((?P<days>\d+) days\): "
+                             r"(?P<returns>\w+) returns, (?P<cov>\w+) covariance(?P<rest>.*)$")
+_ZH_METHOD = {
+    "mean": "历史均值", "ema": "指数加权均值", "capm": "CAPM", "equilibrium": "市场均衡",
+    "black_litterman": "Black-Litterman", "ledoit_wolf": "Ledoit-Wolf 收缩",
+    "sample": "样本", "shrunk_correlation": "收缩相关系数", "exponential": "指数加权",
+}
+
+
+def _source_zh(source: str) -> str:
+    """The estimates' description (written in English by the estimators) in Chinese; a form
+    not recognised stays as it is."""
+    cma = _CMA_SOURCE.match(source)
+    if cma:
+        return f"资本市场假设（{cma['file']}）"
+    hist = _HISTORY_SOURCE.match(source)
+    if hist:
+        returns = _ZH_METHOD.get(hist["returns"], hist["returns"])
+        cov = _ZH_METHOD.get(hist["cov"], hist["cov"])
+        return (f"历史数据 {hist['start']} 至 {hist['end']}（{hist['days']} 个交易日）："
+                f"{returns}预期收益，{cov}协方差{hist['rest']}")
+    return source
 
 
 def show_allocation(result: AllocationResult, lang: str = "en") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich import box
@@ -25,9 +26,11 @@ _EN = {
     "combined": "Combined: the lower of the two", "limiting": "Limiting factor: {f}",
     "factor_tolerance": "tolerance", "factor_capacity": "capacity",
     "factor_both": "both (equal)", "knockouts": "Knock-outs", "answer": "Answer",
-    "caps": "Caps tier at", "why": "Why", "binding": "binding", "not_binding": "not binding",
+    "caps": "Caps tier at", "cap_cell": "{k} ({b})", "why": "Why", "binding": "binding",
+    "not_binding": "not binding",
     "flags": "Consistency flags (tolerance {raw:.1f} → {t:.1f})",
     "scored_as": "scored {a:g} → {b:g}",
+    "flag_line": "{rule} ({question}: {scored})",
     "explanation": "Explanation", "none": "none",
     "audit": "Audit: questionnaire {qid} v{ver} · {when} · answers SHA-256 {sha}",
     "questions": "Questions", "dimension": "Measures", "weight": "Weight", "option": "Option",
@@ -45,9 +48,11 @@ _ZH = {
     "combined": "综合得分：取两者较低者", "limiting": "限制因素：{f}",
     "factor_tolerance": "风险承受意愿", "factor_capacity": "风险承受能力",
     "factor_both": "两者相同", "knockouts": "等级上限条件", "answer": "回答",
-    "caps": "等级上限", "why": "原因", "binding": "已生效", "not_binding": "未改变结果",
+    "caps": "等级上限", "cap_cell": "{k}（{b}）", "why": "原因", "binding": "已生效",
+    "not_binding": "未改变结果",
     "flags": "矛盾回答（风险承受意愿 {raw:.1f} → {t:.1f}）",
     "scored_as": "计分 {a:g} → {b:g}",
+    "flag_line": "“{cautious}”与“{risky}”相互矛盾（后者{scored}）",
     "explanation": "说明", "none": "无",
     "audit": "审计：问卷 {qid} v{ver} · {when} · 答案 SHA-256 {sha}",
     "questions": "题目", "dimension": "评估", "weight": "权重", "option": "选项",
@@ -110,10 +115,12 @@ def _knockouts_table(assessment: Assessment, lang: Lang) -> Table:
     for name in (t["answer"], t["caps"], t["why"]):
         table.add_column(name, overflow="fold")
     for k in assessment.profile.knockouts:
-        option = q.question(k.question_id).option(k.option_id)
-        answer = Text.assemble((f"{k.question_id}: ", "dim"),
+        question = q.question(k.question_id)
+        option = question.option(k.option_id)
+        answer = Text.assemble((short_text(question.text.get(lang)), "dim"), "\n→ ",
                                option.text.get(lang) if option else k.option_id)
-        table.add_row(answer, f"{int(k.max_tier)} ({t['binding' if k.binding else 'not_binding']})",
+        table.add_row(answer, t["cap_cell"].format(
+                          k=int(k.max_tier), b=t["binding" if k.binding else "not_binding"]),
                       Text(k.reason.get(lang)), style=None if k.binding else "dim")
     return table
 
@@ -134,11 +141,28 @@ def _flags(assessment: Assessment, lang: Lang) -> Group:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True, style="yellow")
     grid.add_column(overflow="fold")
+    q = assessment.questionnaire
     for f in p.flags:
         scored = t["scored_as"].format(a=f.original_score, b=f.scored_as)
-        grid.add_row("!", Text.assemble((f"{f.rule_id} ({f.risky_question}: {scored})", "dim"),
-                                        "\n", f.message.get(lang)))
+        risky = q.question(f.risky_question)
+        cautious = q.question(f.cautious_question).option(f.cautious_option)
+        risky_option = risky.option(f.risky_option)
+        line = t["flag_line"].format(
+            rule=f.rule_id, scored=scored, question=f.risky_question,
+            cautious=cautious.text.get(lang) if cautious else f.cautious_option,
+            risky=risky_option.text.get(lang) if risky_option else f.risky_option)
+        grid.add_row("!", Text.assemble((line, "dim"), "\n", f.message.get(lang)))
     return Group(*lines, grid)
+
+
+_FIRST_SENTENCE = re.compile(r"^(.*?(?:[？。！]|[.?!](?=\s|$)))")
+
+
+def short_text(text: str) -> str:
+    """A question's short form: its first sentence (most questions are one sentence)."""
+    text = " ".join(text.split())
+    found = _FIRST_SENTENCE.match(text)
+    return found.group(1) if found else text
 
 
 # --- questionnaires -----------------------------------------------------------------------------

@@ -104,11 +104,23 @@ def test_bad_requests_are_input_errors(request_: AllocationRequest, message: str
 
 
 def test_plan_needs_answers_and_takes_the_tier_from_them() -> None:
-    with pytest.raises(InputError, match="plan needs --answers"):
+    with pytest.raises(InputError, match="plan needs a client's answers: --answers FILE"):
         plan(AllocationRequest(tier=3))
     result = plan(AllocationRequest(answers=EXAMPLES / "tier4_growth.yaml"))
     assert result.assessment is not None
     assert result.tier is result.assessment.tier is Tier.GROWTH
+
+
+def test_plan_takes_an_assessment_made_elsewhere() -> None:
+    from roboadvisor.services.assess import assess_answers_file
+
+    assessment = assess_answers_file(EXAMPLES / "tier2_moderately_conservative.yaml")
+    result = plan(AllocationRequest(assessment=assessment))
+    assert result.assessment is assessment and result.tier is Tier.MODERATELY_CONSERVATIVE
+    by_file = plan(AllocationRequest(answers=EXAMPLES / "tier2_moderately_conservative.yaml"))
+    np.testing.assert_array_equal(result.allocation.weights, by_file.allocation.weights)
+    with pytest.raises(InputError, match="assessed already; drop --tier and --answers"):
+        allocate(AllocationRequest(tier=2, assessment=assessment))
 
 
 def test_history_without_prices_names_the_fix() -> None:

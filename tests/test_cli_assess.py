@@ -60,6 +60,29 @@ def test_knockouts_and_flags_are_shown() -> None:
     assert "Consistency flags" in flagged and "panic_seller_wants_max_growth" in flagged
 
 
+def test_chinese_knockouts_and_flags_name_questions_and_answers_not_ids() -> None:
+    knocked = invoke("--answers", str(EXAMPLES / "tier1_conservative.yaml"), "--lang", "zh")
+    assert knocked.exit_code == 0, knocked.output
+    out = knocked.stdout
+    assert "horizon:" not in out and "money_needed:" not in out
+    assert "您计划将这笔资金的大部分投资多长时间？" in out and "少于3年" in out
+    assert "1（已生效）" in out
+    flagged = invoke("--answers", str(EXAMPLES / "contradictory.yaml"), "--lang", "zh").stdout
+    assert "panic_seller" not in flagged and "investment_goal" not in flagged
+    assert "“全部卖出，避免进一步亏损”与“追求长期最大增值，可以接受资产价值大幅波动”相互矛盾" \
+        in flagged
+    assert "后者计分 100 → 65" in flagged
+    english = invoke("--answers", str(EXAMPLES / "tier1_conservative.yaml")).stdout
+    assert "How long do you plan to keep" in english
+    assert "horizon:" not in english
+
+
+def test_help_has_examples() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout and "roboadvisor assess --answers" in result.stdout
+
+
 def test_chinese_output() -> None:
     result = invoke("--answers", str(BALANCED), "--lang", "zh")
     assert result.exit_code == 0, result.output
@@ -147,6 +170,19 @@ def test_ctrl_c_exits_cleanly_and_writes_nothing(tmp_path: Path,
     assert result.exit_code == 130
     assert "interrupted" in result.stderr and result.stdout == ""
     assert result.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_at_the_prompt_ends_its_line_before_the_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt(*args: object) -> str:  # Ctrl-C while the prompt waits for a reply
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("builtins.input", interrupt)
+    result = invoke()
+    assert result.exit_code == 130
+    prompt_line = next(line for line in result.stderr.splitlines() if "Your answer" in line)
+    assert "interrupted" not in prompt_line
+    assert "\nerror: interrupted" in result.stderr
 
 
 def test_save_answers_writes_a_reusable_answers_file(tmp_path: Path) -> None:

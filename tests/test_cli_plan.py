@@ -24,8 +24,12 @@ FILES = ["tier1_conservative.yaml", "tier2_moderately_conservative.yaml",
 runner = CliRunner()
 
 
-def invoke(*args: str) -> Result:
-    return runner.invoke(app, ["plan", *args])
+# tier3_balanced.yaml as interactive replies (option numbers, 1-based)
+BALANCED_REPLIES = "\n".join(["3", "3", "3", "3", "2", "3", "3", "3", "3", "2", "2", "2"]) + "\n"
+
+
+def invoke(*args: str, input: str | None = None) -> Result:
+    return runner.invoke(app, ["plan", *args], input=input)
 
 
 def test_readme_first_command() -> None:
@@ -94,7 +98,6 @@ def test_chinese_profile_and_whole_shares() -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "plan needs --answers FILE"),
     (["--answers", "nowhere.yaml"], "nowhere.yaml"),
     (["--answers", str(EXAMPLES / "tier3_balanced.yaml"), "--source", "history"],
      "--source history: no cached prices"),
@@ -107,3 +110,29 @@ def test_bad_input(args: list[str], message: str) -> None:
     assert message in result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert result.stdout == ""
+
+
+def test_without_answers_the_questionnaire_is_asked_then_the_plan_follows() -> None:
+    result = invoke("--json", input=BALANCED_REPLIES)
+    assert result.exit_code == 0, result.output
+    assert "1/12" in result.stderr and "12/12" in result.stderr     # the questions: stderr
+    record = json.loads(result.stdout)
+    _, weights, by_file = _plan_weights("tier3_balanced.yaml")
+    assert record["assessment"]["tier"] == 3
+    assert record["assessment"]["answers_sha256"] == by_file["assessment"]["answers_sha256"]
+    assert record["allocation"]["weights"] == pytest.approx(weights, abs=1e-12)
+    table = invoke("--lang", "zh", input=BALANCED_REPLIES)
+    assert table.exit_code == 0, table.output
+    assert "您的选择" in table.stderr
+    for text in ("风险测评结果", "第 3 级 · 平衡型", "投资组合", "通俗说明"):
+        assert text in table.stdout, text
+
+
+def test_interactive_plan_checks_options_before_asking_and_stops_at_end_of_input() -> None:
+    early = invoke("--amount", "-5", input=BALANCED_REPLIES)
+    assert early.exit_code == 2 and "--amount -5" in early.stderr
+    assert "1/12" not in early.stderr                                # nothing asked in vain
+    cut = invoke(input="3\n3\n")
+    assert cut.exit_code == 2
+    assert "input ended before question 'investment_goal' (3 of 12)" in cut.stderr
+    assert cut.stdout == ""

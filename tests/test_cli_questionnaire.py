@@ -106,3 +106,16 @@ def test_env_folder_with_an_english_only_questionnaire(tmp_path: Path,
     result = runner.invoke(app, ["assess", "--answers", str(answers), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["questionnaire"] == {"id": "plain", "version": 1}
+
+
+@pytest.mark.parametrize("args", [["questionnaire", "--help"], ["questionnaire", "list", "--help"],
+                                  ["questionnaire", "show", "--help"]])
+def test_help_pages_have_an_example(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Examples: roboadvisor questionnaire" in result.stdout
+
+
+def test_show_usage_names_the_argument_plainly() -> None:
+    usage = runner.invoke(app, ["questionnaire", "show", "--help"]).stdout
+    assert "questionnaire show [OPTIONS] ID" in usage and "{ID}" not in usage

@@ -1,7 +1,8 @@
 """The interactive questionnaire: Rich prompts on stderr, so stdout carries only the result.
 
-An invalid reply is asked again; Ctrl-C propagates (the CLI boundary exits cleanly); end of input
-becomes an AnswersError. Answers are returned to the caller and never written or logged here.
+An invalid reply is asked again; Ctrl-C ends the prompt's line and propagates (the CLI boundary
+exits cleanly, its message on a line of its own); end of input becomes an AnswersError. Answers
+are returned to the caller and never written or logged here.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ def _ask(question: Question, number: int, total: int, lang: Lang) -> str:
     prompt.illegal_choice_message = f"[prompt.invalid]{text['invalid'].format(n=len(numbers))}"
     try:
         reply = prompt().strip().lower()
+    except KeyboardInterrupt:
+        console.print()  # the cursor is still after the prompt: end its line
+        raise
     except EOFError:
         console.print()
         raise AnswersError(f"input ended before question {question.id!r} ({number} of {total}) "

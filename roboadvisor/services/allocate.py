@@ -92,7 +92,8 @@ class Market:
 
 @dataclass(frozen=True)
 class AllocationRequest:
-    """A tier (1..5, 'C3', 'balanced') or a client's answers file, not both."""
+    """A tier (1..5, 'C3', 'balanced'), a client's answers file, or an assessment already
+    made (e.g. from the interactive questionnaire): exactly one of them."""
 
     tier: int | str | None = None
     answers: Path | None = None
@@ -101,6 +102,7 @@ class AllocationRequest:
     policies_file: Path | None = None
     questionnaire_id: str | None = None
     lang: str = "en"
+    assessment: Assessment | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,12 +190,22 @@ def allocate(request: AllocationRequest, step: Step | None = None) -> Allocation
 
 
 def plan(request: AllocationRequest, step: Step | None = None) -> AllocationResult:
-    """The main job: answers -> assessment -> tier -> portfolio -> explanation."""
-    if request.answers is None:
-        raise InputError("plan needs --answers FILE (a client's answers, YAML or JSON)")
+    """The main job: answers -> assessment -> tier -> portfolio -> explanation. The answers
+    come from ``request.answers`` (a file) or ``request.assessment`` (already assessed)."""
+    if request.answers is None and request.assessment is None:
+        raise InputError("plan needs a client's answers: --answers FILE (YAML or JSON), or "
+                         "answer the questionnaire interactively")
     if request.tier is not None:
-        raise InputError("plan takes the tier from --answers; drop --tier (or use allocate)")
+        raise InputError("plan takes the tier from the answers; drop --tier (or use allocate)")
     return allocate(request, step)
+
+
+def check_request(request: AllocationRequest) -> None:
+    """The checks that need no files or prices (amount, source, method), so that an
+    interactive questionnaire is not answered in vain."""
+    _check_amount(request.amount)
+    if _parse_source(request.market.source) is Source.HISTORY:
+        _parse_method(request.market.method)
 
 
 def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResult:
@@ -396,6 +408,10 @@ def _check_amount(amount: float | None) -> None:
 def _resolve_tier(request: AllocationRequest) -> tuple[Tier, Assessment | None]:
     if request.tier is not None and request.answers is not None:
         raise InputError("give either --tier N or --answers FILE, not both")
+    if request.assessment is not None:
+        if request.tier is not None or request.answers is not None:
+            raise InputError("the client has been assessed already; drop --tier and --answers")
+        return request.assessment.tier, request.assessment
     if request.answers is not None:
         from roboadvisor.services.assess import assess_answers_file
 

@@ -9,7 +9,10 @@ if TYPE_CHECKING:
     from roboadvisor.services.assess import Assessment
 
 HELP = ("Assess a client's risk profile and tier from a questionnaire (interactive, or "
-        "--answers FILE).")
+        "--answers FILE).\n\nExamples:\n\n"
+        "  roboadvisor assess\n\n"
+        "  roboadvisor assess --lang zh --save-answers client.yaml\n\n"
+        "  roboadvisor assess --answers questionnaires/examples/contradictory.yaml --json")
 
 
 def assess(
@@ -42,15 +45,15 @@ def assess(
                              "drop it or drop --answers")
         result = service.assess_answers_file(answers, questionnaire, lang)
     else:
-        result = _interactive(questionnaire, lang, save_answers)
+        result = interactive_assessment(questionnaire, lang, save_answers)
     if json_output:
         render.print_json(service.assessment_record(result))
     else:
         view.show_assessment(result, lang)
 
 
-def _interactive(questionnaire_id: str | None, lang: str,
-                 save_to: Path | None) -> "Assessment":
+def interactive_assessment(questionnaire_id: str | None, lang: str,
+                           save_to: Path | None = None) -> "Assessment":
     """Ask the questions on stderr, score them, and save them only if asked."""
     from roboadvisor.cli import prompts
     from roboadvisor.errors import AnswersError

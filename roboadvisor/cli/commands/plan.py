@@ -7,6 +7,7 @@ import typer
 
 from roboadvisor.cli.commands.allocate import (
     AMOUNT,
+    LANG,
     METHOD,
     SOURCE,
     VIEWS,
@@ -15,21 +16,24 @@ from roboadvisor.cli.commands.allocate import (
 from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
 
 HELP = ("The main job: a client's answers -> risk profile -> tier -> portfolio -> explanation. "
+        "Without --answers the questionnaire is asked interactively (as in `assess`). "
         "Offline by default (shipped capital market assumptions).\n\nExamples:\n\n"
         "  roboadvisor plan --answers questionnaires/examples/tier3_balanced.yaml\n\n"
+        "  roboadvisor plan --lang zh --amount 50000\n\n"
         "  roboadvisor plan --answers my_answers.yaml --amount 50000 --prices prices.csv "
         "--lang zh\n\n"
         "  roboadvisor plan --answers my_answers.yaml --source history --prices prices.csv "
         "--json")
 
 
-def plan(answers: Path | None = typer.Option(None, "--answers", "-a", metavar="FILE",
-                                      help="The client's answers (YAML or JSON)."),
+def plan(answers: Path | None = typer.Option(
+             None, "--answers", "-a", metavar="FILE",
+             help="The client's answers (YAML or JSON). Without it the questions are asked "
+                  "interactively."),
          questionnaire: str | None = typer.Option(
              None, "--questionnaire", "-q", metavar="ID",
              help="Questionnaire id (default: the one the answers file names, else standard)."),
-         lang: Literal["en", "zh"] = typer.Option("en", "--lang",
-                                                  help="Language of the risk profile."),
+         lang: Literal["en", "zh"] = LANG,
          amount: float | None = AMOUNT, source: str = SOURCE, prices: Path | None = PRICES,
          method: str | None = METHOD, views: Path | None = VIEWS,
          universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
@@ -43,6 +47,13 @@ def plan(answers: Path | None = typer.Option(None, "--answers", "-a", metavar="F
     request = service.AllocationRequest(answers=answers, amount=amount, questionnaire_id=
                                         questionnaire, lang=lang, policies_file=policies,
                                         market=market(source, prices, method, views, universe))
+    if answers is None:
+        from dataclasses import replace
+
+        from roboadvisor.cli.commands.assess import interactive_assessment
+
+        service.check_request(request)
+        request = replace(request, assessment=interactive_assessment(questionnaire, lang))
     with render.progress("Planning", total=2) as advance:
         result = service.plan(request, step=lambda text: advance(1, text))
     if json_output:

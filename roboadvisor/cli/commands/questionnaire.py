@@ -1,18 +1,37 @@
 """`roboadvisor questionnaire list|show`: the available risk questionnaires."""
 
-from typing import Literal
+from typing import Any, Literal
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 HELP = "List and show the risk questionnaires (English and Chinese)."
 
-app = typer.Typer(no_args_is_help=True, help=HELP)
+app = typer.Typer(
+    no_args_is_help=True, help=HELP,
+    epilog="Examples: roboadvisor questionnaire list   ·   roboadvisor questionnaire show "
+           "standard --lang zh   (answer one with: roboadvisor assess)")
+
+
+class _PlainUsage(TyperCommand):
+    """Shows a required argument as ``ID`` in the usage line, not Typer's ``{ID}``, which
+    reads like a set of choices."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument) and param.required:
+                pieces.append(param.display_name_raw + ("..." if param.nargs != 1 else ""))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
 
 _LANG_HELP = "Language of the texts."
 _JSON_HELP = "Print JSON instead of tables."
 
 
-@app.command("list")
+@app.command("list", epilog="Examples: roboadvisor questionnaire list --lang zh   ·   "
+                             "roboadvisor questionnaire list --json")
 def list_questionnaires(
     lang: Literal["en", "zh"] = typer.Option("en", "--lang", help=_LANG_HELP),
     json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
@@ -29,7 +48,9 @@ def list_questionnaires(
         view.show_questionnaire_list(found, lang)
 
 
-@app.command("show")
+@app.command("show", cls=_PlainUsage,
+             epilog="Examples: roboadvisor questionnaire show standard   ·   roboadvisor "
+                    "questionnaire show standard --lang zh --json")
 def show(
     questionnaire_id: str = typer.Argument(..., metavar="ID", help="Questionnaire id."),
     version: int | None = typer.Option(None, "--version", help="Version (default: latest)."),

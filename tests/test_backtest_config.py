@@ -146,6 +146,14 @@ def test_defaults_and_benchmark_choices(tmp_path: Path) -> None:
     assert c.benchmark is None
 
 
+def test_an_auto_benchmark_is_marked_best_effort(tmp_path: Path) -> None:
+    """``auto`` (also by default) may be left out when it has no prices; a named one may not."""
+    assert load_backtest_config(_write(tmp_path, "tier: 3\n")).benchmark_auto
+    assert load_backtest_config(_write(tmp_path, "tier: 3\nbenchmark: auto\n")).benchmark_auto
+    named = load_backtest_config(_write(tmp_path, "tier: 3\nbenchmark: AOM\n"))
+    assert named.benchmark == "AOM" and not named.benchmark_auto
+
+
 def test_overrides_win_and_are_checked(tmp_path: Path) -> None:
     c = load_backtest_config(_write(tmp_path, "tier: 3\nstart: 2015-01-01\n"))
     c2 = with_overrides(c, end=dt.date(2016, 1, 1), rule=parse_rule("never"), start=None)

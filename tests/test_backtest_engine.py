@@ -132,6 +132,24 @@ def test_proportional_costs_on_purchase_and_rebalance() -> None:
                                / np.sum([0.5, 0.5 * 10 / 9]))
 
 
+def test_returns_are_measured_from_the_capital_put_in() -> None:
+    """The initial purchase cost counts: with no flows the daily returns compound to final
+    value / initial - 1, the first one measured from the initial capital before costs; the
+    gross returns leave every cost out, the purchase's included."""
+    prices = np.array([[10.0, 10.0], [12.0, 9.0], [12.0, 10.0], [11.0, 10.5]])
+    dates = _d("2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02")
+    costs = CostModel(bps=10, fixed=1)
+    result = simulate(prices, dates, np.array([0.5, 0.5]), MONTHLY, costs=costs,
+                      cash_flows=CashFlowPlan(initial=1000))
+    assert result.costs[0] > 0
+    r = result.daily_returns
+    assert r[0] == pytest.approx(result.values[1] / 1000 - 1)
+    assert np.prod(1 + r) == pytest.approx(result.final_value / 1000)
+    free = simulate(prices, dates, np.array([0.5, 0.5]), MONTHLY,
+                    cash_flows=CashFlowPlan(initial=1000))
+    np.testing.assert_allclose(result.gross_daily_returns, free.daily_returns, rtol=1e-12)
+
+
 def test_per_asset_costs_and_fixed_cost_per_trade() -> None:
     costs = CostModel(bps=0, per_asset_bps=(("B", 20.0),), fixed=1.0)
     np.testing.assert_allclose(costs.rates(("A", "B")), [0.0, 0.002])

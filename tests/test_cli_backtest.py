@@ -219,3 +219,152 @@ def test_tier3_quarterly_on_real_prices(real_prices_csv: Path) -> None:
     free_final = float(free.backtests["q"].strategy.values.iloc[-1])
     assert s["final_value"] < free_final
     assert free_final - s["final_value"] < 2 * s["total_costs"] * free_final / 100_000
+
+
+# --- what a new user ran into (QA) ------------------------------------------------------------
+def _copy(tmp_path: Path, fixture: Path, name: str, *changes: tuple[str, str]) -> Path:
+    """``fixture`` with its price file named absolutely and ``changes`` (old, new) applied."""
+    text = fixture.read_text().replace("prices: prices.csv", f"prices: {PRICES}")
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _prices_without(tmp_path: Path, *tickers: str) -> Path:
+    path = tmp_path / f"no_{'_'.join(tickers)}.csv"
+    pd.read_csv(PRICES).drop(columns=list(tickers)).to_csv(path, index=False)
+    return path
+
+
+def test_a_held_ticker_missing_from_the_price_file_says_what_works_here(tmp_path: Path) -> None:
+    message = _one_line_error(_run("run", MONTHLY, "--prices", _prices_without(tmp_path, "AGG")))
+    assert "no prices for AGG" in message and "data import" in message
+    assert "--allow-missing" not in message                 # backtest has no such option
+
+
+def test_fixed_tier_targets_without_assumptions_for_a_ticker(tmp_path: Path) -> None:
+    from roboadvisor.config import RESOURCES_DIR
+
+    universe = (RESOURCES_DIR / "universe_default.yaml").read_text() + (
+        "  - {ticker: QQQ, name: Invesco QQQ, asset_class: equity, region: us, currency: USD, "
+        "expense_ratio: 0.002, risk_level: 3, max_weight: 0.2, market_weight: 0.01}\n")
+    (tmp_path / "uni.yaml").write_text(universe)
+    config = tmp_path / "c.yaml"
+    config.write_text(f"tier: 3\nuniverse: uni.yaml\nprices: {PRICES}\n")
+    message = _one_line_error(_run("run", config))
+    assert "QQQ" in message and "assumptions:" in message and "walk_forward" in message
+    assert "--source" not in message                        # backtest has no such option
+
+
+def test_a_walk_forward_window_longer_than_the_data(tmp_path: Path) -> None:
+    days = len(pd.read_csv(PRICES))                         # SHY and BIL: every row
+    long = _copy(tmp_path, WALK, "long.yaml", ("window: 60", "window: 1000"))
+    message = _one_line_error(_run("run", long, "--start", "2020-06-01"))
+    assert "no date in the data" not in message
+    assert f"shorten walk_forward.window to {days - 3} days or fewer" in message
+    shorter = _copy(tmp_path, WALK, "shorter.yaml", ("window: 60", "window: 300"))
+    message = _one_line_error(_run("run", shorter, "--start", "2019-06-03"))
+    first = pd.read_csv(PRICES)["Date"].iloc[301]           # 301 prices before it
+    assert f"use --start {first} or later" in message
+    assert _run("run", shorter, "--start", first).exit_code == 0
+
+
+def test_two_days_give_honest_statistics() -> None:
+    result = _run("run", MONTHLY, "--start", "2020-01-02", "--end", "2020-01-03", "--json")
+    assert result.exit_code == 0, result.output
+    assert "no prices in the backtest window" not in result.stderr
+    s = json.loads(result.stdout)["summary"]
+    assert s["total_return"] == pytest.approx(s["final_value"] / 10_000 - 1)
+    for key in ("cagr", "volatility", "sharpe", "sortino", "calmar", "turnover", "cost_drag"):
+        assert s[key] is None, key
+    assert s["benchmark"]["name"] == "AOR" and s["benchmark"]["total_return"] is not None
+    shown = _run("run", MONTHLY, "--start", "2020-01-02", "--end", "2020-01-03")
+    assert "period under a year: returns not annualised" in shown.stdout
+
+
+def test_the_total_return_counts_the_initial_purchase_cost() -> None:
+    result = _run("run", BANDS, "--json")                   # 5 bp + 1 per trade, no flows
+    s = json.loads(result.stdout)["summary"]
+    assert s["total_costs"] > 0
+    assert s["total_return"] == pytest.approx(s["final_value"] / 100_000 - 1)
+
+
+def test_an_infeasible_policy_in_a_walk_forward_is_bad_input(tmp_path: Path) -> None:
+    from roboadvisor.config import RESOURCES_DIR
+
+    policies = (RESOURCES_DIR / "policies.yaml").read_text()
+    assert "target_volatility: 0.015\n" in policies
+    (tmp_path / "pol.yaml").write_text(policies.replace("target_volatility: 0.015\n",
+                                                        "target_volatility: 0.001\n"))
+    walk = _copy(tmp_path, WALK, "w.yaml", ("tier: 1\n", "tier: 1\npolicies: pol.yaml\n"))
+    assert "first optimisation" in _one_line_error(_run("run", walk))
+    fixed = _copy(tmp_path, WALK, "f.yaml", ("tier: 1\n", "tier: 1\npolicies: pol.yaml\n"),
+                  ("targets: walk_forward\nwalk_forward: {window: 60, frequency: monthly}\n",
+                   ""))
+    _one_line_error(_run("run", fixed))                     # the same exit code, 2
+
+
+def test_compare_needs_two_different_configurations() -> None:
+    assert "two or more" in _one_line_error(_run("compare", MONTHLY))
+    assert "given twice" in _one_line_error(_run("compare", MONTHLY, BANDS, MONTHLY))
+
+
+def test_a_per_asset_cost_for_a_ticker_not_held(tmp_path: Path) -> None:
+    config = _copy(tmp_path, MONTHLY, "c.yaml",
+                   ("costs: {bps: 10}", "costs: {bps: 10, per_asset_bps: {ZZZQ: 20}}"))
+    message = _one_line_error(_run("run", config))
+    assert str(config) in message and "costs.per_asset_bps.ZZZQ" in message
+
+
+def test_a_named_benchmark_needs_prices_an_auto_one_is_best_effort(tmp_path: Path) -> None:
+    no_aor = _prices_without(tmp_path, "AOR")
+    assert "benchmark AOR" in _one_line_error(_run("run", MONTHLY, "--prices", no_aor))
+    assert "benchmark ZZZQ" in _one_line_error(_run("run", MONTHLY, "--benchmark", "zzzq"))
+    # GLD's prices start 2019-07-01: none in a window that ends before
+    message = _one_line_error(_run("run", MONTHLY, "--benchmark", "GLD", "--end", "2019-06-28"))
+    assert "benchmark GLD: no prices between 2019-01-02 and 2019-06-28" in message
+    auto = _run("run", WALK, "--prices", _prices_without(tmp_path, "AOK"), "--json")
+    assert auto.exit_code == 0 and "warning: benchmark AOK left out" in auto.stderr
+    assert json.loads(auto.stdout)["summary"]["benchmark"] is None
+
+
+def test_outputs_get_the_mode_the_umask_gives(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        result = _run("run", MONTHLY, "--csv", tmp_path / "out", "--plot", tmp_path / "c.png")
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    for path in (tmp_path / "out" / "equity.csv", tmp_path / "out" / "trades.csv",
+                 tmp_path / "c.png"):
+        assert path.stat().st_mode & 0o777 == 0o644, path
+
+
+def test_an_interrupt_while_drawing_writes_nothing(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.figure import Figure
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", interrupted)
+    result = _run("run", MONTHLY, "--csv", tmp_path / "out", "--plot", tmp_path / "c.png")
+    assert result.exit_code == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_of_eight_strategies_keeps_every_metric_label(tmp_path: Path) -> None:
+    configs = [_copy(tmp_path, MONTHLY, f"s{k}.yaml", ("name: 60/40 monthly",
+                                                       f"name: Strategy number {k}"))
+               for k in range(8)]
+    result = runner.invoke(app, ["backtest", "compare", *map(str, configs)],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    for label in ("  recovered", "Turnover/yr", "  information ratio", "  excess return/yr"):
+        assert f"│ {label} " in result.stdout, label

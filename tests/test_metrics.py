@@ -6,10 +6,12 @@ import math
 import statistics
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from roboadvisor.domain.backtest import CashFlowPlan, CostModel, simulate
 from roboadvisor.domain.metrics import (
+    MIN_RISK_RETURNS,
     cagr,
     calmar_ratio,
     compare_to_benchmark,
@@ -111,42 +113,91 @@ def test_tracking_error_and_information_ratio() -> None:
 
 
 def test_summary_of_a_hand_checked_backtest() -> None:
-    """The 2-asset case of the engine tests: 10 bp, one rebalance on day 1. Before costs the
-    portfolio grows 1.05 on day 1 and 19/18 on day 2; after costs 1.04985 on day 1."""
+    """The 2-asset case of the engine tests: 10 bp, one rebalance on day 1. The purchase on
+    day 0 keeps 1/1.001 of the 1000 put in; then the portfolio grows 1.04985 on day 1 (after
+    the rebalance's cost) and 19/18 on day 2. The return is measured from the 1000 put in,
+    so every cost counts; two days are not annualised and measure no risk."""
     prices = np.array([[10.0, 10.0], [12.0, 9.0], [12.0, 10.0]])
     dates = np.array(["2024-01-30", "2024-01-31", "2024-02-01"], dtype="datetime64[D]")
     result = simulate(prices, dates, np.array([0.5, 0.5]),
                       RebalanceRule.calendar(Frequency.MONTHLY), costs=CostModel(bps=10),
                       cash_flows=CashFlowPlan(initial=1000))
     s = summarize(result, risk_free_daily=0.0)
-    net = 1.04985 * 19 / 18
-    gross = 1.05 * 19 / 18
-    assert s.total_return == pytest.approx(net - 1)
-    assert s.cagr == pytest.approx(net ** 126 - 1)
-    assert s.cost_drag == pytest.approx(gross ** 126 - net ** 126)
+    assert s.total_return == pytest.approx(1.04985 * 19 / 18 / 1.001 - 1)
+    assert s.total_return == pytest.approx(s.final_value / 1000 - 1)
     assert s.rebalances == 1
     x = 1000 / 1.001
     assert s.total_costs == pytest.approx(1000 - x + 0.00015 * x)
-    # one-way turnover: B bought y/2 - 0.45x of 1.05x, over 2/252 of a year
-    y = 1.04985 * x
-    assert s.turnover == pytest.approx((y / 2 - 0.45 * x) / (1.05 * x) / (2 / 252))
+    assert not s.annualised and not s.risk_measured
+    for figure in (s.cagr, s.cost_drag, s.turnover, s.calmar, s.volatility, s.sharpe,
+                   s.sortino):
+        assert math.isnan(figure)
     assert s.start == "2024-01-30" and s.end == "2024-02-01"
     assert s.benchmark is None
 
 
+def test_summary_annualises_a_year_or_more() -> None:
+    """From 252 daily returns on: CAGR from the capital put in, cost drag (every cost, the
+    purchase included) and turnover per year."""
+    rng = np.random.default_rng(3)
+    prices = 10 * np.cumprod(1 + rng.normal(0.0002, 0.01, (301, 2)), axis=0)
+    dates = pd.bdate_range("2021-01-04", periods=301).to_numpy(dtype="datetime64[D]")
+    result = simulate(prices, dates, np.array([0.5, 0.5]),
+                      RebalanceRule.calendar(Frequency.MONTHLY), costs=CostModel(bps=10),
+                      cash_flows=CashFlowPlan(initial=1000))
+    s = summarize(result)
+    assert s.annualised and s.risk_measured
+    assert s.cagr == pytest.approx((s.final_value / 1000) ** (252 / 300) - 1)
+    free = simulate(prices, dates, np.array([0.5, 0.5]),
+                    RebalanceRule.calendar(Frequency.MONTHLY), cash_flows=CashFlowPlan(1000))
+    assert s.cost_drag == pytest.approx(summarize(free).cagr - s.cagr, rel=1e-6)
+    assert s.turnover == pytest.approx(result.event_turnover.sum() / (300 / 252))
+    assert s.calmar == pytest.approx(s.cagr / abs(s.max_drawdown))
+
+
+@pytest.mark.parametrize("days, risk, annual", [
+    (2, False, False), (MIN_RISK_RETURNS, False, False), (MIN_RISK_RETURNS + 1, True, False),
+    (252, True, False), (253, True, True)])
+def test_short_periods_are_neither_annualised_nor_given_ratios(days: int, risk: bool,
+                                                               annual: bool) -> None:
+    """Below MIN_RISK_RETURNS daily returns no volatility, Sharpe or Sortino; below a year
+    (252 returns) no CAGR, Calmar or per-year figure; the total return is always there."""
+    rng = np.random.default_rng(days)
+    prices = 10 * np.cumprod(1 + rng.normal(0, 0.01, (days, 2)), axis=0)
+    dates = pd.bdate_range("2020-01-02", periods=days).to_numpy(dtype="datetime64[D]")
+    bench = 20 * np.cumprod(1 + rng.normal(0, 0.01, days))
+    result = simulate(prices, dates, np.array([0.5, 0.5]), RebalanceRule.never())
+    s = summarize(result, 0.0, "0%", bench, "AOR")
+    r = result.daily_returns
+    assert s.total_return == pytest.approx(total_return(r))
+    assert s.risk_measured is risk and s.annualised is annual
+    assert (not math.isnan(s.volatility)) is risk and (not math.isnan(s.sortino)) is risk
+    assert (not math.isnan(s.sharpe)) is risk
+    assert (not math.isnan(s.cagr)) is annual and (not math.isnan(s.turnover)) is annual
+    if annual:
+        assert s.cagr == pytest.approx(cagr(r))
+    else:
+        assert math.isnan(s.calmar) and math.isnan(s.cost_drag)
+    b = s.benchmark
+    assert b is not None and b.total_return == pytest.approx(bench[-1] / bench[0] - 1)
+    assert (not math.isnan(b.tracking_error)) is risk
+    assert (not math.isnan(b.information_ratio)) is risk
+    assert (not math.isnan(b.cagr)) is annual and (not math.isnan(b.excess_return)) is annual
+
+
 def test_summary_with_benchmark_and_risk_free_series() -> None:
     rng = np.random.default_rng(5)
-    prices = 10 * np.cumprod(1 + rng.normal(0, 0.01, (300, 2)), axis=0)
+    prices = 10 * np.cumprod(1 + rng.normal(0, 0.01, (500, 2)), axis=0)
     dates = np.arange(np.datetime64("2020-01-01"), np.datetime64("2021-12-31"))
-    dates = dates[np.is_busday(dates)][:300]
+    dates = dates[np.is_busday(dates)][:500]
     result = simulate(prices, dates, np.array([0.6, 0.4]), RebalanceRule.never())
-    bench = 50 * np.cumprod(1 + rng.normal(0, 0.01, 300))
+    bench = 50 * np.cumprod(1 + rng.normal(0, 0.01, 500))
     bench[:100] = np.nan                          # starts later than the portfolio
-    rf = np.full(300, 0.02 / 252)
+    rf = np.full(500, 0.02 / 252)
     s = summarize(result, rf, "2%", bench, "AOR")
     r = result.daily_returns
     assert s.sharpe == pytest.approx(sharpe_ratio(r, 0.02 / 252))
     assert s.benchmark is not None and s.benchmark.start == str(dates[100])
     b = bench[101:] / bench[100:-1] - 1
     assert s.benchmark.tracking_error == pytest.approx(np.std(r[100:] - b, ddof=1) * SQRT252)
-    assert s.benchmark.cagr == pytest.approx((bench[-1] / bench[100]) ** (252 / 199) - 1)
+    assert s.benchmark.cagr == pytest.approx((bench[-1] / bench[100]) ** (252 / 399) - 1)

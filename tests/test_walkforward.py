@@ -20,7 +20,7 @@ from roboadvisor.domain.walkforward import (
     reoptimisation_days,
     walk_forward_targets,
 )
-from roboadvisor.errors import BacktestError, InfeasibleError
+from roboadvisor.errors import BacktestError, InfeasibleError, OptimizationError
 from tests.conftest import RESOURCES
 
 SPEC = WalkForwardSpec(window=60, frequency=Frequency.MONTHLY)
@@ -112,13 +112,23 @@ def test_a_failed_optimisation_keeps_the_previous_targets() -> None:
 
 
 def test_the_first_optimisation_must_succeed() -> None:
+    """A policy that cannot be met stays an InfeasibleError (input to fix: exit code 2); a
+    solver failure is a BacktestError (exit code 1). Both name the date."""
     prices, dates = _history()
 
-    def broken(est: Estimates) -> np.ndarray:
-        raise InfeasibleError("no feasible portfolio")
+    def infeasible(est: Estimates) -> np.ndarray:
+        raise InfeasibleError("tier 3 target volatility 0.1% is below the lowest 4.0%")
 
-    with pytest.raises(BacktestError, match=f"first optimisation, on {dates[100]}"):
+    def broken(est: Estimates) -> np.ndarray:
+        raise OptimizationError("both solvers failed")
+
+    with pytest.raises(InfeasibleError, match=f"first optimisation, on {dates[100]}.*0.1%"
+                       ) as info:
+        walk_forward_targets(prices, dates, TICKERS, 100, SPEC, infeasible)
+    assert info.value.exit_code == 2
+    with pytest.raises(BacktestError, match=f"first optimisation, on {dates[100]}") as info:
         walk_forward_targets(prices, dates, TICKERS, 100, SPEC, broken)
+    assert info.value.exit_code == 1
 
 
 def test_too_little_history_before_the_start() -> None:

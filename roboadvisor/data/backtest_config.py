@@ -23,8 +23,10 @@ Format (every field but one of ``tier``/``weights`` is optional)::
                                              #   {type: bands, absolute: 0.05, relative: 0.25}
     costs: {bps: 5, per_asset_bps: {VWO: 10}, fixed: 0}
     cash_flows: {initial: 100000, amount: 500, frequency: monthly}   # amount < 0 withdraws
-    benchmark: auto                          # auto (the tier's iShares allocation ETF), a
-                                             #   ticker, or none
+    benchmark: auto                          # auto (the tier's iShares allocation ETF,
+                                             #   left out with a warning when it has no
+                                             #   prices), a ticker (its prices are then
+                                             #   required), or none
     risk_free: 0.02                          # annual decimal, or a yield CSV (see below)
 
 Rules (``rule:`` or ``--rule``): ``never`` (buy and hold); ``monthly``, ``quarterly``,
@@ -92,7 +94,8 @@ class RiskFree:
 
 @dataclass(frozen=True)
 class BacktestConfig:
-    """A backtest as configured (paths resolved). ``benchmark`` is a ticker or None."""
+    """A backtest as configured (paths resolved). ``benchmark`` is a ticker or None;
+    ``benchmark_auto`` says it was chosen by ``auto`` (best effort) rather than named."""
 
     name: str
     source: Path | None
@@ -112,6 +115,7 @@ class BacktestConfig:
     benchmark: str | None
     risk_free: RiskFree
     description: str = ""
+    benchmark_auto: bool = False
 
     @property
     def where(self) -> str:
@@ -158,10 +162,12 @@ class _Parser:
         if start is not None and end is not None and start >= end:
             raise self.fail("end", f"{end} is not after start {start}")
         benchmark = d.get("benchmark", "auto")
+        auto = False
         if benchmark is None or str(benchmark).strip().lower() in ("none", "false", ""):
             bench = None
         elif str(benchmark).strip().lower() == "auto":
             bench = TIER_BENCHMARKS[tier] if tier is not None else None
+            auto = True
         else:
             bench = str(benchmark).strip().upper()
         costs, flows = self.costs(), self.cash_flows()
@@ -175,7 +181,7 @@ class _Parser:
             policies=self.optional_path("policies"), prices=self.optional_path("prices"),
             start=start, end=end, rule=self.rule(), costs=costs, cash_flows=flows,
             benchmark=bench, risk_free=self.risk_free(),
-            description=str(d.get("description") or ""))
+            description=str(d.get("description") or ""), benchmark_auto=auto)
 
     # --- fields ----------------------------------------------------------------------------
     def tier(self) -> Tier | None:

@@ -24,8 +24,10 @@ How a run works (all trades at the close, at that day's adjusted close, fraction
 6. A withdrawal larger than what the portfolio can pay empties it; the run records the day
    (``depleted_day``) and the value stays 0 afterwards.
 
-Time-weighted daily returns exclude external flows: ``r_t = (V_t - F_t) / V_{t-1} - 1``; the
-initial purchase cost is in ``costs[0]`` and in the final value, not in the returns.
+Time-weighted daily returns exclude external flows: ``r_t = (V_t - F_t) / V_{t-1} - 1``, except
+that the first one is measured from the capital put in before costs, ``r_1 = (V_1 - F_1) /
+initial - 1``: the initial purchase cost (``costs[0]``) counts in the returns like every other
+cost, so with no flows the returns compound to ``final value / initial - 1``.
 """
 
 from __future__ import annotations
@@ -178,12 +180,17 @@ class BacktestResult:
 
     @property
     def daily_returns(self) -> np.ndarray:
-        """Time-weighted daily returns for days 1..T-1 (flows excluded, costs included)."""
-        return _returns(self.values, self.flows, self.depleted_day)
+        """Time-weighted daily returns for days 1..T-1 (flows excluded, every cost included:
+        day 1's return is measured from ``initial``, before the purchase cost)."""
+        start = self.values.copy()
+        start[0] = self.initial
+        return _returns(self.values, self.flows, self.depleted_day, previous=start)
 
     @property
     def gross_daily_returns(self) -> np.ndarray:
-        """Daily returns as if each day's trading costs had stayed invested (same trades)."""
+        """Daily returns as if each day's trading costs had stayed invested (same trades;
+        day 1's return is measured from the value invested on day 0, after its purchase
+        cost, so the difference from ``daily_returns`` is every cost, that one included)."""
         return _returns(self.values + self.costs, self.flows, self.depleted_day,
                         previous=self.values)
 

@@ -14,8 +14,19 @@ Definitions (decimals; 252 trading days per year, as everywhere in the package):
 - Calmar = CAGR / |maximum drawdown|.
 - tracking error = std(r - b, ddof=1) * sqrt(252); information ratio = mean(r - b) * 252 /
   tracking error; excess return = CAGR(r) - CAGR(b).
-- cost drag = CAGR before costs - CAGR after costs, on the same trades.
+- cost drag = CAGR before costs - CAGR after costs, on the same trades (every cost, the
+  initial purchase included: returns are measured from the capital put in).
 - turnover: one-way, min(bought, sold) / value per trading event, summed, per year.
+
+What a summary reports, and when (``summarize``; the functions above are the bare formulas):
+
+- Nothing is annualised over less than a year (fewer than 252 daily returns; GIPS): CAGR,
+  turnover per year, cost drag per year, the excess return per year and Calmar are NaN and
+  ``annualised`` is False; the total (cumulative) return is the figure to read.
+- Volatility, Sharpe, Sortino, tracking error and the information ratio need at least
+  ``MIN_RISK_RETURNS`` (20, about a month) daily returns; with fewer they are NaN and
+  ``risk_measured`` is False.
+- Calmar needs a year and a drawdown.
 """
 
 from __future__ import annotations
@@ -29,6 +40,9 @@ from roboadvisor import TRADING_DAYS_PER_YEAR
 from roboadvisor.domain.backtest import BacktestResult
 
 _Y = TRADING_DAYS_PER_YEAR
+MIN_RISK_RETURNS = 20
+"""Daily returns needed before a summary reports volatility and risk-adjusted ratios."""
+_NAN = float("nan")
 
 
 # --- series -------------------------------------------------------------------------------
@@ -168,6 +182,7 @@ class BenchmarkComparison:
     tracking_error: float
     information_ratio: float
     yearly: tuple[YearReturn, ...] = ()
+    total_return: float = _NAN
 
 
 def compare_to_benchmark(returns: np.ndarray, benchmark: np.ndarray, name: str,
@@ -183,7 +198,8 @@ def compare_to_benchmark(returns: np.ndarray, benchmark: np.ndarray, name: str,
     return BenchmarkComparison(
         name=name, start=start, end=end, cagr=cagr(b), volatility=volatility(b),
         max_drawdown=max_drawdown(wealth_index(b)).depth, portfolio_cagr=cagr(r),
-        excess_return=cagr(r) - cagr(b), tracking_error=te, information_ratio=ir)
+        excess_return=cagr(r) - cagr(b), tracking_error=te, information_ratio=ir,
+        total_return=total_return(b))
 
 
 # --- a whole backtest -------------------------------------------------------------------------
@@ -219,6 +235,10 @@ class PerformanceSummary:
     benchmark: BenchmarkComparison | None
     failed_rebalances: int
     depleted_on: str | None
+    annualised: bool = True
+    """False under a year: CAGR and the other per-year figures are NaN (see the module)."""
+    risk_measured: bool = True
+    """False with fewer than ``MIN_RISK_RETURNS`` daily returns: volatility and ratios NaN."""
 
 
 def summarize(result: BacktestResult, risk_free_daily: float | np.ndarray = 0.0,
@@ -241,7 +261,9 @@ def summarize(result: BacktestResult, risk_free_daily: float | np.ndarray = 0.0,
     wealth = wealth_index(r)
     dd = max_drawdown(wealth)
     years = r.size / _Y
-    turnover = float(result.event_turnover.sum() / years) if years > 0 else float("nan")
+    annual = r.size >= _Y           # never extrapolate a part of a year to a whole one
+    risk = r.size >= MIN_RISK_RETURNS
+    turnover = float(result.event_turnover.sum() / years) if annual else _NAN
     yearly = yearly_returns(r, dates)
     full = [y for y in yearly if y.complete]
     bench = None
@@ -258,27 +280,36 @@ def summarize(result: BacktestResult, risk_free_daily: float | np.ndarray = 0.0,
         initial=result.initial, final_value=result.final_value,
         contributions=float(flows[flows > 0].sum()),
         withdrawals=float(np.abs(flows[flows < 0]).sum()),
-        total_return=total_return(r), cagr=cagr(r), volatility=volatility(r),
-        sharpe=sharpe_ratio(r, rf), sortino=sortino_ratio(r, rf),
+        total_return=total_return(r), cagr=cagr(r) if annual else _NAN,
+        volatility=volatility(r) if risk else _NAN,
+        sharpe=sharpe_ratio(r, rf) if risk else _NAN,
+        sortino=sortino_ratio(r, rf) if risk else _NAN,
         max_drawdown=dd.depth, drawdown_peak=day(dd.peak), drawdown_trough=day(dd.trough),
-        drawdown_recovery=day(dd.recovery), calmar=calmar_ratio(r), turnover=turnover,
-        rebalances=result.rebalance_count, total_costs=result.total_costs,
-        cost_drag=cagr(result.gross_daily_returns) - cagr(r),
+        drawdown_recovery=day(dd.recovery), calmar=calmar_ratio(r) if annual else _NAN,
+        turnover=turnover, rebalances=result.rebalance_count, total_costs=result.total_costs,
+        cost_drag=cagr(result.gross_daily_returns) - cagr(r) if annual else _NAN,
         best_year=max(full, key=lambda y: y.value) if full else None,
         worst_year=min(full, key=lambda y: y.value) if full else None,
         yearly=yearly, risk_free=risk_free_label, benchmark=bench,
         failed_rebalances=len(result.failures),
-        depleted_on=day(result.depleted_day))
+        depleted_on=day(result.depleted_day), annualised=annual, risk_measured=risk)
 
 
 def _benchmark(r: np.ndarray, dates: np.ndarray, prices: np.ndarray,
                name: str) -> BenchmarkComparison | None:
     have = np.isfinite(prices) & (prices > 0)
-    if have.sum() < 3:
+    if have.sum() < 2:
         return None
     first = int(np.argmax(have))
     if not have[first:].all():
         raise ValueError(f"benchmark {name} has gaps after its first price")
     b = prices[first + 1:] / prices[first:-1] - 1.0
     comparison = compare_to_benchmark(r[first:], b, name, str(dates[first]), str(dates[-1]))
-    return dataclasses.replace(comparison, yearly=yearly_returns(b, dates[first:]))
+    comparison = dataclasses.replace(comparison, yearly=yearly_returns(b, dates[first:]))
+    if b.size < MIN_RISK_RETURNS:
+        comparison = dataclasses.replace(comparison, volatility=_NAN, tracking_error=_NAN,
+                                         information_ratio=_NAN)
+    if b.size < _Y:
+        comparison = dataclasses.replace(comparison, cagr=_NAN, portfolio_cagr=_NAN,
+                                         excess_return=_NAN)
+    return comparison

@@ -8,7 +8,8 @@ traded at the close of ``d`` (no look-ahead). The optimiser is a callable (the s
 
 A date whose estimation or optimisation fails keeps the previous targets and is recorded as a
 ``RebalanceFailure`` (date and reason); the run goes on. When the very first one fails there
-are no previous targets, and the run stops with a ``BacktestError`` naming the date.
+are no previous targets, and the run stops naming the date: with an ``InfeasibleError`` when
+the policy cannot be met (input the user can fix, exit code 2), else a ``BacktestError``.
 
 Pure numpy: no pandas, no I/O.
 """
@@ -25,7 +26,12 @@ from roboadvisor.domain import estimates as est_mod
 from roboadvisor.domain.backtest import RebalanceFailure, TargetSchedule
 from roboadvisor.domain.models import Estimates
 from roboadvisor.domain.rebalancing import Frequency, period_end_mask
-from roboadvisor.errors import BacktestError, EstimationError, OptimizationError
+from roboadvisor.errors import (
+    BacktestError,
+    EstimationError,
+    InfeasibleError,
+    OptimizationError,
+)
 
 
 class ReturnsEstimator(StrEnum):
@@ -151,6 +157,9 @@ def walk_forward_targets(
             weights = np.asarray(solve(estimates), dtype=float)
         except (OptimizationError, EstimationError) as exc:
             if not kept_days:
+                if isinstance(exc, InfeasibleError):  # the policy: input the user can fix
+                    raise InfeasibleError(f"walk-forward: the first optimisation, on "
+                                          f"{dates[d]}, is infeasible: {exc}") from None
                 raise BacktestError(
                     f"walk-forward: the first optimisation, on {dates[d]}, failed ({exc}); "
                     "start later or change the policy") from None

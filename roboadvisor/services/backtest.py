@@ -9,8 +9,10 @@
   ``roboadvisor data fetch`` or ``data import`` first). Only assets with a non-zero fixed
   target need prices. The run starts on ``start`` (or the first day every held asset has a
   price; for walk-forward, the first day with a full estimation window before it).
-- Benchmark: a ticker's adjusted closes (buy and hold), compared over the days it exists; when
-  its prices are missing the run goes on without it, with a warning.
+- Benchmark: a ticker's adjusted closes (buy and hold), compared over the days it exists. A
+  benchmark named in the file or by ``--benchmark`` must have prices in the window (else an
+  error); the ``auto`` one is best effort (left out with a warning).
+- Costs: a ``per_asset_bps`` ticker must be one the strategy can hold.
 - Risk-free: a constant annual rate, or a yield file (the yield known at the previous close
   applies to each day's return, divided by 252).
 """
@@ -18,7 +20,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,8 +65,9 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
     """Run one configured backtest."""
     warnings: list[str] = []
     plan = _targets_plan(config)
+    _check_costs(config, plan)
     price_warnings: list[str] = []
-    frame = _load_prices(config, plan.tickers, cache_dir, price_warnings)
+    frame = _load_prices(config, plan, cache_dir, price_warnings)
     _check_end(config, frame, plan.tickers, warnings)
     aligned, start_day = _align(config, frame, plan)
     full_dates = aligned.index.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
@@ -104,6 +107,23 @@ def run_many(configs: Sequence[BacktestConfig], *, cache_dir: Path | None = None
              progress: ProgressFactory | None = None) -> list[BacktestRun]:
     """Run several backtests one after another (``backtest compare``)."""
     return [run_backtest(c, cache_dir=cache_dir, progress=progress) for c in configs]
+
+
+def configure_many(paths: Sequence[Path], **overrides: Any) -> list[BacktestConfig]:
+    """The configurations of ``backtest compare``: two or more different files, each loaded
+    with the same command-line ``overrides`` (see ``configure``)."""
+    if len(paths) < 2:
+        raise ConfigError(f"backtest compare needs two or more configurations, got "
+                          f"{len(paths)}; for one, use `roboadvisor backtest run "
+                          f"{paths[0] if paths else 'FILE'}`")
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        key = Path(path).resolve()
+        if key in seen:
+            same = "" if str(seen[key]) == str(path) else f" (also as {seen[key]})"
+            raise ConfigError(f"{path}: given twice{same}; list each configuration once")
+        seen[key] = Path(path)
+    return [configure(p, **overrides) for p in paths]
 
 
 # --- targets -------------------------------------------------------------------------------
@@ -150,12 +170,49 @@ def _fixed_allocation(config: BacktestConfig, universe: Universe, policy: Any) -
     from roboadvisor.services.allocate import AllocationRequest, MarketRequest, allocate
 
     assert config.tier is not None
+    _check_assumptions_cover(config, universe)
     request = AllocationRequest(
         tier=config.tier, policies_file=config.policies,
         market=MarketRequest(universe_file=config.universe,
                              assumptions_file=config.assumptions))
     result = allocate(request)
     return result.allocation, f"tier {config.tier.value} allocation on {result.estimates.source}"
+
+
+def _check_assumptions_cover(config: BacktestConfig, universe: Universe) -> None:
+    """Fixed tier targets are optimised on the assumptions file: name the universe tickers it
+    lacks, with what works in a backtest (the file's own problems are left to its loader)."""
+    from roboadvisor.data.assumptions_file import DEFAULT_ASSUMPTIONS
+    from roboadvisor.data.yaml_io import load_mapping
+
+    path = config.assumptions or DEFAULT_ASSUMPTIONS
+    data = load_mapping(path, ConfigError)
+    assets = data.get("assets")
+    corr = data.get("correlation")
+    names = corr.get("tickers") if isinstance(corr, dict) else None
+    if not isinstance(assets, dict) or not isinstance(names, list):
+        return
+    covered = {str(t).upper() for t in assets} & {str(t).upper() for t in names}
+    missing = [t for t in universe.tickers if t not in covered]
+    if missing:
+        what = ", ".join(missing)
+        universe_name = config.universe or "the default universe"
+        raise ConfigError(
+            f"{config.where}: fixed tier targets are optimised on the capital market "
+            f"assumptions {path}, which have none for {what} (in {universe_name}); give an "
+            f"`assumptions:` file that covers {what}, or use `targets: walk_forward` "
+            "(estimated from prices), or explicit `weights:`")
+
+
+def _check_costs(config: BacktestConfig, plan: _Plan) -> None:
+    """A per-asset cost for a ticker the strategy cannot hold is a typo, not a no-op."""
+    stray = [t for t, _ in config.costs.per_asset_bps if t not in plan.tickers]
+    if stray:
+        can = "can hold" if plan.mode is TargetMode.WALK_FORWARD else "holds"
+        raise ConfigError(
+            f"{config.where}: costs.per_asset_bps.{stray[0]}: the strategy does not hold "
+            f"{stray[0]} (it {can} {', '.join(plan.tickers)}); remove it or correct the "
+            "ticker")
 
 
 def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates: np.ndarray,
@@ -181,24 +238,68 @@ def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates
 
 
 # --- prices ----------------------------------------------------------------------------------
-def _load_prices(config: BacktestConfig, tickers: tuple[str, ...], cache_dir: Path | None,
+def _load_prices(config: BacktestConfig, plan: _Plan, cache_dir: Path | None,
                  warnings: list[str]) -> pd.DataFrame:
-    """Prices of ``tickers`` (strict) and of the benchmark (best effort)."""
+    """Prices of the held assets (strict) and of the benchmark (required when named, best
+    effort for ``auto``)."""
     from roboadvisor.services.market import load_price_data
 
+    tickers = list(plan.tickers)
     bench = config.benchmark
-    wanted = list(tickers) + ([bench] if bench and bench not in tickers else [])
+    extra = [bench] if bench and bench not in tickers else []
+
+    def load(names: list[str]) -> Any:
+        return load_price_data(names, prices_file=config.prices, end=config.end,
+                               cache_dir=cache_dir, download=False)
+
     try:
-        data = load_price_data(wanted, prices_file=config.prices, end=config.end,
-                               cache_dir=cache_dir, download=False)
+        data = load(tickers + extra)
     except (CoverageError, DataQualityError) as exc:
-        if not bench or bench in tickers:
+        absent = _absent_from_file(config, tickers + extra)
+        held = [t for t in tickers if t in absent]
+        if held:
+            raise DataQualityError(_no_prices_message(config, held)) from None
+        if not extra:
             raise
-        data = load_price_data(list(tickers), prices_file=config.prices, end=config.end,
-                               cache_dir=cache_dir, download=False)
-        warnings.append(f"benchmark {bench} left out: {exc}")
+        data = load(tickers)  # the held assets' own problems surface here
+        reason = (f"{config.prices} has no prices for it" if bench in absent else str(exc))
+        _benchmark_missing(config, reason, warnings)
     warnings.extend(data.warnings)
     return data.prices
+
+
+def _absent_from_file(config: BacktestConfig, tickers: list[str]) -> set[str]:
+    """The tickers a price file has no prices for (none when prices come from the cache, or
+    when the file itself cannot be read: its loader's error is then the right one)."""
+    if config.prices is None:
+        return set()
+    from roboadvisor.data.price_files import read_price_file
+
+    try:
+        prices = read_price_file(config.prices).prices
+    except DataQualityError:
+        return set()
+    return {t for t in tickers if t not in prices.columns or not prices[t].notna().any()}
+
+
+def _no_prices_message(config: BacktestConfig, held: list[str]) -> str:
+    names = ", ".join(held)
+    them = "it" if len(held) == 1 else "them"
+    fix = f", or change {them} in weights:" if config.weights is not None else ""
+    return (f"{config.prices}: no prices for {names}, held by {config.name}; add "
+            f"{'a column' if len(held) == 1 else 'columns'} for {names} to that file, or "
+            f"import a file that has {them} (`roboadvisor data import FILE`) and run without "
+            f"a price file{fix}")
+
+
+def _benchmark_missing(config: BacktestConfig, reason: str, warnings: list[str]) -> None:
+    """An ``auto`` benchmark without prices is left out with a warning; a named one stops
+    the run."""
+    if config.benchmark_auto:
+        warnings.append(f"benchmark {config.benchmark} left out: {reason}")
+        return
+    raise CoverageError(f"{config.where}: benchmark {config.benchmark}: {reason}; add its "
+                        "prices, or choose another benchmark (--benchmark TICKER, auto or none)")
 
 
 def _concerns(message: str, first: np.datetime64, last: np.datetime64) -> bool:
@@ -243,18 +344,28 @@ def _align(config: BacktestConfig, frame: pd.DataFrame, plan: _Plan) -> tuple[pd
             raise CoverageError(
                 f"{config.where}: walk-forward needs {need} days of prices before the first "
                 f"backtest day, but all of {', '.join(tickers)} have only {len(history)} days "
-                f"together (from {first}); shorten walk_forward.window")
+                f"together (from {first}); {_shorter_window(len(history))}")
         return history, need
     start_day = int(np.searchsorted(history.index.to_numpy(), np.datetime64(config.start)))
     if start_day < need:
         late = max(tickers, key=lambda t: frame[t].first_valid_index())
-        earliest = (history.index[need].date() if len(history) > need
-                    else "no date in the data")
-        raise CoverageError(
-            f"{config.where}: start {config.start} leaves {start_day} days of history for the "
-            f"{spec.window}-day walk-forward window; the assets all have prices from {first} "
-            f"({late} is the latest to start): use --start {earliest} or later")
+        where = (f"{config.where}: start {config.start} leaves {start_day} days of history "
+                 f"for the {spec.window}-day walk-forward window; the assets all have prices "
+                 f"from {first} ({late} is the latest to start)")
+        if len(history) > need + 1:
+            raise CoverageError(f"{where}: use --start {history.index[need].date()} or later")
+        raise CoverageError(f"{where}, {len(history)} days in all, too few for the window: "
+                            f"{_shorter_window(len(history))}")
     return history, start_day
+
+
+def _shorter_window(days: int) -> str:
+    """What to do when the whole common history is too short for the walk-forward: a window
+    of w days needs w + 1 prices before the first backtest day, and two backtest days."""
+    longest = days - 3
+    if longest < 20:
+        return "use prices with a longer common history"
+    return f"shorten walk_forward.window to {longest} days or fewer, or use longer prices"
 
 
 def _benchmark_prices(config: BacktestConfig, frame: pd.DataFrame, dates: pd.Index,
@@ -265,8 +376,13 @@ def _benchmark_prices(config: BacktestConfig, frame: pd.DataFrame, dates: pd.Ind
     series = frame[bench].reindex(dates)
     values = series.to_numpy(dtype=float, na_value=np.nan, copy=True)
     have = np.isfinite(values)
-    if have.sum() < 3:
-        warnings.append(f"benchmark {bench} has no prices in the backtest window; left out")
+    if have.sum() < 2:  # a single price has no return to compare
+        known = frame[bench].dropna()
+        span = (f"its prices run {known.index[0].date()} to {known.index[-1].date()}"
+                if len(known) else f"its prices start after {dates[-1].date()}")
+        count = "a single price" if have.any() else "no prices"
+        _benchmark_missing(config, f"{count} between {dates[0].date()} and "
+                           f"{dates[-1].date()} ({span})", warnings)
         return None
     first = int(np.argmax(have))
     if first > 0:
@@ -329,13 +445,14 @@ def configure(path: Path, *, prices: Path | None = None, start: Any = None, end:
     config = with_overrides(config, **changes)
     if benchmark is not None:
         text = benchmark.strip()
+        auto = text.lower() == "auto"
         if text.lower() in ("none", ""):
             bench = None
-        elif text.lower() == "auto":
+        elif auto:
             bench = TIER_BENCHMARKS[config.tier] if config.tier is not None else None
         else:
             bench = text.upper()
-        config = dataclasses.replace(config, benchmark=bench)
+        config = dataclasses.replace(config, benchmark=bench, benchmark_auto=auto)
     return config
 
 
@@ -387,42 +504,61 @@ def trades_frame(run: BacktestRun) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["date", "event", "ticker", "value", "cost"])
 
 
-def write_csv(runs: Sequence[BacktestRun], directory: Path) -> list[Path]:
-    """``equity.csv`` and ``trades.csv`` (one run), or ``equity.csv`` with one value column per
-    strategy (several), each written to a temporary file and renamed into place."""
+def csv_outputs(runs: Sequence[BacktestRun], directory: Path) -> dict[Path, str]:
+    """The CSV files to write, as text, keyed by path: ``equity.csv`` and ``trades.csv`` (one
+    run), or ``equity.csv`` with one value column per strategy (several). Nothing is written
+    here (see ``write_outputs``)."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     if len(runs) == 1:
-        files = {"equity.csv": equity_frame(runs[0]), "trades.csv": trades_frame(runs[0])}
+        frames = {"equity.csv": equity_frame(runs[0]), "trades.csv": trades_frame(runs[0])}
     else:
         columns = {_unique(r.config.name, i, runs): pd.Series(
             r.result.values, index=pd.DatetimeIndex(r.result.dates.astype("datetime64[ns]")))
             for i, r in enumerate(runs)}
         equity = pd.DataFrame(columns)
         equity.index.name = "date"
-        files = {"equity.csv": equity}
+        frames = {"equity.csv": equity}
+    return {directory / name: frame.to_csv(index=name == "equity.csv", float_format="%.10g")
+            for name, frame in frames.items()}
+
+
+def write_outputs(files: Mapping[Path, str | bytes]) -> list[Path]:
+    """Write output files computed beforehand, one after another, each atomically (whole or
+    not at all, mode as the umask gives); a missing folder is created."""
     written = []
-    for name, frame in files.items():
-        target = directory / name
-        _atomic_csv(frame, target, index=name == "equity.csv")
-        written.append(target)
+    for path, content in files.items():
+        path = Path(path)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write_bytes(path, data)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot write ({exc.strerror or exc}); choose another "
+                              "path or free some space") from None
+        written.append(path)
     return written
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """A temporary file next to ``path``, given the mode a plain ``open`` would (mkstemp makes
+    0600 files), renamed into place; removed on any failure, Ctrl-C included.
+    (To be replaced by ``roboadvisor.data.atomic`` when it lands.)"""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _unique(name: str, i: int, runs: Sequence[BacktestRun]) -> str:
     same = [r for r in runs if r.config.name == name]
     return name if len(same) == 1 else f"{name} #{i + 1}"
-
-
-def _atomic_csv(frame: pd.DataFrame, target: Path, index: bool) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            frame.to_csv(handle, index=index, float_format="%.10g")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -74,18 +74,20 @@ def run(
     cfg = service.configure(config, **_overrides(prices, start, end, rule, risk_free, benchmark))
     service.check_outputs(csv_dir, plot)
     result = service.run_backtest(cfg, cache_dir=cache_dir, progress=render.progress)
+    files = _outputs([result], csv_dir, plot)
     view.show_warnings(result.warnings)
-    _write_files([result], csv_dir, plot)
     if json_output:
         render.print_json(view.run_record(result))
     else:
         view.show_run(result)
+    _write(files)
 
 
 @app.command("compare", epilog=_COMPARE_EXAMPLE)
 def compare(
     configs: list[Path] = typer.Argument(..., metavar="FILE...",
-                                         help="Two or more backtest configurations."),
+                                         help="Two or more different backtest "
+                                              "configurations."),
     prices: Path | None = PRICES,
     start: datetime | None = START,
     end: datetime | None = END,
@@ -105,26 +107,39 @@ def compare(
     from roboadvisor.services import backtest as service
 
     opts = _overrides(prices, start, end, rule, risk_free, benchmark)
-    cfgs = [service.configure(c, **opts) for c in configs]
+    cfgs = service.configure_many(configs, **opts)
     service.check_outputs(csv_dir, plot)
     results = service.run_many(cfgs, cache_dir=cache_dir, progress=render.progress)
+    files = _outputs(results, csv_dir, plot)
     for r in results:
         view.show_warnings(f"{r.config.name}: {w}" for w in r.warnings)
-    _write_files(results, csv_dir, plot)
     if json_output:
         render.print_json(view.comparison_record(results))
     else:
         view.show_comparison(results)
+    _write(files)
 
 
-def _write_files(results: list[Any], csv_dir: Path | None, plot: Path | None) -> None:
+def _outputs(results: list[Any], csv_dir: Path | None,
+             plot: Path | None) -> dict[Path, str | bytes]:
+    """Every requested file's content, computed before anything is written (an interrupt
+    while computing leaves no file behind)."""
+    from roboadvisor.services import backtest as service
+
+    files: dict[Path, str | bytes] = {}
+    if csv_dir is not None:
+        files.update(service.csv_outputs(results, csv_dir))
+    if plot is not None:
+        from roboadvisor.cli.render.backtest_plot import plot_png
+
+        files[Path(plot)] = plot_png(results)
+    return files
+
+
+def _write(files: dict[Path, str | bytes]) -> None:
+    """Write the files at the very end, one after another, each atomically."""
     from roboadvisor.cli import render
     from roboadvisor.services import backtest as service
 
-    if csv_dir is not None:
-        for path in service.write_csv(results, csv_dir):
-            render.note(f"wrote {path}")
-    if plot is not None:
-        from roboadvisor.cli.render.backtest_plot import save_plot
-
-        render.note(f"wrote {save_plot(results, plot)}")
+    for path in service.write_outputs(files):
+        render.note(f"wrote {path}")

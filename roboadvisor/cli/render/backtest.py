@@ -94,6 +94,7 @@ _FLOW_ROWS: tuple[_Row, ...] = (
 _BENCH_ROWS: tuple[_Row, ...] = (
     ("Benchmark", lambda s: s.benchmark.name if s.benchmark else "-"),
     ("  from", lambda s: s.benchmark.start if s.benchmark else "-"),
+    ("  its total return", lambda s: pct(s.benchmark.total_return) if s.benchmark else "-"),
     ("  its CAGR", lambda s: pct(s.benchmark.cagr) if s.benchmark else "-"),
     ("  its volatility", lambda s: pct(s.benchmark.volatility) if s.benchmark else "-"),
     ("  its max drawdown", lambda s: pct(s.benchmark.max_drawdown) if s.benchmark else "-"),
@@ -103,6 +104,20 @@ _BENCH_ROWS: tuple[_Row, ...] = (
     ("  information ratio",
      lambda s: _num(s.benchmark.information_ratio) if s.benchmark else "-"),
 )
+
+
+def _limits(s: PerformanceSummary) -> list[str]:
+    """What the summary leaves out, and why (shown under the metrics)."""
+    from roboadvisor.domain.metrics import MIN_RISK_RETURNS
+
+    notes = []
+    if not s.annualised:
+        notes.append("period under a year: returns not annualised (CAGR, per-year figures "
+                     "and Calmar shown as -)")
+    if not s.risk_measured:
+        notes.append(f"fewer than {MIN_RISK_RETURNS} daily returns: volatility, Sharpe and "
+                     "Sortino not measured")
+    return notes
 
 
 def _rows_for(summaries: Sequence[PerformanceSummary]) -> list[_Row]:
@@ -132,11 +147,13 @@ def show_run(run: BacktestRun) -> None:
                   f"{_flows_text(run)} · risk-free {s.risk_free}", markup=False)
 
     table = Table(title="Performance", title_justify="left")
-    table.add_column("Metric")
+    table.add_column("Metric", no_wrap=True)
     table.add_column("Value", justify="right")
     for label, fn in _rows_for([s]):
         table.add_row(label, fn(s))
     console.print(table)
+    for text in _limits(s):
+        console.print(f"Note: {text}", markup=False, highlight=False, soft_wrap=True)
 
     years = Table(title="Calendar-year returns (* partial year)", title_justify="left")
     years.add_column("Year")
@@ -183,14 +200,22 @@ def show_comparison(runs: Sequence[BacktestRun]) -> None:
     """Several strategies side by side: one column each."""
     summaries = [r.summary for r in runs]
     table = Table(title="Backtest comparison", title_justify="left")
-    table.add_column("Metric")
+    # The labels never shrink; the strategy columns fold their text instead.
+    width = max(len(label) for label, _ in [("Costs", None), *_rows_for(summaries)])
+    table.add_column("Metric", no_wrap=True, min_width=width)
     for r in runs:
         table.add_column(r.config.name, justify="right", overflow="fold")
     table.add_row("Rule", *[r.config.rule.describe() for r in runs])
     table.add_row("Costs", *[_costs_text(r).removeprefix("costs ") for r in runs])
     for label, fn in _rows_for(summaries):
         table.add_row(label, *[fn(s) for s in summaries])
-    out().print(table)
+    console = out()
+    console.print(table)
+    limits = {text: [r.config.name for r in runs if text in _limits(r.summary)]
+              for r in runs for text in _limits(r.summary)}
+    for text, names in limits.items():
+        who = "every strategy" if len(names) == len(runs) else ", ".join(names)
+        console.print(f"Note: {who}: {text}", markup=False, highlight=False, soft_wrap=True)
 
 
 # --- JSON -----------------------------------------------------------------------------------------
@@ -228,6 +253,7 @@ def run_record(run: BacktestRun) -> dict[str, Any]:
                             if k.value == "rebalance"],
         "failures": [{"date": f.date, "reason": f.reason} for f in res.failures],
         "warnings": list(run.warnings),
+        "notes": _limits(run.summary),
     }
 
 

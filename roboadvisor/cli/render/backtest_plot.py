@@ -1,12 +1,11 @@
 """`--plot FILE.png`: equity curves (growth of the initial capital, time-weighted) and
-drawdowns. matplotlib is imported here only, with the Agg backend (no display needed)."""
+drawdowns. matplotlib is imported here only, with the Agg backend (no display needed). The
+picture is drawn in memory; the command writes it with its other outputs, at the end."""
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,8 +14,8 @@ if TYPE_CHECKING:
     from roboadvisor.services.backtest import BacktestRun
 
 
-def save_plot(runs: Sequence[BacktestRun], path: Path) -> Path:
-    """Draw the runs (and the first run's benchmark) and write a PNG atomically."""
+def plot_png(runs: Sequence[BacktestRun]) -> bytes:
+    """Draw the runs (and the first run's benchmark): the PNG file's bytes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +25,6 @@ def save_plot(runs: Sequence[BacktestRun], path: Path) -> Path:
 
     from roboadvisor.services.backtest import equity_frame
 
-    path = Path(path)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1.4]})
     try:
@@ -59,14 +57,8 @@ def save_plot(runs: Sequence[BacktestRun], path: Path) -> Path:
         bottom.grid(alpha=0.3)
         bottom.xaxis.set_major_locator(mdates.AutoDateLocator())
         fig.tight_layout()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, dpi=110, format="png")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        fig.savefig(buffer, dpi=110, format="png")
     finally:
         plt.close(fig)
-    return path
+    return buffer.getvalue()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import signal
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +13,10 @@ import pandas as pd
 import pytest
 
 from roboadvisor.data import cache as cache_module
+from roboadvisor.data.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from roboadvisor.data.cache import PriceCache
 from roboadvisor.data.sources import FailureKind, FetchResult, PriceSource, TickerFailure
-from roboadvisor.errors import CacheError, CoverageError, DownloadError
+from roboadvisor.errors import CacheError, ConfigError, CoverageError, DownloadError
 from roboadvisor.services.market import (
     TickerStatus,
     cache_status,
@@ -201,8 +204,8 @@ def test_an_interrupt_half_way_through_the_write_leaves_the_old_file(
     real_write = cache_module.pq.write_table
 
     def half_then_die(table, where, **kwargs):
-        where.write(b"PAR1 half a file")  # some bytes hit the temporary file, then Ctrl-C
-        raise KeyboardInterrupt
+        Path(where).write_bytes(b"PAR1 half a file")  # some bytes hit the temporary file,
+        raise KeyboardInterrupt                        # then Ctrl-C
 
     monkeypatch.setattr(cache_module.pq, "write_table", half_then_die)
     with pytest.raises(KeyboardInterrupt):
@@ -270,3 +273,132 @@ def test_a_source_that_leaves_a_ticker_out_silently_is_caught() -> None:
     with pytest.raises(DownloadError, match=r"no prices from Yahoo Finance for AGG \(the source "
                                             r"returned no prices\)"):
         load_prices(["VTI", "AGG"], end=date(2024, 12, 31), source=Forgetful())
+
+
+# --- all-or-nothing imports, file modes, the cache location ---------------------------------------
+def wide_file(tmp_path: Path, tickers: tuple[str, ...], scale: float = 1.0) -> Path:
+    path = tmp_path / f"prices_{scale}.csv"
+    frame = pd.concat({t: truth(t).iloc[:200] * scale for t in tickers}, axis=1)
+    frame.index.name = "Date"
+    frame.to_csv(path)
+    return path
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    """Every file in ``directory`` (temporary ones included) and a hash of its content."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+            for p in sorted(directory.iterdir())}
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError])
+def test_an_import_stopped_after_a_few_tickers_leaves_the_cache_as_it_was(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, error: type[BaseException]) -> None:
+    import_prices(wide_file(tmp_path, ("AAA", "BBB")))
+    before = snapshot(cache_root() / "prices")
+    real_write = cache_module.pq.write_table
+    written: list[str] = []
+
+    def die_on_the_third(table, where, **kwargs):
+        if len(written) == 2:
+            raise error(28, "No space left on device") if error is OSError else error()
+        written.append(str(where))
+        return real_write(table, where, **kwargs)
+
+    monkeypatch.setattr(cache_module.pq, "write_table", die_on_the_third)
+    newer = wide_file(tmp_path, ("AAA", "BBB", "CCC", "DDD"), scale=2.0)
+    with pytest.raises(CacheError if error is OSError else KeyboardInterrupt):
+        import_prices(newer)
+    assert len(written) == 2  # two tickers were fully written before the failure
+    assert snapshot(cache_root() / "prices") == before  # ... yet nothing changed, no litter
+    monkeypatch.setattr(cache_module.pq, "write_table", real_write)
+    report = import_prices(newer)
+    assert [e.ticker for e in report.entries] == ["AAA", "BBB", "CCC", "DDD"]
+    np.testing.assert_allclose(PriceCache(cache_root()).read("AAA"),
+                               2.0 * truth("AAA").iloc[:200], rtol=1e-12)
+
+
+def test_a_rename_failing_half_way_through_the_commit_puts_back_the_old_files(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cache = PriceCache(tmp_path)
+    cache.write_all({"AAA": truth("AAA").iloc[:50], "BBB": truth("BBB").iloc[:50]}, "file:a")
+    before = snapshot(cache.prices_dir)
+    renames: list[Path] = []
+
+    def fail_third(src, dst):
+        if len(renames) == 2:
+            raise OSError(5, "Input/output error")
+        renames.append(Path(dst))
+        os.replace(src, dst)
+
+    monkeypatch.setattr(cache_module, "_replace", fail_third)
+    with pytest.raises(CacheError, match=r"cannot write .*CCC.parquet .*unchanged"):
+        cache.write_all({t: truth(t) for t in ("AAA", "BBB", "CCC")}, "file:b")
+    assert [p.name for p in renames] == ["AAA.parquet", "BBB.parquet"]  # replaced, then undone
+    assert snapshot(cache.prices_dir) == before
+
+
+def test_ctrl_c_during_the_commit_step_waits_until_it_is_over() -> None:
+    done: list[str] = []
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), cache_module._interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        done.append("rest of the commit")
+    assert done == ["rest of the commit"]
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_files_get_the_mode_the_umask_gives(tmp_path: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        cache = PriceCache(tmp_path / "cache")
+        cache.write("VTI", truth("VTI").iloc[:10], source="yahoo")
+        cache.write_all({"AGG": truth("AGG").iloc[:10]}, source="file:x")
+        atomic_write_text(tmp_path / "out.txt", "hello")
+        atomic_write_bytes(tmp_path / "out.bin", b"\x00\x01")
+        with atomic_path(tmp_path / "out.csv") as tmp:
+            tmp.write_text("a,b\n")
+    finally:
+        os.umask(old)
+    for path in (cache.path_for("VTI"), cache.path_for("AGG"), tmp_path / "out.txt",
+                 tmp_path / "out.bin", tmp_path / "out.csv"):
+        assert path.stat().st_mode & 0o777 == mode, path
+    assert (tmp_path / "out.txt").read_text() == "hello"
+    assert (tmp_path / "out.csv").read_text() == "a,b\n"
+
+
+def test_atomic_path_leaves_the_old_file_when_the_writer_fails(tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+    target.write_text("old")
+    with pytest.raises(ValueError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise ValueError("writer failed")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == [
+        "report.csv"]
+
+
+def test_a_cache_directory_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(ConfigError, match=rf"price cache directory {afile} is a file, not a "
+                                          "directory; pass --cache-dir"):
+        cache_status(["VTI"], cache_dir=afile)
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "prices").write_text("x")
+    with pytest.raises(ConfigError, match=r"prices is a file"):
+        PriceCache(tmp_path / "c")
+
+
+@pytest.mark.parametrize("bad", ["VTI;RM", "VTI RM", "$(rm)", "A" * 16, "VTI/X"])
+def test_bad_ticker_symbols_are_refused_before_any_download(bad: str) -> None:
+    src = FakeSource()
+    with pytest.raises(ConfigError, match=r"is not a ticker symbol"):
+        fetch_prices(["VTI", bad], source=src, today=TODAY)
+    assert src.calls == []
+
+
+def test_odd_but_valid_ticker_symbols_are_accepted_and_upper_cased() -> None:
+    from roboadvisor.services.market import normalise_tickers
+
+    assert normalise_tickers([" brk-b", "^gspc", "EURUSD=X", "BF.B", "BRK-B"]) == [
+        "BRK-B", "^GSPC", "EURUSD=X", "BF.B"]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from roboadvisor.cli.app import app
 from roboadvisor.data import yahoo
+from roboadvisor.data.cache import PriceCache
 from roboadvisor.data.universe_file import load_universe
 from tests.conftest import RESOURCES
 from tests.test_yahoo import FakeDownload, truth
@@ -181,3 +183,98 @@ def test_clear_yes_does_not_ask() -> None:
 def test_every_data_command_has_help_with_an_example(command: str) -> None:
     result = invoke("data", command, "--help")
     assert result.exit_code == 0 and "Example: roboadvisor data " + command in result.stdout
+
+
+def test_fetch_offline_of_a_cached_ticker_says_no_network_not_delisted(
+        fake_yahoo: FakeDownload) -> None:
+    index = pd.bdate_range("2024-01-02", "2024-06-28")
+    PriceCache(cache_root()).write("VTI", pd.Series(100.0, index=index), source="yahoo",
+                                   updated=datetime(2024, 6, 29, tzinfo=UTC))
+    before = (cache_root() / "prices" / "VTI.parquet").read_bytes()
+    fake_yahoo.script = {"VTI": ["no_tz"]}
+    result = invoke("data", "fetch", "--tickers", "VTI")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: could not reach Yahoo Finance for VTI: no network?")
+    assert "delisted" not in result.stderr and "timezone" not in result.stderr
+    assert (cache_root() / "prices" / "VTI.parquet").read_bytes() == before
+
+
+@pytest.mark.parametrize("tickers", ["VTI;rm", "VTI,$(reboot)", "VTI AGG", "X" * 16])
+def test_fetch_refuses_bad_ticker_symbols_before_any_download(
+        fake_yahoo: FakeDownload, tickers: str) -> None:
+    result = invoke("data", "fetch", "--tickers", tickers)
+    assert result.exit_code == 2 and "is not a ticker symbol" in result.stderr
+    assert result.stderr.count("\n") == 1 and fake_yahoo.calls == [] and cached_files() == []
+
+
+@pytest.mark.parametrize("content, message", [
+    ("Date,VTI\n2020-01-02,100\n2020-01-03,inf\n", "line 3: ticker VTI: price inf on "
+                                                     "2020-01-03 is not a finite number"),
+    ("Date,VTI\n2020-01-02,-inf\n", "line 2: ticker VTI: price -inf"),
+    ("Date,VTI\n2020-01-02,\n2020-01-03,\n", "no prices in "),
+])
+def test_import_refuses_infinite_prices_and_files_without_prices(
+        tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(content)
+    result = invoke("data", "import", str(path))
+    assert result.exit_code == 2 and message in result.stderr and str(path) in result.stderr
+    assert result.stdout == "" and cached_files() == []
+
+
+def test_import_names_an_empty_column_in_its_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("Date,VTI,AGG\n2020-01-02,,50\n2020-01-03,,51\n")
+    result = invoke("data", "import", str(path))
+    assert result.exit_code == 0 and cached_files() == ["AGG.parquet"]
+    assert "warning: p.csv: ticker VTI has no prices (its column is empty)" in result.stderr
+    missing = next(line for line in result.stderr.splitlines() if "universe tickers not in" in
+                   line)
+    assert "VTI" in missing.split("p.csv: ")[1] and "AGG" not in missing
+
+
+def test_import_of_a_directory_says_it_is_a_directory(tmp_path: Path) -> None:
+    result = invoke("data", "import", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path} is a directory, not a price file; give the "
+                             "path of a CSV or parquet file\n")
+
+
+@pytest.mark.parametrize("command", [["status"], ["import", str(SMALL)], ["clear", "--yes"]])
+def test_a_cache_dir_that_is_a_file_is_refused(tmp_path: Path, command: list[str]) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    result = invoke("data", *command, "--cache-dir", str(afile))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"the price cache directory {afile} is a file, not a directory" in result.stderr
+    assert afile.read_text() == "mine"
+
+
+def test_import_writes_files_with_the_umask_mode() -> None:
+    old = os.umask(0o022)
+    try:
+        assert invoke("data", "import", str(SMALL)).exit_code == 0
+    finally:
+        os.umask(old)
+    modes = {p.stat().st_mode & 0o777 for p in (cache_root() / "prices").iterdir()}
+    assert modes == {0o644}
+
+
+def test_the_data_help_page_shows_an_example() -> None:
+    result = invoke("data", "--help")
+    assert result.exit_code == 0 and "Example: roboadvisor data fetch" in result.stdout
+
+
+def test_import_help_wraps_its_paragraphs_evenly() -> None:
+    result = runner.invoke(app, ["data", "import", "--help"], env={"COLUMNS": "80"})
+    text = result.stdout.split("Usage:", 1)[1].split("╭", 1)[0]
+    paragraphs: list[list[str]] = [[]]
+    for line in text.splitlines()[1:]:
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    paragraphs = [p for p in paragraphs if p]
+    assert len(paragraphs) == 2 and paragraphs[1][0].startswith("A file with errors")
+    for lines in paragraphs:  # no line broken short in the middle of a paragraph
+        assert all(len(line) > 60 for line in lines[:-1]), lines

@@ -84,3 +84,8 @@ def test_a_missing_universe_file(tmp_path: Path) -> None:
 def test_help_has_an_example() -> None:
     result = runner.invoke(app, ["universe", "show", "--help"])
     assert result.exit_code == 0 and "Example: roboadvisor universe show" in result.stdout
+
+
+def test_the_universe_help_page_shows_an_example() -> None:
+    result = runner.invoke(app, ["universe", "--help"])
+    assert result.exit_code == 0 and "Example: roboadvisor universe show" in result.stdout

@@ -11,6 +11,8 @@ from roboadvisor.domain.price_checks import (
     Rule,
     Severity,
     check_dates,
+    check_empty_columns,
+    check_finite,
     check_gaps,
     check_positive,
     check_tickers,
@@ -163,3 +165,28 @@ def test_real_file_spikes_are_glitches_not_crises(real_prices_csv) -> None:
     # The thresholds leave the crises alone although they hold big reversals, e.g. LQD:
     lqd = np.log(frame["LQD"].dropna()).diff()
     assert lqd.loc["2008-09-29"] < -0.09 and lqd.loc["2008-09-30"] > 0.09
+
+
+def test_infinite_prices_are_errors_not_counted_as_non_positive() -> None:
+    index = pd.bdate_range("2020-01-01", periods=4, name="Date")
+    frame = pd.DataFrame({"AAA": [1.0, np.inf, 2.0, np.inf], "BBB": [-np.inf, 1.0, 0.0, 1.0],
+                          "CCC": [1.0, 2.0, 3.0, 4.0]}, index=index)
+    finite = check_finite(frame)
+    assert [(i.ticker, i.row) for i in finite] == [("AAA", 1), ("BBB", 0)]
+    assert "2 such value(s)" in finite[0].message and "not a finite number" in finite[0].message
+    positive = check_positive(frame)
+    assert [(i.ticker, i.row) for i in positive] == [("BBB", 2)]  # the 0, not the -inf
+    report = validate_prices(frame)
+    assert not report.ok and Rule.NOT_FINITE in rules(list(report.errors))
+
+
+def test_an_empty_column_is_a_warning_unless_requested() -> None:
+    frame = pd.DataFrame({"AAA": walk(5).to_numpy(), "BBB": [np.nan] * 5},
+                         index=walk(5).index)
+    assert [(i.rule, i.ticker) for i in check_empty_columns(frame)] == [
+        (Rule.EMPTY_COLUMN, "BBB")]
+    report = validate_prices(frame)
+    assert report.ok and [i.ticker for i in report.warnings] == ["BBB"]
+    requested = validate_prices(frame, requested=["BBB"])
+    assert rules(list(requested.errors)) == [Rule.MISSING_TICKER]
+    assert Rule.EMPTY_COLUMN not in rules(list(requested.issues))

@@ -56,6 +56,11 @@ def test_parquet_files_read_like_csv(tmp_path: Path, layout: str) -> None:
      "ticker BBB: price 0 on 2021-01-05 is not positive"),
     ("Date,AAA,BBB\n2021-01-04,1,2\n2021-01-05,1,-3\n", "line 3", "price -3"),
     ("Date,AAA,BBB\n2021-01-04,1,2\n2021-01-05,x1,2\n", "line 3", "ticker AAA: 'x1' is not a"),
+    ("Date,AAA\n2021-01-04,1\n2021-01-05,inf\n", "line 3",
+     "ticker AAA: price inf on 2021-01-05 is not a finite number"),
+    ("Date,AAA,BBB\n2021-01-04,1,-inf\n2021-01-05,1,2\n", "line 2",
+     "ticker BBB: price -inf on 2021-01-04 is not a finite number"),
+    ("Date,AAA\n2021-01-04,1\n2021-01-05,1e999\n", "line 3", "ticker AAA: price inf"),
 ])
 def test_structural_problems_are_errors_naming_file_line_and_value(
         tmp_path: Path, text: str, where: str, what: str) -> None:
@@ -135,8 +140,8 @@ def test_load_prices_from_a_file_selects_orders_and_windows() -> None:
 
 
 def test_a_requested_ticker_missing_from_the_file_is_an_error_or_dropped() -> None:
-    with pytest.raises(DataQualityError, match=r"three_etfs.csv: no prices for ZZZ, YYY; .*"
-                                               r"--allow-missing"):
+    with pytest.raises(DataQualityError, match=r"three_etfs.csv: no prices for ZZZ, YYY \(not "
+                                               r"in three_etfs.csv\); .*--allow-missing"):
         load_prices(["AAA", "ZZZ", "YYY"], prices_file=SMALL)
     data = load_price_data(["AAA", "ZZZ"], prices_file=SMALL, allow_missing=True)
     assert list(data.prices.columns) == ["AAA"] and data.dropped == ("ZZZ",)
@@ -173,3 +178,34 @@ def test_the_real_file_covers_the_default_universe(real_prices_csv: Path) -> Non
     data = load_price_data(list(universe.tickers), prices_file=real_prices_csv)
     assert data.warnings == ()  # GOVT and AOK are not in the default universe
     assert list(data.prices.columns) == list(universe.tickers)
+
+
+def test_infinite_prices_are_refused_for_prices_given_to_any_command(tmp_path: Path) -> None:
+    path = write(tmp_path, "Date,AAA,BBB\n2021-01-04,1,2\n2021-01-05,2,inf\n2021-01-06,3,2\n")
+    with pytest.raises(DataQualityError, match=r"p.csv: line 3: ticker BBB: price inf"):
+        load_prices(["AAA"], prices_file=path)
+
+
+def test_a_file_without_any_price_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "Date,AAA\n2021-01-04,\n2021-01-05,\n")
+    with pytest.raises(DataQualityError, match=rf"^no prices in {path}: every ticker column is "
+                                               "empty"):
+        read_price_file(path)
+
+
+def test_an_empty_column_is_named_in_a_warning_and_as_missing(tmp_path: Path) -> None:
+    path = write(tmp_path, "Date,AAA,BBB\n2021-01-04,1,\n2021-01-05,2,\n")
+    file = read_price_file(path)
+    assert file.warning_messages() == (
+        "p.csv: ticker BBB has no prices (its column is empty); it is ignored",)
+    with pytest.raises(DataQualityError, match=r"no prices for BBB \(its column in p.csv is "
+                                               r"empty\)"):
+        load_prices(["AAA", "BBB"], prices_file=path)
+    data = load_price_data(["AAA", "BBB"], prices_file=path, allow_missing=True)
+    assert data.dropped == ("BBB",) and list(data.prices.columns) == ["AAA"]
+
+
+def test_a_directory_is_not_a_price_file(tmp_path: Path) -> None:
+    with pytest.raises(DataQualityError, match=rf"^{tmp_path} is a directory, not a price "
+                                               "file"):
+        read_price_file(tmp_path)

@@ -57,12 +57,14 @@ RATE = "YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')"
 DNS = ("DNSError('Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com."
        " See https://curl.se/libcurl/c/libcurl-errors.html first for more details.')")
 DELISTED = "possibly delisted; no price data found  (1d 2023-01-02 -> 2024-03-29)"
+NO_TZ = "possibly delisted; no timezone found"
 
 
 class FakeDownload:
     """Stands in for ``yfinance.download``. ``script[ticker]`` is a list of behaviours used one
     per call (the last one repeats): "ok", "empty", "nan", "rate", "raise_rate", "dns",
-    "stale", "ticker_first" (ok, with columns grouped by ticker)."""
+    "stale", "ticker_first" (ok, with columns grouped by ticker), "no_tz" (what yfinance
+    logs offline when its time-zone lookup failed, and also for a wrong symbol)."""
 
     def __init__(self, script: dict[str, list[str]] | None = None,
                  data: Callable[[str], pd.Series] = truth) -> None:
@@ -92,7 +94,7 @@ class FakeDownload:
             from yfinance.exceptions import YFRateLimitError
 
             raise YFRateLimitError()
-        log_failure(ticker, {"empty": DELISTED, "rate": RATE, "dns": DNS}[step])
+        log_failure(ticker, {"empty": DELISTED, "rate": RATE, "dns": DNS, "no_tz": NO_TZ}[step])
         return empty_frame()
 
 
@@ -253,3 +255,27 @@ def test_yahoo_is_the_only_module_importing_yfinance() -> None:
                  if "import yfinance" in p.read_text(encoding="utf-8")
                  or "from yfinance" in p.read_text(encoding="utf-8")]
     assert importers == ["data/yahoo.py"]
+
+
+def test_no_timezone_for_every_ticker_is_reported_as_no_network() -> None:
+    fake = FakeDownload({"VTI": ["no_tz"], "VEA": ["no_tz"]})
+    result = source(fake).fetch(["VTI", "VEA"])
+    assert [f.kind for f in result.failures] == [FailureKind.NETWORK] * 2
+    assert all("could not reach Yahoo Finance (no network?)" in f.detail
+               and "delisted" not in f.detail for f in result.failures)
+    with pytest.raises(DownloadError, match=r"^could not reach Yahoo Finance for VTI, VEA: no "
+                                            r"network\?.*check the ticker symbols"):
+        fetch_prices(["VTI", "VEA"], source=source(fake), today=TODAY)
+
+
+def test_no_timezone_beside_a_success_stays_a_wrong_ticker() -> None:
+    result = source(FakeDownload({"ZZZZ": ["no_tz"]})).fetch(["VTI", "ZZZZ"])
+    (failure,) = result.failures
+    assert failure.kind is FailureKind.NO_DATA and "no timezone found" in failure.detail
+
+
+def test_a_network_failure_is_described_by_the_network_message() -> None:
+    got, detail = classify([f"Failed to get ticker 'X' reason: {DNS[10:-2]}", f"$X: {NO_TZ}",
+                            f"['X']: {NO_TZ}"], None)
+    assert got is FailureKind.NETWORK
+    assert "Could not resolve host" in detail and "delisted" not in detail

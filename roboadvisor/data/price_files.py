@@ -8,9 +8,11 @@ per ticker, a cell left empty before the ticker's first date. For example::
     2013-06-04,72.45,49.90
 
 A parquet file may hold the dates as a ``Date`` column or as its index. Reading applies every
-rule of ``roboadvisor.domain.price_checks``: structural problems raise ``DataQualityError``
-naming the file, the line (CSV; the header is line 1) or row (parquet), the ticker and the date;
-quality findings (gaps, spikes) come back as warnings in the report, never fixed silently.
+rule of ``roboadvisor.domain.price_checks``: structural problems (bad or duplicate dates,
+unsorted rows, prices that are not numbers, infinite or <= 0) raise ``DataQualityError`` naming
+the file, the line (CSV; the header is line 1) or row (parquet), the ticker and the date; a file
+without a single price is refused too. Quality findings (gaps, spikes, an empty ticker column)
+come back as warnings in the report, never fixed silently.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ class PriceFile:
 def read_price_file(path: Path) -> PriceFile:
     """Read and validate a CSV or parquet price file (see the module docstring)."""
     path = Path(path)
+    if path.is_dir():
+        raise DataQualityError(f"{path} is a directory, not a price file; give the path of "
+                               "a CSV or parquet file")
     if not path.is_file():
         raise DataQualityError(f"{path}: price file not found")
     is_parquet = path.suffix.lower() in {".parquet", ".pq"}
@@ -67,9 +72,9 @@ def read_price_file(path: Path) -> PriceFile:
     report = validate_prices(values, extra=date_issues + number_issues)
     if report.errors:
         raise DataQualityError(_describe(path, report.errors, is_parquet))
-    if values.empty or len(values.columns) == 0:
-        raise DataQualityError(f"{path}: no prices; expected a Date column and one column "
-                               "per ticker")
+    if not values.notna().to_numpy().any():
+        raise DataQualityError(f"no prices in {path}: every ticker column is empty; expected "
+                               "a Date column and one adjusted-close column per ticker")
     return PriceFile(path, values.astype("float64"), report)
 
 
@@ -172,7 +177,10 @@ class PriceFileSource:
         file = self.load()
         present = [t for t in tickers if t in file.prices.columns
                    and file.prices[t].notna().any()]
-        failures = tuple(TickerFailure(t, FailureKind.NO_DATA, f"not in {self.path}")
+        failures = tuple(TickerFailure(t, FailureKind.NO_DATA,
+                                       f"its column in {self.path.name} is empty"
+                                       if t in file.prices.columns
+                                       else f"not in {self.path.name}")
                          for t in tickers if t not in present)
         frame = file.prices[present]
         if start is not None:

@@ -14,6 +14,12 @@ captures what yfinance says, and the result is judged here:
 Rate limits and network errors are retried with exponential backoff (``sleep`` is injectable so
 tests are instant). Once retries are exhausted on a rate limit or a network error, the remaining
 tickers are not tried (they would fail the same way) and are reported with the same kind.
+
+Offline, yfinance sometimes reports only "possibly delisted; no timezone found" (its time-zone
+lookup failed, whatever the reason). One ticker alone cannot tell a wrong symbol from a dead
+network, but when every ticker of a request fails that way (or with a network error), the
+network is the likely cause: those failures are reported as NETWORK, "could not reach Yahoo
+Finance (no network?)", instead of relaying the misleading "delisted" text.
 Prices are adjusted closes: ``auto_adjust=True`` is passed explicitly, so the ``Close`` field
 includes dividends and splits.
 """
@@ -42,6 +48,10 @@ _NETWORK_MARKERS = ("could not resolve host", "dnserror", "connectionerror", "co
                     "name or service not known", "temporary failure in name resolution")
 _NO_DATA_MARKERS = ("possibly delisted", "no price data found", "no timezone found",
                     "no data found", "symbol may be delisted", "quote not found")
+_NO_TIMEZONE_MARKER = "no timezone found"
+OFFLINE_DETAIL = ("could not reach Yahoo Finance (no network?); if you are online, check the "
+                  "ticker symbols")
+"""The detail of a failure reclassified as NETWORK (see the module docstring)."""
 
 
 class _Capture(logging.Handler):
@@ -97,7 +107,9 @@ def classify(messages: Sequence[str], exc: BaseException | None) -> tuple[Failur
     if any(m in t for t in lowered for m in _RATE_LIMIT_MARKERS):
         return FailureKind.RATE_LIMIT, detail
     if isinstance(exc, OSError) or any(m in t for t in lowered for m in _NETWORK_MARKERS):
-        return FailureKind.NETWORK, detail
+        network = [t for t, low in zip(texts, lowered, strict=True)
+                   if any(m in low for m in _NETWORK_MARKERS)]
+        return FailureKind.NETWORK, _best_detail(network) or detail
     if any(m in t for t in lowered for m in _NO_DATA_MARKERS) or not texts:
         return FailureKind.NO_DATA, detail or "Yahoo Finance returned no prices"
     return FailureKind.ERROR, detail
@@ -159,6 +171,19 @@ def close_series(frame: pd.DataFrame | None, ticker: str) -> pd.Series:
     return series.rename(ticker)
 
 
+def _offline_failures(failures: list[TickerFailure]) -> list[TickerFailure]:
+    """Every ticker failed: if each failure is a network error or yfinance's "no timezone
+    found", the network is the likely cause, so say that instead of "possibly delisted"."""
+    def no_timezone(f: TickerFailure) -> bool:
+        return f.kind is FailureKind.NO_DATA and _NO_TIMEZONE_MARKER in f.detail.lower()
+
+    if not failures or not any(no_timezone(f) for f in failures) or not all(
+            no_timezone(f) or f.kind is FailureKind.NETWORK for f in failures):
+        return failures
+    return [TickerFailure(f.ticker, FailureKind.NETWORK, OFFLINE_DETAIL) if no_timezone(f)
+            else f for f in failures]
+
+
 class YahooSource:
     """Daily adjusted closes from Yahoo Finance, one ticker at a time, with retries.
 
@@ -209,6 +234,8 @@ class YahooSource:
                         given_up = failure
             if progress is not None:
                 progress(ticker)
+        if not got:
+            failures = _offline_failures(failures)
         if got:
             prices = pd.concat(got, axis=1).sort_index().astype("float64")
             prices.index.name = "Date"

@@ -9,10 +9,12 @@ Errors (the table cannot be used as it is):
 - ``DUPLICATE_DATE``: the same date on two rows;
 - ``UNSORTED``: a date earlier than the row before it;
 - ``NOT_A_NUMBER``: a price cell that is not a number;
+- ``NOT_FINITE``: a price that is infinite (``inf``, ``-inf``, ``1e999``);
 - ``NON_POSITIVE``: a price <= 0 (adjusted closes are always positive);
 - ``MISSING_TICKER``: a requested ticker with no column, or a column without any price.
 
 Warnings (usable, but look before trusting a result):
+- ``EMPTY_COLUMN``: a ticker column without any price (not requested; it is ignored);
 - ``MISSING_VALUES``: a ticker without a price on some rows after its first date;
 - ``CALENDAR_GAP``: consecutive rows more than ``MAX_CALENDAR_GAP_DAYS`` calendar days apart
   (the longest real market closure in the sample is 7 days, after 2001-09-11);
@@ -61,8 +63,10 @@ class Rule(StrEnum):
     DUPLICATE_DATE = "duplicate_date"
     UNSORTED = "unsorted"
     NOT_A_NUMBER = "not_a_number"
+    NOT_FINITE = "not_finite"
     NON_POSITIVE = "non_positive"
     MISSING_TICKER = "missing_ticker"
+    EMPTY_COLUMN = "empty_column"
     MISSING_VALUES = "missing_values"
     CALENDAR_GAP = "calendar_gap"
     SPIKE = "spike"
@@ -78,8 +82,10 @@ _SEVERITY = {
     Rule.DUPLICATE_DATE: Severity.ERROR,
     Rule.UNSORTED: Severity.ERROR,
     Rule.NOT_A_NUMBER: Severity.ERROR,
+    Rule.NOT_FINITE: Severity.ERROR,
     Rule.NON_POSITIVE: Severity.ERROR,
     Rule.MISSING_TICKER: Severity.ERROR,
+    Rule.EMPTY_COLUMN: Severity.WARNING,
     Rule.MISSING_VALUES: Severity.WARNING,
     Rule.CALENDAR_GAP: Severity.WARNING,
     Rule.SPIKE: Severity.WARNING,
@@ -194,12 +200,40 @@ def check_tickers(prices: pd.DataFrame, requested: Iterable[str]) -> list[Issue]
     return issues
 
 
-def check_positive(prices: pd.DataFrame) -> list[Issue]:
-    """Prices <= 0 (one issue per ticker, naming the first date)."""
+def check_empty_columns(prices: pd.DataFrame, skip: Iterable[str] = ()) -> list[Issue]:
+    """Ticker columns without a single price (warnings; ``skip`` the requested tickers, which
+    ``check_tickers`` reports as errors)."""
+    skipped = set(skip)
+    return [Issue(Rule.EMPTY_COLUMN, f"ticker {col} has no prices (its column is empty); "
+                                     "it is ignored", ticker=str(col))
+            for col in prices.columns
+            if str(col) not in skipped and prices[col].isna().all()]
+
+
+def check_finite(prices: pd.DataFrame) -> list[Issue]:
+    """Infinite prices (one issue per ticker, naming the first date)."""
     issues = []
     for col in prices.columns:
         values = prices[col].to_numpy(dtype=float)
-        bad = np.flatnonzero(values <= 0)
+        bad = np.flatnonzero(np.isinf(values))
+        if bad.size:
+            i = int(bad[0])
+            when = prices.index[i]
+            day = None if pd.isna(when) else _day(when)
+            issues.append(Issue(Rule.NOT_FINITE,
+                                f"ticker {col}: price {values[i]:g} on {day} is not a finite "
+                                f"number ({bad.size} such value(s)); adjusted closes must be "
+                                "finite and > 0", ticker=str(col), date=day, row=i))
+    return issues
+
+
+def check_positive(prices: pd.DataFrame) -> list[Issue]:
+    """Finite prices <= 0 (one issue per ticker, naming the first date); infinite ones are
+    ``check_finite``'s."""
+    issues = []
+    for col in prices.columns:
+        values = prices[col].to_numpy(dtype=float)
+        bad = np.flatnonzero(np.isfinite(values) & (values <= 0))
         if bad.size:
             i = int(bad[0])
             when = prices.index[i]
@@ -293,10 +327,13 @@ def validate_prices(prices: pd.DataFrame, requested: Iterable[str] | None = None
 
     ``extra`` carries parse issues found earlier (bad dates, non-numbers) into the report.
     """
+    requested = list(requested or ())
     issues = list(extra)
     issues += check_dates(prices.index)
-    issues += check_tickers(prices, requested or ())
+    issues += check_tickers(prices, requested)
+    issues += check_finite(prices)
     issues += check_positive(prices)
+    issues += check_empty_columns(prices, skip=requested)
     if not any(i.severity is Severity.ERROR for i in issues):
         issues += check_gaps(prices)
         issues += find_spikes(prices)

@@ -25,6 +25,7 @@ downloaded before a failure are saved, so a retry fetches only the rest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -41,7 +42,13 @@ from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.alignment import splice_adjusted
 from roboadvisor.domain.models import Universe
 from roboadvisor.domain.price_checks import DATE_DTYPE, check_gaps, find_spikes
-from roboadvisor.errors import CacheError, CoverageError, DataQualityError, DownloadError
+from roboadvisor.errors import (
+    CacheError,
+    ConfigError,
+    CoverageError,
+    DataQualityError,
+    DownloadError,
+)
 
 OVERLAP_DAYS = 10
 """Calendar days a top-up download overlaps the cached prices (to rescale the older ones)."""
@@ -163,16 +170,17 @@ def fetch_prices(tickers: Sequence[str], *, start: date | None = None, end: date
 def import_prices(path: Path, *, universe_tickers: Sequence[str] = (),
                   cache_dir: Path | None = None) -> ImportReport:
     """Validate a price file and store every ticker in it into the cache (replacing what the
-    cache had for those tickers). A file with errors raises before anything is written."""
+    cache had for those tickers), all or nothing: a file with errors raises before anything is
+    written, and an interrupt or a failed write leaves the cache as it was. An empty ticker
+    column is left out (the file's warnings name it)."""
+    universe = _normalise(universe_tickers)
     file = read_price_file(Path(path))
     cache = PriceCache(config.cache_dir(cache_dir))
-    source = f"file:{file.path.name}"
-    entries = []
-    for t in file.prices.columns:
-        series = file.prices[t].dropna()
-        if not series.empty:
-            entries.append(cache.write(t, series, source=source, requested_start=None))
-    missing = tuple(t for t in _normalise(universe_tickers) if t not in file.prices.columns)
+    prices = {t: file.prices[t].dropna() for t in file.prices.columns}
+    entries = cache.write_all({t: s for t, s in prices.items() if not s.empty},
+                              source=f"file:{file.path.name}", requested_start=None)
+    imported = {e.ticker for e in entries}
+    missing = tuple(t for t in universe if t not in imported)
     return ImportReport(file.path, tuple(entries), file.warning_messages(), missing, cache.root)
 
 
@@ -193,10 +201,24 @@ def clear_cache(*, cache_dir: Path | None = None) -> tuple[Path, int]:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _normalise(tickers: Sequence[str]) -> list[str]:
+TICKER_PATTERN = re.compile(r"[A-Z0-9.\-^=]{1,15}")
+"""A ticker symbol, upper-cased: letters, digits and . - ^ = (BRK-B, ^GSPC, EURUSD=X)."""
+
+
+def normalise_tickers(tickers: Sequence[str]) -> list[str]:
+    """Tickers stripped, upper-cased and deduplicated in order; ConfigError naming the first
+    one that is not a ticker symbol (checked before any download)."""
     if isinstance(tickers, str):
         tickers = [tickers]
-    return list(dict.fromkeys(t.strip().upper() for t in tickers if t and t.strip()))
+    wanted = list(dict.fromkeys(t.strip().upper() for t in tickers if t and t.strip()))
+    for t in wanted:
+        if not TICKER_PATTERN.fullmatch(t):
+            raise ConfigError(f"{t!r} is not a ticker symbol; use 1 to 15 letters, digits or "
+                              ". - ^ = (e.g. VTI, BRK-B, ^GSPC)")
+    return wanted
+
+
+_normalise = normalise_tickers
 
 
 def _check_window(start: date | None, end: date | None) -> None:
@@ -238,11 +260,15 @@ def _from_file(path: Path, tickers: list[str], start: date | None, end: date | N
     result = src.fetch(tickers, start, end)
     warnings = list(result.warnings)
     dropped = list(result.failed)
+    by_reason: dict[str, list[str]] = {}
+    for f in result.failures:
+        by_reason.setdefault(f.detail, []).append(f.ticker)
+    which = ", ".join(f"{', '.join(names)} ({why})" for why, names in by_reason.items())
     if dropped and not allow_missing:
-        raise DataQualityError(f"{path}: no prices for {', '.join(dropped)}; add their "
-                               "columns, or pass --allow-missing to drop them")
+        raise DataQualityError(f"{path}: no prices for {which}; add their prices, or pass "
+                               "--allow-missing to drop them")
     if dropped:
-        warnings.append(f"dropped {', '.join(dropped)}: not in {path.name}")
+        warnings.append(f"dropped {which}")
     kept = [t for t in tickers if t not in dropped]
     if not kept:
         raise DataQualityError(f"{path}: none of the requested tickers "
@@ -265,8 +291,11 @@ def download_error(failures: Sequence[TickerFailure], source_label: str,
         names = ", ".join(f.ticker for f in items)
         detail = items[0].detail
         if kind is FailureKind.NETWORK:
+            online_hint = any("check the ticker" in f.detail for f in items)
             parts.append(f"could not reach {source_label} for {names}: no network? Use "
-                         "--prices FILE or `roboadvisor data import FILE`")
+                         "--prices FILE or `roboadvisor data import FILE`"
+                         + (" (if you are online, check the ticker symbols)"
+                            if online_hint else ""))
         elif kind is FailureKind.RATE_LIMIT:
             parts.append(f"{source_label} is rate-limiting requests ({names} not downloaded): "
                          "wait a few minutes and retry, or use --prices FILE")

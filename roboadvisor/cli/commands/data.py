@@ -9,8 +9,18 @@ from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, UNIVERSE
 
 HELP = "Market data: fetch from Yahoo, import a price file, cache status, clear."
 
-app = typer.Typer(no_args_is_help=True, help=HELP)
+app = typer.Typer(
+    no_args_is_help=True, help=HELP,
+    epilog="Example: roboadvisor data fetch --tickers VTI,AGG   "
+           "(offline: roboadvisor data import prices.csv)")
 
+IMPORT_HELP = (
+    "Validate a price file and store its prices in the cache, so later runs work offline."
+    "\n\n"
+    "A file with errors (bad or duplicate dates, unsorted rows, prices that are not finite "
+    "numbers > 0, no prices at all) is refused and nothing is written; gaps and one-day spikes "
+    "are shown as warnings and kept as they are. Tickers in the file replace what the cache "
+    "had for them, all at once: an interrupted import leaves the cache as it was.")
 
 
 def _day(value: datetime | None) -> date | None:
@@ -25,7 +35,7 @@ def _tickers(tickers: list[str] | None, universe: Path | None) -> list[str]:
         if universe is not None:
             raise typer.BadParameter("use either --tickers or --universe, not both",
                                      param_hint="--tickers")
-        return [t.strip().upper() for item in tickers for t in item.split(",") if t.strip()]
+        return market.normalise_tickers([t for item in tickers for t in item.split(",")])
     return list(market.get_universe(universe).tickers)
 
 
@@ -86,7 +96,7 @@ def status(
         view.show_status(result, tickers, show_all)
 
 
-@app.command("import", epilog="Example: roboadvisor data import prices.csv")
+@app.command("import", help=IMPORT_HELP, epilog="Example: roboadvisor data import prices.csv")
 def import_(
     file: Path = typer.Argument(..., metavar="FILE", help="CSV or parquet: a Date column "
                                 "(YYYY-MM-DD) and one adjusted-close column per ticker."),
@@ -96,12 +106,7 @@ def import_(
     cache_dir: Path | None = CACHE_DIR,
     json_output: bool = JSON,
 ) -> None:
-    """Validate a price file and store its prices in the cache, so later runs work offline.
-
-    A file with errors (bad or duplicate dates, unsorted rows, prices <= 0) is refused and
-    nothing is written; gaps and one-day spikes are shown as warnings and kept as they are.
-    Tickers in the file replace what the cache had for them.
-    """
+    """Validate a price file and store its prices in the cache (help: IMPORT_HELP)."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import data as view
     from roboadvisor.services import market

@@ -8,7 +8,8 @@ from roboadvisor.cli.options import JSON, UNIVERSE
 
 HELP = "Show the investable universe (default or --universe FILE)."
 
-app = typer.Typer(no_args_is_help=True, help=HELP)
+app = typer.Typer(no_args_is_help=True, help=HELP,
+                  epilog="Example: roboadvisor universe show --json")
 
 
 @app.command("show", epilog="Example: roboadvisor universe show --universe my_universe.yaml")

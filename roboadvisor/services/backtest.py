@@ -525,38 +525,20 @@ def csv_outputs(runs: Sequence[BacktestRun], directory: Path) -> dict[Path, str]
 def write_outputs(files: Mapping[Path, str | bytes]) -> list[Path]:
     """Write output files computed beforehand, one after another, each atomically (whole or
     not at all, mode as the umask gives); a missing folder is created."""
+    from roboadvisor.data.atomic import atomic_write_bytes
+
     written = []
     for path, content in files.items():
         path = Path(path)
         data = content.encode("utf-8") if isinstance(content, str) else content
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write_bytes(path, data)
+            atomic_write_bytes(path, data)
         except OSError as exc:
             raise ConfigError(f"{path}: cannot write ({exc.strerror or exc}); choose another "
                               "path or free some space") from None
         written.append(path)
     return written
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """A temporary file next to ``path``, given the mode a plain ``open`` would (mkstemp makes
-    0600 files), renamed into place; removed on any failure, Ctrl-C included.
-    (To be replaced by ``roboadvisor.data.atomic`` when it lands.)"""
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _unique(name: str, i: int, runs: Sequence[BacktestRun]) -> str:

@@ -1,7 +1,10 @@
-"""Command-line options that several commands share, defined once so their names, short
-flags and help read the same everywhere."""
+"""Command-line pieces that several commands share, defined once so their names, short flags
+and help read the same everywhere."""
+
+from typing import Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 DATE_FORMATS = ["%Y-%m-%d"]
 
@@ -17,3 +20,19 @@ POLICIES = typer.Option(None, "--policies", metavar="FILE",
 CACHE_DIR = typer.Option(None, "--cache-dir", metavar="DIR",
                          help="Price cache directory (default: $ROBOADVISOR_CACHE_DIR, else "
                               "~/.cache/roboadvisor).")
+
+
+class PlainUsage(TyperCommand):
+    """Shows a required argument as ``ID`` in the usage line, not Typer's ``{ID}``, which
+    reads like a set of choices."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument) and param.required:
+                name = param.display_name_raw
+                many = param.nargs != 1 and not name.endswith("...")
+                pieces.append(name + ("..." if many else ""))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces

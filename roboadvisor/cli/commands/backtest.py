@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, PRICES
+from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, PRICES, PlainUsage
 
 HELP = "Backtest tier portfolios under rebalancing rules, and compare strategies."
 
@@ -49,7 +49,7 @@ def _overrides(prices: Path | None, start: datetime | None, end: datetime | None
             "risk_free": risk_free, "benchmark": benchmark}
 
 
-@app.command("run", epilog=_RUN_EXAMPLE)
+@app.command("run", cls=PlainUsage, epilog=_RUN_EXAMPLE)
 def run(
     config: Path = typer.Argument(..., metavar="FILE",
                                   help="Backtest configuration (YAML), see backtests/."),
@@ -83,7 +83,7 @@ def run(
     _write(files)
 
 
-@app.command("compare", epilog=_COMPARE_EXAMPLE)
+@app.command("compare", cls=PlainUsage, epilog=_COMPARE_EXAMPLE)
 def compare(
     configs: list[Path] = typer.Argument(..., metavar="FILE...",
                                          help="Two or more different backtest "

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, UNIVERSE
+from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, UNIVERSE, PlainUsage
 
 HELP = "Market data: fetch from Yahoo, import a price file, cache status, clear."
 
@@ -96,7 +96,8 @@ def status(
         view.show_status(result, tickers, show_all)
 
 
-@app.command("import", help=IMPORT_HELP, epilog="Example: roboadvisor data import prices.csv")
+@app.command("import", cls=PlainUsage, help=IMPORT_HELP,
+             epilog="Example: roboadvisor data import prices.csv")
 def import_(
     file: Path = typer.Argument(..., metavar="FILE", help="CSV or parquet: a Date column "
                                 "(YYYY-MM-DD) and one adjusted-close column per ticker."),

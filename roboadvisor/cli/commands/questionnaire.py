@@ -1,9 +1,10 @@
 """`roboadvisor questionnaire list|show`: the available risk questionnaires."""
 
-from typing import Any, Literal
+from typing import Literal
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+
+from roboadvisor.cli.options import PlainUsage
 
 HELP = "List and show the risk questionnaires (English and Chinese)."
 
@@ -12,19 +13,6 @@ app = typer.Typer(
     epilog="Examples: roboadvisor questionnaire list   ·   roboadvisor questionnaire show "
            "standard --lang zh   (answer one with: roboadvisor assess)")
 
-
-class _PlainUsage(TyperCommand):
-    """Shows a required argument as ``ID`` in the usage line, not Typer's ``{ID}``, which
-    reads like a set of choices."""
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if isinstance(param, TyperArgument) and param.required:
-                pieces.append(param.display_name_raw + ("..." if param.nargs != 1 else ""))
-            else:
-                pieces.extend(param.get_usage_pieces(ctx))
-        return pieces
 
 _LANG_HELP = "Language of the texts."
 _JSON_HELP = "Print JSON instead of tables."
@@ -48,7 +36,7 @@ def list_questionnaires(
         view.show_questionnaire_list(found, lang)
 
 
-@app.command("show", cls=_PlainUsage,
+@app.command("show", cls=PlainUsage,
              epilog="Examples: roboadvisor questionnaire show standard   ·   roboadvisor "
                     "questionnaire show standard --lang zh --json")
 def show(

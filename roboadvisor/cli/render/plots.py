@@ -6,10 +6,9 @@ failure never leaves a half-written picture.
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
+from roboadvisor.data.atomic import atomic_path
 from roboadvisor.errors import InputError
 from roboadvisor.services.allocate import FRONTIER_NOTE, FrontierResult
 
@@ -85,12 +84,7 @@ def plot_frontier(result: FrontierResult, path: Path) -> Path:
 
 
 def _save(fig: object, path: Path) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as handle:  # "x": never clobbers; mode follows the umask
-            fig.savefig(handle, format="png")  # type: ignore[attr-defined]
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write the PNG atomically: a complete picture or none, mode following the umask."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")  # type: ignore[attr-defined]
     return path

@@ -38,6 +38,15 @@ class ConfigError(InputError):
     """A configuration file or option is invalid (names the file and the field)."""
 
 
+class MissingAssumptionsError(ConfigError):
+    """An assumptions file has no figures for some tickers of the universe in use."""
+
+    def __init__(self, message: str, path: object, tickers: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.path = path
+        self.tickers = tickers
+
+
 # --- market data ----------------------------------------------------------------------------
 class DataError(RoboAdvisorError):
     """Market data could not be obtained or is not usable."""

@@ -16,7 +16,7 @@ import numpy as np
 from roboadvisor.config import RESOURCES_DIR
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import Estimates, Universe
-from roboadvisor.errors import ConfigError
+from roboadvisor.errors import ConfigError, MissingAssumptionsError
 
 DEFAULT_ASSUMPTIONS = RESOURCES_DIR / "cma_default.yaml"
 
@@ -32,11 +32,11 @@ def load_assumptions(universe: Universe, path: Path | None = None) -> Estimates:
     if matrix.shape != (len(names), len(names)):
         raise ConfigError(f"{path}: correlation.matrix must be {len(names)}x{len(names)} to "
                           f"match correlation.tickers, got {matrix.shape}")
-    missing = [t for t in universe.tickers if t not in assets or t not in names]
+    missing = tuple(t for t in universe.tickers if t not in assets or t not in names)
     if missing:
-        raise ConfigError(
+        raise MissingAssumptionsError(
             f"{path}: no assumptions for {', '.join(missing)}; add them to the file or use "
-            "--source history with --prices FILE")
+            "--source history with --prices FILE", path, missing)
     idx = [names.index(t) for t in universe.tickers]
     corr = matrix[np.ix_(idx, idx)]
     _check_correlation(corr, path)
@@ -45,10 +45,25 @@ def load_assumptions(universe: Universe, path: Path | None = None) -> Estimates:
     if np.any(vol <= 0):
         bad = universe.tickers[int(np.argmin(vol))]
         raise ConfigError(f"{path}: assets.{bad}.volatility must be positive")
-    rf = float(_field(data, "risk_free_rate", (int, float), path))
+    rf = _risk_free(data, path)
     return Estimates(universe.tickers, mu, np.outer(vol, vol) * corr, rf,
                      source=f"capital market assumptions ({path.name})",
                      as_of=str(data.get("as_of")) if data.get("as_of") else None)
+
+
+def load_risk_free_rate(path: Path | None = None) -> float:
+    """Only the file's ``risk_free_rate`` (annual decimal): its asset figures need not cover
+    any particular universe."""
+    path = Path(path) if path is not None else DEFAULT_ASSUMPTIONS
+    return _risk_free(load_mapping(path, ConfigError), path)
+
+
+def _risk_free(data: dict[str, Any], path: Path) -> float:
+    rate = data.get("risk_free_rate")
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not np.isfinite(rate):
+        raise ConfigError(f"{path}: field 'risk_free_rate' is missing or not a number; give "
+                          "an annual decimal such as 0.03")
+    return float(rate)
 
 
 def _field(data: dict[str, Any], key: str, kind: Any, path: Path) -> Any:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from roboadvisor.data.assumptions_file import DEFAULT_ASSUMPTIONS, load_assumptions
+from roboadvisor.data.assumptions_file import load_assumptions, load_risk_free_rate
 from roboadvisor.data.policy_file import load_policies
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.constraints import portfolio_constraints
@@ -249,7 +249,7 @@ def load_market(request: MarketRequest) -> Market:
                              "black-litterman; drop --views or change the source")
         assumptions = load_assumptions(universe, request.assumptions_file)
         return Market(universe, assumptions, source, "assumptions")
-    return _history_market(request, universe, _risk_free_rate(request.assumptions_file))
+    return _history_market(request, universe, load_risk_free_rate(request.assumptions_file))
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,19 +439,6 @@ def _parse_method(value: str | None) -> ReturnsMethod:
     except ValueError:
         raise InputError(f"--method {value}: use one of "
                          + ", ".join(m.value.replace("_", "-") for m in ReturnsMethod)) from None
-
-
-def _risk_free_rate(assumptions_file: Path | None) -> float:
-    """Only the ``risk_free_rate`` of an assumptions file: with --source history the file's
-    assets and correlations are not used, so they need not cover the universe."""
-    from roboadvisor.data.yaml_io import load_mapping
-
-    path = Path(assumptions_file) if assumptions_file is not None else DEFAULT_ASSUMPTIONS
-    rate = load_mapping(path, ConfigError).get("risk_free_rate")
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not np.isfinite(rate):
-        raise ConfigError(f"{path}: field 'risk_free_rate' is missing or not a number; give "
-                          "an annual decimal such as 0.03")
-    return float(rate)
 
 
 def _load_prices(tickers: tuple[str, ...] | list[str], request: MarketRequest) -> PriceData:

@@ -39,7 +39,12 @@ from roboadvisor.domain.backtest import BacktestResult, TargetSchedule, simulate
 from roboadvisor.domain.metrics import PerformanceSummary, summarize
 from roboadvisor.domain.models import Universe
 from roboadvisor.domain.walkforward import walk_forward_targets
-from roboadvisor.errors import ConfigError, CoverageError, DataQualityError
+from roboadvisor.errors import (
+    ConfigError,
+    CoverageError,
+    DataQualityError,
+    MissingAssumptionsError,
+)
 
 ProgressFactory = Callable[[str, int], AbstractContextManager[Callable[..., None]]]
 """``progress(description, total)`` -> a context manager yielding ``advance()``."""
@@ -170,38 +175,22 @@ def _fixed_allocation(config: BacktestConfig, universe: Universe, policy: Any) -
     from roboadvisor.services.allocate import AllocationRequest, MarketRequest, allocate
 
     assert config.tier is not None
-    _check_assumptions_cover(config, universe)
     request = AllocationRequest(
         tier=config.tier, policies_file=config.policies,
         market=MarketRequest(universe_file=config.universe,
                              assumptions_file=config.assumptions))
-    result = allocate(request)
-    return result.allocation, f"tier {config.tier.value} allocation on {result.estimates.source}"
-
-
-def _check_assumptions_cover(config: BacktestConfig, universe: Universe) -> None:
-    """Fixed tier targets are optimised on the assumptions file: name the universe tickers it
-    lacks, with what works in a backtest (the file's own problems are left to its loader)."""
-    from roboadvisor.data.assumptions_file import DEFAULT_ASSUMPTIONS
-    from roboadvisor.data.yaml_io import load_mapping
-
-    path = config.assumptions or DEFAULT_ASSUMPTIONS
-    data = load_mapping(path, ConfigError)
-    assets = data.get("assets")
-    corr = data.get("correlation")
-    names = corr.get("tickers") if isinstance(corr, dict) else None
-    if not isinstance(assets, dict) or not isinstance(names, list):
-        return
-    covered = {str(t).upper() for t in assets} & {str(t).upper() for t in names}
-    missing = [t for t in universe.tickers if t not in covered]
-    if missing:
-        what = ", ".join(missing)
-        universe_name = config.universe or "the default universe"
+    try:
+        result = allocate(request)
+    except MissingAssumptionsError as exc:
+        # Say what works in a backtest (it has no --source option).
+        what = ", ".join(exc.tickers)
         raise ConfigError(
             f"{config.where}: fixed tier targets are optimised on the capital market "
-            f"assumptions {path}, which have none for {what} (in {universe_name}); give an "
-            f"`assumptions:` file that covers {what}, or use `targets: walk_forward` "
-            "(estimated from prices), or explicit `weights:`")
+            f"assumptions {exc.path}, which have none for {what} (in "
+            f"{config.universe or 'the default universe'}); give an `assumptions:` file that "
+            f"covers {what}, or use `targets: walk_forward` (estimated from prices), or "
+            "explicit `weights:`") from None
+    return result.allocation, f"tier {config.tier.value} allocation on {result.estimates.source}"
 
 
 def _check_costs(config: BacktestConfig, plan: _Plan) -> None:

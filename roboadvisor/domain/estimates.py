@@ -357,6 +357,49 @@ def check_covariance(cov: np.ndarray, tickers: Sequence[str] | None = None, *,
 
 
 # --------------------------------------------------------------------------------------------
+# By method: the dispatch shared by ``estimates_from_returns`` and the walk-forward
+# --------------------------------------------------------------------------------------------
+def covariance_of(returns: pd.DataFrame | np.ndarray, method: CovarianceMethod | str,
+                  span: int | None = None) -> np.ndarray:
+    """Annualised covariance of daily returns by ``method`` (``span`` for EXPONENTIAL,
+    default 180 days); not yet checked (see ``check_covariance``)."""
+    cm = CovarianceMethod(method)
+    if cm is CovarianceMethod.SAMPLE:
+        return sample_covariance(returns)
+    if cm is CovarianceMethod.LEDOIT_WOLF:
+        return ledoit_wolf_covariance(returns)
+    if cm is CovarianceMethod.SHRUNK_CORRELATION:
+        return shrunk_correlation_covariance(returns)
+    return exponential_covariance(returns, span or 180)
+
+
+def expected_returns_of(returns: pd.DataFrame | np.ndarray, method: ReturnsMethod | str,
+                        covariance: np.ndarray, *, risk_free_rate: float,
+                        market_weights: np.ndarray | None = None,
+                        tickers: Sequence[str] = (), views: Sequence[View] = (),
+                        risk_aversion: float = DEFAULT_RISK_AVERSION,
+                        span: int | None = None) -> np.ndarray:
+    """Annualised expected returns by ``method``. ``covariance`` (checked) feeds EQUILIBRIUM
+    and BLACK_LITTERMAN, which need ``market_weights``; ``tickers`` name the views' assets;
+    ``span`` applies to EMA (default 500 days)."""
+    rm = ReturnsMethod(method)
+    if rm in (ReturnsMethod.EQUILIBRIUM, ReturnsMethod.BLACK_LITTERMAN) and (
+            market_weights is None):
+        raise EstimationError(f"{rm.value} returns need market weights: set market_weight for "
+                              "every asset of the universe")
+    if rm is ReturnsMethod.MEAN:
+        return mean_return(returns)
+    if rm is ReturnsMethod.EMA:
+        return ema_return(returns, span or 500)
+    if rm is ReturnsMethod.CAPM:
+        return capm_return(returns, risk_free_rate, market_weights)
+    if rm is ReturnsMethod.EQUILIBRIUM:
+        return equilibrium_return(covariance, market_weights, risk_free_rate, risk_aversion)
+    return black_litterman_return(covariance, market_weights, tickers, views, risk_free_rate,
+                                  risk_aversion)
+
+
+# --------------------------------------------------------------------------------------------
 # One call: prices -> Estimates
 # --------------------------------------------------------------------------------------------
 def estimates_from_returns(returns: pd.DataFrame, *,
@@ -379,31 +422,11 @@ def estimates_from_returns(returns: pd.DataFrame, *,
     cm = CovarianceMethod(cov_method)
     tickers = tuple(str(c) for c in returns.columns)
     x = _matrix(returns)
-    if cm is CovarianceMethod.SAMPLE:
-        cov = sample_covariance(x)
-    elif cm is CovarianceMethod.LEDOIT_WOLF:
-        cov = ledoit_wolf_covariance(x)
-    elif cm is CovarianceMethod.SHRUNK_CORRELATION:
-        cov = shrunk_correlation_covariance(x)
-    else:
-        cov = exponential_covariance(x, span or 180)
-    checked = check_covariance(cov, tickers, repair=repair)
+    checked = check_covariance(covariance_of(x, cm, span), tickers, repair=repair)
     cov = checked.matrix
-    if rm in (ReturnsMethod.EQUILIBRIUM, ReturnsMethod.BLACK_LITTERMAN) and (
-            market_weights is None):
-        raise EstimationError(f"{rm.value} returns need market weights: set market_weight for "
-                              "every asset of the universe")
-    if rm is ReturnsMethod.MEAN:
-        mu = mean_return(x)
-    elif rm is ReturnsMethod.EMA:
-        mu = ema_return(x, span or 500)
-    elif rm is ReturnsMethod.CAPM:
-        mu = capm_return(x, risk_free_rate, market_weights)
-    elif rm is ReturnsMethod.EQUILIBRIUM:
-        mu = equilibrium_return(cov, market_weights, risk_free_rate, risk_aversion)
-    else:
-        mu = black_litterman_return(cov, market_weights, tickers, views, risk_free_rate,
-                                    risk_aversion)
+    mu = expected_returns_of(x, rm, cov, risk_free_rate=risk_free_rate,
+                             market_weights=market_weights, tickers=tickers, views=views,
+                             risk_aversion=risk_aversion, span=span)
     first, last = returns.index[0], returns.index[-1]
     source = (f"history {_date(first)}..{_date(last)} ({len(x)} days): {rm.value} returns, "
               f"{cm.value} covariance")

@@ -85,24 +85,12 @@ def estimate_window(returns: np.ndarray, tickers: tuple[str, ...], spec: WalkFor
 
     ``market_weights`` (in ``tickers`` order) are needed for equilibrium returns.
     """
-    if spec.covariance is CovarianceEstimator.LEDOIT_WOLF:
-        cov = est_mod.ledoit_wolf_covariance(returns)
-    elif spec.covariance is CovarianceEstimator.SHRUNK_CORRELATION:
-        cov = est_mod.shrunk_correlation_covariance(returns)
-    elif spec.covariance is CovarianceEstimator.SAMPLE:
-        cov = est_mod.sample_covariance(returns)
-    else:
-        cov = est_mod.exponential_covariance(returns)
-    checked = est_mod.check_covariance(cov, tickers)
-    if spec.returns is ReturnsEstimator.MEAN:
-        mu = est_mod.mean_return(returns)
-    elif spec.returns is ReturnsEstimator.EMA:
-        mu = est_mod.ema_return(returns)
-    else:
-        if market_weights is None:
-            raise EstimationError("equilibrium returns need market weights: give every asset "
-                                  "of the universe a market_weight")
-        mu = est_mod.equilibrium_return(checked.matrix, market_weights, risk_free_rate)
+    checked = est_mod.check_covariance(
+        est_mod.covariance_of(returns, est_mod.CovarianceMethod(spec.covariance.value)),
+        tickers)
+    mu = est_mod.expected_returns_of(returns, est_mod.ReturnsMethod(spec.returns.value),
+                                     checked.matrix, risk_free_rate=risk_free_rate,
+                                     market_weights=market_weights)
     source = (f"walk-forward window of {len(returns)} days to {as_of}: {spec.returns.value} "
               f"returns, {spec.covariance.value} covariance")
     return Estimates(tickers, np.asarray(mu, float), checked.matrix, float(risk_free_rate),

@@ -132,7 +132,7 @@ def load_price_data(tickers: Sequence[str], *, prices_file: Path | None = None,
                     progress: ProgressFn | None = None,
                     today: date | None = None) -> PriceData:
     """``load_prices`` plus the warnings to show and the tickers dropped."""
-    wanted = _normalise(tickers)
+    wanted = normalise_tickers(tickers)
     _check_window(start, end)
     if prices_file is not None:
         return _from_file(Path(prices_file), wanted, start, end, allow_missing)
@@ -154,7 +154,7 @@ def fetch_prices(tickers: Sequence[str], *, start: date | None = None, end: date
     Unlike ``load_prices`` it tops up every ticker (imported ones too) to ``end`` or today, and
     a failed top-up is an error unless ``allow_missing``.
     """
-    wanted = _normalise(tickers)
+    wanted = normalise_tickers(tickers)
     _check_window(start, end)
     cache = PriceCache(config.cache_dir(cache_dir))
     run = _CacheRun(cache, source, today or date.today(), progress)
@@ -173,7 +173,7 @@ def import_prices(path: Path, *, universe_tickers: Sequence[str] = (),
     cache had for those tickers), all or nothing: a file with errors raises before anything is
     written, and an interrupt or a failed write leaves the cache as it was. An empty ticker
     column is left out (the file's warnings name it)."""
-    universe = _normalise(universe_tickers)
+    universe = normalise_tickers(universe_tickers)
     file = read_price_file(Path(path))
     cache = PriceCache(config.cache_dir(cache_dir))
     prices = {t: file.prices[t].dropna() for t in file.prices.columns}
@@ -190,7 +190,7 @@ def cache_status(universe_tickers: Sequence[str] = (), *,
     cache = PriceCache(config.cache_dir(cache_dir))
     entries, bad = cache.entries()
     cached = {e.ticker for e in entries}
-    missing = tuple(t for t in _normalise(universe_tickers) if t not in cached)
+    missing = tuple(t for t in normalise_tickers(universe_tickers) if t not in cached)
     return CacheStatus(cache.root, tuple(entries), missing, tuple(bad))
 
 
@@ -216,9 +216,6 @@ def normalise_tickers(tickers: Sequence[str]) -> list[str]:
             raise ConfigError(f"{t!r} is not a ticker symbol; use 1 to 15 letters, digits or "
                               ". - ^ = (e.g. VTI, BRK-B, ^GSPC)")
     return wanted
-
-
-_normalise = normalise_tickers
 
 
 def _check_window(start: date | None, end: date | None) -> None:
@@ -423,7 +420,7 @@ class _CacheRun:
                     continue
                 new = result.prices[r.ticker].dropna()
                 self._quality_warnings(r.ticker, new)
-                if not self._store(r, new, start):
+                if not self._store(r, new):
                     refetch.append(_Request(r.ticker, _Kind.FULL, start, end))
         if refetch:
             for (r_start, r_end), group in self._batches(refetch).items():
@@ -433,7 +430,7 @@ class _CacheRun:
                     if r.ticker in failures:
                         self._failed(r, failures[r.ticker], entries[r.ticker], hard)
                     else:
-                        self._store(r, result.prices[r.ticker].dropna(), start)
+                        self._store(r, result.prices[r.ticker].dropna())
 
         # In `data fetch` (refresh) the user asked for fresh prices: a failed top-up is fatal
         # too. Either way, what was downloaded before the failure is already saved.
@@ -501,7 +498,7 @@ class _CacheRun:
         for issue in check_gaps(frame) + find_spikes(frame):
             self.warnings.append(f"{_source_label(self.source)}: {issue.message}")
 
-    def _store(self, request: _Request, new: pd.Series, start: date | None) -> bool:
+    def _store(self, request: _Request, new: pd.Series) -> bool:
         """Write the downloaded prices into the cache; False when they cannot be spliced onto
         the cached ones (the history was revised) and a full download is needed."""
         t = request.ticker

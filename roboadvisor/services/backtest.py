@@ -36,7 +36,7 @@ from roboadvisor.data.backtest_config import (
     load_risk_free_file,
 )
 from roboadvisor.domain.backtest import BacktestResult, TargetSchedule, simulate
-from roboadvisor.domain.metrics import PerformanceSummary, summarize
+from roboadvisor.domain.metrics import PerformanceSummary, summarize, wealth_index
 from roboadvisor.domain.models import Universe
 from roboadvisor.domain.walkforward import walk_forward_targets
 from roboadvisor.errors import (
@@ -463,9 +463,9 @@ def check_outputs(csv_dir: Path | None, plot: Path | None) -> None:
 def equity_frame(run: BacktestRun) -> pd.DataFrame:
     """The daily equity curve: value, flow, costs, time-weighted wealth index, drawdown."""
     res = run.result
-    returns = res.daily_returns
-    wealth = np.full(res.values.shape, np.nan)
-    wealth[: returns.size + 1] = np.concatenate(([1.0], np.cumprod(1.0 + returns)))
+    growth = wealth_index(res.daily_returns)
+    wealth = np.full(res.values.shape, np.nan)   # NaN after a depletion
+    wealth[: growth.size] = growth
     peaks = np.fmax.accumulate(wealth)
     frame = pd.DataFrame({
         "value": res.values, "flow": res.flows, "costs": res.costs, "wealth_index": wealth,

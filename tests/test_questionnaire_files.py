@@ -3,6 +3,7 @@ questionnaire (both languages, same ids) and the shipped examples (each lands in
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from pathlib import Path
@@ -100,11 +101,16 @@ def test_questionnaire_header_may_be_just_an_id(tmp_path: Path) -> None:
     assert (doc.questionnaire_id, doc.questionnaire_version) == ("standard", None)
 
 
-def test_written_answers_round_trip_and_are_private(tmp_path: Path) -> None:
+@pytest.mark.parametrize("umask", [0o022, 0o000])
+def test_written_answers_round_trip_and_are_private(tmp_path: Path, umask: int) -> None:
     q = load_questionnaire_file(STANDARD_FILE)
     answers = dict(read_answers_file(EXAMPLES / "tier4_growth.yaml").answers)
     path = tmp_path / "saved.yaml"
-    write_answers_file(path, q, answers)
+    old = os.umask(umask)
+    try:
+        write_answers_file(path, q, answers)
+    finally:
+        os.umask(old)
     assert dict(read_answers_file(path).answers) == answers
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["saved.yaml"]

@@ -17,6 +17,7 @@ API::
 
     atomic_write_bytes(path, data)            # bytes -> path
     atomic_write_text(path, text, encoding="utf-8")
+    atomic_write_text(path, text, mode=0o600) # a private file (answers: personal data)
     with atomic_path(path) as tmp:            # any writer that takes a path:
         frame.to_csv(tmp)                     #   write tmp; renamed to path on success,
                                               #   removed on failure
@@ -60,15 +61,15 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def temp_path_for(path: Path) -> Path:
-    """A new, empty temporary file next to ``path`` (``.<name>.<random>.tmp``), mode
-    ``0o666 & ~umask``. The caller writes it and renames or removes it."""
+def temp_path_for(path: Path, mode: int | None = None) -> Path:
+    """A new, empty temporary file next to ``path`` (``.<name>.<random>.tmp``), mode ``mode``
+    (default ``0o666 & ~umask``). The caller writes it and renames or removes it."""
     path = Path(path)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
     os.close(fd)
     tmp = Path(name)
     try:
-        os.chmod(tmp, default_file_mode())
+        os.chmod(tmp, default_file_mode() if mode is None else mode)
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -86,15 +87,15 @@ def sync_file(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; when the block ends normally the file written
-    there replaces ``path`` atomically (mode ``0o666 & ~umask``); when it raises (Ctrl-C
-    included) the temporary file is removed and ``path`` is untouched.
+    there replaces ``path`` atomically (mode ``mode``, default ``0o666 & ~umask``); when it
+    raises (Ctrl-C included) the temporary file is removed and ``path`` is untouched.
 
     The block must write the temporary path (an empty file exists there already).
     """
     path = Path(path)
-    tmp = temp_path_for(path)
+    tmp = temp_path_for(path, mode)
     try:
         yield tmp
         sync_file(tmp)
@@ -106,12 +107,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
     fsync_dir(path.parent)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
     """Replace ``path`` with ``data``, whole or not at all (see the module docstring)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(path, mode) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
 
 
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8",
+                      mode: int | None = None) -> None:
     """Replace ``path`` with ``text`` encoded as ``encoding``, whole or not at all."""
-    atomic_write_bytes(path, text.encode(encoding))
+    atomic_write_bytes(path, text.encode(encoding), mode)

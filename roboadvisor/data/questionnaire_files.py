@@ -8,8 +8,6 @@ module never logs them, and writes them only through ``write_answers_file``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from roboadvisor.data.atomic import atomic_write_text
 from roboadvisor.data.yaml_io import read_document
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.questionnaire import (
@@ -92,21 +91,16 @@ def _answers_header(header: Any,
 
 def write_answers_file(path: Path, questionnaire: Questionnaire,
                        answers: Mapping[str, str]) -> None:
-    """Write answers (readable by ``read_answers_file``) atomically, readable by the owner only."""
+    """Write answers (readable by ``read_answers_file``) atomically, readable by the owner only
+    (mode 0600 whatever the umask)."""
     path = Path(path)
     body = {"questionnaire": {"id": questionnaire.id, "version": questionnaire.version},
             "answers": {qid: answers[qid] for qid in questionnaire.question_ids}}
     text = ("# Risk questionnaire answers (personal data: keep private)\n"
             + yaml.safe_dump(body, sort_keys=False, allow_unicode=True))
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        atomic_write_text(path, text, mode=0o600)
     except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         raise AnswersError(f"cannot write answers file {path}: {exc.strerror or exc}") from None
 
 

@@ -273,8 +273,7 @@ def allocation_record(result: AllocationResult) -> dict[str, Any]:
         "volatility": a.volatility,
         "sharpe_ratio": a.sharpe_ratio,
         "risk_free_rate": a.risk_free_rate,
-        "weights": {t: float(w) for t, w in zip(a.tickers, a.weights, strict=True)
-                    if w > HELD_WEIGHT},
+        "weights": a.as_dict(HELD_WEIGHT),
         "assets": [{"ticker": asset.ticker, "name": asset.name,
                     "asset_class": asset.asset_class.value, "region": asset.region.value,
                     "risk_level": f"R{asset.risk_level}", "weight": float(w)}
@@ -324,8 +323,7 @@ def explain_record(result: AllocationResult) -> dict[str, Any]:
     a = result.allocation
     return {"tier": int(result.tier), "tier_name": result.tier.name.lower(),
             "expected_return": a.expected_return, "volatility": a.volatility,
-            "weights": {t: float(w) for t, w in zip(a.tickers, a.weights, strict=True)
-                        if w > HELD_WEIGHT},
+            "weights": a.as_dict(HELD_WEIGHT),
             "class_weights": result.class_weights(),
             "estimates": {"source": result.source.value, "method": result.method,
                           "description": result.estimates.source},
@@ -358,8 +356,7 @@ def frontier_record(result: FrontierResult) -> dict[str, Any]:
     def point(a: Allocation) -> dict[str, Any]:
         return {"expected_return": a.expected_return, "volatility": a.volatility,
                 "sharpe_ratio": a.sharpe_ratio,
-                "weights": {t: float(w) for t, w in zip(a.tickers, a.weights, strict=True)
-                            if w > HELD_WEIGHT}}
+                "weights": a.as_dict(HELD_WEIGHT)}
 
     est = result.estimates
     return {

@@ -1,12 +1,19 @@
 """Command-line pieces that several commands share, defined once so their names, short flags
 and help read the same everywhere."""
 
+from datetime import date, datetime
 from typing import Any
 
 import typer
 from typer.core import TyperArgument, TyperCommand
 
 DATE_FORMATS = ["%Y-%m-%d"]
+
+
+def day(value: datetime | None) -> date | None:
+    """A ``--start``/``--end`` option (Typer parses DATE_FORMATS to a datetime) as a date."""
+    return value.date() if value is not None else None
+
 
 JSON = typer.Option(False, "--json", help="Print JSON instead of tables (for machines).")
 PRICES = typer.Option(None, "--prices", metavar="FILE",

@@ -1,12 +1,12 @@
 """`roboadvisor backtest run|compare`: rebalancing backtests from configuration files."""
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, PRICES, PlainUsage
+from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, PRICES, PlainUsage, day
 
 HELP = "Backtest tier portfolios under rebalancing rules, and compare strategies."
 
@@ -39,13 +39,9 @@ _COMPARE_EXAMPLE = ("Example: roboadvisor backtest compare backtests/tier3_quart
                     "--prices prices.csv")
 
 
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
-
-
 def _overrides(prices: Path | None, start: datetime | None, end: datetime | None,
                rule: str | None, risk_free: str | None, benchmark: str | None) -> dict[str, Any]:
-    return {"prices": prices, "start": _day(start), "end": _day(end), "rule": rule,
+    return {"prices": prices, "start": day(start), "end": day(end), "rule": rule,
             "risk_free": risk_free, "benchmark": benchmark}
 
 
@@ -75,7 +71,7 @@ def run(
     service.check_outputs(csv_dir, plot)
     result = service.run_backtest(cfg, cache_dir=cache_dir, progress=render.progress)
     files = _outputs([result], csv_dir, plot)
-    view.show_warnings(result.warnings)
+    render.show_warnings(result.warnings)
     if json_output:
         render.print_json(view.run_record(result))
     else:
@@ -112,7 +108,7 @@ def compare(
     results = service.run_many(cfgs, cache_dir=cache_dir, progress=render.progress)
     files = _outputs(results, csv_dir, plot)
     for r in results:
-        view.show_warnings(f"{r.config.name}: {w}" for w in r.warnings)
+        render.show_warnings(f"{r.config.name}: {w}" for w in r.warnings)
     if json_output:
         render.print_json(view.comparison_record(results))
     else:

@@ -1,11 +1,18 @@
 """`roboadvisor data ...`: fetch prices from Yahoo, import a price file, cache status, clear."""
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import typer
 
-from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, UNIVERSE, PlainUsage
+from roboadvisor.cli.options import (
+    CACHE_DIR,
+    DATE_FORMATS,
+    JSON,
+    UNIVERSE,
+    PlainUsage,
+    day,
+)
 
 HELP = "Market data: fetch from Yahoo, import a price file, cache status, clear."
 
@@ -21,10 +28,6 @@ IMPORT_HELP = (
     "numbers > 0, no prices at all) is refused and nothing is written; gaps and one-day spikes "
     "are shown as warnings and kept as they are. Tickers in the file replace what the cache "
     "had for them, all at once: an interrupted import leaves the cache as it was.")
-
-
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
 
 
 def _tickers(tickers: list[str] | None, universe: Path | None) -> list[str]:
@@ -65,10 +68,10 @@ def fetch(
 
     wanted = _tickers(tickers, universe)
     with render.progress("Fetching prices", total=len(wanted)) as advance:
-        report = market.fetch_prices(wanted, start=_day(start), end=_day(end),
+        report = market.fetch_prices(wanted, start=day(start), end=day(end),
                                      cache_dir=cache_dir, allow_missing=allow_missing,
                                      progress=lambda t: advance(1, f"Prices: {t}"))
-    view.show_warnings(report.warnings)
+    render.show_warnings(report.warnings)
     if json_output:
         render.print_json(view.fetch_record(report))
     else:
@@ -114,7 +117,7 @@ def import_(
 
     tickers = list(market.get_universe(universe).tickers)
     report = market.import_prices(file, universe_tickers=tickers, cache_dir=cache_dir)
-    view.show_warnings(report.warnings)
+    render.show_warnings(report.warnings)
     view.show_import_missing(report)
     if json_output:
         render.print_json(view.import_record(report))

@@ -4,7 +4,7 @@ from typing import Literal
 
 import typer
 
-from roboadvisor.cli.options import PlainUsage
+from roboadvisor.cli.options import JSON, PlainUsage
 
 HELP = "List and show the risk questionnaires (English and Chinese)."
 
@@ -15,14 +15,13 @@ app = typer.Typer(
 
 
 _LANG_HELP = "Language of the texts."
-_JSON_HELP = "Print JSON instead of tables."
 
 
 @app.command("list", epilog="Examples: roboadvisor questionnaire list --lang zh   ·   "
                              "roboadvisor questionnaire list --json")
 def list_questionnaires(
     lang: Literal["en", "zh"] = typer.Option("en", "--lang", help=_LANG_HELP),
-    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
+    json_output: bool = JSON,
 ) -> None:
     """List the questionnaires: id, version, number of questions, languages, title."""
     from roboadvisor.cli import render
@@ -43,7 +42,7 @@ def show(
     questionnaire_id: str = typer.Argument(..., metavar="ID", help="Questionnaire id."),
     version: int | None = typer.Option(None, "--version", help="Version (default: latest)."),
     lang: Literal["en", "zh"] = typer.Option("en", "--lang", help=_LANG_HELP),
-    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
+    json_output: bool = JSON,
 ) -> None:
     """Show every question and option with its score, the knock-outs, cut-offs and rules."""
     from roboadvisor.cli import render

@@ -11,7 +11,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -68,6 +68,12 @@ def error(message: str) -> None:
 def warning(message: str) -> None:
     """One line on stderr, never wrapped."""
     err().print(f"warning: {message}", markup=False, soft_wrap=True, style="yellow")
+
+
+def show_warnings(messages: Iterable[str]) -> None:
+    """Each message as a ``warning:`` line on stderr."""
+    for message in messages:
+        warning(message)
 
 
 def note(message: str) -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from roboadvisor.cli.render import note, out, pct, warning
+from roboadvisor.cli.render import note, out, pct
 
 if TYPE_CHECKING:
     from roboadvisor.domain.metrics import PerformanceSummary, YearReturn
@@ -48,7 +48,6 @@ def _costs_text(run: BacktestRun) -> str:
     if c.fixed:
         parts.append(f"{c.fixed:g} per trade")
     return "costs " + " + ".join(parts) if (c.bps or c.per_asset_bps or c.fixed) else "no costs"
-
 
 
 def _flows_text(run: BacktestRun) -> str:
@@ -132,11 +131,6 @@ def _rows_for(summaries: Sequence[PerformanceSummary]) -> list[_Row]:
 
 
 # --- backtest run -------------------------------------------------------------------------------
-def show_warnings(messages: Iterable[str]) -> None:
-    for message in messages:
-        warning(message)
-
-
 def show_run(run: BacktestRun) -> None:
     """Header, metrics, calendar years, weights and failed re-optimisations of one run."""
     console = out()

@@ -27,11 +27,6 @@ def _time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
 
 
-def show_warnings(messages: Iterable[str]) -> None:
-    for message in messages:
-        warning(message)
-
-
 # --- universe ---------------------------------------------------------------------------------
 def universe_record(universe: Universe) -> dict[str, Any]:
     weights = universe.market_weights()

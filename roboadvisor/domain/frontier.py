@@ -32,7 +32,12 @@ import numpy as np
 from roboadvisor.domain import qp
 from roboadvisor.domain.constraints import PortfolioConstraints, portfolio_constraints
 from roboadvisor.domain.models import Allocation, Estimates, Universe
-from roboadvisor.domain.optimizer import aligned_estimates, clean_weights, solve_problem
+from roboadvisor.domain.optimizer import (
+    aligned_estimates,
+    allocation_of,
+    clean_weights,
+    solve_problem,
+)
 from roboadvisor.domain.policy import Objective, Policy
 from roboadvisor.errors import InfeasibleError
 
@@ -56,7 +61,7 @@ def efficient_frontier(estimates: Estimates, universe: Universe, policy: Policy 
     est = aligned_estimates(estimates, universe)
     c = portfolio_constraints(universe, policy)
     weights = frontier_weights(est.expected_returns, est.covariance, c, points)
-    return tuple(_allocation(w, est) for w in weights)
+    return tuple(allocation_of(w, est) for w in weights)
 
 
 def frontier_weights(mu: np.ndarray, cov: np.ndarray, c: PortfolioConstraints,
@@ -91,11 +96,6 @@ def _tidy(w: np.ndarray, c: PortfolioConstraints) -> np.ndarray:
     if abs(out.sum() - 1.0) > 1e-12 or not _feasible(out[None, :], c):
         return w / w.sum()
     return out
-
-
-def _allocation(w: np.ndarray, est: Estimates) -> Allocation:
-    vol = float(np.sqrt(max(float(w @ est.covariance @ w), 0.0)))
-    return Allocation(est.tickers, w, float(est.expected_returns @ w), vol, est.risk_free_rate)
 
 
 def _min_variance(mu: np.ndarray, cov: np.ndarray, c: PortfolioConstraints) -> np.ndarray:

@@ -276,7 +276,8 @@ def clean_weights(w: np.ndarray, c: PortfolioConstraints) -> np.ndarray:
     return w / w.sum()
 
 
-def _allocation(w: np.ndarray, est: Estimates) -> Allocation:
+def allocation_of(w: np.ndarray, est: Estimates) -> Allocation:
+    """Weights ``w`` (in ``est`` order) with their expected return and volatility."""
     vol = float(np.sqrt(max(float(w @ est.covariance @ w), 0.0)))
     return Allocation(est.tickers, w, float(est.expected_returns @ w), vol, est.risk_free_rate)
 
@@ -358,7 +359,7 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
     w = clean_weights(w, c)
     if policy.min_position > 0:
         w = drop_small_positions(p, w, policy.min_position)
-    return _allocation(w, est)
+    return allocation_of(w, est)
 
 
 def drop_small_positions(p: qp.Problem, w: np.ndarray, min_position: float) -> np.ndarray:
@@ -395,6 +396,6 @@ def optimise_many(estimates_seq: Sequence[Estimates], policy: Policy, universe: 
     return [optimise(e, policy, universe, current_weights) for e in estimates_seq]
 
 
-__all__ = ["GroupBound", "PortfolioConstraints", "aligned_estimates", "clean_weights",
-           "drop_small_positions", "group_matrix", "min_variance_weights", "optimise",
-           "optimise_many", "portfolio_constraints", "solve_problem"]
+__all__ = ["GroupBound", "PortfolioConstraints", "aligned_estimates", "allocation_of",
+           "clean_weights", "drop_small_positions", "group_matrix", "min_variance_weights",
+           "optimise", "optimise_many", "portfolio_constraints", "solve_problem"]

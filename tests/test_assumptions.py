@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from roboadvisor.data.assumptions_file import load_assumptions
+from roboadvisor.data.assumptions_file import DEFAULT_ASSUMPTIONS, load_assumptions
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.errors import ConfigError, UniverseError
 from tests.conftest import SHARED_DATA
@@ -52,6 +52,22 @@ def test_unknown_ticker_in_universe_is_named(tmp_path: Path) -> None:
     path.write_text(text.replace("ticker: BIL,", "ticker: SGOV,"))
     with pytest.raises(ConfigError, match="SGOV"):
         load_assumptions(load_universe(path))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("VTI:  {expected_return: 0.07350", "VTI:  {expected_return: .nan"),
+     r"assets\.VTI\.expected_return must be a number"),
+    (("VEA:  {expected_return: 0.07966, volatility: 0.1781",
+      "VEA:  {expected_return: 0.07966, volatility: .inf"), r"assets\.VEA\.volatility must be"),
+])
+def test_assumptions_refuse_non_finite_figures(tmp_path: Path, edit: tuple[str, str],
+                                               message: str) -> None:
+    text = DEFAULT_ASSUMPTIONS.read_text()
+    assert edit[0] in text
+    path = tmp_path / "cma.yaml"
+    path.write_text(text.replace(*edit, 1))
+    with pytest.raises(ConfigError, match=message):
+        load_assumptions(load_universe(), path)
 
 
 @pytest.mark.parametrize("edit, message", [

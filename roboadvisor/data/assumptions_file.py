@@ -75,7 +75,7 @@ def _field(data: dict[str, Any], key: str, kind: Any, path: Path) -> Any:
 
 def _number(entry: Any, key: str, path: Path, ticker: str) -> float:
     value = entry.get(key) if isinstance(entry, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
         raise ConfigError(f"{path}: assets.{ticker}.{key} must be a number")
     return float(value)
 

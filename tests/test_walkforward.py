@@ -20,7 +20,12 @@ from roboadvisor.domain.walkforward import (
     reoptimisation_days,
     walk_forward_targets,
 )
-from roboadvisor.errors import BacktestError, InfeasibleError, OptimizationError
+from roboadvisor.errors import (
+    BacktestError,
+    EstimationError,
+    InfeasibleError,
+    OptimizationError,
+)
 from tests.conftest import RESOURCES
 
 SPEC = WalkForwardSpec(window=60, frequency=Frequency.MONTHLY)
@@ -197,5 +202,5 @@ def test_equilibrium_returns_follow_the_window_covariance() -> None:
                                rtol=1e-12)
     own_var = returns.var(axis=0) * 252  # ddof=0, as Ledoit-Wolf
     np.testing.assert_allclose(np.diag(est.covariance), own_var, rtol=1e-10)
-    with pytest.raises(Exception, match="market weights"):
+    with pytest.raises(EstimationError, match="equilibrium returns need market weights"):
         estimate_window(returns, TICKERS, spec, 0.02, "2018-10-01", None)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from roboadvisor.data.assumptions_file import DEFAULT_ASSUMPTIONS, load_assumptions
+from roboadvisor.data.policy_file import DEFAULT_POLICIES, load_policies
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.errors import ConfigError, UniverseError
 from tests.conftest import SHARED_DATA
@@ -97,3 +98,17 @@ def test_figures_reproduce_from_the_real_history() -> None:
     np.testing.assert_allclose(est.volatilities, vol, atol=5e-5 + 1e-12)
     shipped_corr = est.covariance / np.outer(est.volatilities, est.volatilities)
     np.testing.assert_allclose(shipped_corr, corr, atol=5e-4 + 1e-9)
+
+
+@pytest.mark.parametrize("field", ["target_volatility", "transaction_cost"])
+def test_policies_refuse_a_nan_number(tmp_path: Path, field: str) -> None:
+    """(Beside the other shipped-file loaders: a .nan policy number used to load silently.)"""
+    text = DEFAULT_POLICIES.read_text()
+    old = "target_volatility: 0.015"
+    new = old.replace("0.015", ".nan") if field == "target_volatility" else \
+        f"{old}\n    transaction_cost: .nan"
+    assert old in text
+    path = tmp_path / "policies.yaml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=rf"tier 1: {field} = nan must be"):
+        load_policies(path)

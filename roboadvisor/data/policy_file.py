@@ -160,7 +160,7 @@ def _optional_number(raw: dict[str, Any], key: str, where: str, lo: float, hi: f
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
     value = float(value)
-    if value > hi or value < lo or (open_low and value == lo):
+    if not (lo < value <= hi if open_low else lo <= value <= hi):  # NaN fails both
         low = f"above {lo:g}" if open_low else f"at least {lo:g}"
         raise ConfigError(f"{where}: {key} = {value:g} must be {low} and at most {hi:g}")
     return value

@@ -133,12 +133,13 @@ def tier_for_score(score: float, cutoffs: tuple[float, ...]) -> Tier:
 def knockouts(questionnaire: Questionnaire, answers: Mapping[str, str],
               score_tier: Tier) -> tuple[Knockout, ...]:
     """Chosen options that cap the tier; the strictest are binding if below ``score_tier``."""
-    hits = [(q, o, o.max_tier) for q in questionnaire.questions
+    hits = [(q, o) for q in questionnaire.questions
             if (o := _chosen(q, answers)).max_tier is not None]
-    strictest = min((cap for _, _, cap in hits if cap is not None), default=score_tier)
-    return tuple(Knockout(q.id, o.id, q.dimension, cap, cap == strictest < score_tier,
+    strictest = min((o.max_tier for _, o in hits), default=score_tier)
+    return tuple(Knockout(q.id, o.id, q.dimension, o.max_tier,
+                          o.max_tier == strictest < score_tier,
                           o.knockout_reason or Localized({}))
-                 for q, o, cap in hits if cap is not None)
+                 for q, o in hits)
 
 
 def score_answers(questionnaire: Questionnaire, answers: Mapping[str, str]) -> RiskProfile:

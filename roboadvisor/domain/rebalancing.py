@@ -37,10 +37,6 @@ class Frequency(StrEnum):
     SEMIANNUAL = "semiannual"
     ANNUAL = "annual"
 
-    @property
-    def periods_per_year(self) -> int:
-        return {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}[self.value]
-
     @classmethod
     def parse(cls, value: object) -> Frequency:
         text = str(value).strip().lower().replace("-", "").replace("_", "").replace(" ", "")

@@ -13,6 +13,7 @@ from rich.text import Text
 from roboadvisor.cli import render
 from roboadvisor.cli.render import pct
 from roboadvisor.domain.explain import ConstraintKind, constraint_text_zh
+from roboadvisor.domain.models import Tier
 from roboadvisor.services.allocate import (
     FRONTIER_NOTE,
     HELD_WEIGHT,
@@ -228,15 +229,14 @@ def show_frontier(result: FrontierResult) -> None:
                  "Frontier at same risk"):
         table.add_column(name, justify="left" if name == "Portfolio" else "right")
     equity = [a.asset_class.value == "equity" for a in result.universe]
-    tier_of = {id(a): t for t, a in result.tiers.items()}
-    rows = [(a.volatility, "", a) for a in result.points]
-    rows += [(a.volatility, f"tier {t.value} · {t.label}", a) for t, a in result.tiers.items()]
-    for _, tier, a in sorted(rows, key=lambda r: (r[0], r[1])):
+    rows = [(a.volatility, "", a, None) for a in result.points]
+    rows += [(a.volatility, f"tier {t.value} · {t.label}", a, t) for t, a in result.tiers.items()]
+    for _, label, a, tier in sorted(rows, key=lambda r: (r[0], r[1])):
         eq = float(a.weights[equity].sum()) if any(equity) else 0.0
-        cells = [tier or "frontier", pct(a.volatility), pct(a.expected_return),
+        cells = [label or "frontier", pct(a.volatility), pct(a.expected_return),
                  f"{a.sharpe_ratio:.2f}", pct(eq, 0)]
-        cells.append(_frontier_cell(result, tier_of.get(id(a))) if tier else "")
-        table.add_row(*cells, style="bold" if tier else None)
+        cells.append(_frontier_cell(result, tier) if tier is not None else "")
+        table.add_row(*cells, style="bold" if tier is not None else None)
     reasons = Table.grid(padding=(0, 1))
     reasons.add_column(no_wrap=True)
     reasons.add_column(overflow="fold")
@@ -253,9 +253,9 @@ def show_frontier(result: FrontierResult) -> None:
     render.note(FRONTIER_NOTE)
 
 
-def _frontier_cell(result: FrontierResult, tier: object) -> str:
-    best = result.frontier_at_tier_volatility.get(tier)  # type: ignore[call-overload]
+def _frontier_cell(result: FrontierResult, tier: Tier) -> str:
+    best = result.frontier_at_tier_volatility.get(tier)
     if best is None:
         return "-"
-    gap = best - result.tiers[tier].expected_return  # type: ignore[index]
+    gap = best - result.tiers[tier].expected_return
     return f"{pct(best)} ({gap * 1e4:+.0f} bp)" if gap > 5e-5 else f"{pct(best)} (on it)"

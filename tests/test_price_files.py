@@ -209,3 +209,16 @@ def test_a_directory_is_not_a_price_file(tmp_path: Path) -> None:
     with pytest.raises(DataQualityError, match=rf"^{tmp_path} is a directory, not a price "
                                                "file"):
         read_price_file(tmp_path)
+
+
+def test_a_price_file_read_twice_is_parsed_once_and_never_shared(tmp_path: Path) -> None:
+    """The memo returns independent copies, and a rewritten file is read again."""
+    path = tmp_path / "p.csv"
+    path.write_text("Date,AAA\n2021-01-04,10\n2021-01-05,11\n", encoding="utf-8")
+    first = read_price_file(path)
+    first.prices.iloc[0, 0] = -1.0  # a caller scribbling on its copy
+    second = read_price_file(path)
+    assert second.prices.iloc[0, 0] == 10.0
+    path.write_text("Date,AAA\n2021-01-04,20\n2021-01-05,22\n2021-01-06,23\n", encoding="utf-8")
+    third = read_price_file(path)
+    assert list(third.prices["AAA"]) == [20.0, 22.0, 23.0]

@@ -18,8 +18,9 @@ come back as warnings in the report, never fixed silently.
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -57,13 +58,26 @@ class PriceFile:
 
 
 def read_price_file(path: Path) -> PriceFile:
-    """Read and validate a CSV or parquet price file (see the module docstring)."""
+    """Read and validate a CSV or parquet price file (see the module docstring).
+
+    The validated result is remembered for the file's path, modification time and size, so
+    commands that need the same file several times (``backtest compare`` reads it once per
+    strategy and benchmark) parse it once; every caller gets its own copy of the prices.
+    """
     path = Path(path)
     if path.is_dir():
         raise DataQualityError(f"{path} is a directory, not a price file; give the path of "
                                "a CSV or parquet file")
     if not path.is_file():
         raise DataQualityError(f"{path}: price file not found")
+    stat = path.stat()
+    file = _read_validated(path, stat.st_mtime_ns, stat.st_size)
+    return replace(file, path=path, prices=file.prices.copy())
+
+
+@functools.lru_cache(maxsize=4)
+def _read_validated(path: Path, mtime_ns: int, size: int) -> PriceFile:
+    """Parse and validate (the key's mtime and size make a changed file a new entry)."""
     is_parquet = path.suffix.lower() in {".parquet", ".pq"}
     dates_raw, values_raw = _read_parquet(path) if is_parquet else _read_csv(path)
     index, date_issues = parse_dates(dates_raw)

@@ -520,6 +520,11 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(dates[ok].to_numpy(dtype="datetime64[ns]"), kind="stable")
     d = dates[ok].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")[order]
     r = rates[ok].to_numpy(dtype=float)[order] * scale
+    if float(np.median(np.abs(r))) > 0.5:
+        # A yield column in percent read as decimals would make cash earn 100x too much.
+        raise ConfigError(f"{path}: column {col} has a median of {np.median(r):.2f} as an "
+                          "annual decimal (over 50%); if it is in percent, name it IRX or "
+                          "put 'pct' in its header")
     return d, r
 
 

@@ -177,7 +177,7 @@ def test_risk_free_constant_or_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="which column"):
         load_risk_free_file(_write(tmp_path, "Date,a,b\n2020-01-02,1,2\n", "x.csv"))
     # A percent series under a plain header (FRED's DGS3MO) must not become 150% a year.
-    with pytest.raises(ConfigError, match="DGS3MO .*in percent"):
+    with pytest.raises(ConfigError, match=r"DGS3MO .*in percent"):
         load_risk_free_file(_write(tmp_path, "Date,DGS3MO\n2020-01-02,1.5\n", "f.csv"))
 
 

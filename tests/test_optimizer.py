@@ -328,13 +328,19 @@ def _policies(draw: st.DrawFn) -> tuple[Policy, np.ndarray | None]:
 def test_every_bound_holds(case: tuple[Policy, np.ndarray | None]) -> None:
     policy, w0 = case
     u = synthetic_universe()
-    est = synthetic_estimates()
-    try:
-        a = optimise(est, policy, u, w0)
-    except InfeasibleError as exc:
-        assert "tier 3" in str(exc)
+    a = _solve_or_refused(policy, w0, u)
+    if a is None:
         return
     _assert_bounds_hold(a, policy, w0, u)
+
+
+def _solve_or_refused(policy: Policy, w0: np.ndarray | None, u: Universe) -> Allocation | None:
+    """The allocation, or None when the policy is refused as infeasible (naming its tier)."""
+    try:
+        return optimise(synthetic_estimates(), policy, u, w0)
+    except InfeasibleError as exc:
+        assert "tier 3" in str(exc)
+        return None
 
 
 def _assert_bounds_hold(a: Allocation, policy: Policy, w0: np.ndarray | None,
@@ -370,11 +376,8 @@ def test_min_position_holds_unless_dropping_is_impossible(
     policy, w0 = case
     policy = replace(policy, min_position=min_position)
     u = synthetic_universe()
-    est = synthetic_estimates()
-    try:
-        a = optimise(est, policy, u, w0)
-    except InfeasibleError as exc:
-        assert "tier 3" in str(exc)
+    a = _solve_or_refused(policy, w0, u)
+    if a is None:
         return
     _assert_bounds_hold(a, policy, w0, u)
     w = a.weights
@@ -385,7 +388,7 @@ def test_min_position_holds_unless_dropping_is_impossible(
     without = replace(policy, min_position=0.0, asset_bounds=policy.asset_bounds + tuple(
         (t, Bound(0.0, 0.0)) for t, o in zip(u.tickers, out, strict=True) if o))
     with pytest.raises((InfeasibleError, OptimizationError)):
-        optimise(est, without, u, w0)
+        optimise(synthetic_estimates(), without, u, w0)
 
 
 # --- the two solver paths -------------------------------------------------------------------

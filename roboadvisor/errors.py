@@ -9,9 +9,33 @@ from __future__ import annotations
 
 
 class RoboAdvisorError(Exception):
-    """Base of every error raised on purpose by roboadvisor."""
+    """Base of every error raised on purpose by roboadvisor.
+
+    An error built with :meth:`from_catalog` carries its message key and parameters, so the CLI
+    can show it in the user's language; ``str(error)`` is always the English text.
+    """
 
     exit_code: int = 1
+    key: str | None = None
+    params: dict[str, object] | None = None
+
+    @classmethod
+    def from_catalog(cls, key: str, /, **params: object) -> RoboAdvisorError:
+        """An error whose message is catalog entry ``key`` (English in ``str()``)."""
+        from roboadvisor.reports.i18n import Lang, t
+
+        error = cls(t(key, Lang.EN, **params))
+        error.key = key
+        error.params = dict(params)
+        return error
+
+    def localized(self, lang: object) -> str:
+        """The message in ``lang`` when it came from the catalog, else the English text."""
+        if self.key is None:
+            return str(self)
+        from roboadvisor.reports.i18n import t
+
+        return t(self.key, lang, **(self.params or {}))  # type: ignore[arg-type]
 
 
 class InputError(RoboAdvisorError):

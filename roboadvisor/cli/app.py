@@ -31,6 +31,7 @@ class _ErrorBoundary(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         from roboadvisor import config
         from roboadvisor.cli import render
+        from roboadvisor.reports.i18n import Lang, t
 
         try:
             return super().invoke(ctx)
@@ -42,7 +43,7 @@ class _ErrorBoundary(TyperGroup):
         except KeyboardInterrupt:
             if config.debug_enabled():
                 raise
-            render.error("interrupted before finishing (files are written whole or not at all)")
+            render.error(t("common.interrupted", Lang.EN))
             raise typer.Exit(130) from None
 
 

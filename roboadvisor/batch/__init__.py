@@ -1,0 +1,1 @@
+"""The book at scale: parquet partitions, the vectorised partition step, engines (local, Dask)."""

@@ -1,0 +1,72 @@
+"""The one en/zh message catalog.
+
+Every user-facing text (terminal, JSON notices, HTML, errors) comes from here. Messages live in
+``roboadvisor/reports/messages/*.yaml``, one file per area so that areas never edit the same
+file; each key maps to ``{en: ..., zh: ...}`` with ``str.format`` placeholders. A key defined in
+two files, or a message missing a language, is refused when the catalog is first read.
+
+>>> t("common.interrupted", Lang.EN)
+'interrupted before finishing (files are written whole or not at all)'
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+
+
+class Lang(StrEnum):
+    """A language of the catalog."""
+
+    EN = "en"
+    ZH = "zh"
+
+    @classmethod
+    def parse(cls, value: str | Lang | None) -> Lang:
+        """'en', 'zh' (any case, also 'zh-CN'/'cn') or None (English) -> Lang."""
+        if isinstance(value, Lang):
+            return value
+        text = (value or "en").strip().lower()
+        if text in {"zh", "zh-cn", "zh_cn", "cn", "chinese"}:
+            return cls.ZH
+        if text in {"en", "en-us", "en_gb", "en-gb", "english"}:
+            return cls.EN
+        raise ValueError(f"unknown language {value!r}; use en or zh")
+
+
+class CatalogError(Exception):
+    """The shipped catalog itself is broken (a programming error, caught by the tests)."""
+
+
+@cache
+def catalog() -> dict[str, dict[str, str]]:
+    """Every message: key -> {language code: template}. Read once per process."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    merged: dict[str, dict[str, str]] = {}
+    origin: dict[str, str] = {}
+    for path in sorted(MESSAGES_DIR.glob("*.yaml")):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+        if not isinstance(data, dict):
+            raise CatalogError(f"{path.name}: expected a mapping of message keys")
+        for key, texts in data.items():
+            if key in merged:
+                raise CatalogError(f"message {key!r} is in both {origin[key]} and {path.name}")
+            if not isinstance(texts, dict) or set(texts) != {lang.value for lang in Lang}:
+                raise CatalogError(f"{path.name}: message {key!r} needs exactly en and zh")
+            merged[key] = {str(k): str(v) for k, v in texts.items()}
+            origin[key] = path.name
+    return merged
+
+
+def t(key: str, lang: Lang | str = Lang.EN, /, **params: Any) -> str:
+    """The message ``key`` in ``lang`` with ``params`` filled in."""
+    texts = catalog().get(key)
+    if texts is None:
+        raise CatalogError(f"no message {key!r} in the catalog")
+    return texts[Lang.parse(lang).value].format(**params)

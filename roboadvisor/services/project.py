@@ -33,6 +33,9 @@ from roboadvisor.domain.projection import (
 from roboadvisor.errors import DataError, InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from roboadvisor.domain.models import Allocation
     from roboadvisor.services.allocate import AllocationResult
 
 DEFAULT_SEED = 0
@@ -187,6 +190,24 @@ def bad_year_of(weights: np.ndarray, portfolio: AllocationResult,
     return bad_year_normal(a.expected_return, a.volatility)
 
 
+def bad_year_for(allocation: Allocation, prices: pd.DataFrame | None,
+                 prices_file: Path | None) -> BadYear:
+    """The bad-year figure of the explanations: a bootstrap of the held ETFs' real monthly
+    returns when prices are at hand (``prices``: daily closes already loaded, else
+    ``prices_file``), the normal model on the allocation's own figures otherwise."""
+    keep = allocation.weights > HELD
+    held = tuple(np.asarray(allocation.tickers)[keep])
+    weights = allocation.weights[keep] / allocation.weights[keep].sum()
+    history = None
+    if prices is not None and set(held) <= set(prices.columns):
+        history = history_from_daily(prices[list(held)].dropna(), held)
+    elif prices_file is not None:
+        history = load_history(held, prices_file, None, required=False)
+    if history is not None:
+        return bad_year_bootstrap(weights, history.returns, history.window)
+    return bad_year_normal(allocation.expected_return, allocation.volatility)
+
+
 def held_weights(portfolio: AllocationResult) -> tuple[tuple[str, ...], np.ndarray]:
     """The held tickers and their weights (renormalised after dropping solver noise)."""
     a = portfolio.allocation
@@ -223,13 +244,23 @@ def load_history(tickers: tuple[str, ...], prices_file: Path | None, cache_dir: 
         if not required:
             return None
         raise InputError.from_catalog("projection.needs_prices", reason=str(exc)) from None
+    history = history_from_daily(daily, tickers)
+    if history is None and required:
+        raise InputError.from_catalog("projection.short_history", tickers=", ".join(tickers),
+                                      months=len(daily.groupby(daily.index.to_period("M"))) - 1)
+    return history
+
+
+def history_from_daily(daily: pd.DataFrame, tickers: tuple[str, ...],
+                       min_months: int = 36) -> History | None:
+    """Monthly returns from month-end closes of aligned daily prices; None when shorter than
+    ``min_months``."""
+    if daily.empty:
+        return None
     month_end = daily.groupby(daily.index.to_period("M")).tail(1)
-    if len(month_end) < 37:
-        if not required:
-            return None
-        raise InputError.from_catalog("projection.short_history", months=len(month_end) - 1,
-                                      tickers=", ".join(tickers))
-    returns = monthly_returns_from_prices(month_end.to_numpy(dtype=float))
+    if len(month_end) <= min_months:
+        return None
+    returns = monthly_returns_from_prices(month_end[list(tickers)].to_numpy(dtype=float))
     first = month_end.index[1].strftime("%Y-%m")
     last = month_end.index[-1].strftime("%Y-%m")
     return History(tuple(tickers), returns, first, last)

@@ -148,7 +148,8 @@ def run_projection(request: ProjectionRequest) -> ProjectionResult:
     portfolio = allocate(AllocationRequest(
         tier=request.tier, answers=request.answers, lang=request.lang,
         policies_file=request.policies_file,
-        market=MarketRequest(universe_file=request.universe_file, cache_dir=request.cache_dir)))
+        market=MarketRequest(universe_file=request.universe_file, cache_dir=request.cache_dir,
+                             prices_file=request.prices_file)))
     return project_portfolio(portfolio, request, model)
 
 

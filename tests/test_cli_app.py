@@ -12,7 +12,7 @@ from roboadvisor.cli.app import app
 runner = CliRunner()
 
 COMMANDS = ["plan", "assess", "allocate", "explain", "frontier",
-            "questionnaire", "universe", "data", "backtest", "project"]
+            "questionnaire", "universe", "data", "backtest", "project", "report"]
 
 
 def test_help_lists_every_command() -> None:

@@ -12,10 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from roboadvisor.errors import DataError, InputError
 from roboadvisor.reports.views import ReportView
 from roboadvisor.services.project import ProjectionRequest, check_request, project_portfolio
+
+if TYPE_CHECKING:
+    from roboadvisor.services.allocate import AllocationResult
+    from roboadvisor.services.backtest import BacktestRun
 
 BACKTEST_INITIAL = 100_000.0
 BACKTEST_COST_BPS = 5.0
@@ -80,7 +85,7 @@ def build_report(request: ReportRequest, now: datetime | None = None) -> ReportV
         notes=tuple(notes))
 
 
-def backtest_portfolio(portfolio: object, request: ReportRequest) -> object:
+def backtest_portfolio(portfolio: AllocationResult, request: ReportRequest) -> BacktestRun:
     """The report's portfolio held on real history (see the module docstring)."""
     from roboadvisor.data.backtest_config import (
         TIER_BENCHMARKS,
@@ -93,8 +98,8 @@ def backtest_portfolio(portfolio: object, request: ReportRequest) -> object:
     from roboadvisor.services.backtest import run_backtest
     from roboadvisor.services.project import held_weights
 
-    held, weights = held_weights(portfolio)  # type: ignore[arg-type]
-    tier = portfolio.tier  # type: ignore[attr-defined]
+    held, weights = held_weights(portfolio)
+    tier = portfolio.tier
     config = BacktestConfig(
         name=f"Tier {int(tier)}", source=None, tier=tier,
         weights=tuple((t, float(w)) for t, w in zip(held, weights, strict=True)),

@@ -90,3 +90,23 @@ def test_bootstrap_on_real_history(real_prices_csv: Path) -> None:
     assert data["model"] == "bootstrap" and data["bad_year_model"] == "bootstrap"
     first, last = data["history_window"].split("..")
     assert first < last
+
+
+def test_bootstrap_on_a_synthetic_history(tmp_path: Path) -> None:
+    from tests.synthetic_prices import write_synthetic_prices
+
+    prices = write_synthetic_prices(tmp_path / "prices.csv", start="2015-01-01")
+    data = _json(["--tier", "4", "--amount", "1000", "--years", "3", "--paths", "500",
+                  "--model", "bootstrap", "--prices", str(prices)])
+    assert data["history_window"] == "2015-02..2021-12"
+    assert data["model"] == "bootstrap" and data["bad_year_model"] == "bootstrap"
+
+
+def test_too_short_a_history_is_refused(tmp_path: Path) -> None:
+    from tests.synthetic_prices import write_synthetic_prices
+
+    prices = write_synthetic_prices(tmp_path / "prices.csv", start="2020-01-01",
+                                    end="2021-06-30")
+    result = runner.invoke(app, ["project", "--tier", "4", "--amount", "1000",
+                                 "--model", "bootstrap", "--prices", str(prices)])
+    assert result.exit_code == 2 and "--model normal" in result.output

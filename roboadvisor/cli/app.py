@@ -20,7 +20,9 @@ from roboadvisor.cli.commands import data as data_cmd
 from roboadvisor.cli.commands import explain as explain_cmd
 from roboadvisor.cli.commands import frontier as frontier_cmd
 from roboadvisor.cli.commands import plan as plan_cmd
+from roboadvisor.cli.commands import project as project_cmd
 from roboadvisor.cli.commands import questionnaire as questionnaire_cmd
+from roboadvisor.cli.commands import report as report_cmd
 from roboadvisor.cli.commands import universe as universe_cmd
 from roboadvisor.errors import RoboAdvisorError
 
@@ -78,6 +80,8 @@ app.command("assess", help=assess_cmd.HELP)(assess_cmd.assess)
 app.command("allocate", help=allocate_cmd.HELP)(allocate_cmd.allocate)
 app.command("explain", help=explain_cmd.HELP)(explain_cmd.explain)
 app.command("frontier", help=frontier_cmd.HELP)(frontier_cmd.frontier)
+app.command("project", help=project_cmd.HELP)(project_cmd.project)
+app.command("report", help=report_cmd.HELP)(report_cmd.report)
 app.add_typer(questionnaire_cmd.app, name="questionnaire", help=questionnaire_cmd.HELP)
 app.add_typer(universe_cmd.app, name="universe", help=universe_cmd.HELP)
 app.add_typer(data_cmd.app, name="data", help=data_cmd.HELP)

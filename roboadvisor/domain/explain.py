@@ -24,6 +24,7 @@ import numpy as np
 from roboadvisor.domain.constraints import PortfolioConstraints
 from roboadvisor.domain.models import Allocation, Universe
 from roboadvisor.domain.policy import Objective, Policy
+from roboadvisor.domain.projection import BadYear, ReturnModel, bad_year_normal
 
 BIND_TOL = 1e-4
 """Weights within this distance of a bound count as sitting on it (0.01 percentage points)."""
@@ -32,8 +33,6 @@ CONTRAST_MARGIN = 0.05
 """The summary says a class is "x% of the money *but* y% of the risk" only when its risk share
 exceeds its money share by at least this (5 percentage points); otherwise it states both."""
 
-BAD_YEAR_Z = 1.6448536269514722
-"""The standard normal 95% quantile: a 'bad year' is one that comes about once in 20 years."""
 
 
 class ConstraintKind(StrEnum):
@@ -151,12 +150,14 @@ def binding_constraints(allocation: Allocation, universe: Universe, policy: Poli
 def explain_allocation(allocation: Allocation, covariance: np.ndarray, universe: Universe,
                        policy: Policy, constraints: PortfolioConstraints,
                        tol: float = BIND_TOL, lang: str = "en",
-                       tier_label: str | None = None) -> Explanation:
+                       tier_label: str | None = None,
+                       bad_year: BadYear | None = None) -> Explanation:
     """Risk contributions, binding constraints and the plain-language summary of a portfolio.
 
     ``covariance`` is the one the allocation was optimised with, in universe order. ``lang``
     "en" or "zh" picks the summary's language; ``tier_label`` names the tier in it (default:
-    the English label).
+    the English label). ``bad_year`` is the projection engine's 5th percentile of one-year
+    returns (default: its normal model on the allocation's expected return and volatility).
     """
     w = np.asarray(allocation.weights, dtype=float)
     rc = risk_contributions(w, covariance)
@@ -165,10 +166,12 @@ def explain_allocation(allocation: Allocation, covariance: np.ndarray, universe:
     classes = _groups(w, rc, [a.asset_class.value for a in universe])
     regions = _groups(w, rc, [a.region.value for a in universe])
     binding = binding_constraints(allocation, universe, policy, constraints, tol)
+    bad = bad_year or bad_year_normal(allocation.expected_return, allocation.volatility)
     if lang == "zh":
-        summary = summary_text_zh(allocation, policy, assets, classes, binding, tier_label)
+        summary = summary_text_zh(allocation, policy, assets, classes, binding, tier_label,
+                                  bad)
     else:
-        summary = summary_text(allocation, policy, assets, classes, binding)
+        summary = summary_text(allocation, policy, assets, classes, binding, bad)
     return Explanation(assets, classes, regions, binding, summary)
 
 
@@ -180,7 +183,7 @@ def _groups(w: np.ndarray, rc: np.ndarray, labels: list[str]) -> tuple[Contribut
 
 def summary_text(allocation: Allocation, policy: Policy, assets: Sequence[Contribution],
                  classes: Sequence[Contribution],
-                 binding: Sequence[BindingConstraint]) -> str:
+                 binding: Sequence[BindingConstraint], bad: BadYear | None = None) -> str:
     """A few sentences an advisor can read to a client (English)."""
     held = sorted((c for c in classes if c.weight >= 0.005), key=lambda c: -c.weight)
     mix = _join([f"{_pct(c.weight, 0)} {_class_words(c.name)}" for c in held])
@@ -188,13 +191,15 @@ def summary_text(allocation: Allocation, policy: Policy, assets: Sequence[Contri
            f"{policy.tier.suitability_level})" if policy.tier is not None
            else f"the {policy.name} policy")
     aim = _aim(policy)
-    bad_year = allocation.expected_return - BAD_YEAR_Z * allocation.volatility
+    bad = bad or bad_year_normal(allocation.expected_return, allocation.volatility)
+    bad_year = bad.value
     parts = [
         f"This portfolio for {who} {aim}. It holds {mix}.",
         f"We expect about {_pct(allocation.expected_return, 1)} a year on average, with a "
         f"volatility of {_pct(allocation.volatility, 1)}; in a bad year, one in twenty, the "
-        + (f"value could fall by about {_pct(-bad_year, 0)}." if bad_year < 0 else
-           f"return could still be about {_pct(bad_year, 1)}.")
+        + (f"value could fall by about {_pct(-bad_year, 0)}" if bad_year < 0 else
+           f"return could still be about {_pct(bad_year, 1)}")
+        + f" ({_bad_year_source(bad)})."
         + " These are estimates, not promises.",
     ]
     top = max(classes, key=lambda c: c.risk)
@@ -225,7 +230,7 @@ def summary_text(allocation: Allocation, policy: Policy, assets: Sequence[Contri
 
 def summary_text_zh(allocation: Allocation, policy: Policy, assets: Sequence[Contribution],
                     classes: Sequence[Contribution], binding: Sequence[BindingConstraint],
-                    tier_label: str | None = None) -> str:
+                    tier_label: str | None = None, bad: BadYear | None = None) -> str:
     """The same summary in Simplified Chinese."""
     held = sorted((c for c in classes if c.weight >= 0.005), key=lambda c: -c.weight)
     mix = "、".join(f"{_pct(c.weight, 0)} {_ZH_CLASS.get(c.name, c.name)}" for c in held)
@@ -235,13 +240,15 @@ def summary_text_zh(allocation: Allocation, policy: Policy, assets: Sequence[Con
         who = f"第 {policy.tier.value} 级（{label}，投资者适当性等级 {level}）"
     else:
         who = f"“{policy.name}”策略"
-    bad_year = allocation.expected_return - BAD_YEAR_Z * allocation.volatility
+    bad = bad or bad_year_normal(allocation.expected_return, allocation.volatility)
+    bad_year = bad.value
     parts = [
         f"这是为{who}客户配置的组合，{_aim_zh(policy)}。组合配置：{mix}。",
         f"预计年均收益约 {_pct(allocation.expected_return, 1)}，年化波动率 "
         f"{_pct(allocation.volatility, 1)}；在较差的年份（约二十年一遇），"
-        + (f"组合价值可能下跌约 {_pct(-bad_year, 0)}。" if bad_year < 0 else
-           f"收益仍可能约为 {_pct(bad_year, 1)}。")
+        + (f"组合价值可能下跌约 {_pct(-bad_year, 0)}" if bad_year < 0 else
+           f"收益仍可能约为 {_pct(bad_year, 1)}")
+        + f"（{_bad_year_source_zh(bad)}）。"
         + "以上均为估计，并非承诺。",
     ]
     top = max(classes, key=lambda c: c.risk)
@@ -266,6 +273,20 @@ def summary_text_zh(allocation: Allocation, policy: Policy, assets: Sequence[Con
         parts.append(f"根据适当性要求，本等级仅可持有 R{policy.max_product_risk} 及以下风险等级的"
                      f"产品，因此未配置：{names}。")
     return "".join(parts)
+
+
+def _bad_year_source(bad: BadYear) -> str:
+    if bad.model is ReturnModel.BOOTSTRAP:
+        return (f"the 5th percentile of {bad.paths:,} simulated years drawn from real monthly "
+                f"returns {bad.window}")
+    return (f"the 5th percentile of {bad.paths:,} simulated years of a normal model on these "
+            "estimates")
+
+
+def _bad_year_source_zh(bad: BadYear) -> str:
+    if bad.model is ReturnModel.BOOTSTRAP:
+        return f"取自真实月度收益 {bad.window} 抽样模拟的 {bad.paths:,} 个年度的第 5 百分位"
+    return f"取自基于上述估计的正态模型模拟的 {bad.paths:,} 个年度的第 5 百分位"
 
 
 def _clearly_riskier(c: Contribution) -> bool:

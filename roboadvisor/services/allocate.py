@@ -495,8 +495,12 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
         from roboadvisor.services.assess import tier_label
 
         label = tier_label(tier, lang)
+    from roboadvisor.services.project import bad_year_for
+
+    bad_year = bad_year_for(allocation, market.prices, request.market.prices_file)
     explanation = explain_allocation(allocation, est.subset(universe.tickers).covariance,
-                                     universe, policy, constraints, lang=lang, tier_label=label)
+                                     universe, policy, constraints, lang=lang, tier_label=label,
+                                     bad_year=bad_year)
     shares, as_of, notes = None, None, market.notes
     if request.amount is not None:
         shares, as_of, more = _whole_shares(allocation, request.amount, market, request.market)

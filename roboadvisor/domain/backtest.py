@@ -38,6 +38,7 @@ from enum import StrEnum
 import numpy as np
 
 from roboadvisor.domain.rebalancing import Frequency, RebalanceRule, RuleKind, period_end_mask
+from roboadvisor.domain.trade_list import TradeRules
 from roboadvisor.domain.trading import (
     CostModel,
     Fees,
@@ -127,6 +128,7 @@ class BacktestResult:
       (including the day's flow); ``event_costs`` the costs.
     - ``target_days``/``target_weights``: the target schedule used.
     - ``failures``: re-optimisations that failed and kept the previous targets.
+    - ``cash``: whole-share runs only, the cash part of ``values`` (None otherwise).
     """
 
     tickers: tuple[str, ...]
@@ -146,6 +148,7 @@ class BacktestResult:
     target_weights: np.ndarray
     depleted_day: int | None = None
     failures: tuple[RebalanceFailure, ...] = field(default=())
+    cash: np.ndarray | None = None   # whole-share runs: cash held at each close
 
     @property
     def final_value(self) -> float:
@@ -216,11 +219,14 @@ def simulate(
     tickers: tuple[str, ...] | None = None,
     costs: CostModel | None = None,
     cash_flows: CashFlowPlan | None = None,
+    trade_rules: TradeRules | None = None,
 ) -> BacktestResult:
     """Simulate ``rule`` on ``prices`` (days x assets, adjusted closes, no NaN) over ``dates``.
 
     ``targets``: fixed weights (n,) or a ``TargetSchedule``. ``tickers`` name the columns
-    (needed for per-asset costs). Returns a ``BacktestResult``; see the module docstring.
+    (needed for per-asset costs). ``trade_rules``: run an account in whole shares with the
+    account trade lists instead (``account_backtest``; its fees come from ``costs``).
+    Returns a ``BacktestResult``; see the module docstring.
     """
     prices = np.ascontiguousarray(prices, dtype=float)
     dates = np.asarray(dates, dtype="datetime64[D]")
@@ -256,6 +262,12 @@ def simulate(
                  else np.zeros(n_days, dtype=bool))
     calendar[0] = flow_days[0] = False  # day 0 is the initial purchase, even at a period end
 
+    if trade_rules is not None:
+        from roboadvisor.domain.account_backtest import simulate_whole_shares
+
+        return simulate_whole_shares(prices, dates, schedule, rule, tickers,
+                                     costs.fees(tickers), calendar, flow_days, flows.amount,
+                                     flows.initial, trade_rules)
     if (rule.kind in (RuleKind.NEVER, RuleKind.CALENDAR) and costs.is_zero
             and not flow_days.any() and schedule.is_fixed):
         return _simulate_fixed_free(prices, dates, schedule, rule, tickers, calendar,

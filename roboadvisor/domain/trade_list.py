@@ -5,27 +5,29 @@ Pure numpy/scipy, one account per call, arrays in and a frozen ``TradeList`` out
 numbers, no prose: the texts are in ``reports/messages/trading.yaml``), so that a book of
 accounts can map the same function over partitions.
 
-The account: ``shares`` held (n), ``prices`` per share (n), ``cash``; a pending ``flow``
+The account: ``shares`` held h (n), ``prices`` p per share (n), ``cash``; a pending ``flow``
 (deposit > 0, withdrawal < 0) is added to the cash first. Its value is
-V = shares . prices + cash + flow; the target keeps ``reserve`` in cash and invests the rest at
-``target_weights`` (sum to 1). After trading, V' = V - costs.
+V = h . p + cash + flow; the target keeps ``reserve`` R in cash and invests the rest at
+``target_weights`` t (sum to 1): T_i = t_i (V - R) in money.
 
-The programme (``scipy.optimize.milp``, HiGHS; variables per asset: shares bought b, sold s,
-buy/sell indicators, absolute deviation u)::
+The programme, in net trades d_i (whole shares, buy > 0)::
 
-    minimise   ½ (sum_i |p_i (h_i + b_i - s_i) - t_i (V' - R)| + (cash' - R))  +  λ costs
-    subject to cash' = cash + flow + p.s - p.b - costs >= R          (the reserve)
-               0 <= s_i <= h_i                                   (never sell more than held)
-               b_i = 0 unless allowed_i                          (no buy above the level)
-               s_i = h_i for held assets not allowed             (sold first; not when buy-only)
-               buy and sell of one asset exclusive               (no round trips)
-               p_i b_i >= m, p_i s_i >= min(m, p_i h_i) when traded   (minimum trade m)
-               costs = sum_i rate_i p_i (b_i + s_i) + fixed * (number of orders)
+    minimise   ½ (sum_i |p_i (h_i + d_i) - T_i| + (cash + flow - p.d - R))  +  λ costs
+    subject to cash' = cash + flow - p.d - costs >= R                  (the reserve)
+               -h_i <= d_i                                    (never sell more than held)
+               d_i <= 0 unless allowed_i                      (no buy above the level)
+               d_i = -h_i for held assets not allowed         (sold first; not when buy-only)
+               |p_i d_i| >= m, or >= p_i h_i to close a position, when d_i != 0 (minimum
+               trade m); one side per asset (no round trips)
+               costs = sum_i rate_i p_i |d_i| + fixed * (number of orders)
 
-The first term is the account's drift in money (half the sum of absolute deviations, cash
-included with target R), so the objective is "drift after, plus costs" (λ = ``cost_aversion``
->= 1, which guarantees that a trade list never increases the drift when doing nothing is
-allowed). b, s are whole numbers unless ``fractional``.
+The first term is the account's drift in money before costs are paid (half the sum of
+absolute deviations, cash included with target R). With λ = ``cost_aversion`` >= 1 the drift
+measured after trading (value net of costs) never rises when doing nothing is allowed. The
+objective is separable by asset with one cash constraint: ``trade_search`` solves it exactly
+(branch and bound); ``method="milp"`` hands the same programme to HiGHS
+(``scipy.optimize.milp``, variables b, s, buy/sell indicators and |deviation|), which is also
+the solver for fractional shares and the fallback when the search hits its node limit.
 
 Modes ("cash flows first"): ``BUY_ONLY`` (a deposit: buys underweights, never sells),
 ``SELL_ONLY`` (a withdrawal: sells overweights, never buys), ``FULL`` (a rebalance, the pending

@@ -298,3 +298,40 @@ def test_bad_inputs_are_refused() -> None:
                    allowed=np.array([True, False]))
     with pytest.raises(ValueError, match="negative"):
         trade_list(np.array([-1.0, 0.0]), np.ones(2), 10.0, np.array([0.5, 0.5]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.floats(-50, 50), st.floats(-80, 80)), min_size=1,
+                         max_size=5), min_size=1, max_size=5),
+       st.floats(-60.0, 120.0))
+def test_the_three_exact_solvers_agree_with_enumeration(assets, budget) -> None:
+    import itertools
+
+    from roboadvisor.domain.trade_search import (
+        Candidates,
+        best_trades,
+        pareto_trades,
+        search_trades,
+    )
+
+    cands = Candidates(tuple(np.arange(len(a), dtype=float) for a in assets),
+                       tuple(np.array([phi for phi, _ in a]) for a in assets),
+                       tuple(np.array([q for _, q in a]) for a in assets))
+    best = np.inf
+    slack = 1e-9 * max(1.0, abs(budget))  # the solvers' feasibility tolerance
+    for combo in itertools.product(*[range(len(a)) for a in assets]):
+        q = sum(assets[i][k][1] for i, k in enumerate(combo))
+        if q <= budget + slack:
+            best = min(best, sum(assets[i][k][0] for i, k in enumerate(combo)))
+
+    def value(choice):
+        return sum(assets[i][int(k)][0] for i, k in enumerate(choice))
+
+    found = [pareto_trades(cands, budget), search_trades(cands, budget)[0],
+             best_trades(cands, budget)[0]]
+    for choice in found:
+        if not np.isfinite(best):
+            assert choice is None
+        else:
+            assert value(choice) == pytest.approx(best, abs=1e-9)
+            assert sum(assets[i][int(k)][1] for i, k in enumerate(choice)) <= budget + 1e-6

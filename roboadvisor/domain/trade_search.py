@@ -25,6 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+_DP_COMBINATIONS = 2_000_000   # the Pareto programme when the search needs more nodes
+_QUICK_NODES = 4_000            # than this and the combinations are at most that many
+
 
 @dataclass(frozen=True, eq=False)
 class Candidates:
@@ -38,6 +41,69 @@ class Candidates:
 def best_trades(cands: Candidates, budget: float, *, tol: float = 0.0,
                 node_limit: int = 200_000) -> tuple[np.ndarray | None, bool]:
     """(net trades, finished): the candidate choice minimising sum phi with sum q <= budget.
+
+    Few combinations (at most ``_DP_COMBINATIONS``): the Pareto dynamic programme
+    (``pareto_trades``); otherwise the branch and bound (``search_trades``). See there.
+    """
+    first, finished, incumbent = search_trades(cands, budget, tol=tol, node_limit=_QUICK_NODES)
+    if finished:
+        return first, True
+    sizes = np.array([d.size for d in cands.d], dtype=float)
+    if float(np.log(sizes).sum()) <= np.log(_DP_COMBINATIONS):
+        return pareto_trades(cands, budget, incumbent), True
+    found, finished, _ = search_trades(cands, budget, tol=tol, node_limit=node_limit)
+    return found, finished
+
+
+def pareto_trades(cands: Candidates, budget: float,
+                  incumbent: float = np.inf) -> np.ndarray | None:
+    """Exact dynamic programme over assets keeping the Pareto frontier of (cash used,
+    objective): a partial choice is dropped when another uses no more cash for no more
+    objective, when even the most cash the remaining assets could raise cannot bring it
+    within the budget, or when the Lagrangian bound of the rest says it cannot beat
+    ``incumbent`` (a known objective). Cost grows with the frontier, at most the number of
+    combinations."""
+    n = len(cands.d)
+    slack = 1e-9 * max(1.0, abs(budget))
+    min_q = np.array([q.min() for q in cands.q])
+    rest = np.concatenate([np.cumsum(min_q[::-1])[::-1][1:], [0.0]])
+    mu = _dual_multiplier(cands, budget)
+    min_lag = np.array([(phi + mu * q).min() for phi, q in zip(cands.phi, cands.q,
+                                                                 strict=True)])
+    rest_lag = np.concatenate([np.cumsum(min_lag[::-1])[::-1][1:], [0.0]])
+    margin = 1e-9 * max(1.0, abs(incumbent)) if np.isfinite(incumbent) else 0.0
+    cash = np.zeros(1)
+    obj = np.zeros(1)
+    parents: list[np.ndarray] = []
+    picks: list[np.ndarray] = []
+    for i in range(n):
+        q, phi = cands.q[i], cands.phi[i]
+        new_cash = (cash[:, None] + q[None, :]).ravel()
+        new_obj = (obj[:, None] + phi[None, :]).ravel()
+        keep = new_cash + rest[i] <= budget + slack
+        if np.isfinite(incumbent):
+            keep &= new_obj + rest_lag[i] - mu * (budget - new_cash) < incumbent + margin
+        idx = np.flatnonzero(keep)
+        if idx.size == 0:
+            return None
+        order = idx[np.lexsort((new_obj[idx], new_cash[idx]))]
+        o = new_obj[order]
+        best_before = np.minimum.accumulate(np.concatenate([[np.inf], o[:-1]]))
+        order = order[o < best_before]
+        parents.append(order // q.size)
+        picks.append(order % q.size)
+        cash, obj = new_cash[order], new_obj[order]
+    k = int(np.argmin(obj))
+    out = np.zeros(n)
+    for i in range(n - 1, -1, -1):
+        out[i] = cands.d[i][picks[i][k]]
+        k = int(parents[i][k])
+    return out
+
+
+def search_trades(cands: Candidates, budget: float, *, tol: float = 0.0,
+                  node_limit: int = 200_000) -> tuple[np.ndarray | None, bool, float]:
+    """Branch and bound (see the module docstring): (choice, finished, best objective).
 
     Returns (None, True) when no choice is feasible and (None, False) when the node limit was
     reached. ``tol`` (objective units) is how much better than the incumbent a branch must be
@@ -89,13 +155,13 @@ def best_trades(cands: Candidates, budget: float, *, tol: float = 0.0,
 
     finished = dfs(0, 0.0, 0.0)
     if not finished:
-        return None, False
+        return None, False, best[0]
     if not np.isfinite(best[0]):
-        return None, True
+        return None, True, best[0]
     out = np.zeros(n)
     for level, i in enumerate(order_assets):
         out[i] = ds[level][best_choice[0][level]]
-    return out, True
+    return out, True, best[0]
 
 
 def _dual_multiplier(cands: Candidates, budget: float) -> float:

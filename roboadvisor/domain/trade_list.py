@@ -308,34 +308,37 @@ class _Problem:
                                                np.ceil(m / p - 1e-9)), afford), 0.0)
         spend = float(((p * (1 + fees.rates)) * k_top).sum() + fees.fixed * (k_top > 0).sum())
         need = max(spend - (self.c - self.w_out - reserve), 0.0)
-        ds, phis, qs = [], [], []
-        for i in range(h.size):
-            pi = p[i]
-            if self.forced[i]:
-                d = np.array([-self.sellable[i]])
-            else:
-                parts = [np.zeros(1)]
-                gap = target[i] - v[i]
-                if may_buy[i] and gap > 0:
-                    k_min = max(1.0, np.ceil(m / pi - 1e-9))
-                    k_max = min(max(np.ceil(gap / pi - 1e-9), k_min), afford[i])
-                    if k_max >= k_min:
-                        parts.append(np.arange(k_min, k_max + 1))
-                held = self.sellable[i]
-                if may_sell and held > 0:
-                    j_min = max(1.0, np.ceil(min(m, pi * held) / pi - 1e-9))
-                    over = np.ceil(max(v[i] - target[i], 0.0) / pi - 1e-9)
-                    unlock = np.ceil(need / (pi * (1 - fees.rates[i])) + 1e-9) + 1
-                    j_max = min(held, max(j_min, over + unlock))
-                    if j_max >= j_min:
-                        parts.append(-np.arange(j_min, j_max + 1))
-                d = np.concatenate(parts)
-            traded = np.abs(d) * pi
-            cost = fees.rates[i] * traded + fees.fixed * (d != 0)
-            phis.append(0.5 * (np.abs(v[i] + d * pi - target[i]) - abs(v[i] - target[i]))
-                        - 0.5 * d * pi + lam * cost)
-            qs.append(d * pi + cost)
-            ds.append(d)
+        big = 1e-9
+        buy_lo = np.maximum(1.0, np.ceil(m / p - big))
+        buy_hi = np.minimum(np.maximum(np.ceil(gaps / p - big), buy_lo), afford)
+        buy_hi = np.where(may_buy & (gaps > 0), buy_hi, 0.0)
+        n_buy = np.maximum(buy_hi - buy_lo + 1, 0.0)
+        held = self.sellable
+        sell_lo = np.maximum(1.0, np.ceil(np.minimum(m, p * held) / p - big))
+        over = np.ceil(np.maximum(v - target, 0.0) / p - big)
+        unlock = np.ceil(need / (p * (1 - fees.rates)) + big) + 1
+        sell_hi = np.where(may_sell & (held > 0),
+                           np.minimum(held, np.maximum(sell_lo, over + unlock)), 0.0)
+        # a forced sale has one candidate: everything
+        sell_lo = np.where(self.forced, held, sell_lo)
+        sell_hi = np.where(self.forced, held, sell_hi)
+        n_buy = np.where(self.forced, 0.0, n_buy)
+        n_sell = np.maximum(sell_hi - sell_lo + 1, 0.0)
+        zero = (~self.forced).astype(float)
+        counts = (zero + n_buy + n_sell).astype(np.int64)
+        asset = np.repeat(np.arange(h.size), counts)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        k = np.arange(counts.sum()) - starts[asset] - zero[asset]     # -1: the zero trade
+        nb = n_buy[asset]
+        d = np.where(k < 0, 0.0, np.where(k < nb, buy_lo[asset] + k,
+                                          -(sell_lo[asset] + k - nb)))
+        pa, va, ta = p[asset], v[asset], target[asset]
+        cost = fees.rates[asset] * np.abs(d) * pa + fees.fixed * (d != 0)
+        phi = (0.5 * (np.abs(va + d * pa - ta) - np.abs(va - ta)) - 0.5 * d * pa
+               + lam * cost)
+        q = d * pa + cost
+        cut = np.cumsum(counts)[:-1]
+        ds, phis, qs = np.split(d, cut), np.split(phi, cut), np.split(q, cut)
         return Candidates(tuple(ds), tuple(phis), tuple(qs))
 
     def solve_milp(self, fees: Fees, m: float) -> tuple[np.ndarray, np.ndarray] | None:

@@ -27,6 +27,7 @@ import numpy as np
 
 _DP_COMBINATIONS = 2_000_000   # the Pareto programme when the search needs more nodes
 _QUICK_NODES = 4_000            # than this and the combinations are at most that many
+_GRID = np.concatenate([[0.0], np.geomspace(1e-4, 1e3, 22)])   # first multipliers tried
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +46,24 @@ def best_trades(cands: Candidates, budget: float, *, tol: float = 0.0,
     Few combinations (at most ``_DP_COMBINATIONS``): the Pareto dynamic programme
     (``pareto_trades``); otherwise the branch and bound (``search_trades``). See there.
     """
+    n = len(cands.d)
+    fixed = [i for i in range(n) if cands.d[i].size == 1]
+    if fixed:  # one candidate: a constant, left out of the search
+        out = np.zeros(n)
+        for i in fixed:
+            out[i] = cands.d[i][0]
+        active = [i for i in range(n) if cands.d[i].size > 1]
+        rest = budget - sum(float(cands.q[i][0]) for i in fixed)
+        if not active:
+            feasible = rest >= -1e-9 * max(1.0, abs(budget))
+            return (out if feasible else None), True
+        sub = Candidates(tuple(cands.d[i] for i in active), tuple(cands.phi[i] for i in active),
+                         tuple(cands.q[i] for i in active))
+        found, finished = best_trades(sub, rest, tol=tol, node_limit=node_limit)
+        if found is None:
+            return None, finished
+        out[active] = found
+        return out, True
     first, finished, incumbent = search_trades(cands, budget, tol=tol, node_limit=_QUICK_NODES)
     if finished:
         return first, True
@@ -175,7 +194,7 @@ def _dual_multiplier(cands: Candidates, budget: float) -> float:
         keyed = phi[:, None] + q[:, None] * mus[None, :]
         return np.minimum.reduceat(keyed, starts, axis=0).sum(axis=0) - mus * budget
 
-    grid = np.concatenate([[0.0], np.geomspace(1e-4, 1e3, 22)])
+    grid = _GRID
     for _ in range(2):
         values = dual(grid)
         k = int(np.argmax(values))

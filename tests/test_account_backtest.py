@@ -131,7 +131,12 @@ def test_whole_shares_config_runs_from_the_cli(tmp_path) -> None:
     plain = tmp_path / "plain.yaml"
     plain.write_text(text)
     base = json.loads(CliRunner().invoke(app, ["backtest", "run", str(plain), "--json"]).stdout)
-    assert whole != base
+    assert base["whole_shares"] is None
+    assert whole["whole_shares"]["min_trade"] == 25.0
+    assert 0 <= whole["whole_shares"]["cash_left"] < 10_000
+    assert whole["summary"] != base["summary"]
+    table = CliRunner().invoke(app, ["backtest", "run", str(config)])
+    assert "whole shares, min order 25" in table.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text(text + "whole_shares: {lot: 3}\n")
     error = CliRunner().invoke(app, ["backtest", "run", str(bad)])

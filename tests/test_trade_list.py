@@ -41,11 +41,23 @@ def _objective(x: np.ndarray, h: np.ndarray, p: np.ndarray, cash: float, flow: f
 
 
 def _brute_force(h, p, cash, flow, t, reserve, rates, fixed, min_trade, allowed, mode):
-    """Best objective over every share vector within reach, feasibility checked directly."""
+    """Best objective over every share vector within reach, feasibility checked directly
+    (enumerated in slices of the first asset's holdings to bound memory)."""
     value = float(h @ p) + cash + max(flow, 0.0)
     top = h + np.floor(value / p)
-    grids = np.meshgrid(*[np.arange(int(k) + 1) for k in top], indexing="ij")
-    x = np.stack([g.ravel() for g in grids], axis=1).astype(float)
+    grids = np.meshgrid(*[np.arange(int(k) + 1) for k in top[1:]], indexing="ij")
+    rest = np.stack([g.ravel() for g in grids], axis=1).astype(float)
+    best = None
+    for first in range(int(top[0]) + 1):
+        x = np.column_stack([np.full(len(rest), float(first)), rest])
+        found = _best_of(x, h, p, cash, flow, t, reserve, rates, fixed, min_trade, allowed,
+                         mode)
+        if found is not None and (best is None or found < best):
+            best = found
+    return best
+
+
+def _best_of(x, h, p, cash, flow, t, reserve, rates, fixed, min_trade, allowed, mode):
     d = x - h
     ok = np.ones(len(x), dtype=bool)
     ok &= np.all((d <= 0) | allowed, axis=1)                     # no buy above the level
@@ -68,18 +80,20 @@ def _brute_force(h, p, cash, flow, t, reserve, rates, fixed, min_trade, allowed,
 
 
 @st.composite
-def small_accounts(draw, max_assets: int = 4):
-    n = draw(st.integers(2, max_assets))
-    p = np.array(draw(st.lists(st.floats(60.0, 400.0), min_size=n, max_size=n)))
-    h = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=float)
+def small_accounts(draw, min_assets: int = 2, max_assets: int = 4, low: float = 60.0,
+                   most_held: int = 3):
+    n = draw(st.integers(min_assets, max_assets))
+    p = np.array(draw(st.lists(st.floats(low, 400.0), min_size=n, max_size=n)))
+    h = np.array(draw(st.lists(st.integers(0, most_held), min_size=n, max_size=n)),
+                 dtype=float)
     raw = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
     allowed = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     assume(allowed.any())
     raw = np.where(allowed, raw, 0.0)
     assume(raw.sum() > 0.05)
     t = raw / raw.sum()
-    cash = draw(st.floats(0.0, 600.0))
-    flow = draw(st.sampled_from([0.0, 0.0, 250.0, -150.0]))
+    cash = draw(st.floats(0.0, 600.0 if n <= 4 else 250.0))
+    flow = draw(st.sampled_from([0.0, 0.0, 250.0, -150.0] if n <= 4 else [0.0, 120.0, -100.0]))
     reserve = draw(st.sampled_from([0.0, 0.0, 40.0]))
     bps = draw(st.sampled_from([0.0, 10.0, 50.0]))
     fixed = draw(st.sampled_from([0.0, 0.0, 1.0, 15.0]))
@@ -92,10 +106,21 @@ def small_accounts(draw, max_assets: int = 4):
                                                                    HealthCheck.filter_too_much])
 @given(small_accounts())
 def test_trade_list_equals_brute_force_on_small_accounts(account) -> None:
+    _check_against_brute_force(account, 400_000)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.filter_too_much])
+@given(small_accounts(min_assets=5, max_assets=6, low=180.0, most_held=1))
+def test_trade_list_equals_brute_force_on_six_assets(account) -> None:
+    _check_against_brute_force(account, 2_000_000)
+
+
+def _check_against_brute_force(account, most: int) -> None:
     h, p, cash, flow, t, reserve, bps, fixed, min_trade, allowed, mode = account
     n = h.size
     value = float(h @ p) + cash + max(flow, 0.0)
-    assume(np.prod(h + np.floor(value / p) + 1) <= 400_000)
+    assume(np.prod(h + np.floor(value / p) + 1) <= most)
     rates = np.full(n, bps / 1e4)
     rules = TradeRules(reserve=reserve, min_trade=min_trade, fees=Fees(rates, fixed))
     result = trade_list(h, p, cash, t, rules, allowed=allowed, flow=flow, mode=mode)

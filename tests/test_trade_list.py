@@ -15,6 +15,7 @@ from roboadvisor.domain.trade_list import (
     OrderReason,
     Outcome,
     Side,
+    Solver,
     TradeMode,
     TradeRules,
     account_drift,
@@ -134,7 +135,7 @@ def _check_against_brute_force(account, most: int) -> None:
     mine = float(_objective(result.shares_after, h, p, cash, flow, t, reserve, rates, fixed))
     assert mine == pytest.approx(best, abs=1e-7 * max(1.0, value))
     assert result.objective == pytest.approx(mine, abs=1e-7 * max(1.0, value))
-    milp = trade_list(h, p, cash, t, replace(rules, method="milp"), allowed=allowed,
+    milp = trade_list(h, p, cash, t, replace(rules, method=Solver.MILP), allowed=allowed,
                       flow=flow, mode=mode)
     assert milp.objective == pytest.approx(best, abs=1e-6 * max(1.0, value))
 
@@ -203,7 +204,7 @@ def test_search_and_highs_agree_on_seventeen_assets(seed: int) -> None:
         [f"T{i}" for i in range(n)]), min_trade=50.0)
     cash = float(rng.uniform(0, 2000))
     fast = trade_list(h, p, cash, t, rules)
-    exact = trade_list(h, p, cash, t, replace(rules, method="milp"))
+    exact = trade_list(h, p, cash, t, replace(rules, method=Solver.MILP))
     assert fast.objective == pytest.approx(exact.objective, abs=1e-6 * 50_000)
 
 

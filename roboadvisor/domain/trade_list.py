@@ -25,7 +25,7 @@ The first term is the account's drift in money before costs are paid (half the s
 absolute deviations, cash included with target R). With λ = ``cost_aversion`` >= 1 the drift
 measured after trading (value net of costs) never rises when doing nothing is allowed. The
 objective is separable by asset with one cash constraint: ``trade_search`` solves it exactly
-(branch and bound); ``method="milp"`` hands the same programme to HiGHS
+(branch and bound); ``Solver.MILP`` hands the same programme to HiGHS
 (``scipy.optimize.milp``, variables b, s, buy/sell indicators and |deviation|), which is also
 the solver for fractional shares and the fallback when the search hits its node limit.
 
@@ -59,6 +59,14 @@ class TradeMode(StrEnum):
     def for_flow(cls, flow: float) -> TradeMode:
         """Deposit -> BUY_ONLY, withdrawal -> SELL_ONLY, none -> FULL."""
         return cls.BUY_ONLY if flow > 0 else cls.SELL_ONLY if flow < 0 else cls.FULL
+
+
+class Solver(StrEnum):
+    """How the programme is solved: SEARCH (exact, ``trade_search``; HiGHS after its node
+    limit and for fractional shares) or MILP (HiGHS throughout, the reference)."""
+
+    SEARCH = "search"
+    MILP = "milp"
 
 
 class Side(StrEnum):
@@ -97,8 +105,8 @@ class TradeRules:
     """An account's trading rules: ``reserve`` cash kept (currency), ``min_trade`` value of an
     order (currency), ``fees`` (a resolved ``trading.CostModel``; None = free),
     ``fractional`` shares allowed, ``cost_aversion`` λ >= 1 (weight of a unit of cost against
-    a unit of drift removed), ``method`` "search" (exact branch and bound over whole shares,
-    HiGHS after ``node_limit`` nodes) or "milp" (HiGHS), ``time_limit`` seconds for HiGHS."""
+    a unit of drift removed), ``method`` (``Solver``; the search stops after ``node_limit``
+    nodes and hands over to HiGHS), ``time_limit`` seconds for HiGHS."""
 
     reserve: float = 0.0
     min_trade: float = DEFAULT_MIN_TRADE
@@ -106,7 +114,7 @@ class TradeRules:
     fractional: bool = False
     cost_aversion: float = 1.0
     time_limit: float = 5.0
-    method: str = "search"
+    method: Solver = Solver.SEARCH
     node_limit: int = 200_000
 
     def __post_init__(self) -> None:
@@ -278,7 +286,7 @@ class _Problem:
         fees = self.fees if fees is None else fees
         m = self.rules.min_trade if min_trade is None else min_trade
         self.infeasible = False
-        if self.rules.fractional or self.rules.method == "milp":
+        if self.rules.fractional or self.rules.method is Solver.MILP:
             return self.solve_milp(fees, m)
         cands = self.candidates(fees, m)
         d, finished = best_trades(cands, self.c - self.w_out - self.rules.reserve,

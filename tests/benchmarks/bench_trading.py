@@ -10,7 +10,7 @@ is absent) seeded prices between 20 and 400.
 1. One account of 17 ETFs (tier 4, 100,000, costs 5 bp, minimum order 50), drifted from
    its target, and transferred in holding all 17 equally: ``review`` + ``plan_trades``
    median time, against the reference path, the same programme handed to HiGHS
-   (``TradeRules(method="milp")``). Goal: under 5 ms; the two objectives must agree.
+   (``TradeRules(method=Solver.MILP)``). Goal: under 5 ms; the two objectives must agree.
 2. A book of accounts in one process: tiers and values drawn at random, holdings drifted by
    random market moves since each account's last rebalance (most stay inside their 3%
    threshold), 5% with a deposit or withdrawal waiting, 1% with a tier change. The daily
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from roboadvisor.domain.review import AccountFacts, ReviewPolicy, plan_trades, review, screen
-from roboadvisor.domain.trade_list import TradeRules
+from roboadvisor.domain.trade_list import Solver, TradeRules
 from roboadvisor.domain.trading import CostModel
 
 _HERE = Path(__file__).resolve()
@@ -111,9 +111,9 @@ def one_account(tickers, models, levels, prices) -> bool:
             return plan_trades(shares, prices, cash, rev, r, policy, tickers=tickers)
 
         fast = step(rules)
-        exact = step(replace(rules, method="milp"))
+        exact = step(replace(rules, method=Solver.MILP))
         t_fast, c_fast = timed(lambda step=step: step(rules), 51)
-        t_ref, c_ref = timed(lambda step=step: step(replace(rules, method="milp")), 5)
+        t_ref, c_ref = timed(lambda step=step: step(replace(rules, method=Solver.MILP)), 5)
         agree = abs(fast.objective - exact.objective)
         met = t_fast * 1e3 < GOAL_ONE_MS and agree <= 1e-6 * 100_000
         ok &= met

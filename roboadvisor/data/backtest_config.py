@@ -28,6 +28,9 @@ Format (every field but one of ``tier``/``weights`` is optional)::
                                              #   prices), a ticker (its prices are then
                                              #   required), or none
     risk_free: 0.02                          # annual decimal, or a yield CSV (see below)
+    whole_shares: false                      # true: an account in whole shares, rebalanced
+                                             #   with the account trade lists; or a mapping
+                                             #   {min_trade: 50, reserve: 0} (currency)
 
 Rules (``rule:`` or ``--rule``): ``never`` (buy and hold); ``monthly``, ``quarterly``,
 ``semiannual``, ``annual`` (calendar); ``bands:5/25``, ``bands:abs=0.05``, ``bands:rel=0.25``,
@@ -57,6 +60,7 @@ from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.backtest import CashFlowPlan, CostModel
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.rebalancing import Bands, Frequency, RebalanceRule, RuleKind
+from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE, TradeRules
 from roboadvisor.domain.walkforward import CovarianceEstimator, ReturnsEstimator, WalkForwardSpec
 from roboadvisor.errors import ConfigError
 
@@ -71,7 +75,7 @@ TIER_BENCHMARKS: dict[Tier, str] = {
 
 _FIELDS = ("name", "description", "tier", "weights", "universe", "targets", "walk_forward",
            "assumptions", "policies", "prices", "start", "end", "rule", "costs", "cash_flows",
-           "benchmark", "risk_free")
+           "benchmark", "risk_free", "whole_shares")
 
 
 class TargetMode(StrEnum):
@@ -116,6 +120,7 @@ class BacktestConfig:
     risk_free: RiskFree
     description: str = ""
     benchmark_auto: bool = False
+    trade_rules: TradeRules | None = None   # whole_shares: the account's trading rules
 
     @property
     def where(self) -> str:
@@ -181,7 +186,8 @@ class _Parser:
             policies=self.optional_path("policies"), prices=self.optional_path("prices"),
             start=start, end=end, rule=self.rule(), costs=costs, cash_flows=flows,
             benchmark=bench, risk_free=self.risk_free(),
-            description=str(d.get("description") or ""), benchmark_auto=auto)
+            description=str(d.get("description") or ""), benchmark_auto=auto,
+            trade_rules=self.whole_shares())
 
     # --- fields ----------------------------------------------------------------------------
     def tier(self) -> Tier | None:
@@ -289,6 +295,25 @@ class _Parser:
              _number(v, lambda m, t=t: self.fail(f"costs.per_asset_bps.{t}", m), 0.0, 1000.0))
             for t, v in per.items())
         return CostModel(bps=bps, per_asset_bps=overrides, fixed=fixed)
+
+    def whole_shares(self) -> TradeRules | None:
+        raw = self.data.get("whole_shares", False)
+        if raw is None or raw is False:
+            return None
+        if raw is True:
+            return TradeRules()
+        if not isinstance(raw, dict):
+            raise self.fail("whole_shares", f"must be true, false or a mapping {{min_trade: "
+                            f"50, reserve: 0}}, got {raw!r}")
+        unknown = sorted(set(map(str, raw)) - {"min_trade", "reserve"})
+        if unknown:
+            raise self.fail("whole_shares", f"unknown field(s) {', '.join(unknown)}; allowed: "
+                            "min_trade, reserve")
+        min_trade = _number(raw.get("min_trade", DEFAULT_MIN_TRADE),
+                            lambda m: self.fail("whole_shares.min_trade", m), 0.0, 1e9)
+        reserve = _number(raw.get("reserve", 0.0),
+                          lambda m: self.fail("whole_shares.reserve", m), 0.0, 1e12)
+        return TradeRules(reserve=reserve, min_trade=min_trade)
 
     def cash_flows(self) -> CashFlowPlan:
         raw = self.data.get("cash_flows") or {}

@@ -38,9 +38,15 @@ from enum import StrEnum
 import numpy as np
 
 from roboadvisor.domain.rebalancing import Frequency, RebalanceRule, RuleKind, period_end_mask
+from roboadvisor.domain.trade_list import TradeRules
+from roboadvisor.domain.trading import (
+    CostModel,
+    Fees,
+    cash_flow_values,
+    rebalance_values,
+    waterfill,
+)
 from roboadvisor.errors import BacktestError
-
-_DUST = 1e-9  # trades below this fraction of portfolio value do not count as trades
 
 
 class EventKind(StrEnum):
@@ -49,29 +55,6 @@ class EventKind(StrEnum):
     INITIAL = "initial"        # day 0 purchase
     REBALANCE = "rebalance"    # the rule fired (with any cash flow of the day folded in)
     CASH_FLOW = "cash_flow"    # a contribution or withdrawal moved towards target
-
-
-@dataclass(frozen=True)
-class CostModel:
-    """Trading costs: ``bps`` of traded value (``per_asset_bps`` overrides it per ticker) plus
-    ``fixed`` currency units per asset traded."""
-
-    bps: float = 0.0
-    per_asset_bps: tuple[tuple[str, float], ...] = ()
-    fixed: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.bps < 0 or self.fixed < 0 or any(b < 0 for _, b in self.per_asset_bps):
-            raise ValueError("costs cannot be negative")
-
-    def rates(self, tickers: tuple[str, ...] | list[str]) -> np.ndarray:
-        """Proportional cost per asset as a decimal of traded value (5 bp -> 0.0005)."""
-        override = dict(self.per_asset_bps)
-        return np.array([override.get(t, self.bps) for t in tickers], dtype=float) / 1e4
-
-    @property
-    def is_zero(self) -> bool:
-        return self.bps == 0 and self.fixed == 0 and all(b == 0 for _, b in self.per_asset_bps)
 
 
 @dataclass(frozen=True)
@@ -145,6 +128,7 @@ class BacktestResult:
       (including the day's flow); ``event_costs`` the costs.
     - ``target_days``/``target_weights``: the target schedule used.
     - ``failures``: re-optimisations that failed and kept the previous targets.
+    - ``cash``: whole-share runs only, the cash part of ``values`` (None otherwise).
     """
 
     tickers: tuple[str, ...]
@@ -164,6 +148,7 @@ class BacktestResult:
     target_weights: np.ndarray
     depleted_day: int | None = None
     failures: tuple[RebalanceFailure, ...] = field(default=())
+    cash: np.ndarray | None = None   # whole-share runs: cash held at each close
 
     @property
     def final_value(self) -> float:
@@ -234,11 +219,14 @@ def simulate(
     tickers: tuple[str, ...] | None = None,
     costs: CostModel | None = None,
     cash_flows: CashFlowPlan | None = None,
+    trade_rules: TradeRules | None = None,
 ) -> BacktestResult:
     """Simulate ``rule`` on ``prices`` (days x assets, adjusted closes, no NaN) over ``dates``.
 
     ``targets``: fixed weights (n,) or a ``TargetSchedule``. ``tickers`` name the columns
-    (needed for per-asset costs). Returns a ``BacktestResult``; see the module docstring.
+    (needed for per-asset costs). ``trade_rules``: run an account in whole shares with the
+    account trade lists instead (``account_backtest``; its fees come from ``costs``).
+    Returns a ``BacktestResult``; see the module docstring.
     """
     prices = np.ascontiguousarray(prices, dtype=float)
     dates = np.asarray(dates, dtype="datetime64[D]")
@@ -274,6 +262,12 @@ def simulate(
                  else np.zeros(n_days, dtype=bool))
     calendar[0] = flow_days[0] = False  # day 0 is the initial purchase, even at a period end
 
+    if trade_rules is not None:
+        from roboadvisor.domain.account_backtest import simulate_whole_shares
+
+        return simulate_whole_shares(prices, dates, schedule, rule, tickers,
+                                     costs.fees(tickers), calendar, flow_days, flows.amount,
+                                     flows.initial, trade_rules)
     if (rule.kind in (RuleKind.NEVER, RuleKind.CALENDAR) and costs.is_zero
             and not flow_days.any() and schedule.is_fixed):
         return _simulate_fixed_free(prices, dates, schedule, rule, tickers, calendar,
@@ -323,29 +317,6 @@ def _simulate_fixed_free(prices: np.ndarray, dates: np.ndarray, schedule: Target
         target_days=schedule.days, target_weights=schedule.weights)
 
 
-def waterfill(gaps: np.ndarray, amount: float) -> np.ndarray:
-    """Split ``amount`` over assets with shortfalls ``gaps`` (>= 0), largest shortfalls first.
-
-    Returns x with 0 <= x <= gaps and sum(x) == amount, x = max(gaps - level, 0): the assets
-    furthest from target are brought to a common remaining shortfall ``level``. When amount
-    exceeds sum(gaps) the gaps are scaled up proportionally.
-    """
-    gaps = np.asarray(gaps, dtype=float)
-    if amount <= 0:
-        return np.zeros_like(gaps)
-    total = gaps.sum()
-    if total <= 0:
-        return np.full_like(gaps, amount / gaps.size)
-    if amount >= total:
-        return gaps * (amount / total)
-    s = -np.sort(-gaps)
-    level = (np.cumsum(s) - amount) / np.arange(1, s.size + 1)
-    above = np.flatnonzero(s > level)
-    if above.size == 0:  # amount below the float resolution of the gaps
-        return gaps * (amount / total)
-    return np.maximum(gaps - level[int(above[-1])], 0.0)
-
-
 class _Simulation:
     """The general day loop (costs, flows, band/drift rules, changing targets)."""
 
@@ -357,9 +328,7 @@ class _Simulation:
         self.p = prices
         self.schedule = schedule
         self.rule = rule
-        self.rates = rates
-        self.fixed = float(fixed)
-        self.has_costs = bool(np.any(rates > 0) or fixed > 0)
+        self.fees = Fees(rates, float(fixed))
         self.calendar = calendar
         self.flow_days = flow_days
         self.amount = float(amount)
@@ -483,72 +452,20 @@ class _Simulation:
             return
         self.units = after / self.p[day]
 
-    # --- trades -----------------------------------------------------------------------------
+    # --- trades (the shared trading module) ----------------------------------------------------
     def _rebalance(self, h: np.ndarray, cash: float,
                    t: np.ndarray) -> tuple[np.ndarray, float, float]:
-        """Full rebalance to ``t`` with ``cash`` added (or taken): (holdings, cost, flow)."""
-        value = h.sum() + cash
-        if value <= 0:
-            return self._liquidate(h)
-        if not self.has_costs:
-            return t * value, 0.0, cash
-        x = value
-        for _ in range(100):
-            traded = np.abs(t * x - h)
-            count = np.count_nonzero(traded > _DUST * value)
-            x_new = value - self.rates @ traded - self.fixed * count
-            done = abs(x_new - x) <= 1e-14 * value
-            x = x_new
-            if done:
-                break
-        if x <= 0:
-            return self._liquidate(h)
-        return t * x, value - x, cash
+        return rebalance_values(h, cash, t, self.fees)
 
     def _cash_flow(self, h: np.ndarray, cash: float,
                    t: np.ndarray) -> tuple[np.ndarray, float, float]:
-        """Invest a contribution or pay a withdrawal by trading towards ``t``."""
-        value = h.sum()
-        if not self.has_costs and cash > 0:
-            return h + waterfill(np.maximum(t * (value + cash) - h, 0.0), cash), 0.0, cash
-        if cash > 0:
-            net = cash
-            for _ in range(3):
-                y = waterfill(np.maximum(t * (value + net) - h, 0.0), net)
-                net = cash - self.rates @ y - self.fixed * np.count_nonzero(y > _DUST * value)
-            count = np.count_nonzero(y > _DUST * value)
-            if cash - self.fixed * count <= 0:  # too small to split: buy the largest gap only
-                y = np.zeros_like(h)
-                y[int(np.argmax(t * (value + cash) - h))] = cash
-                count = 1
-            scale = (cash - self.fixed * count) / (y.sum() + self.rates @ y)
-            if scale <= 0:
-                raise BacktestError(
-                    f"a contribution of {cash:g} does not cover the fixed cost per trade "
-                    f"({self.fixed:g}); lower costs.fixed or raise cash_flows.amount")
-            x = scale * y
-            cost = max(cash - x.sum(), 0.0)
-            return h + x, cost, cash
-        wanted = -cash
-        proceeds_all = h.sum() - self.rates @ h - self.fixed * np.count_nonzero(h > 0)
-        if wanted >= proceeds_all:
-            return self._liquidate(h)
-        gross = wanted
-        for _ in range(3):
-            y = waterfill(np.maximum(h - t * (value - gross), 0.0), gross)
-            gross = wanted + self.rates @ y + self.fixed * np.count_nonzero(y > _DUST * value)
-        count = np.count_nonzero(y > _DUST * value)
-        scale = (wanted + self.fixed * count) / (y.sum() - self.rates @ y)
-        x = np.minimum(scale * y, h)
-        cost = self.rates @ x + self.fixed * np.count_nonzero(x > _DUST * value)
-        return h - x, cost, -(x.sum() - cost)
-
-    def _liquidate(self, h: np.ndarray) -> tuple[np.ndarray, float, float]:
-        """Sell everything to pay a withdrawal the portfolio cannot cover."""
-        cost = self.rates @ h + self.fixed * np.count_nonzero(h > 0)
-        return np.zeros_like(h), cost, -(h.sum() - cost)
+        return cash_flow_values(h, cash, t, self.fees)
 
     def final_weights(self) -> np.ndarray:
         held = self.p[-1] * self.units
         total = held.sum()
         return held / total if total > 0 else held
+
+
+__all__ = ["BacktestResult", "CashFlowPlan", "CostModel", "EventKind", "RebalanceFailure",
+           "TargetSchedule", "simulate", "waterfill"]

@@ -42,6 +42,8 @@ class PortfolioConstraints:
     ``lower``/``upper``: per-asset bounds after the policy's tightening and suitability
     (unsuitable assets have upper bound 0). ``excluded``: tickers removed by suitability.
     ``groups``: class and region bounds. ``who``: how messages name the policy ("tier 2").
+    ``transaction_cost``: decimal cost per unit of weight traded, one number or one per asset
+    (``trading.CostModel.rates``).
     """
 
     tickers: tuple[str, ...]
@@ -51,7 +53,7 @@ class PortfolioConstraints:
     excluded: tuple[str, ...]
     who: str
     max_turnover: float | None = None
-    transaction_cost: float = 0.0
+    transaction_cost: float | np.ndarray = 0.0
 
 
 def policy_label(policy: Policy | None) -> str:

@@ -10,6 +10,9 @@ i.e. the dollar tracking error plus the cash left over (the objective PyPortfoli
 cvxpy). When HiGHS does not return a solution in time, a greedy rounding is used instead:
 round every position down, then keep buying the share that lowers the objective most.
 Prices are per share in the currency of ``amount``.
+
+``trade_list.trade_list`` extends this programme from "cash only" to an account's current
+holdings (reserve, costs, minimum trade, suitability, cash flows).
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ Objectives (``roboadvisor.domain.policy.Objective``), all long-only and fully in
 Constraints (``constraints.portfolio_constraints``): per-asset bounds (the universe's min/max
 weight tightened by the policy's ``asset_bounds``; assets above the tier's product risk level
 get upper bound 0), asset-class and region bounds, an optional turnover limit
-sum |w - w0| <= L and a transaction-cost penalty cost * sum |w - w0| against current holdings
-w0 (subtracted from the return; for MIN_VARIANCE added to the variance; for MAX_SHARPE
-subtracted from the excess return, i.e. the Sharpe ratio is net of costs).
+sum |w - w0| <= L and a transaction-cost penalty sum_i c_i |w_i - w0_i| against current
+holdings w0 (c_i the policy's ``transaction_cost``, or per asset the proportional rates of the
+shared ``trading.CostModel`` passed as ``costs``; its fixed cost per trade is not convex and is
+left to the whole-share trade list; subtracted from the return; for MIN_VARIANCE added to the
+variance; for MAX_SHARPE subtracted from the excess return, i.e. the Sharpe ratio is net of costs).
 
 Policies that cannot be met are refused before solving where possible with an
 ``InfeasibleError`` naming the tier and the constraint.
@@ -60,6 +62,7 @@ from roboadvisor.domain.constraints import (
 )
 from roboadvisor.domain.models import Allocation, Estimates, Universe
 from roboadvisor.domain.policy import Objective, Policy
+from roboadvisor.domain.trading import CostModel
 from roboadvisor.errors import ConfigError, EstimationError, InfeasibleError, OptimizationError
 
 _CLEAN = 1e-9        # weights below this after solving are set to 0
@@ -152,7 +155,7 @@ class _Compiled:
         self.g_upper = cp.Parameter(len(s.groups), nonneg=True, name="g_upper")
         self.w0 = cp.Parameter(n, name="w0")
         self.turnover = cp.Parameter(nonneg=True, name="turnover")
-        self.cost = cp.Parameter(nonneg=True, name="cost")
+        self.cost = cp.Parameter(n, nonneg=True, name="cost")
         self.rf = cp.Parameter(name="rf")
         self.sigma = cp.Parameter(nonneg=True, name="sigma")
         self.min_return = cp.Parameter(name="min_return")
@@ -176,7 +179,7 @@ class _Compiled:
             if s.turnover:
                 cons.append(traded <= self.turnover * k)
         risk = cp.sum_squares(self.factor.T @ w)
-        penalty = self.cost * traded if s.cost else 0.0
+        penalty = self.cost @ trade if s.cost else 0.0
         if s.objective is Objective.MIN_VARIANCE:
             objective = cp.Minimize(risk + penalty)
         elif s.objective is Objective.UTILITY:
@@ -208,7 +211,7 @@ def solve_cvxpy(p: qp.Problem, solvers: Sequence[str] = ("CLARABEL", "SCS")) -> 
     n = len(c.tickers)
     trades = p.w0 is not None
     use_turnover = trades and p.turnover and c.max_turnover is not None
-    use_cost = trades and p.cost and c.transaction_cost > 0
+    use_cost = trades and p.cost and bool(np.any(np.asarray(c.transaction_cost) > 0))
     s = _Structure(n, p.objective, tuple(g.members for g in c.groups), use_turnover, use_cost,
                    p.min_return is not None)
     m = _compiled(s)
@@ -225,7 +228,7 @@ def solve_cvxpy(p: qp.Problem, solvers: Sequence[str] = ("CLARABEL", "SCS")) -> 
         m.g_upper.value = np.array([g.upper for g in c.groups])
         m.w0.value = p.w0 if p.w0 is not None else np.zeros(n)
         m.turnover.value = c.max_turnover if use_turnover else 0.0
-        m.cost.value = c.transaction_cost if use_cost else 0.0
+        m.cost.value = np.broadcast_to(c.transaction_cost if use_cost else 0.0, (n,)).astype(float)
         m.rf.value = p.rf
         m.sigma.value = p.sigma
         m.min_return.value = p.min_return if p.min_return is not None else 0.0
@@ -309,19 +312,23 @@ def min_variance_weights(estimates: Estimates, constraints: PortfolioConstraints
 
 
 def optimise(estimates: Estimates, policy: Policy, universe: Universe,
-             current_weights: np.ndarray | None = None) -> Allocation:
+             current_weights: np.ndarray | None = None, *,
+             costs: CostModel | None = None) -> Allocation:
     """The optimal portfolio of ``policy`` over ``universe`` (weights in universe order).
 
     ``current_weights`` (universe order) enable the policy's turnover limit and transaction
-    costs. A positive ``policy.min_position`` then removes positions below it where the other
-    constraints allow (``drop_small_positions``, a heuristic). Raises InfeasibleError naming
-    the tier and the constraint when the policy cannot be met, ConfigError for an objective
-    without its parameter or a min_position outside [0, 0.5), EstimationError for unusable
-    estimates, OptimizationError when both solvers fail.
+    costs; ``costs`` (the shared ``trading.CostModel``) replaces the policy's single
+    ``transaction_cost`` by its per-asset proportional rates. A positive ``policy.min_position``
+    then removes positions below it where the other constraints allow (``drop_small_positions``, a
+    heuristic). Raises InfeasibleError naming the tier and the constraint when the policy cannot be
+    met, ConfigError for an objective without its parameter or a min_position outside [0, 0.5),
+    EstimationError for unusable estimates, OptimizationError when both solvers fail.
     """
     _check_policy(policy)
     est = aligned_estimates(estimates, universe)
     c = portfolio_constraints(universe, policy)
+    if costs is not None:
+        c = replace(c, transaction_cost=costs.rates(universe.tickers))
     w0 = _current(current_weights, len(universe))
     obj = policy.objective
     p = qp.Problem(obj, est.expected_returns, est.covariance, c, est.risk_free_rate,
@@ -346,9 +353,14 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
         if best is not None:
             net = float(est.expected_returns @ best)
             costs = ""
-            if w0 is not None and c.transaction_cost > 0:
-                net -= c.transaction_cost * float(np.abs(best - w0).sum())
-                costs = f" after transaction costs of {c.transaction_cost:g} per unit traded"
+            rates = np.broadcast_to(np.asarray(c.transaction_cost, dtype=float), w0.shape
+                                    if w0 is not None else (len(universe),))
+            if w0 is not None and np.any(rates > 0):
+                net -= float(rates @ np.abs(best - w0))
+                costs = (f" after transaction costs of {float(rates.max()):g} per unit traded"
+                         if np.ptp(rates) == 0 else
+                         f" after transaction costs of up to {float(rates.max()):g} per unit "
+                         "traded")
             if net <= est.risk_free_rate + 1e-12:
                 raise InfeasibleError(
                     f"{c.who}: no allowed portfolio is expected to beat the risk-free rate "

@@ -158,7 +158,7 @@ def standard_form(p: Problem) -> tuple:
     if homogeneous:
         a = rows(1)
         a[0, iw] = -(p.mu - p.rf)
-        if cost:
+        if np.any(cost):
             a[0, it] = cost
         le_a.append(a)
         le_b.append(np.array([-1.0]))                          # (mu-rf)'y - c 1't >= 1
@@ -174,7 +174,7 @@ def standard_form(p: Problem) -> tuple:
         q[iw] = -p.mu
     else:  # TARGET_VOLATILITY
         q[iw] = -p.mu
-    if cost and not homogeneous:
+    if np.any(cost) and not homogeneous:
         q[it] = cost
     blocks = [np.vstack(eq_a), np.vstack(le_a)]
     rhs = [np.concatenate(eq_b), np.concatenate(le_b)]

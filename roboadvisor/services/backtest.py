@@ -95,7 +95,8 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
     else:
         schedule = TargetSchedule.fixed(plan.weights)
     result = simulate(prices, dates, schedule, config.rule, tickers=plan.tickers,
-                      costs=config.costs, cash_flows=config.cash_flows)
+                      costs=config.costs, cash_flows=config.cash_flows,
+                      trade_rules=config.trade_rules)
     if failures:
         result = dataclasses.replace(result, failures=failures)
     if result.depleted_day is not None:

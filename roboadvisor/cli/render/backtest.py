@@ -56,6 +56,11 @@ def _flows_text(run: BacktestRun) -> str:
     if f.amount and f.frequency is not None:
         verb = "contribute" if f.amount > 0 else "withdraw"
         text += f", {verb} {_money(abs(f.amount))} {f.frequency.value}"
+    rules = run.config.trade_rules
+    if rules is not None:
+        text += f" · whole shares, min order {_money(rules.min_trade)}"
+        if rules.reserve:
+            text += f", reserve {_money(rules.reserve)}"
     return text
 
 
@@ -236,6 +241,10 @@ def run_record(run: BacktestRun) -> dict[str, Any]:
         "cash_flows": {"initial": c.cash_flows.initial, "amount": c.cash_flows.amount,
                        "frequency": (c.cash_flows.frequency.value
                                      if c.cash_flows.frequency else None)},
+        "whole_shares": ({"min_trade": c.trade_rules.min_trade,
+                          "reserve": c.trade_rules.reserve,
+                          "cash_left": float(res.cash[-1]) if res.cash is not None else None}
+                         if c.trade_rules is not None else None),
         "prices": str(c.prices) if c.prices else "cache",
         "tickers": list(res.tickers),
         "summary": summary,

@@ -195,6 +195,7 @@ class Allocation:
     """A portfolio: weights (sum to 1, long-only) over ``tickers`` with its ex-ante figures.
 
     ``expected_return`` and ``volatility`` are annualised decimals from the estimates used.
+    ``notes``: what the user should know about how it was found (e.g. a fallback).
     """
 
     tickers: tuple[str, ...]
@@ -202,6 +203,7 @@ class Allocation:
     expected_return: float
     volatility: float
     risk_free_rate: float
+    notes: tuple[str, ...] = ()
 
     @property
     def sharpe_ratio(self) -> float:

@@ -18,17 +18,16 @@ subtracted from the excess return, i.e. the Sharpe ratio is net of costs).
 Policies that cannot be met are refused before solving where possible with an
 ``InfeasibleError`` naming the tier and the constraint.
 
-Minimum position (``policy.min_position`` > 0): a held asset should get 0 or at least that
-weight. That is a semi-continuous (mixed-integer) constraint, which we do not solve exactly;
-``optimise`` uses a heuristic instead: after the solve, assets held below the minimum (and
-above the cleaning threshold) get upper bound 0 and the problem is solved again, for at most
-``_DROP_ROUNDS`` rounds while new small positions appear. An asset with a positive lower bound
-is never removed. When a re-solve is infeasible (say a class minimum can no longer be met,
-or the volatility target is out of reach without those assets) or fails, the previous solution
-is kept, small positions included. The result need not be the best portfolio with the
-minimum-position rule (that would need a mixed-integer search), only a feasible one close to
-the continuous optimum. With ``min_position`` 0 nothing is re-solved. The efficient frontier
-(``frontier``) ignores ``min_position``.
+Minimum position (``policy.min_position`` > 0): a held asset gets 0 or at least that weight.
+That is a semi-continuous (mixed-integer) constraint, solved exactly by branch and bound over
+the assets that come out near the threshold, with the convex solve as relaxation
+(``min_position.exact_min_positions``). An asset with a positive lower bound is never
+removed. Only when that search gives up (too many nodes) or finds no portfolio meeting the
+rule does the old heuristic run, with a note in ``Allocation.notes``: after the solve, assets
+held below the minimum get upper bound 0 and the problem is solved again, for at most
+``_DROP_ROUNDS`` rounds while new small positions appear; a re-solve that is infeasible or
+fails keeps the previous solution, small positions included. With ``min_position`` 0 nothing
+is re-solved. The efficient frontier (``frontier``) ignores ``min_position``.
 
 Solving: first Clarabel on the standard form written directly (``qp``; no modelling overhead,
 about 1 ms at 25 assets); if Clarabel fails, the same problem modelled in cvxpy is solved with
@@ -276,10 +275,11 @@ def clean_weights(w: np.ndarray, c: PortfolioConstraints) -> np.ndarray:
     return w / w.sum()
 
 
-def allocation_of(w: np.ndarray, est: Estimates) -> Allocation:
+def allocation_of(w: np.ndarray, est: Estimates, notes: tuple[str, ...] = ()) -> Allocation:
     """Weights ``w`` (in ``est`` order) with their expected return and volatility."""
     vol = float(np.sqrt(max(float(w @ est.covariance @ w), 0.0)))
-    return Allocation(est.tickers, w, float(est.expected_returns @ w), vol, est.risk_free_rate)
+    return Allocation(est.tickers, w, float(est.expected_returns @ w), vol, est.risk_free_rate,
+                      notes)
 
 
 def _infeasible_with_holdings(c: PortfolioConstraints, w0: np.ndarray | None) -> InfeasibleError:
@@ -328,6 +328,7 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
                    gamma=policy.risk_aversion or 0.0, sigma=policy.target_volatility or 0.0,
                    w0=w0, turnover=True, cost=True)
     w = solve_problem(p)
+    at_floor = False  # the target is the lowest volatility: min positions by min variance
     if w is None and obj is Objective.TARGET_VOLATILITY:
         assert policy.target_volatility is not None
         w_min = min_variance_weights(est, c, w0)  # raises when even that is infeasible
@@ -338,6 +339,7 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
                 f"lowest achievable {percent(lowest)}; raise target_volatility or widen the "
                 "bounds")
         w = w_min  # the target is the lowest volatility itself (up to rounding)
+        at_floor = True
     elif w is None and obj is Objective.MAX_SHARPE:
         # Is any allowed portfolio expected to beat the risk-free rate (net of costs)?
         best = solve_problem(qp.Problem(Objective.UTILITY, est.expected_returns,
@@ -357,9 +359,42 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
     if w is None:
         raise _infeasible_with_holdings(c, w0)
     w = clean_weights(w, c)
+    notes: tuple[str, ...] = ()
     if policy.min_position > 0:
-        w = drop_small_positions(p, w, policy.min_position)
-    return allocation_of(w, est)
+        if at_floor:
+            p = replace(p, objective=Objective.MIN_VARIANCE)
+        w, notes = with_min_positions(p, w, policy.min_position)
+    return allocation_of(w, est, notes)
+
+
+def with_min_positions(p: qp.Problem, w: np.ndarray,
+                       min_position: float) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Clean weights ``w`` solving ``p`` -> the exact optimum of ``p`` with every asset at 0
+    or at least ``min_position`` (branch and bound); the heuristic ``drop_small_positions``
+    with a note when the exact search gives up or finds nothing."""
+    from roboadvisor.domain.min_position import exact_min_positions
+
+    c = p.constraints
+    held_small = (w > 0) & (w < min_position) & (c.lower <= 0)
+    if not held_small.any():
+        return w, ()
+
+    def solve(q: qp.Problem) -> np.ndarray | None:
+        try:
+            raw = solve_problem(q)
+        except OptimizationError:
+            return None
+        return None if raw is None else clean_weights(raw, q.constraints)
+
+    exact = exact_min_positions(p, min_position, solve)
+    if exact is not None and exact.weights is not None:
+        return exact.weights, ()
+    why = ("the exact search stopped after too many steps" if exact is None
+           else "no portfolio holds every asset at 0 or at least the minimum")
+    note = (f"{c.who}: minimum position {percent(min_position)}: {why}; used the "
+            "drop-and-re-solve heuristic, which may keep small positions or miss the best "
+            "portfolio")
+    return drop_small_positions(p, w, min_position), (note,)
 
 
 def drop_small_positions(p: qp.Problem, w: np.ndarray, min_position: float) -> np.ndarray:

@@ -59,7 +59,13 @@ from roboadvisor.domain.constraints import (
 )
 from roboadvisor.domain.models import Allocation, Estimates, Universe
 from roboadvisor.domain.policy import Objective, Policy
-from roboadvisor.errors import ConfigError, EstimationError, InfeasibleError, OptimizationError
+from roboadvisor.errors import (
+    ConfigError,
+    EstimationError,
+    InfeasibleError,
+    OptimizationError,
+    VolatilityCeilingError,
+)
 
 _CLEAN = 1e-9        # weights below this after solving are set to 0
 _DROP_ROUNDS = 5     # at most this many re-solves to remove positions below min_position
@@ -133,6 +139,7 @@ class _Structure:
     turnover: bool
     cost: bool
     min_return: bool
+    loss_limits: tuple[tuple[tuple[float, ...], float], ...] = ()
 
 
 class _Compiled:
@@ -165,6 +172,8 @@ class _Compiled:
             cons += [membership @ w >= self.g_lower * k, membership @ w <= self.g_upper * k]
         if s.min_return:
             cons.append(self.mu @ w >= self.min_return * k)
+        for shocks, max_loss in s.loss_limits:
+            cons.append(-np.asarray(shocks) @ w <= max_loss * k)
         traded = None
         if s.turnover or s.cost:
             # |w - w0| through an auxiliary variable, so the cost parameter multiplies a
@@ -209,7 +218,8 @@ def solve_cvxpy(p: qp.Problem, solvers: Sequence[str] = ("CLARABEL", "SCS")) -> 
     use_turnover = trades and p.turnover and c.max_turnover is not None
     use_cost = trades and p.cost and c.transaction_cost > 0
     s = _Structure(n, p.objective, tuple(g.members for g in c.groups), use_turnover, use_cost,
-                   p.min_return is not None)
+                   p.min_return is not None,
+                   tuple((lim.shocks, lim.max_loss) for lim in c.loss_limits))
     m = _compiled(s)
     factor = qp.covariance_factor(p.cov)
     if p.objective is Objective.UTILITY:
@@ -334,10 +344,10 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
         w_min = min_variance_weights(est, c, w0)  # raises when even that is infeasible
         lowest = float(np.sqrt(max(float(w_min @ est.covariance @ w_min), 0.0)))
         if policy.target_volatility < lowest * (1 - 1e-6):
-            raise InfeasibleError(
+            raise VolatilityCeilingError(
                 f"{c.who} target volatility {percent(policy.target_volatility)} is below the "
                 f"lowest achievable {percent(lowest)}; raise target_volatility or widen the "
-                "bounds")
+                "bounds", policy.target_volatility, lowest)
         w = w_min  # the target is the lowest volatility itself (up to rounding)
         at_floor = True
     elif w is None and obj is Objective.MAX_SHARPE:
@@ -365,6 +375,13 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
             p = replace(p, objective=Objective.MIN_VARIANCE)
         w, notes = with_min_positions(p, w, policy.min_position)
     return allocation_of(w, est, notes)
+
+
+def least_risk(estimates: Estimates, policy: Policy, universe: Universe) -> Allocation:
+    """The policy's least-volatile admissible portfolio (its bounds, suitability and minimum
+    positions, no volatility ceiling): what to hold when the ceiling is out of reach."""
+    return optimise(estimates, replace(policy, objective=Objective.MIN_VARIANCE,
+                                       target_volatility=None, risk_aversion=None), universe)
 
 
 def with_min_positions(p: qp.Problem, w: np.ndarray,

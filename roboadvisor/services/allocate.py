@@ -39,7 +39,13 @@ from roboadvisor.domain.explain import Explanation, explain_allocation
 from roboadvisor.domain.models import Allocation, Estimates, Tier, Universe
 from roboadvisor.domain.optimizer import optimise
 from roboadvisor.domain.policy import Objective, Policy
-from roboadvisor.errors import ConfigError, CoverageError, InfeasibleError, InputError
+from roboadvisor.errors import (
+    ConfigError,
+    CoverageError,
+    InfeasibleError,
+    InputError,
+    VolatilityCeilingError,
+)
 from roboadvisor.services.suitability import rate_allocation, suitability_record
 
 if TYPE_CHECKING:
@@ -495,7 +501,12 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
 def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: AllocationRequest,
                    assessment: Assessment | None) -> AllocationResult:
     universe, est = market.universe, market.estimates
-    allocation = optimise(est, policy, universe)
+    try:
+        allocation = optimise(est, policy, universe)
+    except VolatilityCeilingError as exc:
+        if market.source is not Source.HISTORY:
+            raise  # the shipped assumptions must meet the policy: a policy error
+        allocation = _least_risk(est, policy, universe, exc, request.lang)
     rating = rate_allocation(allocation, universe, policy)
     constraints = portfolio_constraints(universe, policy)
     lang = "zh" if str(request.lang).lower() == "zh" else "en"
@@ -516,6 +527,21 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
     return AllocationResult(tier, policy, universe, est, market.source, market.method,
                             allocation, explanation, request.amount, shares, as_of, notes,
                             assessment, rating)
+
+
+def _least_risk(est: Estimates, policy: Policy, universe: Universe,
+                error: VolatilityCeilingError, lang: str) -> Allocation:
+    """A history window too volatile for the tier's ceiling: the policy's least-volatile
+    admissible portfolio, with a note saying so (as the walk-forward does)."""
+    from dataclasses import replace
+
+    from roboadvisor.domain.optimizer import least_risk
+    from roboadvisor.reports.i18n import t
+
+    held = least_risk(est, policy, universe)
+    note = t("suitability.least_risk", "zh" if str(lang).lower() == "zh" else "en",
+             target=f"{100 * error.target:.1f}%", lowest=f"{100 * held.volatility:.1f}%")
+    return replace(held, notes=(note, *held.notes))
 
 
 def _whole_shares(allocation: Allocation, amount: float, market: Market,

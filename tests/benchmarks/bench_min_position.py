@@ -4,7 +4,7 @@ Brute force solves the tier's problem once per pattern of held and unheld assets
 the tier may hold (2^n convex solves; 2^15 for tier 4 in holdings mode), keeps the best, and
 compares it with ``optimise`` (branch and bound). Run on demand:
 
-    python tests/benchmarks/bench_min_position.py [TIER] [portfolio|holdings]
+    PYTHONPATH=. python tests/benchmarks/bench_min_position.py [TIER] [portfolio|holdings]
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ def main() -> None:
     mode = sys.argv[2] if len(sys.argv) > 2 else None
     universe = load_universe()
     est = load_assumptions(universe)
-    kwargs = {"suitability": mode} if mode else {}
-    policy = load_policies(None, universe, **kwargs)[tier]
+    policy = load_policies(None, universe, mode)[tier]
     c = portfolio_constraints(universe, policy)
     m = policy.min_position
     start = time.perf_counter()

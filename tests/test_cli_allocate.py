@@ -156,15 +156,18 @@ def test_help_shows_examples() -> None:
 
 
 @pytest.mark.realdata
+@pytest.mark.parametrize("mode", ["portfolio", "holdings"])
 @pytest.mark.parametrize("tier", ["1", "3", "5"])
-def test_allocate_on_real_history(real_prices_csv: Path, tier: str) -> None:
+def test_allocate_on_real_history(real_prices_csv: Path, tier: str, mode: str) -> None:
     result = invoke("allocate", "--tier", tier, "--source", "history", "--prices",
-                    str(real_prices_csv), "--amount", "50000", "--json")
+                    str(real_prices_csv), "--amount", "50000", "--json", "--suitability", mode)
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["estimates"]["method"] == "equilibrium"
     assert record["prices_as_of"] == "2026-07-31"
-    assert all(RISK[t] <= int(tier) for t in record["weights"])
+    if mode == "holdings":
+        assert all(RISK[t] <= int(tier) for t in record["weights"])
+    assert int(record["suitability"]["rating"]["level"][1]) <= int(tier)
     assert 0 <= record["cash_left"] < max(p["price"] for p in record["positions"])
 
 

@@ -228,7 +228,7 @@ def show_explanation(result: AllocationResult, lang: str = "en",
     if not ex.binding:
         binding.add_row(t["none"], "", "")
     parts: list[object] = [table, ""]
-    if result.rating is not None:
+    if result.rating is not None and with_classes:  # plan shows it in the portfolio panel
         parts += [Text(rating_line(result.rating, result.policy, lang)), ""]
     if with_classes:
         parts += [_classes_table(result, lang), ""]

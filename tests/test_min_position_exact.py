@@ -111,3 +111,41 @@ def test_the_exact_answer_is_never_worse_than_the_heuristic() -> None:
         assert est.expected_returns @ exact >= est.expected_returns @ heuristic - 1e-9
         strictly_better += est.expected_returns @ exact > est.expected_returns @ heuristic + 1e-7
     assert strictly_better > 0  # the cases do exercise the difference
+
+
+def test_tier_4_equals_brute_force_over_its_small_and_unheld_assets() -> None:
+    """Tier 4 (holdings suitability) on the shipped assumptions: every pattern of held and
+    unheld assets among those the continuous optimum holds under 5% (2^10 solves), the larger
+    positions held. The full 2^15 search is tests/benchmarks/bench_min_position.py."""
+    from roboadvisor.data.assumptions_file import load_assumptions
+    from roboadvisor.data.policy_file import load_policies
+    from roboadvisor.data.universe_file import load_universe
+
+    u = load_universe()
+    est = load_assumptions(u)
+    policy = load_policies(None, u, "holdings")[Tier.GROWTH]
+    m = policy.min_position
+    c = portfolio_constraints(u, policy)
+    p = qp.Problem(policy.objective, est.expected_returns, est.covariance, c,
+                   est.risk_free_rate, sigma=policy.target_volatility or 0.0)
+    continuous = clean_weights(solve_problem(p), c)
+    large = continuous >= 0.05
+    small = np.flatnonzero(~large & (c.upper > 0))
+    assert 6 <= small.size <= 11
+    best, best_w = -np.inf, None
+    for held in itertools.product((False, True), repeat=small.size):
+        mask = large.copy()
+        mask[small[list(held)]] = True
+        lower = np.where(mask, np.maximum(c.lower, m), 0.0)
+        upper = np.where(mask, c.upper, 0.0)
+        if (lower > upper).any():
+            continue
+        cc = replace(c, lower=lower, upper=upper)
+        w = solve_problem(replace(p, constraints=cc))
+        if w is not None and float(est.expected_returns @ w) > best:
+            best, best_w = float(est.expected_returns @ w), clean_weights(w, cc)
+    exact = optimise(est, policy, u)
+    assert best_w is not None
+    assert exact.expected_return == pytest.approx(best, abs=1e-9)
+    np.testing.assert_allclose(exact.weights, best_w, atol=1e-5)
+    assert ((exact.weights == 0) | (exact.weights >= m - 1e-7)).all()

@@ -67,8 +67,15 @@ def test_the_optimiser_keeps_each_scenario_loss_within_the_tier_band() -> None:
     policy = Policy("p", Objective.UTILITY, risk_aversion=1e-6, max_product_risk=2,
                     tier=Tier.MODERATELY_CONSERVATIVE, suitability=Suitability.PORTFOLIO,
                     rating=RULES)
-    w = optimise(est, policy, TWO).weights
+    allocation = optimise(est, policy, TWO)
+    w = allocation.weights
     np.testing.assert_allclose(w, [0.375, 0.625], atol=1e-6)
+    from roboadvisor.domain.explain import ConstraintKind, binding_constraints, constraint_text_zh
+
+    binding = binding_constraints(allocation, TWO, policy, portfolio_constraints(TWO, policy))
+    stress = [b for b in binding if b.kind is ConstraintKind.STRESS_LOSS]
+    assert [b.text for b in stress] == ["loss in scenario crash at its limit of 15.0%"]
+    assert constraint_text_zh(stress[0]) == "crash 情景损失达到上限 15.0%"
     assert portfolio_constraints(TWO, policy).excluded == ()       # R3 EQ may be held
     holdings = optimise(est, replace(policy, suitability=Suitability.HOLDINGS), TWO).weights
     np.testing.assert_allclose(holdings, [0.0, 1.0], atol=1e-9)     # R3 EQ excluded

@@ -29,6 +29,7 @@ from roboadvisor.errors import ConfigError
 UNIVERSE = load_universe()
 ASSUMPTIONS = load_assumptions(UNIVERSE)
 POLICIES = load_policies()
+MODES = {m: load_policies(suitability=m) for m in ("portfolio", "holdings")}
 EQUITY = np.array([a.asset_class is AssetClass.EQUITY for a in UNIVERSE])
 RISK = np.array([a.risk_level for a in UNIVERSE])
 
@@ -189,13 +190,14 @@ def test_default_tiers_are_ordered_distinct_and_sensible(mode: str) -> None:
             assert np.abs(weights[i] - weights[j]).sum() > 0.2  # distinct portfolios
 
 
+@pytest.mark.parametrize("mode", ["portfolio", "holdings"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(vol_scale=st.lists(st.floats(0.85, 1.15), min_size=len(UNIVERSE),
                           max_size=len(UNIVERSE)),
        shrink=st.floats(0.0, 0.3), risk_aversion=st.floats(2.0, 4.0),
        rf=st.floats(0.0, 0.05), noise_seed=st.integers(0, 2**32 - 1))
 def test_tiers_stay_ordered_on_perturbed_equilibrium_assumptions(
-        vol_scale: list[float], shrink: float, risk_aversion: float, rf: float,
+        mode: str, vol_scale: list[float], shrink: float, risk_aversion: float, rf: float,
         noise_seed: int) -> None:
     vol = ASSUMPTIONS.volatilities
     corr = ASSUMPTIONS.covariance / np.outer(vol, vol)
@@ -204,17 +206,22 @@ def test_tiers_stay_ordered_on_perturbed_equilibrium_assumptions(
     cov = np.outer(new_vol, new_vol) * corr
     noise = np.random.default_rng(noise_seed).uniform(-0.005, 0.005, len(UNIVERSE))
     mu = rf + risk_aversion * cov @ UNIVERSE.market_weights() + noise
-    vols, equity, _ = _ordered(Estimates(UNIVERSE.tickers, mu, cov, rf, "perturbed"))
+    vols, equity, _ = _ordered(Estimates(UNIVERSE.tickers, mu, cov, rf, "perturbed"),
+                               MODES[mode])
     _assert_ordered(vols, equity)
 
 
-def test_each_tier_from_3_is_riskier_than_the_ceiling_below_whatever_the_returns() -> None:
-    """Why the ordering is robust: from tier 3 up, even the least volatile portfolio a tier's
-    bounds admit is above the volatility ceiling of the tier below (a fact of the bounds and the
-    covariance only, so it holds for any expected returns)."""
-    for tier in (Tier.BALANCED, Tier.GROWTH, Tier.AGGRESSIVE):
-        policy = POLICIES[tier]
+@pytest.mark.parametrize("mode, first", [("portfolio", 2), ("holdings", 3)])
+def test_each_tier_is_riskier_than_the_ceiling_below_whatever_the_returns(mode: str,
+                                                                          first: int) -> None:
+    """Why the ordering is robust: from tier 2 up (tier 3 under holdings suitability), even
+    the least volatile portfolio a tier's bounds admit is above the volatility ceiling of the
+    tier below (a fact of the bounds and the covariance only, so it holds for any expected
+    returns)."""
+    policies = load_policies(suitability=mode)
+    for tier in (t for t in Tier if t.value >= first):
+        policy = policies[tier]
         least = optimise(ASSUMPTIONS, replace(policy, objective=Objective.MIN_VARIANCE,
                                               target_volatility=None), UNIVERSE)
-        below = POLICIES[Tier(tier.value - 1)].target_volatility
+        below = policies[Tier(tier.value - 1)].target_volatility
         assert least.volatility > below + 0.005, (tier, least.volatility, below)

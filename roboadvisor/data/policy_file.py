@@ -73,7 +73,7 @@ def load_policies(path: Path | None = None,
         _check_tickers(path, policies, universe)
     from roboadvisor.data.suitability_rules import apply_suitability
 
-    policies = apply_suitability(path, data, policies, suitability, universe)
+    policies = apply_suitability(path, data, policies, suitability)
     return dict(sorted(policies.items()))
 
 

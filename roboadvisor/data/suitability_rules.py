@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from roboadvisor.domain.models import AssetClass, Tier, Universe
+from roboadvisor.domain.models import AssetClass, Tier
 from roboadvisor.domain.policy import Policy
 from roboadvisor.domain.suitability import RatingRules, Scenario, Suitability
 from roboadvisor.errors import ConfigError
@@ -39,8 +39,7 @@ def parse_mode(value: Any, where: str) -> Suitability:
 
 
 def apply_suitability(path: Path, data: dict[str, Any], policies: dict[Tier, Policy],
-                      override: Suitability | str | None = None,
-                      universe: Universe | None = None) -> dict[Tier, Policy]:
+                      override: Suitability | str | None = None) -> dict[Tier, Policy]:
     """``policies`` with each tier's suitability mode, rating rules and, under holdings, its
     ``holdings_class_bounds``."""
     from roboadvisor.data.policy_file import _bounds

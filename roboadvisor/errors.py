@@ -101,6 +101,16 @@ class InfeasibleError(OptimizationError, InputError):
     """A policy cannot be met (names the constraint and the tier). Exit code 2."""
 
 
+class VolatilityCeilingError(InfeasibleError):
+    """A volatility ceiling is below the lowest volatility the other constraints allow;
+    ``target`` and ``lowest`` are annualised decimals."""
+
+    def __init__(self, message: str, target: float, lowest: float) -> None:
+        super().__init__(message)
+        self.target = target
+        self.lowest = lowest
+
+
 class EstimationError(RoboAdvisorError):
     """Expected returns or covariance cannot be estimated (too little data, not PD)."""
 

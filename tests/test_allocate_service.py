@@ -52,6 +52,26 @@ def synthetic_prices(path: Path, days: int = 400, seed: int = 3) -> Path:
     return path
 
 
+def assert_rated_within_tier(result: AllocationResult) -> None:
+    """The rating recomputed from the weights: the higher band of volatility and of the worst
+    scenario loss, at most the tier's level."""
+    rules = result.policy.rating
+    assert rules is not None and result.rating is not None
+    w = result.allocation.weights
+    vol = float(np.sqrt(w @ result.estimates.subset(result.universe.tickers).covariance @ w))
+    losses = []
+    for s in rules.scenarios:
+        ticker, cls = dict(s.by_ticker), dict(s.by_class)
+        shock = [ticker.get(a.ticker, cls[a.asset_class]) for a in result.universe]
+        losses.append(-float(np.dot(w, shock)))
+    loss = max(max(losses), 0.0)
+    level = 1 + max(sum(vol > e for e in rules.volatility_bands),
+                    sum(loss > e for e in rules.stress_bands))
+    assert result.rating.level == level
+    assert result.rating.stress_loss == pytest.approx(loss, abs=1e-12)
+    assert level <= result.tier.value
+
+
 def assert_respects_policy(result: AllocationResult) -> None:
     w = result.allocation.weights
     policy = result.policy
@@ -59,8 +79,10 @@ def assert_respects_policy(result: AllocationResult) -> None:
     assert np.all(w >= -TOL)
     for asset, wi in zip(result.universe, w, strict=True):
         assert wi <= asset.max_weight + TOL, asset.ticker
-        if asset.risk_level > result.tier.value:
+        if asset.risk_level > result.tier.value and policy.suitability.value == "holdings":
             assert wi == 0.0, f"{asset.ticker} R{asset.risk_level} held by tier {result.tier}"
+    if policy.suitability.value == "portfolio":
+        assert_rated_within_tier(result)
     for key, bound in policy.class_bounds:
         total = sum(wi for a, wi in zip(result.universe, w, strict=True) if a.asset_class is key)
         assert bound.lower - TOL <= total <= bound.upper + TOL, (result.tier, key)
@@ -307,8 +329,8 @@ def test_history_names_a_universe_ticker_missing_from_the_prices_file(tmp_path: 
 
 
 def test_frontier_marks_tiers_the_universe_cannot_build(tmp_path: Path) -> None:
-    """An equity-only universe: tiers 1-2 may hold no equity, tiers 3-4 need bonds; the
-    frontier and tier 5 are still computed."""
+    """An equity-only universe: tiers 1-4 need bonds (and cash); the frontier and
+    tier 5 are still computed."""
     path = tmp_path / "one.yaml"
     path.write_text("id: one\nname: One\nversion: 1\nassets:\n  - {ticker: VTI, name: VTI, "
                     "asset_class: equity, region: us, currency: USD, expense_ratio: 0.0003, "
@@ -317,7 +339,7 @@ def test_frontier_marks_tiers_the_universe_cannot_build(tmp_path: Path) -> None:
     assert len(result.points) == 4
     assert list(result.tiers) == [Tier.AGGRESSIVE]
     assert set(result.unavailable) == {Tier(k) for k in (1, 2, 3, 4)}
-    assert "suitability excludes VTI" in result.unavailable[Tier.CONSERVATIVE]
+    assert "has no fixed_income asset" in result.unavailable[Tier.CONSERVATIVE]
     assert "fixed_income" in result.unavailable[Tier.BALANCED]
     record = json.loads(json.dumps(frontier_record(result)))
     assert set(record["tiers"]) == {"5"} and set(record["unavailable_tiers"]) == {"1", "2", "3",

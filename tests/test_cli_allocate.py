@@ -25,23 +25,42 @@ def invoke(*args: str) -> Result:
 
 
 def test_allocate_table_shows_weights_classes_and_figures() -> None:
-    result = invoke("allocate", "--tier", "3")
+    result = invoke("allocate", "--tier", "3", "--suitability", "holdings")
     assert result.exit_code == 0, result.output
     out = result.stdout
     for text in ("Tier 3 · Balanced", "investor level C3", "Expected return", "volatility 8.00%",
-                 "Sharpe", "VTI", "Equity", "Share of risk", "capital market assumptions"):
+                 "Sharpe", "VTI", "Equity", "Share of risk", "capital market assumptions",
+                 "every holding at most R3"):
         assert text in out, text
     assert "VWO" not in out and "MCHI" not in out  # R4/R5: not suitable for tier 3
 
 
+@pytest.mark.parametrize("tier", ["1", "2"])
+def test_cautious_tiers_show_a_rated_diversified_portfolio(tier: str) -> None:
+    result = invoke("allocate", "--tier", tier)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.replace("│", " ").split())
+    assert f"Portfolio rating R{tier} (tier limit R{tier}, rated as a whole)" in out
+    assert "the higher of volatility" in out and "stress loss" in out
+    record = json.loads(invoke("allocate", "--tier", tier, "--json").stdout)
+    equity = [t for t, a in ((a["ticker"], a) for a in record["assets"])
+              if a["asset_class"] == "equity"]
+    assert len(equity) >= 2                              # more than one equity market
+    assert record["class_weights"]["equity"] > 0.0
+    assert record["suitability"]["rating"]["level"] == f"R{tier}"
+
+
 @pytest.mark.parametrize("tier", ["1", "2", "3", "4", "5"])
 def test_allocate_json_respects_suitability(tier: str) -> None:
-    result = invoke("allocate", "--tier", tier, "--json")
+    result = invoke("allocate", "--tier", tier, "--json", "--suitability", "holdings")
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["tier"] == int(tier)
     assert sum(record["weights"].values()) == pytest.approx(1.0, abs=1e-3)
     assert all(RISK[t] <= int(tier) for t in record["weights"])
+    assert record["suitability"]["mode"] == "holdings"
+    rated = json.loads(invoke("allocate", "--tier", tier, "--json").stdout)["suitability"]
+    assert rated["mode"] == "portfolio" and int(rated["rating"]["level"][1]) <= int(tier)
     assert record["explanation"]["summary"].startswith(f"This portfolio for tier {tier}")
 
 
@@ -102,7 +121,7 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
 
 
 def test_explain_table_names_binding_constraints_and_summary() -> None:
-    result = invoke("explain", "--tier", "2")
+    result = invoke("explain", "--tier", "2", "--suitability", "holdings")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Risk contributions" in out and "Total" in out and "100.00%" in out
@@ -113,7 +132,8 @@ def test_explain_table_names_binding_constraints_and_summary() -> None:
 
 
 def test_explain_json_contributions_sum_to_one() -> None:
-    result = invoke("explain", "--answers", str(EXAMPLES / "tier3_balanced.yaml"), "--json")
+    result = invoke("explain", "--answers", str(EXAMPLES / "tier3_balanced.yaml"), "--json",
+                    "--suitability", "holdings")
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["tier"] == 3
@@ -136,15 +156,18 @@ def test_help_shows_examples() -> None:
 
 
 @pytest.mark.realdata
+@pytest.mark.parametrize("mode", ["portfolio", "holdings"])
 @pytest.mark.parametrize("tier", ["1", "3", "5"])
-def test_allocate_on_real_history(real_prices_csv: Path, tier: str) -> None:
+def test_allocate_on_real_history(real_prices_csv: Path, tier: str, mode: str) -> None:
     result = invoke("allocate", "--tier", tier, "--source", "history", "--prices",
-                    str(real_prices_csv), "--amount", "50000", "--json")
+                    str(real_prices_csv), "--amount", "50000", "--json", "--suitability", mode)
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["estimates"]["method"] == "equilibrium"
     assert record["prices_as_of"] == "2026-07-31"
-    assert all(RISK[t] <= int(tier) for t in record["weights"])
+    if mode == "holdings":
+        assert all(RISK[t] <= int(tier) for t in record["weights"])
+    assert int(record["suitability"]["rating"]["level"][1]) <= int(tier)
     assert 0 <= record["cash_left"] < max(p["price"] for p in record["positions"])
 
 
@@ -152,7 +175,8 @@ def test_amount_uses_the_cache_when_no_prices_file_is_given() -> None:
     from roboadvisor.services.market import import_prices
 
     import_prices(LATEST)  # into the test's own cache (ROBOADVISOR_CACHE_DIR)
-    result = invoke("allocate", "--tier", "1", "--amount", "10000", "--json")
+    result = invoke("allocate", "--tier", "1", "--amount", "10000", "--json", "--suitability",
+                    "holdings")
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["prices_as_of"] == "2026-07-31"
@@ -187,7 +211,7 @@ def test_allocate_and_explain_speak_chinese() -> None:
     assert "capital market assumptions" not in out
     record = json.loads(invoke("allocate", "--tier", "2", "--lang", "zh", "--json").stdout)
     assert record["explanation"]["summary"].startswith("这是为第 2 级")
-    explained = invoke("explain", "--tier", "2", "--lang", "zh")
+    explained = invoke("explain", "--tier", "2", "--lang", "zh", "--suitability", "holdings")
     assert explained.exit_code == 0, explained.output
     for text in ("组合说明 · 第 2 级", "风险贡献", "LQD 达到上限 30.0%", "通俗说明",
                  "这是为第 2 级（稳健型"):

@@ -116,7 +116,7 @@ def test_bands_config_with_fixed_costs() -> None:
 
 
 def test_walk_forward_run() -> None:
-    result = _run("run", WALK, "--json")
+    result = _run("run", WALK, "--json", "--suitability", "holdings")
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert record["tickers"] == ["SHY", "BIL"]
@@ -124,6 +124,11 @@ def test_walk_forward_run() -> None:
     for target in record["targets"]:
         assert sum(target["weights"].values()) == pytest.approx(1)
         assert target["weights"]["BIL"] >= 0.25 - 1e-6       # tier 1 keeps 25%+ in cash
+
+
+def test_portfolio_suitability_needs_prices_of_every_asset_the_tier_may_hold() -> None:
+    message = _one_line_error(_run("run", WALK))        # the fixture has 7 of the 17 ETFs
+    assert "no prices for VEA" in message and "DBC" in message
 
 
 def test_compare_puts_strategies_side_by_side(tmp_path: Path) -> None:
@@ -262,14 +267,16 @@ def test_fixed_tier_targets_without_assumptions_for_a_ticker(tmp_path: Path) -> 
 def test_a_walk_forward_window_longer_than_the_data(tmp_path: Path) -> None:
     days = len(pd.read_csv(PRICES))                         # SHY and BIL: every row
     long = _copy(tmp_path, WALK, "long.yaml", ("window: 60", "window: 1000"))
-    message = _one_line_error(_run("run", long, "--start", "2020-06-01"))
+    message = _one_line_error(_run("run", long, "--start", "2020-06-01", "--suitability",
+                                   "holdings"))
     assert "no date in the data" not in message
     assert f"shorten walk_forward.window to {days - 3} days or fewer" in message
     shorter = _copy(tmp_path, WALK, "shorter.yaml", ("window: 60", "window: 300"))
-    message = _one_line_error(_run("run", shorter, "--start", "2019-06-03"))
+    message = _one_line_error(_run("run", shorter, "--start", "2019-06-03", "--suitability",
+                                   "holdings"))
     first = pd.read_csv(PRICES)["Date"].iloc[301]           # 301 prices before it
     assert f"use --start {first} or later" in message
-    assert _run("run", shorter, "--start", first).exit_code == 0
+    assert _run("run", shorter, "--start", first, "--suitability", "holdings").exit_code == 0
 
 
 def test_two_days_give_honest_statistics() -> None:
@@ -299,8 +306,17 @@ def test_an_infeasible_policy_in_a_walk_forward_is_bad_input(tmp_path: Path) -> 
     assert "target_volatility: 0.015\n" in policies
     (tmp_path / "pol.yaml").write_text(policies.replace("target_volatility: 0.015\n",
                                                         "target_volatility: 0.001\n"))
-    walk = _copy(tmp_path, WALK, "w.yaml", ("tier: 1\n", "tier: 1\npolicies: pol.yaml\n"))
-    assert "first optimisation" in _one_line_error(_run("run", walk))
+    walk = _copy(tmp_path, WALK, "w.yaml", ("tier: 1\n", "tier: 1\npolicies: pol.yaml\n"),
+                 ("frequency: monthly}", "frequency: monthly, on_infeasible: keep}"))
+    assert "first optimisation" in _one_line_error(_run("run", walk, "--suitability",
+                                                        "holdings"))
+    # By default every month holds the least-risk portfolio instead, and says so.
+    least = _copy(tmp_path, WALK, "l.yaml", ("tier: 1\n", "tier: 1\npolicies: pol.yaml\n"))
+    held = _run("run", least, "--suitability", "holdings", "--json")
+    assert held.exit_code == 0, held.output
+    assert "ceiling 0.1% not reachable, held the least-risk portfolio at" in held.stderr
+    record = json.loads(held.stdout)
+    assert record["failures"] == [] and len(record["least_risk"]) == len(record["targets"])
     fixed = _copy(tmp_path, WALK, "f.yaml", ("tier: 1\n", "tier: 1\npolicies: pol.yaml\n"),
                   ("targets: walk_forward\nwalk_forward: {window: 60, frequency: monthly}\n",
                    ""))
@@ -326,7 +342,8 @@ def test_a_named_benchmark_needs_prices_an_auto_one_is_best_effort(tmp_path: Pat
     # GLD's prices start 2019-07-01: none in a window that ends before
     message = _one_line_error(_run("run", MONTHLY, "--benchmark", "GLD", "--end", "2019-06-28"))
     assert "benchmark GLD: no prices between 2019-01-02 and 2019-06-28" in message
-    auto = _run("run", WALK, "--prices", _prices_without(tmp_path, "AOK"), "--json")
+    auto = _run("run", WALK, "--prices", _prices_without(tmp_path, "AOK"), "--json",
+                "--suitability", "holdings")
     assert auto.exit_code == 0 and "warning: benchmark AOK left out" in auto.stderr
     assert json.loads(auto.stdout)["summary"]["benchmark"] is None
 

@@ -57,7 +57,11 @@ def _check_five(extra: tuple[str, ...]) -> None:
     for k, name in enumerate(FILES, start=1):
         tier, weights, record = _plan_weights(name, *extra)
         assert tier == k
-        assert all(RISK[t] <= k for t in weights), (k, weights)
+        if "holdings" in extra:
+            assert all(RISK[t] <= k for t in weights), (k, weights)
+        else:
+            rating = record["allocation"]["suitability"]["rating"]["level"]
+            assert int(rating[1]) <= k, (k, rating)
         assert max(weights.values()) <= 0.80
         vectors.append(_vector(weights))
         vols.append(record["allocation"]["volatility"])
@@ -67,8 +71,9 @@ def _check_five(extra: tuple[str, ...]) -> None:
             assert np.abs(vectors[i] - vectors[j]).sum() > 0.2
 
 
-def test_each_example_gives_a_distinct_suitable_portfolio_offline() -> None:
-    _check_five(())
+@pytest.mark.parametrize("mode", ["portfolio", "holdings"])
+def test_each_example_gives_a_distinct_suitable_portfolio_offline(mode: str) -> None:
+    _check_five(("--suitability", mode))
 
 
 @pytest.mark.realdata

@@ -77,7 +77,7 @@ def test_binding_max_weight_class_minimum_and_suitability_are_found() -> None:
 def test_chinese_summary_names_the_same_constraints() -> None:
     universe = load_universe()
     est = load_assumptions(universe)
-    policy = load_policies()[Tier.MODERATELY_CONSERVATIVE]
+    policy = load_policies(suitability="holdings")[Tier.MODERATELY_CONSERVATIVE]
     allocation = optimise(est, policy, universe)
     ex = explain_allocation(allocation, est.covariance, universe, policy,
                             portfolio_constraints(universe, policy), lang="zh",
@@ -98,10 +98,11 @@ def test_an_unconstrained_portfolio_has_no_binding_limits() -> None:
     assert [c.risk for c in ex.assets] == pytest.approx([0.5, 0.5])
 
 
-def test_tier_explanations_on_the_default_assumptions() -> None:
+@pytest.mark.parametrize("mode", ["portfolio", "holdings"])
+def test_tier_explanations_on_the_default_assumptions(mode: str) -> None:
     universe = load_universe()
     est = load_assumptions(universe)
-    for tier, policy in load_policies().items():
+    for tier, policy in load_policies(suitability=mode).items():
         allocation = optimise(est, policy, universe)
         ex = explain_allocation(allocation, est.covariance, universe, policy,
                                 portfolio_constraints(universe, policy))
@@ -109,7 +110,9 @@ def test_tier_explanations_on_the_default_assumptions() -> None:
         assert sum(c.risk for c in ex.classes) == pytest.approx(1.0)
         assert sum(c.weight for c in ex.classes) == pytest.approx(1.0)
         excluded = {b.name for b in ex.binding if b.kind is ConstraintKind.SUITABILITY}
-        assert excluded == {a.ticker for a in universe if a.risk_level > tier.value}
+        by_holding = mode == "holdings"
+        assert excluded == {a.ticker for a in universe
+                            if by_holding and a.risk_level > tier.value}
         target = policy.target_volatility
         vol_binds = any(b.kind is ConstraintKind.VOLATILITY_TARGET for b in ex.binding)
         assert vol_binds == (allocation.volatility >= target - 1e-4)

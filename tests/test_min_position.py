@@ -1,4 +1,4 @@
-"""Minimum position size: constructed cases for the drop-and-re-solve heuristic.
+"""Minimum position size: constructed cases with hand-computable exact answers.
 
 The three-asset case has a hand-computable optimum. Utility max mu'w - (gamma/2) w'Σw with
 sum w = 1, Σ = 0.04 I, gamma = 10: w_i = (mu_i - lambda) / 0.4. With mu = (0.26, 0.178, 0.022)
@@ -72,14 +72,17 @@ def test_min_position_zero_is_the_plain_solve_bit_for_bit(objective: Objective,
     assert np.array_equal(optimise(est, policy, u, w0).weights, expected)
 
 
-def test_dropping_impossible_under_a_class_minimum_keeps_the_previous_solution() -> None:
-    # At least 0.4% cash, and CASH is the only cash asset: without it the minimum fails.
+def test_a_class_minimum_only_one_asset_meets_is_met_at_the_threshold() -> None:
+    # At least 0.4% cash, and CASH is the only cash asset: the exact answer holds CASH at the
+    # 1% threshold. With CASH fixed at 0.01: w_i = (mu_i - lambda) / 0.4 for EQ and BOND with
+    # sum 0.99, so lambda = 0.021 and the weights are (0.5975, 0.3925, 0.01).
     policy = replace(PLAIN, class_bounds=(*PLAIN.class_bounds,
                                           (AssetClass.CASH, Bound(0.004, 1.0))))
     plain = optimise(EST, policy, UNIVERSE).weights
     np.testing.assert_allclose(plain, [0.6, 0.395, 0.005], atol=1e-6)
-    kept = optimise(EST, replace(policy, min_position=0.01), UNIVERSE).weights
-    assert np.array_equal(kept, plain)
+    exact = optimise(EST, replace(policy, min_position=0.01), UNIVERSE)
+    np.testing.assert_allclose(exact.weights, [0.5975, 0.3925, 0.01], atol=1e-6)
+    assert exact.notes == ()
 
 
 def test_an_asset_with_a_positive_minimum_is_never_dropped(
@@ -93,22 +96,23 @@ def test_an_asset_with_a_positive_minimum_is_never_dropped(
     assert len(calls) == 1                                # nothing to drop, no re-solve
 
 
-def test_a_failing_re_solve_keeps_the_previous_solution(
+def test_failing_solves_fall_back_to_the_previous_solution_with_a_note(
         monkeypatch: pytest.MonkeyPatch) -> None:
     plain = optimise(EST, PLAIN, UNIVERSE).weights
     real = optimizer.solve_problem
 
-    def fail_when_reduced(p: qp.Problem) -> np.ndarray | None:
-        if p.constraints.upper[2] == 0.0:
+    def fail_when_branched(p: qp.Problem) -> np.ndarray | None:
+        if p.constraints.upper[2] == 0.0 or p.constraints.lower[2] > 0.0:
             raise OptimizationError("stub: both solvers failed")
         return real(p)
 
-    monkeypatch.setattr(optimizer, "solve_problem", fail_when_reduced)
-    assert np.array_equal(optimise(EST, replace(PLAIN, min_position=0.01), UNIVERSE).weights,
-                          plain)
+    monkeypatch.setattr(optimizer, "solve_problem", fail_when_branched)
+    result = optimise(EST, replace(PLAIN, min_position=0.01), UNIVERSE)
+    assert np.array_equal(result.weights, plain)
+    assert len(result.notes) == 1 and "heuristic" in result.notes[0]
 
 
-def test_target_volatility_out_of_reach_after_dropping_keeps_the_previous_solution() -> None:
+def test_target_volatility_out_of_reach_without_an_asset_holds_it_at_the_threshold() -> None:
     # HEDGE is volatile but negatively correlated with EQ and BOND: a small weight in it is what
     # brings the portfolio under a 9.5% ceiling, which EQ and BOND alone cannot reach (their
     # least volatile mix is 50/50 at 9.87%).
@@ -123,9 +127,14 @@ def test_target_volatility_out_of_reach_after_dropping_keeps_the_previous_soluti
                     tier=Tier.BALANCED)
     plain = optimise(est, policy, universe)
     assert 0 < plain.weights[2] < 0.02
-    kept = optimise(est, replace(policy, min_position=0.02), universe)
-    assert np.array_equal(kept.weights, plain.weights)
-    assert kept.volatility <= 0.095 + 1e-9
+    # Without HEDGE the ceiling is out of reach, so the exact answer holds it at 2% or more:
+    # the best such portfolio is the plain problem with HEDGE's lower bound at 2%.
+    floor = optimise(est, replace(policy, asset_bounds=(("HEDGE", Bound(0.02, 1.0)),)),
+                     universe)
+    exact = optimise(est, replace(policy, min_position=0.02), universe)
+    np.testing.assert_allclose(exact.weights, floor.weights, atol=1e-6)
+    assert exact.weights[2] >= 0.02 - 1e-9
+    assert exact.volatility <= 0.095 + 1e-9
 
 
 def test_min_position_is_checked() -> None:

@@ -29,6 +29,7 @@ from roboadvisor.errors import ConfigError
 UNIVERSE = load_universe()
 ASSUMPTIONS = load_assumptions(UNIVERSE)
 POLICIES = load_policies()
+MODES = {m: load_policies(suitability=m) for m in ("portfolio", "holdings")}
 EQUITY = np.array([a.asset_class is AssetClass.EQUITY for a in UNIVERSE])
 RISK = np.array([a.risk_level for a in UNIVERSE])
 
@@ -67,8 +68,8 @@ def test_bounds_accept_min_max_mappings(tmp_path: Path) -> None:
 def test_asset_bounds_must_name_tickers_of_the_universe(tmp_path: Path) -> None:
     text = DEFAULT_POLICIES.read_text(encoding="utf-8")
     path = tmp_path / "p.yaml"
-    path.write_text(text.replace("      cash: [0.0, 0.10]\n",
-                                 "      cash: [0.0, 0.10]\n    asset_bounds: {VTJ: [0, 0.3]}\n", 1),
+    path.write_text(text.replace("    name: Balanced\n",
+                                 "    name: Balanced\n    asset_bounds: {VTJ: [0, 0.3]}\n", 1),
                     encoding="utf-8")
     assert load_policies(path)[Tier.BALANCED].asset_bounds  # the file itself is well formed
     with pytest.raises(ConfigError, match=r"tier 3: asset_bounds names VTJ, not in universe"):
@@ -96,7 +97,19 @@ def test_asset_bounds_must_name_tickers_of_the_universe(tmp_path: Path) -> None:
     ("  5:\n", "  7:\n", r"tiers: unknown tier 7"),
     ("  5:\n", "  C4:\n", r"tier 4 is defined twice"),
     ("cash: [0.05, 0.20]", "cash: [0.50, 0.60]", r"tier 2: the minimums in class_bounds sum "
-                                                 r"to 1.3"),
+                                                 r"to 1.2"),
+    ("suitability: portfolio\n", "suitability: everything\n",
+     r"suitability: suitability 'everything' is not one of portfolio, holdings"),
+    ("volatility_bands: [0.02, 0.05, 0.10, 0.15]", "volatility_bands: [0.02, 0.05, 0.10]",
+     r"portfolio_rating.volatility_bands: give four numbers"),
+    ("stress_bands: [0.06, 0.15, 0.30, 0.45]", "stress_bands: [0.06, 0.05, 0.30, 0.45]",
+     r"portfolio_rating.stress_bands: the edges must be positive and increasing"),
+    ("commodity: -0.46,\n                      cash: 0.01}", "commodity: -0.46}",
+     r"scenarios.crisis_2008.asset_classes: no return for cash"),
+    ("HYG: -0.235", "HYG: -2.35", r"scenarios.crisis_2008.tickers.HYG: a return must be"),
+    ("      cash: [0.05, 0.20]\n      fixed_income: [0.80, 0.95]",
+     "      cash: [0.50, 0.60]\n      fixed_income: [0.80, 0.95]",
+     r"tier 2: the minimums in holdings_class_bounds sum to 1.3"),
     ("max_product_risk: 3\n    # No dust: a position under 1% adds trading cost and clutter, "
      "not diversification.\n    min_position: 0.01",
      "max_product_risk: 3\n    min_position: 0.5", r"tier 3: min_position = 0\.5 must be at "
@@ -136,8 +149,10 @@ def test_malformed_files_are_named(tmp_path: Path, text: str, message: str) -> N
         load_policies(path)
 
 
-def _ordered(estimates: Estimates) -> tuple[list[float], list[float], list[np.ndarray]]:
-    allocations = [optimise(estimates, POLICIES[t], UNIVERSE) for t in Tier]
+def _ordered(estimates: Estimates, policies: dict | None = None
+             ) -> tuple[list[float], list[float], list[np.ndarray]]:
+    policies = policies or POLICIES
+    allocations = [optimise(estimates, policies[t], UNIVERSE) for t in Tier]
     vols = [a.volatility for a in allocations]
     equity = [float(a.weights[EQUITY].sum()) for a in allocations]
     return vols, equity, [a.weights for a in allocations]
@@ -149,10 +164,16 @@ def _assert_ordered(vols: list[float], equity: list[float]) -> None:
         assert equity[k + 1] >= equity[k] - 1e-6, (k + 1, equity)
 
 
-def test_default_tiers_are_ordered_distinct_and_sensible() -> None:
-    vols, equity, weights = _ordered(ASSUMPTIONS)
+@pytest.mark.parametrize("mode", ["portfolio", "holdings"])
+def test_default_tiers_are_ordered_distinct_and_sensible(mode: str) -> None:
+    policies = load_policies(suitability=mode)
+    vols, equity, weights = _ordered(ASSUMPTIONS, policies)
     _assert_ordered(vols, equity)
-    assert equity[0] == equity[1] == 0.0
+    if mode == "holdings":
+        assert equity[0] == equity[1] == 0.0
+    else:  # a modest equity share, AOK/LifeStrategy-like for tier 2, below it for tier 1
+        assert 0.05 - 1e-6 <= equity[0] <= 0.10 + 1e-6
+        assert 0.15 - 1e-6 <= equity[1] <= 0.25 + 1e-6
     assert 0.40 - 1e-6 <= equity[2] <= 0.55 + 1e-6
     assert 0.65 - 1e-6 <= equity[3] <= 0.80 + 1e-6
     assert equity[4] >= 0.85 - 1e-6
@@ -162,19 +183,21 @@ def test_default_tiers_are_ordered_distinct_and_sensible() -> None:
     for tier, w in zip(Tier, weights, strict=True):
         assert w.max() <= 0.80, f"tier {tier.value} puts {w.max():.0%} in one asset"
         assert (w > 0.01).sum() >= 2
-        assert np.all(w[tier.value < RISK] == 0)
+        if mode == "holdings":
+            assert np.all(w[tier.value < RISK] == 0)
     for i in range(5):
         for j in range(i + 1, 5):
             assert np.abs(weights[i] - weights[j]).sum() > 0.2  # distinct portfolios
 
 
+@pytest.mark.parametrize("mode", ["portfolio", "holdings"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(vol_scale=st.lists(st.floats(0.85, 1.15), min_size=len(UNIVERSE),
                           max_size=len(UNIVERSE)),
        shrink=st.floats(0.0, 0.3), risk_aversion=st.floats(2.0, 4.0),
        rf=st.floats(0.0, 0.05), noise_seed=st.integers(0, 2**32 - 1))
 def test_tiers_stay_ordered_on_perturbed_equilibrium_assumptions(
-        vol_scale: list[float], shrink: float, risk_aversion: float, rf: float,
+        mode: str, vol_scale: list[float], shrink: float, risk_aversion: float, rf: float,
         noise_seed: int) -> None:
     vol = ASSUMPTIONS.volatilities
     corr = ASSUMPTIONS.covariance / np.outer(vol, vol)
@@ -183,17 +206,22 @@ def test_tiers_stay_ordered_on_perturbed_equilibrium_assumptions(
     cov = np.outer(new_vol, new_vol) * corr
     noise = np.random.default_rng(noise_seed).uniform(-0.005, 0.005, len(UNIVERSE))
     mu = rf + risk_aversion * cov @ UNIVERSE.market_weights() + noise
-    vols, equity, _ = _ordered(Estimates(UNIVERSE.tickers, mu, cov, rf, "perturbed"))
+    vols, equity, _ = _ordered(Estimates(UNIVERSE.tickers, mu, cov, rf, "perturbed"),
+                               MODES[mode])
     _assert_ordered(vols, equity)
 
 
-def test_each_tier_from_3_is_riskier_than_the_ceiling_below_whatever_the_returns() -> None:
-    """Why the ordering is robust: from tier 3 up, even the least volatile portfolio a tier's
-    bounds admit is above the volatility ceiling of the tier below (a fact of the bounds and the
-    covariance only, so it holds for any expected returns)."""
-    for tier in (Tier.BALANCED, Tier.GROWTH, Tier.AGGRESSIVE):
-        policy = POLICIES[tier]
+@pytest.mark.parametrize("mode, first", [("portfolio", 2), ("holdings", 3)])
+def test_each_tier_is_riskier_than_the_ceiling_below_whatever_the_returns(mode: str,
+                                                                          first: int) -> None:
+    """Why the ordering is robust: from tier 2 up (tier 3 under holdings suitability), even
+    the least volatile portfolio a tier's bounds admit is above the volatility ceiling of the
+    tier below (a fact of the bounds and the covariance only, so it holds for any expected
+    returns)."""
+    policies = load_policies(suitability=mode)
+    for tier in (t for t in Tier if t.value >= first):
+        policy = policies[tier]
         least = optimise(ASSUMPTIONS, replace(policy, objective=Objective.MIN_VARIANCE,
                                               target_volatility=None), UNIVERSE)
-        below = POLICIES[Tier(tier.value - 1)].target_volatility
+        below = policies[Tier(tier.value - 1)].target_volatility
         assert least.volatility > below + 0.005, (tier, least.volatility, below)

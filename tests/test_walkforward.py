@@ -179,13 +179,14 @@ def test_service_records_failed_rebalances_and_goes_on(monkeypatch: pytest.Monke
         return real(*args, **kwargs)
 
     monkeypatch.setattr(optimizer, "optimise", third_fails)
-    run = run_backtest(configure(Path(RESOURCES / "backtest" / "tier1_walkforward.yaml")))
+    run = run_backtest(configure(Path(RESOURCES / "backtest" / "tier1_walkforward.yaml")),
+                       suitability="holdings")
     res = run.result
     assert len(res.failures) == 1 and res.failures[0].reason == "both solvers failed"
     assert run.summary.failed_rebalances == 1
     assert any("failed and kept the previous targets" in w for w in run.warnings)
     assert res.target_weights.shape[0] == calls["n"] - 1
-    assert set(res.tickers) == {"SHY", "BIL"}      # tier 1 may hold R1 products only
+    assert set(res.tickers) == {"SHY", "BIL"}      # tier 1 holds R1 products only (holdings)
     np.testing.assert_allclose(res.target_weights.sum(axis=1), 1)
 
 

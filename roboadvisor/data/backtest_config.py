@@ -13,6 +13,9 @@ Format (every field but one of ``tier``/``weights`` is optional)::
       returns: mean                          #   mean | ema | equilibrium
       covariance: ledoit_wolf                #   ledoit_wolf | shrunk_correlation |
                                              #   sample | exponential
+      on_infeasible: least_risk              #   least_risk | keep (volatility ceiling
+                                             #   out of reach: least-volatile admissible
+                                             #   portfolio, or the previous targets)
     assumptions: default                     # capital market assumptions for fixed tier targets
     policies: default                        # tier policies file
     prices: null                             # a price CSV (relative to this file, else to the
@@ -61,7 +64,12 @@ from roboadvisor.domain.backtest import CashFlowPlan, CostModel
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.rebalancing import Bands, Frequency, RebalanceRule, RuleKind
 from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE, TradeRules
-from roboadvisor.domain.walkforward import CovarianceEstimator, ReturnsEstimator, WalkForwardSpec
+from roboadvisor.domain.walkforward import (
+    CovarianceEstimator,
+    OnInfeasible,
+    ReturnsEstimator,
+    WalkForwardSpec,
+)
 from roboadvisor.errors import ConfigError
 
 TIER_BENCHMARKS: dict[Tier, str] = {
@@ -223,7 +231,7 @@ class _Parser:
         if not isinstance(raw, dict):
             raise self.fail("walk_forward", "must be a mapping (window, frequency, returns, "
                             "covariance)")
-        allowed = {"window", "frequency", "returns", "covariance"}
+        allowed = {"window", "frequency", "returns", "covariance", "on_infeasible"}
         unknown = sorted(set(map(str, raw)) - allowed)
         if unknown:
             raise self.fail("walk_forward", f"unknown field(s) {', '.join(unknown)}; allowed: "
@@ -240,7 +248,10 @@ class _Parser:
                             "walk_forward.returns")
         cov = self.enum("covariance", CovarianceEstimator, CovarianceEstimator.LEDOIT_WOLF,
                         raw, "walk_forward.covariance")
-        return WalkForwardSpec(window=window, frequency=freq, returns=returns, covariance=cov)
+        on_infeasible = self.enum("on_infeasible", OnInfeasible, OnInfeasible.LEAST_RISK, raw,
+                                  "walk_forward.on_infeasible")
+        return WalkForwardSpec(window=window, frequency=freq, returns=returns, covariance=cov,
+                               on_infeasible=on_infeasible)
 
     def enum(self, key: str, kind: Any, default: Any, data: dict[str, Any] | None = None,
              label: str | None = None) -> Any:

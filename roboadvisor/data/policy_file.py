@@ -30,18 +30,22 @@ from roboadvisor.errors import ConfigError
 
 DEFAULT_POLICIES = RESOURCES_DIR / "policies.yaml"
 
-_TOP_LEVEL = ("id", "version", "description", "tiers")
+_TOP_LEVEL = ("id", "version", "description", "tiers",
+              "suitability", "portfolio_rating")  # suitability_rules.py
 _FIELDS = ("name", "objective", "target_volatility", "risk_aversion", "max_product_risk",
            "class_bounds", "region_bounds", "asset_bounds", "max_turnover", "transaction_cost",
-           "min_position", "description")
+           "min_position", "description",
+           "suitability", "holdings_class_bounds")  # suitability_rules.py
 
 
 def load_policies(path: Path | None = None,
-                  universe: Universe | None = None) -> dict[Tier, Policy]:
+                  universe: Universe | None = None,
+                  suitability: str | None = None) -> dict[Tier, Policy]:
     """The five tier policies in ``path``, or the shipped defaults when ``path`` is None.
 
     With ``universe``, every ticker named in ``asset_bounds`` must be in it (a typo there
-    would otherwise bound nothing, silently).
+    would otherwise bound nothing, silently). ``suitability`` (portfolio or holdings)
+    overrides the file's suitability mode (see ``suitability_rules``).
     """
     path = Path(path) if path is not None else DEFAULT_POLICIES
     data = load_mapping(path, ConfigError)
@@ -67,6 +71,9 @@ def load_policies(path: Path | None = None,
                           "define all five tiers 1..5")
     if universe is not None:
         _check_tickers(path, policies, universe)
+    from roboadvisor.data.suitability_rules import apply_suitability
+
+    policies = apply_suitability(path, data, policies, suitability)
     return dict(sorted(policies.items()))
 
 

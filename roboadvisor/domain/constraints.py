@@ -1,7 +1,8 @@
 """The feasible set of a policy over a universe: per-asset, class and region bounds, resolved.
 
 ``portfolio_constraints(universe, policy)`` tightens the universe's min/max weights by the
-policy's ``asset_bounds``, zeroes assets above the tier's product risk level (suitability),
+policy's ``asset_bounds``, zeroes assets above the tier's product risk level (suitability by
+holdings; under portfolio suitability the rating is checked after solving, by the service),
 collects class and region bounds, and refuses -- before any solver runs -- policies that no
 fully invested portfolio can meet, with an ``InfeasibleError`` naming the tier and the
 constraint. Weights are fractions in [0, 1].
@@ -15,6 +16,7 @@ import numpy as np
 
 from roboadvisor.domain.models import Universe
 from roboadvisor.domain.policy import Policy
+from roboadvisor.domain.suitability import Suitability
 from roboadvisor.errors import InfeasibleError
 
 _TOL = 1e-9          # slack on feasibility pre-checks (weights)
@@ -33,6 +35,19 @@ class GroupBound:
     members: tuple[bool, ...]
     lower: float
     upper: float
+
+
+@dataclass(frozen=True)
+class LossLimit:
+    """A stress-loss limit: -sum_i shocks_i w_i <= max_loss (a scenario's loss, decimals).
+
+    Under portfolio suitability each rating scenario limits the loss to the upper edge of the
+    tier's stress band, so the optimiser's portfolio rates within the tier on that measure.
+    """
+
+    name: str
+    shocks: tuple[float, ...]
+    max_loss: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +69,7 @@ class PortfolioConstraints:
     who: str
     max_turnover: float | None = None
     transaction_cost: float | np.ndarray = 0.0
+    loss_limits: tuple[LossLimit, ...] = ()
 
 
 def policy_label(policy: Policy | None) -> str:
@@ -91,8 +107,9 @@ def portfolio_constraints(universe: Universe, policy: Policy | None = None) -> P
                 lower[i] = max(lower[i], bound.lower)
                 upper[i] = min(upper[i], bound.upper)
         level = policy.max_product_risk
+        by_holding = policy.suitability is Suitability.HOLDINGS
         for i, a in enumerate(universe):
-            if a.risk_level > level:
+            if by_holding and a.risk_level > level:
                 if lower[i] > _TOL:
                     raise InfeasibleError(
                         f"{who} requires at least {percent(lower[i])} of {a.ticker} but its "
@@ -114,9 +131,23 @@ def portfolio_constraints(universe: Universe, policy: Policy | None = None) -> P
     cons = PortfolioConstraints(
         universe.tickers, lower, upper, tuple(groups), tuple(excluded), who,
         None if policy is None else policy.max_turnover,
-        0.0 if policy is None else float(policy.transaction_cost))
+        0.0 if policy is None else float(policy.transaction_cost),
+        _loss_limits(universe, policy))
     _check_feasible(cons, universe, policy)
     return cons
+
+
+def _loss_limits(universe: Universe, policy: Policy | None) -> tuple[LossLimit, ...]:
+    """Under portfolio suitability, each rating scenario's loss at most the upper edge of the
+    stress band of the tier's level (none for the top level)."""
+    if policy is None or policy.rating is None or policy.suitability is not Suitability.PORTFOLIO:
+        return ()
+    level = policy.max_product_risk
+    bands = policy.rating.stress_bands
+    if level > len(bands):
+        return ()
+    return tuple(LossLimit(s.name, tuple(float(x) for x in s.shocks(universe)), bands[level - 1])
+                 for s in policy.rating.scenarios)
 
 
 def _check_feasible(c: PortfolioConstraints, universe: Universe, policy: Policy | None) -> None:

@@ -46,6 +46,7 @@ class ConstraintKind(StrEnum):
     REGION_MIN = "region_min"
     VOLATILITY_TARGET = "volatility_target"
     SUITABILITY = "suitability"
+    STRESS_LOSS = "stress_loss"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,12 @@ def binding_constraints(allocation: Allocation, universe: Universe, policy: Poli
             ConstraintKind.VOLATILITY_TARGET, "volatility", allocation.volatility,
             policy.target_volatility,
             f"volatility at its ceiling of {_pct(policy.target_volatility)}"))
+    for limit in constraints.loss_limits:   # portfolio suitability: a scenario's loss
+        loss = -float(np.dot(limit.shocks, w))
+        if loss >= limit.max_loss - tol:
+            found.append(BindingConstraint(
+                ConstraintKind.STRESS_LOSS, limit.name, loss, limit.max_loss,
+                f"loss in scenario {limit.name} at its limit of {_pct(limit.max_loss)}"))
     for g in constraints.groups:
         total = float(w[np.array(g.members)].sum())
         name = g.label.replace("_", " ")
@@ -301,6 +308,8 @@ def constraint_text_zh(b: BindingConstraint) -> str:
         return f"波动率达到上限 {_pct(b.limit)}"
     if b.kind is ConstraintKind.SUITABILITY:
         return f"{b.name} 风险等级 R{int(b.value)} 高于上限 R{int(b.limit)}，不予配置"
+    if b.kind is ConstraintKind.STRESS_LOSS:
+        return f"{b.name} 情景损失达到上限 {_pct(b.limit)}"
     side = "上限" if b.kind in (ConstraintKind.ASSET_MAX, ConstraintKind.CLASS_MAX,
                                 ConstraintKind.REGION_MAX) else "下限"
     space = " " if b.kind in (ConstraintKind.ASSET_MAX, ConstraintKind.ASSET_MIN) else ""

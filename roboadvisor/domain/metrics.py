@@ -7,7 +7,8 @@ Definitions (decimals; 252 trading days per year, as everywhere in the package):
   trading days, so 252 daily returns are one year).
 - volatility = std(r, ddof=1) * sqrt(252).
 - Sharpe = mean(r - rf) / std(r - rf, ddof=1) * sqrt(252), with ``rf`` the daily risk-free
-  return (a constant annual rate a is a / 252 per day; a yield series likewise, day by day).
+  return: an annual rate a is (1 + a) ** (1 / 252) - 1 per day (``daily_risk_free``; the
+  convention of quantstats and ffn), a yield series likewise, day by day.
 - Sortino = mean(r - rf) * 252 / (sqrt(mean(min(r - rf, 0) ** 2)) * sqrt(252)).
 - maximum drawdown: the largest fall of the wealth index from a running peak (negative), with
   the peak, the trough and the first day back at the peak (None if not recovered).
@@ -17,6 +18,11 @@ Definitions (decimals; 252 trading days per year, as everywhere in the package):
 - cost drag = CAGR before costs - CAGR after costs, on the same trades (every cost, the
   initial purchase included: returns are measured from the capital put in).
 - turnover: one-way, min(bought, sold) / value per trading event, summed, per year.
+- total return is time-weighted (the growth of money invested at the start, whatever the
+  contributions and withdrawals); the money-weighted return is the annual internal rate of
+  return of the actual cash flows (initial and contributions paid in, withdrawals and the
+  final value taken out; days counted actual/365, as XIRR does); the gain in money is the
+  final value minus everything paid in plus everything taken out.
 
 What a summary reports, and when (``summarize``; the functions above are the bare formulas):
 
@@ -46,6 +52,44 @@ _NAN = float("nan")
 
 
 # --- series -------------------------------------------------------------------------------
+def daily_risk_free(annual: float | np.ndarray) -> float | np.ndarray:
+    """Annual risk-free rate(s) (decimals) -> the daily return (1 + rf) ** (1 / 252) - 1."""
+    a = np.asarray(annual, dtype=float)
+    daily = np.power(1.0 + a, 1.0 / _Y) - 1.0
+    return float(daily) if daily.ndim == 0 else daily
+
+
+def money_weighted_return(dates: np.ndarray, flows: np.ndarray, initial: float,
+                          final_value: float) -> float:
+    """Annual internal rate of return of the investor's cash flows (decimal).
+
+    ``dates`` one per day; ``flows`` the external flow of each day (contribution > 0,
+    withdrawal < 0, ``flows[0]`` ignored: the start is ``initial``); ``final_value`` is taken
+    out on the last date. Years are actual days / 365. NaN when no rate in (-99.99%, 10^6%)
+    sets the net present value to 0.
+    """
+    from scipy.optimize import brentq
+
+    d = np.asarray(dates, dtype="datetime64[D]")
+    years = (d - d[0]).astype(float) / 365.0
+    cash = -np.asarray(flows, dtype=float).copy()     # from the investor's side
+    cash[0] = -float(initial)
+    cash[-1] += float(final_value)
+    keep = cash != 0
+    t, c = years[keep], cash[keep]
+    if t.size < 2 or t[-1] <= 0 or not ((c > 0).any() and (c < 0).any()):
+        return _NAN
+
+    def npv(rate: float) -> float:
+        return float(np.sum(c * np.exp(-np.log1p(rate) * t)))
+
+    lo, hi = -0.9999, 1e4
+    if npv(lo) * npv(hi) > 0:
+        return _NAN
+    return float(brentq(npv, lo, hi, xtol=1e-14, rtol=1e-12, maxiter=500))
+
+
+
 def wealth_index(returns: np.ndarray) -> np.ndarray:
     """1 followed by the cumulative growth of 1 (length len(returns) + 1)."""
     return np.concatenate(([1.0], np.cumprod(1.0 + np.asarray(returns, dtype=float))))
@@ -239,6 +283,11 @@ class PerformanceSummary:
     """False under a year: CAGR and the other per-year figures are NaN (see the module)."""
     risk_measured: bool = True
     """False with fewer than ``MIN_RISK_RETURNS`` daily returns: volatility and ratios NaN."""
+    money_weighted_return: float = _NAN
+    """Annual IRR of the actual cash flows (see the module); ``total_return`` is
+    time-weighted."""
+    gain: float = _NAN
+    """Final value - initial - contributions + withdrawals (money)."""
 
 
 def summarize(result: BacktestResult, risk_free_daily: float | np.ndarray = 0.0,
@@ -292,7 +341,10 @@ def summarize(result: BacktestResult, risk_free_daily: float | np.ndarray = 0.0,
         worst_year=min(full, key=lambda y: y.value) if full else None,
         yearly=yearly, risk_free=risk_free_label, benchmark=bench,
         failed_rebalances=len(result.failures),
-        depleted_on=day(result.depleted_day), annualised=annual, risk_measured=risk)
+        depleted_on=day(result.depleted_day), annualised=annual, risk_measured=risk,
+        money_weighted_return=money_weighted_return(result.dates, flows, result.initial,
+                                                    result.final_value),
+        gain=result.final_value - result.initial - float(flows.sum()))
 
 
 def _benchmark(r: np.ndarray, dates: np.ndarray, prices: np.ndarray,

@@ -16,8 +16,9 @@ from roboadvisor.errors import UniverseError
 
 
 class Tier(IntEnum):
-    """Five risk tiers. Tier k maps to investor suitability level Ck, which may hold products
-    of risk level R1..Rk (a product of level Rk goes only to an investor of level Ck or above)."""
+    """Five risk tiers. Tier k maps to investor suitability level Ck: under portfolio
+    suitability its portfolio must rate R1..Rk as a whole; under holdings suitability it may
+    hold products of risk level R1..Rk only (see ``domain.suitability``)."""
 
     CONSERVATIVE = 1
     MODERATELY_CONSERVATIVE = 2
@@ -36,7 +37,8 @@ class Tier(IntEnum):
 
     @property
     def max_product_risk(self) -> int:
-        """The highest product risk level (1..5, i.e. R1..R5) this tier may hold."""
+        """The highest risk level (1..5, i.e. R1..R5) of this tier's portfolio (portfolio
+        suitability) or of any product it holds (holdings suitability)."""
         return int(self.value)
 
     @classmethod
@@ -195,6 +197,7 @@ class Allocation:
     """A portfolio: weights (sum to 1, long-only) over ``tickers`` with its ex-ante figures.
 
     ``expected_return`` and ``volatility`` are annualised decimals from the estimates used.
+    ``notes``: what the user should know about how it was found (e.g. a fallback).
     """
 
     tickers: tuple[str, ...]
@@ -202,6 +205,7 @@ class Allocation:
     expected_return: float
     volatility: float
     risk_free_rate: float
+    notes: tuple[str, ...] = ()
 
     @property
     def sharpe_ratio(self) -> float:

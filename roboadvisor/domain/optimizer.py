@@ -20,17 +20,16 @@ variance; for MAX_SHARPE subtracted from the excess return, i.e. the Sharpe rati
 Policies that cannot be met are refused before solving where possible with an
 ``InfeasibleError`` naming the tier and the constraint.
 
-Minimum position (``policy.min_position`` > 0): a held asset should get 0 or at least that
-weight. That is a semi-continuous (mixed-integer) constraint, which we do not solve exactly;
-``optimise`` uses a heuristic instead: after the solve, assets held below the minimum (and
-above the cleaning threshold) get upper bound 0 and the problem is solved again, for at most
-``_DROP_ROUNDS`` rounds while new small positions appear. An asset with a positive lower bound
-is never removed. When a re-solve is infeasible (say a class minimum can no longer be met,
-or the volatility target is out of reach without those assets) or fails, the previous solution
-is kept, small positions included. The result need not be the best portfolio with the
-minimum-position rule (that would need a mixed-integer search), only a feasible one close to
-the continuous optimum. With ``min_position`` 0 nothing is re-solved. The efficient frontier
-(``frontier``) ignores ``min_position``.
+Minimum position (``policy.min_position`` > 0): a held asset gets 0 or at least that weight.
+That is a semi-continuous (mixed-integer) constraint, solved exactly by branch and bound over
+the assets that come out near the threshold, with the convex solve as relaxation
+(``min_position.exact_min_positions``). An asset with a positive lower bound is never
+removed. Only when that search gives up (too many nodes) or finds no portfolio meeting the
+rule does the old heuristic run, with a note in ``Allocation.notes``: after the solve, assets
+held below the minimum get upper bound 0 and the problem is solved again, for at most
+``_DROP_ROUNDS`` rounds while new small positions appear; a re-solve that is infeasible or
+fails keeps the previous solution, small positions included. With ``min_position`` 0 nothing
+is re-solved. The efficient frontier (``frontier``) ignores ``min_position``.
 
 Solving: first Clarabel on the standard form written directly (``qp``; no modelling overhead,
 about 1 ms at 25 assets); if Clarabel fails, the same problem modelled in cvxpy is solved with
@@ -63,7 +62,13 @@ from roboadvisor.domain.constraints import (
 from roboadvisor.domain.models import Allocation, Estimates, Universe
 from roboadvisor.domain.policy import Objective, Policy
 from roboadvisor.domain.trading import CostModel
-from roboadvisor.errors import ConfigError, EstimationError, InfeasibleError, OptimizationError
+from roboadvisor.errors import (
+    ConfigError,
+    EstimationError,
+    InfeasibleError,
+    OptimizationError,
+    VolatilityCeilingError,
+)
 
 _CLEAN = 1e-9        # weights below this after solving are set to 0
 _DROP_ROUNDS = 5     # at most this many re-solves to remove positions below min_position
@@ -137,6 +142,7 @@ class _Structure:
     turnover: bool
     cost: bool
     min_return: bool
+    loss_limits: tuple[tuple[tuple[float, ...], float], ...] = ()
 
 
 class _Compiled:
@@ -169,6 +175,8 @@ class _Compiled:
             cons += [membership @ w >= self.g_lower * k, membership @ w <= self.g_upper * k]
         if s.min_return:
             cons.append(self.mu @ w >= self.min_return * k)
+        for shocks, max_loss in s.loss_limits:
+            cons.append(-np.asarray(shocks) @ w <= max_loss * k)
         traded = None
         if s.turnover or s.cost:
             # |w - w0| through an auxiliary variable, so the cost parameter multiplies a
@@ -213,7 +221,8 @@ def solve_cvxpy(p: qp.Problem, solvers: Sequence[str] = ("CLARABEL", "SCS")) -> 
     use_turnover = trades and p.turnover and c.max_turnover is not None
     use_cost = trades and p.cost and bool(np.any(np.asarray(c.transaction_cost) > 0))
     s = _Structure(n, p.objective, tuple(g.members for g in c.groups), use_turnover, use_cost,
-                   p.min_return is not None)
+                   p.min_return is not None,
+                   tuple((lim.shocks, lim.max_loss) for lim in c.loss_limits))
     m = _compiled(s)
     factor = qp.covariance_factor(p.cov)
     if p.objective is Objective.UTILITY:
@@ -279,10 +288,11 @@ def clean_weights(w: np.ndarray, c: PortfolioConstraints) -> np.ndarray:
     return w / w.sum()
 
 
-def allocation_of(w: np.ndarray, est: Estimates) -> Allocation:
+def allocation_of(w: np.ndarray, est: Estimates, notes: tuple[str, ...] = ()) -> Allocation:
     """Weights ``w`` (in ``est`` order) with their expected return and volatility."""
     vol = float(np.sqrt(max(float(w @ est.covariance @ w), 0.0)))
-    return Allocation(est.tickers, w, float(est.expected_returns @ w), vol, est.risk_free_rate)
+    return Allocation(est.tickers, w, float(est.expected_returns @ w), vol, est.risk_free_rate,
+                      notes)
 
 
 def _infeasible_with_holdings(c: PortfolioConstraints, w0: np.ndarray | None) -> InfeasibleError:
@@ -335,16 +345,18 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
                    gamma=policy.risk_aversion or 0.0, sigma=policy.target_volatility or 0.0,
                    w0=w0, turnover=True, cost=True)
     w = solve_problem(p)
+    at_floor = False  # the target is the lowest volatility: min positions by min variance
     if w is None and obj is Objective.TARGET_VOLATILITY:
         assert policy.target_volatility is not None
         w_min = min_variance_weights(est, c, w0)  # raises when even that is infeasible
         lowest = float(np.sqrt(max(float(w_min @ est.covariance @ w_min), 0.0)))
         if policy.target_volatility < lowest * (1 - 1e-6):
-            raise InfeasibleError(
+            raise VolatilityCeilingError(
                 f"{c.who} target volatility {percent(policy.target_volatility)} is below the "
                 f"lowest achievable {percent(lowest)}; raise target_volatility or widen the "
-                "bounds")
+                "bounds", policy.target_volatility, lowest)
         w = w_min  # the target is the lowest volatility itself (up to rounding)
+        at_floor = True
     elif w is None and obj is Objective.MAX_SHARPE:
         # Is any allowed portfolio expected to beat the risk-free rate (net of costs)?
         best = solve_problem(qp.Problem(Objective.UTILITY, est.expected_returns,
@@ -369,9 +381,49 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
     if w is None:
         raise _infeasible_with_holdings(c, w0)
     w = clean_weights(w, c)
+    notes: tuple[str, ...] = ()
     if policy.min_position > 0:
-        w = drop_small_positions(p, w, policy.min_position)
-    return allocation_of(w, est)
+        if at_floor:
+            p = replace(p, objective=Objective.MIN_VARIANCE)
+        w, notes = with_min_positions(p, w, policy.min_position)
+    return allocation_of(w, est, notes)
+
+
+def least_risk(estimates: Estimates, policy: Policy, universe: Universe) -> Allocation:
+    """The policy's least-volatile admissible portfolio (its bounds, suitability and minimum
+    positions, no volatility ceiling): what to hold when the ceiling is out of reach."""
+    return optimise(estimates, replace(policy, objective=Objective.MIN_VARIANCE,
+                                       target_volatility=None, risk_aversion=None), universe)
+
+
+def with_min_positions(p: qp.Problem, w: np.ndarray,
+                       min_position: float) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Clean weights ``w`` solving ``p`` -> the exact optimum of ``p`` with every asset at 0
+    or at least ``min_position`` (branch and bound); the heuristic ``drop_small_positions``
+    with a note when the exact search gives up or finds nothing."""
+    from roboadvisor.domain.min_position import exact_min_positions
+
+    c = p.constraints
+    held_small = (w > 0) & (w < min_position) & (c.lower <= 0)
+    if not held_small.any():
+        return w, ()
+
+    def solve(q: qp.Problem) -> np.ndarray | None:
+        try:
+            raw = solve_problem(q)
+        except OptimizationError:
+            return None
+        return None if raw is None else clean_weights(raw, q.constraints)
+
+    exact = exact_min_positions(p, min_position, solve)
+    if exact is not None and exact.weights is not None:
+        return exact.weights, ()
+    why = ("the exact search stopped after too many steps" if exact is None
+           else "no portfolio holds every asset at 0 or at least the minimum")
+    note = (f"{c.who}: minimum position {percent(min_position)}: {why}; used the "
+            "drop-and-re-solve heuristic, which may keep small positions or miss the best "
+            "portfolio")
+    return drop_small_positions(p, w, min_position), (note,)
 
 
 def drop_small_positions(p: qp.Problem, w: np.ndarray, min_position: float) -> np.ndarray:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from roboadvisor.domain.models import AssetClass, Region, Tier
+from roboadvisor.domain.suitability import RatingRules, Suitability
 
 
 class Objective(StrEnum):
@@ -35,7 +36,10 @@ class Policy:
 
     - ``target_volatility`` (TARGET_VOLATILITY) and ``risk_aversion`` (UTILITY) parameterise
       the objective.
-    - ``max_product_risk``: assets whose risk level exceeds it get weight 0 (suitability).
+    - ``max_product_risk``: the tier's suitability level 1..5 (R1..R5). Under
+      ``suitability`` HOLDINGS, assets whose risk level exceeds it get weight 0; under
+      PORTFOLIO, the portfolio's rating by ``rating`` (``domain.suitability``) must not exceed
+      it, and constituents of any level the class bounds allow may be held.
     - ``class_bounds``/``region_bounds``: bounds on the summed weight of each class/region.
     - ``asset_bounds``: per-ticker bounds that tighten the universe's own min/max weights.
     - ``max_turnover``: sum |w - w_current| <= limit (only with current holdings).
@@ -61,3 +65,5 @@ class Policy:
     tier: Tier | None = None
     description: str = ""
     min_position: float = 0.0
+    suitability: Suitability = Suitability.HOLDINGS
+    rating: RatingRules | None = None

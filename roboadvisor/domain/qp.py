@@ -135,6 +135,10 @@ def standard_form(p: Problem) -> tuple:
         a = rows(int(sel.sum()))
         a[:, iw] = -g[sel]
         add(le_a, le_b, a, -lo[sel])
+    for limit in c.loss_limits:
+        a = rows(1)
+        a[0, iw] = -np.asarray(limit.shocks)
+        add(le_a, le_b, a, np.array([limit.max_loss]))        # scenario loss <= limit
     if trades:
         a = rows(n)
         a[:, iw] = np.eye(n)

@@ -6,10 +6,13 @@ frequency) the estimates use the ``window`` daily returns that end at the close 
 traded at the close of ``d`` (no look-ahead). The optimiser is a callable (the service passes
 ``optimise`` with the tier's policy; it caches the compiled problem, so each re-solve is cheap).
 
-A date whose estimation or optimisation fails keeps the previous targets and is recorded as a
-``RebalanceFailure`` (date and reason); the run goes on. When the very first one fails there
-are no previous targets, and the run stops naming the date: with an ``InfeasibleError`` when
-the policy cannot be met (input the user can fix, exit code 2), else a ``BacktestError``.
+A date whose volatility ceiling is out of reach holds, by default (``on_infeasible:
+least_risk``), the policy's least-volatile admissible portfolio for that date and is recorded
+in ``fallbacks``. A date whose estimation or optimisation otherwise fails keeps the previous
+targets and is recorded as a ``RebalanceFailure`` (date and reason); the run goes on. When
+the very first one fails there are no previous targets, and the run stops naming the date:
+with an ``InfeasibleError`` when the policy cannot be met (input the user can fix, exit
+code 2), else a ``BacktestError``.
 
 Pure numpy: no pandas, no I/O.
 """
@@ -31,6 +34,7 @@ from roboadvisor.errors import (
     EstimationError,
     InfeasibleError,
     OptimizationError,
+    VolatilityCeilingError,
 )
 
 
@@ -53,15 +57,25 @@ class CovarianceEstimator(StrEnum):
     EXPONENTIAL = "exponential"
 
 
+class OnInfeasible(StrEnum):
+    """What a re-optimisation does when the policy's volatility ceiling is out of reach:
+    hold the policy's least-volatile admissible portfolio, or keep the previous targets."""
+
+    LEAST_RISK = "least_risk"
+    KEEP = "keep"
+
+
 @dataclass(frozen=True)
 class WalkForwardSpec:
     """``window``: daily returns per estimate (252 = one year); ``frequency``: how often the
-    targets are re-estimated; the estimators applied to each window."""
+    targets are re-estimated; the estimators applied to each window; ``on_infeasible``: the
+    fallback when the volatility ceiling cannot be met (the caller's ``fallback``)."""
 
     window: int = 252
     frequency: Frequency = Frequency.MONTHLY
     returns: ReturnsEstimator = ReturnsEstimator.MEAN
     covariance: CovarianceEstimator = CovarianceEstimator.LEDOIT_WOLF
+    on_infeasible: OnInfeasible = OnInfeasible.LEAST_RISK
 
     def __post_init__(self) -> None:
         if self.window < 20:
@@ -76,6 +90,9 @@ class WalkForwardTargets:
     schedule: TargetSchedule
     solve_days: np.ndarray
     failures: tuple[RebalanceFailure, ...]
+    fallbacks: tuple[RebalanceFailure, ...] = ()
+    """Dates whose volatility ceiling was out of reach and that held the fallback's portfolio,
+    with the fallback's note (e.g. "ceiling 8.0% not reachable, held ... at 9.3%")."""
 
 
 def estimate_window(returns: np.ndarray, tickers: tuple[str, ...], spec: WalkForwardSpec,
@@ -114,6 +131,8 @@ def walk_forward_targets(
     risk_free_annual: float | np.ndarray = 0.0,
     market_weights: np.ndarray | None = None,
     on_step: Callable[[], None] | None = None,
+    fallback: Callable[[Estimates, VolatilityCeilingError], tuple[np.ndarray, str]] | None
+    = None,
 ) -> WalkForwardTargets:
     """Targets for a backtest that starts at ``start_day`` of ``prices`` (days x assets).
 
@@ -121,7 +140,10 @@ def walk_forward_targets(
     ``spec.window + 1`` prices before ``start_day``. ``solve`` maps estimates to weights.
     ``risk_free_annual``: a constant or one annual rate per date (the rate of day d - 1 goes
     into the estimates of day d). ``market_weights`` (``tickers`` order) feed equilibrium
-    returns. ``on_step`` is called after each date (progress bars).
+    returns. ``on_step`` is called after each date (progress bars). ``fallback`` (with
+    ``spec.on_infeasible`` LEAST_RISK) maps the estimates of a date whose volatility ceiling
+    is out of reach to the weights to hold instead and a note; such dates are recorded in
+    ``fallbacks``, not ``failures``.
     """
     prices = np.asarray(prices, dtype=float)
     dates = np.asarray(dates, dtype="datetime64[D]")
@@ -134,6 +156,8 @@ def walk_forward_targets(
     kept_days: list[int] = []
     kept_weights: list[np.ndarray] = []
     failures: list[RebalanceFailure] = []
+    fallbacks: list[RebalanceFailure] = []
+    use_fallback = fallback is not None and spec.on_infeasible is OnInfeasible.LEAST_RISK
     for d in days:
         d = int(d)
         window = prices[d - spec.window - 1:d]
@@ -142,7 +166,15 @@ def walk_forward_targets(
         try:
             estimates = estimate_window(returns, tickers, spec, float(rf[d - 1]), as_of,
                                         market_weights)
-            weights = np.asarray(solve(estimates), dtype=float)
+            try:
+                weights = np.asarray(solve(estimates), dtype=float)
+            except VolatilityCeilingError as ceiling:
+                if not use_fallback:
+                    raise
+                assert fallback is not None
+                held, note = fallback(estimates, ceiling)
+                weights = np.asarray(held, dtype=float)
+                fallbacks.append(RebalanceFailure(str(dates[d]), note))
         except (OptimizationError, EstimationError) as exc:
             if not kept_days:
                 if isinstance(exc, InfeasibleError):  # the policy: input the user can fix
@@ -158,5 +190,5 @@ def walk_forward_targets(
         if on_step is not None:
             on_step()
     schedule = TargetSchedule(np.asarray(kept_days), np.vstack(kept_weights))
-    return WalkForwardTargets(schedule, days - start_day, tuple(failures))
+    return WalkForwardTargets(schedule, days - start_day, tuple(failures), tuple(fallbacks))
 

@@ -39,11 +39,19 @@ from roboadvisor.domain.explain import Explanation, explain_allocation
 from roboadvisor.domain.models import Allocation, Estimates, Tier, Universe
 from roboadvisor.domain.optimizer import optimise
 from roboadvisor.domain.policy import Objective, Policy
-from roboadvisor.errors import ConfigError, CoverageError, InfeasibleError, InputError
+from roboadvisor.errors import (
+    ConfigError,
+    CoverageError,
+    InfeasibleError,
+    InputError,
+    VolatilityCeilingError,
+)
+from roboadvisor.services.suitability import rate_allocation, suitability_record
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from roboadvisor.domain.suitability import PortfolioRating
     from roboadvisor.services.assess import Assessment
     from roboadvisor.services.market import PriceData
 
@@ -103,6 +111,8 @@ class AllocationRequest:
     questionnaire_id: str | None = None
     lang: str = "en"
     assessment: Assessment | None = None
+    suitability: str | None = None
+    """portfolio or holdings: overrides the policies file's suitability mode."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +132,8 @@ class AllocationResult:
     prices_as_of: str | None = None
     notes: tuple[str, ...] = ()
     assessment: Assessment | None = None
+    rating: PortfolioRating | None = None
+    """The portfolio's rating R1..R5 and its rule (when the policies state rating rules)."""
 
     def class_weights(self) -> dict[str, float]:
         return {c.name: c.weight for c in self.explanation.classes}
@@ -182,7 +194,7 @@ def allocate(request: AllocationRequest, step: Step | None = None) -> Allocation
     _check_amount(request.amount)
     tier, assessment = _resolve_tier(request)
     market = load_market(request.market)
-    policies = load_policies(request.policies_file, market.universe)
+    policies = load_policies(request.policies_file, market.universe, request.suitability)
     _step(step, f"estimates ready ({market.source.value})")
     result = _allocate_tier(market, policies[tier], tier, request, assessment)
     _step(step, f"tier {tier.value} optimised")
@@ -263,6 +275,7 @@ def allocation_record(result: AllocationResult) -> dict[str, Any]:
         "tier_name": result.tier.name.lower(),
         "suitability_level": result.tier.suitability_level,
         "max_product_risk": f"R{result.policy.max_product_risk}",
+        "suitability": suitability_record(result.rating, result.policy),
         "policy": {"name": result.policy.name, "objective": result.policy.objective.value,
                    "target_volatility": result.policy.target_volatility,
                    "risk_aversion": result.policy.risk_aversion},
@@ -323,6 +336,7 @@ def explain_record(result: AllocationResult) -> dict[str, Any]:
     a = result.allocation
     return {"tier": int(result.tier), "tier_name": result.tier.name.lower(),
             "expected_return": a.expected_return, "volatility": a.volatility,
+            "suitability": suitability_record(result.rating, result.policy),
             "weights": a.as_dict(HELD_WEIGHT),
             "class_weights": result.class_weights(),
             "estimates": {"source": result.source.value, "method": result.method,
@@ -487,7 +501,13 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
 def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: AllocationRequest,
                    assessment: Assessment | None) -> AllocationResult:
     universe, est = market.universe, market.estimates
-    allocation = optimise(est, policy, universe)
+    try:
+        allocation = optimise(est, policy, universe)
+    except VolatilityCeilingError as exc:
+        if market.source is not Source.HISTORY:
+            raise  # the shipped assumptions must meet the policy: a policy error
+        allocation = _least_risk(est, policy, universe, exc, request.lang)
+    rating = rate_allocation(allocation, universe, policy)
     constraints = portfolio_constraints(universe, policy)
     lang = "zh" if str(request.lang).lower() == "zh" else "en"
     label = None
@@ -501,7 +521,7 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
     explanation = explain_allocation(allocation, est.subset(universe.tickers).covariance,
                                      universe, policy, constraints, lang=lang, tier_label=label,
                                      bad_year=bad_year)
-    shares, as_of, notes = None, None, market.notes
+    shares, as_of, notes = None, None, market.notes + allocation.notes
     if request.amount is not None:
         shares, as_of, more = _whole_shares(allocation, request.amount, market, request.market)
         notes += tuple(n for n in more if n not in notes)
@@ -510,7 +530,22 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
                   "it was ignored",)
     return AllocationResult(tier, policy, universe, est, market.source, market.method,
                             allocation, explanation, request.amount, shares, as_of, notes,
-                            assessment)
+                            assessment, rating)
+
+
+def _least_risk(est: Estimates, policy: Policy, universe: Universe,
+                error: VolatilityCeilingError, lang: str) -> Allocation:
+    """A history window too volatile for the tier's ceiling: the policy's least-volatile
+    admissible portfolio, with a note saying so (as the walk-forward does)."""
+    from dataclasses import replace
+
+    from roboadvisor.domain.optimizer import least_risk
+    from roboadvisor.reports.i18n import t
+
+    held = least_risk(est, policy, universe)
+    note = t("suitability.least_risk", "zh" if str(lang).lower() == "zh" else "en",
+             target=f"{100 * error.target:.1f}%", lowest=f"{100 * held.volatility:.1f}%")
+    return replace(held, notes=(note, *held.notes))
 
 
 def _whole_shares(allocation: Allocation, amount: float, market: Market,

@@ -14,7 +14,12 @@
   error); the ``auto`` one is best effort (left out with a warning).
 - Costs: a ``per_asset_bps`` ticker must be one the strategy can hold.
 - Risk-free: a constant annual rate, or a yield file (the yield known at the previous close
-  applies to each day's return, divided by 252).
+  applies to each day's return, as the daily rate (1 + rf)^(1/252) - 1, the convention of
+  quantstats and ffn: ``metrics.daily_risk_free``).
+- Suitability: ``suitability`` (portfolio or holdings) overrides the policies file's mode.
+  Walk-forward dates whose volatility ceiling is out of reach hold the policy's least-risk
+  portfolio (``walk_forward.on_infeasible: least_risk``, the default) and are listed in
+  ``fallbacks``.
 """
 
 from __future__ import annotations
@@ -29,14 +34,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from roboadvisor import TRADING_DAYS_PER_YEAR
 from roboadvisor.data.backtest_config import (
     BacktestConfig,
     TargetMode,
     load_risk_free_file,
 )
 from roboadvisor.domain.backtest import BacktestResult, TargetSchedule, simulate
-from roboadvisor.domain.metrics import PerformanceSummary, summarize, wealth_index
+from roboadvisor.domain.metrics import (
+    PerformanceSummary,
+    daily_risk_free,
+    summarize,
+    wealth_index,
+)
 from roboadvisor.domain.models import Universe
 from roboadvisor.domain.walkforward import walk_forward_targets
 from roboadvisor.errors import (
@@ -63,13 +72,17 @@ class BacktestRun:
     benchmark_prices: np.ndarray | None
     targets_from: str
     warnings: tuple[str, ...]
+    fallbacks: tuple = ()
+    """Walk-forward dates that held the least-risk portfolio (``RebalanceFailure``: date and
+    note)."""
 
 
 def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
-                 progress: ProgressFactory | None = None) -> BacktestRun:
-    """Run one configured backtest."""
+                 progress: ProgressFactory | None = None,
+                 suitability: str | None = None) -> BacktestRun:
+    """Run one configured backtest (``suitability`` overrides the policies' mode)."""
     warnings: list[str] = []
-    plan = _targets_plan(config)
+    plan = _targets_plan(config, suitability)
     _check_costs(config, plan)
     price_warnings: list[str] = []
     frame = _load_prices(config, plan, cache_dir, price_warnings)
@@ -86,9 +99,15 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
                             "widen the dates")
     rf_annual = _risk_free_annual(config, full_dates)
     failures: tuple = ()
+    fallbacks: tuple = ()
     if plan.mode is TargetMode.WALK_FORWARD:
-        schedule, failures = _walk_forward(config, plan, full_prices, full_dates, start_day,
-                                           rf_annual, progress)
+        schedule, failures, fallbacks = _walk_forward(config, plan, full_prices, full_dates,
+                                                      start_day, rf_annual, progress)
+        if fallbacks:
+            from roboadvisor.reports.i18n import t
+
+            warnings.append(t("suitability.least_risk_months", "en", count=len(fallbacks),
+                              date=fallbacks[0].date, reason=fallbacks[0].reason))
         if failures:
             warnings.append(f"{len(failures)} re-optimisation(s) failed and kept the previous "
                             f"targets (first on {failures[0].date}: {failures[0].reason})")
@@ -103,16 +122,18 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
         warnings.append(f"withdrawals emptied the portfolio on {dates[result.depleted_day]}")
     bench = _benchmark_prices(config, frame, aligned.index[start_day:], warnings)
     rf_previous = np.concatenate((rf_annual[:1], rf_annual[:-1]))  # known at the last close
-    rf_daily = rf_previous[start_day:] / TRADING_DAYS_PER_YEAR
+    rf_daily = daily_risk_free(rf_previous[start_day:])
     summary = summarize(result, rf_daily, config.risk_free.describe(), bench,
                         config.benchmark or "")
-    return BacktestRun(config, result, summary, bench, plan.source, tuple(warnings))
+    return BacktestRun(config, result, summary, bench, plan.source, tuple(warnings), fallbacks)
 
 
 def run_many(configs: Sequence[BacktestConfig], *, cache_dir: Path | None = None,
-             progress: ProgressFactory | None = None) -> list[BacktestRun]:
+             progress: ProgressFactory | None = None,
+             suitability: str | None = None) -> list[BacktestRun]:
     """Run several backtests one after another (``backtest compare``)."""
-    return [run_backtest(c, cache_dir=cache_dir, progress=progress) for c in configs]
+    return [run_backtest(c, cache_dir=cache_dir, progress=progress, suitability=suitability)
+            for c in configs]
 
 
 def configure_many(paths: Sequence[Path], **overrides: Any) -> list[BacktestConfig]:
@@ -143,7 +164,7 @@ class _Plan:
     source: str
 
 
-def _targets_plan(config: BacktestConfig) -> _Plan:
+def _targets_plan(config: BacktestConfig, suitability: str | None = None) -> _Plan:
     if config.weights is not None:
         tickers = tuple(t for t, w in config.weights if w > 0)
         w = np.array([w for _, w in config.weights if w > 0], dtype=float)
@@ -153,9 +174,13 @@ def _targets_plan(config: BacktestConfig) -> _Plan:
 
     assert config.tier is not None
     universe = load_universe(config.universe)
-    policy = load_policies(config.policies, universe)[config.tier]
+    policy = load_policies(config.policies, universe, suitability)[config.tier]
     if config.targets is TargetMode.WALK_FORWARD:
-        eligible = [a.ticker for a in universe if a.risk_level <= policy.max_product_risk]
+        from roboadvisor.domain.suitability import Suitability
+
+        by_holding = policy.suitability is Suitability.HOLDINGS
+        eligible = [a.ticker for a in universe
+                    if not by_holding or a.risk_level <= policy.max_product_risk]
         sub = universe.subset(eligible)
         spec = config.walk_forward
         assert spec is not None
@@ -163,21 +188,22 @@ def _targets_plan(config: BacktestConfig) -> _Plan:
                      f"tier {config.tier.value} policy re-optimised {spec.frequency.value} on "
                      f"{spec.window}-day windows ({spec.returns.value} returns, "
                      f"{spec.covariance.value} covariance)")
-    allocation, source = _fixed_allocation(config, universe, policy)
+    allocation, source = _fixed_allocation(config, universe, policy, suitability)
     keep = allocation.weights > _MIN_WEIGHT
     w = allocation.weights[keep]
     tickers = tuple(t for t, k in zip(allocation.tickers, keep, strict=True) if k)
     return _Plan(TargetMode.FIXED, tickers, w / w.sum(), universe, policy, source)
 
 
-def _fixed_allocation(config: BacktestConfig, universe: Universe, policy: Any) -> Any:
+def _fixed_allocation(config: BacktestConfig, universe: Universe, policy: Any,
+                      suitability: str | None = None) -> Any:
     """The tier's allocation on the capital market assumptions: the portfolio
     ``roboadvisor allocate --tier N`` gives with the same files."""
     from roboadvisor.services.allocate import AllocationRequest, MarketRequest, allocate
 
     assert config.tier is not None
     request = AllocationRequest(
-        tier=config.tier, policies_file=config.policies,
+        tier=config.tier, policies_file=config.policies, suitability=suitability,
         market=MarketRequest(universe_file=config.universe,
                              assumptions_file=config.assumptions))
     try:
@@ -207,9 +233,10 @@ def _check_costs(config: BacktestConfig, plan: _Plan) -> None:
 
 def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates: np.ndarray,
                   start_day: int, rf_annual: np.ndarray,
-                  progress: ProgressFactory | None) -> tuple[TargetSchedule, tuple]:
-    from roboadvisor.domain.optimizer import optimise
+                  progress: ProgressFactory | None) -> tuple[TargetSchedule, tuple, tuple]:
+    from roboadvisor.domain.optimizer import least_risk, optimise
     from roboadvisor.domain.walkforward import reoptimisation_days
+    from roboadvisor.reports.i18n import t
 
     spec = config.walk_forward
     assert spec is not None and plan.universe is not None
@@ -219,12 +246,22 @@ def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates
     def solve(estimates: Any) -> np.ndarray:
         return optimise(estimates, policy, universe).weights
 
+    def fallback(estimates: Any, error: Any) -> tuple[np.ndarray, str]:
+        held = least_risk(estimates, policy, universe)
+        return held.weights, t("suitability.least_risk", "en", target=_pct(error.target),
+                               lowest=_pct(held.volatility))
+
     bar = progress("walk-forward re-optimisation", total) if progress else nullcontext(None)
     with bar as advance:
         wf = walk_forward_targets(prices, dates, plan.tickers, start_day, spec, solve,
                                   risk_free_annual=rf_annual,
-                                  market_weights=universe.market_weights(), on_step=advance)
-    return wf.schedule, wf.failures
+                                  market_weights=universe.market_weights(), on_step=advance,
+                                  fallback=fallback)
+    return wf.schedule, wf.failures, wf.fallbacks
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
 
 
 # --- prices ----------------------------------------------------------------------------------

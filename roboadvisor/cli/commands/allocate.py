@@ -35,6 +35,10 @@ METHOD = typer.Option(None, "--method", metavar="NAME",
                            "(default) or black-litterman (needs --views).")
 VIEWS = typer.Option(None, "--views", metavar="FILE", help="Black-Litterman views (see "
                      "roboadvisor/resources/views_example.yaml).")
+SUITABILITY = typer.Option(None, "--suitability", metavar="portfolio|holdings",
+                           help="Override the policies file's suitability: portfolio = the "
+                                "portfolio is rated R1..R5 as a whole; holdings = every ETF "
+                                "at most the tier's level (tiers 1-2 then hold no equity).")
 LANG = typer.Option("en", "--lang", help="Language of the output: en (English) or zh "
                     "(Simplified Chinese): tables, risk profile and plain-language summary.")
 
@@ -52,7 +56,8 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
              amount: float | None = AMOUNT, source: str = SOURCE, prices: Path | None = PRICES,
              method: str | None = METHOD, views: Path | None = VIEWS,
              universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
-             lang: Literal["en", "zh"] = LANG, json_output: bool = JSON) -> None:
+             lang: Literal["en", "zh"] = LANG, suitability: str | None = SUITABILITY,
+             json_output: bool = JSON) -> None:
     """A tier's portfolio."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
@@ -60,7 +65,7 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
 
     request = service.AllocationRequest(tier=tier, answers=answers, amount=amount, lang=lang,
                                         market=market(source, prices, method, views, universe),
-                                        policies_file=policies)
+                                        policies_file=policies, suitability=suitability)
     with render.progress("Optimising", total=2) as advance:
         result = service.allocate(request, step=lambda text: advance(1, text))
     if json_output:

@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 
+from roboadvisor.cli.commands.allocate import SUITABILITY
 from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, PRICES, PlainUsage, day
 
 HELP = "Backtest tier portfolios under rebalancing rules, and compare strategies."
@@ -56,6 +57,7 @@ def run(
     risk_free: str | None = RISK_FREE,
     benchmark: str | None = BENCHMARK,
     cache_dir: Path | None = CACHE_DIR,
+    suitability: str | None = SUITABILITY,
     json_output: bool = JSON,
     csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
                                         help="Write DIR/equity.csv and DIR/trades.csv."),
@@ -69,7 +71,8 @@ def run(
 
     cfg = service.configure(config, **_overrides(prices, start, end, rule, risk_free, benchmark))
     service.check_outputs(csv_dir, plot)
-    result = service.run_backtest(cfg, cache_dir=cache_dir, progress=render.progress)
+    result = service.run_backtest(cfg, cache_dir=cache_dir, progress=render.progress,
+                                  suitability=suitability)
     files = _outputs([result], csv_dir, plot)
     render.show_warnings(result.warnings)
     if json_output:
@@ -91,6 +94,7 @@ def compare(
     risk_free: str | None = RISK_FREE,
     benchmark: str | None = BENCHMARK,
     cache_dir: Path | None = CACHE_DIR,
+    suitability: str | None = SUITABILITY,
     json_output: bool = JSON,
     csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
                                         help="Write DIR/equity.csv (one column per strategy)."),
@@ -105,7 +109,8 @@ def compare(
     opts = _overrides(prices, start, end, rule, risk_free, benchmark)
     cfgs = service.configure_many(configs, **opts)
     service.check_outputs(csv_dir, plot)
-    results = service.run_many(cfgs, cache_dir=cache_dir, progress=render.progress)
+    results = service.run_many(cfgs, cache_dir=cache_dir, progress=render.progress,
+                               suitability=suitability)
     files = _outputs(results, csv_dir, plot)
     for r in results:
         render.show_warnings(f"{r.config.name}: {w}" for w in r.warnings)

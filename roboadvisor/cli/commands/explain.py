@@ -8,6 +8,7 @@ from roboadvisor.cli.commands.allocate import (
     LANG,
     METHOD,
     SOURCE,
+    SUITABILITY,
     TIER,
     VIEWS,
     market,
@@ -27,14 +28,14 @@ def explain(tier: str | None = TIER, answers: Path | None = ANSWERS, source: str
             prices: Path | None = PRICES, method: str | None = METHOD,
             views: Path | None = VIEWS, universe: Path | None = UNIVERSE,
             policies: Path | None = POLICIES, lang: Literal["en", "zh"] = LANG,
-            json_output: bool = JSON) -> None:
+            suitability: str | None = SUITABILITY, json_output: bool = JSON) -> None:
     """Risk contributions, binding constraints and a plain-language summary."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
     from roboadvisor.services import allocate as service
 
     request = service.AllocationRequest(tier=tier, answers=answers, policies_file=policies,
-                                        lang=lang,
+                                        lang=lang, suitability=suitability,
                                         market=market(source, prices, method, views, universe))
     with render.progress("Optimising", total=2) as advance:
         result = service.allocate(request, step=lambda text: advance(1, text))

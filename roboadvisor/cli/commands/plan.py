@@ -10,6 +10,7 @@ from roboadvisor.cli.commands.allocate import (
     LANG,
     METHOD,
     SOURCE,
+    SUITABILITY,
     VIEWS,
     market,
 )
@@ -37,7 +38,7 @@ def plan(answers: Path | None = typer.Option(
          amount: float | None = AMOUNT, source: str = SOURCE, prices: Path | None = PRICES,
          method: str | None = METHOD, views: Path | None = VIEWS,
          universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
-         json_output: bool = JSON) -> None:
+         suitability: str | None = SUITABILITY, json_output: bool = JSON) -> None:
     """Assess, allocate and explain."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
@@ -46,6 +47,7 @@ def plan(answers: Path | None = typer.Option(
 
     request = service.AllocationRequest(answers=answers, amount=amount, questionnaire_id=
                                         questionnaire, lang=lang, policies_file=policies,
+                                        suitability=suitability,
                                         market=market(source, prices, method, views, universe))
     if answers is None:
         from dataclasses import replace

@@ -21,6 +21,7 @@ from roboadvisor.services.allocate import (
     FrontierResult,
     positions,
 )
+from roboadvisor.services.suitability import rating_line
 
 _EN = {
     "tier": "Tier {k} · {name}", "level": "  (investor level C{k}, products up to R{r})",
@@ -113,10 +114,12 @@ def show_allocation(result: AllocationResult, lang: str = "en") -> None:
         name = tier_label(result.tier, lang)
     head = Text.assemble(
         (t["tier"].format(k=result.tier.value, name=name), "bold"),
-        t["level"].format(k=result.tier.value, r=p.max_product_risk) + "\n",
+        _level_text(result, lang) + "\n",
         t["figures"].format(ret=pct(a.expected_return), vol=pct(a.volatility),
                             sharpe=f"{a.sharpe_ratio:.2f}", rf=pct(a.risk_free_rate)) + "\n",
         (_estimates_line(result, lang), "dim"))
+    if result.rating is not None:
+        head.append("\n" + rating_line(result.rating, result.policy, lang))
     parts: list[object] = [head, "", _holdings_table(result, lang), "",
                            _classes_table(result, lang)]
     if result.shares is not None:
@@ -127,6 +130,17 @@ def show_allocation(result: AllocationResult, lang: str = "en") -> None:
     console.print(Panel(Group(*parts), title=t["portfolio"], title_align="left", expand=False,
                         box=box.ROUNDED, padding=(0, 1)))
     show_notes(result)
+
+
+def _level_text(result: AllocationResult, lang: str) -> str:
+    from roboadvisor.domain.suitability import Suitability
+    from roboadvisor.reports.i18n import t as catalog
+
+    p = result.policy
+    if p.suitability is Suitability.PORTFOLIO:
+        return catalog("suitability.level_portfolio", lang, k=result.tier.value,
+                       r=p.max_product_risk)
+    return _t(lang)["level"].format(k=result.tier.value, r=p.max_product_risk)
 
 
 def show_notes(result: AllocationResult) -> None:
@@ -214,6 +228,8 @@ def show_explanation(result: AllocationResult, lang: str = "en",
     if not ex.binding:
         binding.add_row(t["none"], "", "")
     parts: list[object] = [table, ""]
+    if result.rating is not None and with_classes:  # plan shows it in the portfolio panel
+        parts += [Text(rating_line(result.rating, result.policy, lang)), ""]
     if with_classes:
         parts += [_classes_table(result, lang), ""]
     parts += [binding, "", Text(t["plain"], style="bold"), Text(ex.summary)]

@@ -64,6 +64,12 @@ def _flows_text(run: BacktestRun) -> str:
     return text
 
 
+def _tr(key: str) -> str:
+    from roboadvisor.reports.i18n import t
+
+    return t(key, "en")
+
+
 # --- the metric rows shared by `run` and `compare` ---------------------------------------------
 _Row = tuple[str, Callable[["PerformanceSummary"], str]]
 
@@ -72,8 +78,10 @@ _ROWS: tuple[_Row, ...] = (
     ("End", lambda s: s.end),
     ("Years", lambda s: _num(s.years, 1)),
     ("Final value", lambda s: _money(s.final_value)),
-    ("Total return", lambda s: pct(s.total_return)),
+    (_tr("suitability.time_weighted"), lambda s: pct(s.total_return)),
     ("CAGR", lambda s: pct(s.cagr)),
+    (_tr("suitability.money_weighted"), lambda s: pct(s.money_weighted_return)),
+    (_tr("suitability.gain"), lambda s: _money(s.gain)),
     ("Volatility", lambda s: pct(s.volatility)),
     ("Sharpe", lambda s: _num(s.sharpe)),
     ("Sortino", lambda s: _num(s.sortino)),
@@ -121,13 +129,14 @@ def _limits(s: PerformanceSummary) -> list[str]:
     if not s.risk_measured:
         notes.append(f"fewer than {MIN_RISK_RETURNS} daily returns: volatility, Sharpe and "
                      "Sortino not measured")
+    notes.append(_tr("suitability.returns_note"))
     return notes
 
 
 def _rows_for(summaries: Sequence[PerformanceSummary]) -> list[_Row]:
     rows = list(_ROWS)
     if any(s.contributions or s.withdrawals for s in summaries):
-        rows[4:4] = _FLOW_ROWS
+        rows[4:4] = _FLOW_ROWS  # after the final value
     if any(s.failed_rebalances for s in summaries):
         rows.append(("Failed re-optimisations", lambda s: str(s.failed_rebalances)))
     if any(s.benchmark for s in summaries):
@@ -183,6 +192,16 @@ def show_run(run: BacktestRun) -> None:
         note(f"targets changed {res.target_weights.shape[0] - 1} time(s) "
              f"(walk-forward); the last set is shown")
 
+    if run.fallbacks:
+        held = Table(title="Volatility ceiling out of reach (least-risk portfolio held)",
+                     title_justify="left")
+        held.add_column("Date")
+        held.add_column("Note", overflow="fold")
+        for f in run.fallbacks[:10]:
+            held.add_row(f.date, f.reason)
+        if len(run.fallbacks) > 10:
+            held.add_row("…", f"{len(run.fallbacks) - 10} more (see --json)")
+        console.print(held)
     if res.failures:
         fails = Table(title="Failed re-optimisations (previous targets kept)",
                       title_justify="left")
@@ -255,6 +274,8 @@ def run_record(run: BacktestRun) -> dict[str, Any]:
                                                               strict=True)
                             if k.value == "rebalance"],
         "failures": [{"date": f.date, "reason": f.reason} for f in res.failures],
+        "least_risk": [{"date": f.date, "note": f.reason} for f in run.fallbacks],
+        "total_return_kind": "time_weighted",
         "warnings": list(run.warnings),
         "notes": _limits(run.summary),
     }

@@ -1,5 +1,6 @@
-"""Assessing a client of the book: score the answers, mark the lowest category, keep the
-questionnaire file (by hash, for re-computation) and append the record."""
+"""Assessing a client of the book: score the answers, mark the lowest category, record the
+questionnaire file's hash (the file itself stays in the questionnaires folder: it holds every
+option id, which the book must not) and append the record."""
 
 from __future__ import annotations
 
@@ -20,13 +21,21 @@ from roboadvisor.services.book_records import AssessmentFacts
 
 
 def questionnaire_bytes(questionnaire: Questionnaire) -> bytes:
-    """The bytes of the file that defines ``questionnaire`` (hashed and kept in the book)."""
+    """The bytes of the file that defines ``questionnaire`` (its hash goes into the record)."""
+    found = questionnaire_file(questionnaire.id, questionnaire.version)
+    if found is None:
+        raise QuestionnaireError(f"questionnaire {questionnaire.key}: its file is not in "
+                                 f"{config.questionnaires_dir()}")
+    return found.read_bytes()
+
+
+def questionnaire_file(questionnaire_id: str, version: int) -> Path | None:
+    """The file that defines questionnaire ``id`` ``version``, or None."""
     for path in sorted(Path(config.questionnaires_dir()).glob("*.yaml")):
         q = files.load_questionnaire_file(path)
-        if (q.id, q.version) == (questionnaire.id, questionnaire.version):
-            return path.read_bytes()
-    raise QuestionnaireError(f"questionnaire {questionnaire.key}: its file is not in "
-                             f"{config.questionnaires_dir()}")
+        if (q.id, q.version) == (questionnaire_id, version):
+            return path
+    return None
 
 
 def facts_of(assessment: assess_service.Assessment, source: bytes) -> AssessmentFacts:
@@ -43,7 +52,6 @@ def assess_client(book: Book, client_id: str, assessment: assess_service.Assessm
                   now: datetime) -> tuple[StoredAssessment, Record, AssessmentFacts]:
     source = questionnaire_bytes(assessment.questionnaire)
     service.live_client(book, client_id)
-    book.records.put_blob(source)
     facts = facts_of(assessment, source)
     stored, record = service.store_assessment(book, client_id, facts, now)
     return stored, record, facts

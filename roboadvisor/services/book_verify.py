@@ -92,6 +92,7 @@ def _assessment(book: Book, record: Record) -> list[Difference] | Skipped:
     from roboadvisor.domain.questionnaire import check_answers
     from roboadvisor.domain.scoring import score_answers
     from roboadvisor.services.assess import answers_sha256
+    from roboadvisor.services.book_assess import questionnaire_file
     from roboadvisor.services.book_records import assessment_outputs
 
     content = record.content()
@@ -103,11 +104,12 @@ def _assessment(book: Book, record: Record) -> list[Difference] | Skipped:
     if answers is None:
         return Skipped(record.seq, record.kind.value, "book.reason_erased", {})
     stored = book.assessments.get(int(outputs["assessment_id"]))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = _blob_file(book, record, "questionnaire", Path(tmp), ".yaml")
-        if isinstance(path, Skipped):
-            return path
-        questionnaire = load_questionnaire_file(path)
+    wanted = content["inputs"]["questionnaire"]
+    path = questionnaire_file(content["questionnaire"]["id"], content["questionnaire"]["version"])
+    if path is None or sha256_bytes(path.read_bytes()) != wanted:
+        return Skipped(record.seq, record.kind.value, "book.reason_no_input",
+                       {"name": "questionnaire", "sha": wanted[:12]})
+    questionnaire = load_questionnaire_file(path)
     clean = check_answers(questionnaire, answers)
     profile = score_answers(questionnaire, clean)
     lowest = questionnaire.is_lowest_category(clean)

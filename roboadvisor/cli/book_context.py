@@ -49,3 +49,45 @@ def book(db: str | None) -> Iterator[tuple[Book, datetime]]:
 
 def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+CLIENT = typer.Option(None, "--client", metavar="ID",
+                      help="A client of the book: read the tier in force from it and append "
+                           "the advice record to it.")
+
+
+def client_tier(db: str | None, client_id: str, requested: object) -> int:
+    """The tier to allocate for ``client_id`` (a lower ``requested`` one is allowed)."""
+    from roboadvisor.services.allocate import parse_tier
+    from roboadvisor.services.book_allocation import tier_in_force
+
+    wanted = int(parse_tier(requested)) if requested is not None else None  # type: ignore[arg-type]
+    with book(db) as (b, at):
+        return tier_in_force(b, client_id, wanted, at)
+
+
+def record_allocation(db: str | None, client_id: str, request: object, result: object,
+                      lang: str) -> None:
+    """Append the allocation's record to the client's book and say so on stderr."""
+    from roboadvisor.cli.render import book as view
+    from roboadvisor.services import book_allocation
+
+    with book(db) as (b, at):
+        made = book_allocation.record_allocation(b, client_id, None, request, result,  # type: ignore[arg-type]
+                                                 at)
+    view.recorded(made, client_id, lang)
+
+
+def assess_into_book(db: str | None, client_id: str, assessment: object, lang: str,
+                     show: bool) -> int:
+    """Keep ``assessment`` in the book for ``client_id``; returns the tier in force."""
+    from roboadvisor.cli.render import book as view
+    from roboadvisor.services.book_assess import assess_client
+
+    with book(db) as (b, at):
+        stored, made, facts = assess_client(b, client_id, assessment, at)  # type: ignore[arg-type]
+    if show:
+        view.assessed(assessment, stored, made, facts, lang, False)  # type: ignore[arg-type]
+    else:
+        view.recorded(made, client_id, lang, lowest=facts.lowest)
+    return stored.tier

@@ -13,6 +13,9 @@ from roboadvisor.book.models import Record, RecordKind
 from roboadvisor.book.repositories import Book
 from roboadvisor.errors import BookKeyError, RoboAdvisorError
 
+WEIGHT_TOLERANCE = 1e-4
+"""Re-solved weights may differ by solver noise; more than 0.01% is a difference."""
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -130,28 +133,39 @@ def _assessment(book: Book, record: Record) -> list[Difference] | Skipped:
 
 def _allocation(book: Book, record: Record) -> list[Difference] | Skipped:
     from roboadvisor.services import allocate
+    from roboadvisor.services.book_allocation import allocation_outputs
 
     content = record.content()
     rerun = content.get("rerun", {})
+    if rerun.get("prices_from_cache"):
+        return Skipped(record.seq, record.kind.value, "book.reason_no_input",
+                       {"name": "prices (cache)", "sha": "-"})
+    suffixes = {"prices": rerun.get("prices_suffix") or ".csv"}
     with tempfile.TemporaryDirectory() as tmp:
         paths: dict[str, Path | None] = {}
-        for name, suffix in (("universe", ".yaml"), ("policies", ".yaml"),
-                             ("assumptions", ".yaml"), ("prices", ".parquet")):
+        for name in ("universe", "policies", "assumptions", "prices", "views"):
             if name not in content["inputs"]:
                 paths[name] = None
                 continue
-            path = _blob_file(book, record, name, Path(tmp), suffix)
+            path = _blob_file(book, record, name, Path(tmp), suffixes.get(name, ".yaml"))
             if isinstance(path, Skipped):
                 return path
             paths[name] = path
         market = allocate.MarketRequest(
             source=rerun["source"], method=rerun.get("method"), prices_file=paths["prices"],
-            universe_file=paths["universe"], assumptions_file=paths["assumptions"])
+            views_file=paths["views"], universe_file=paths["universe"],
+            assumptions_file=paths["assumptions"])
         try:
             result = allocate.allocate(allocate.AllocationRequest(
                 tier=rerun["tier"], market=market, policies_file=paths["policies"]))
         except RoboAdvisorError as exc:
-            return [Difference(record.seq, record.kind.value, "status", "ok", str(exc))]
-    from roboadvisor.services.book_allocation import allocation_outputs
-
-    return _compare(record, content["outputs"], allocation_outputs(result))
+            return [Difference(record.seq, record.kind.value, "status", "optimal", str(exc))]
+    again = allocation_outputs(result)
+    outputs = content["outputs"]
+    found = _compare(record, outputs, {k: v for k, v in again.items() if k != "weights"})
+    recorded_weights = outputs.get("weights", {})
+    for ticker in sorted(set(recorded_weights) | set(again["weights"])):
+        old, new = recorded_weights.get(ticker, 0.0), again["weights"].get(ticker, 0.0)
+        if abs(old - new) > WEIGHT_TOLERANCE:
+            found.append(Difference(record.seq, record.kind.value, f"weight {ticker}", old, new))
+    return found

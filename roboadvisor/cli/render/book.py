@@ -299,3 +299,11 @@ def upgraded(url: str, before: str | None, after: str | None, lang: str,
     else:
         render.out().print(t("book.upgraded", lang, url=url, before=before or "none",
                              after=after), soft_wrap=True)
+
+
+def recorded(made: Record, client_id: str, lang: str, lowest: bool = False) -> None:
+    """A note on stderr: the advice was recorded in the client's book."""
+    if lowest:
+        render.err().print(t("book.lowest_note", lang), style="bold red", soft_wrap=True)
+    render.err().print(t("book.allocation_recorded", lang, id=client_id, seq=made.seq,
+                         hash=made.hash[:12]), style="dim", soft_wrap=True)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from roboadvisor.book import chain, schema
 from roboadvisor.book.models import (
@@ -40,7 +40,9 @@ class Clients(Protocol):
     def add(self, client_id: str, name: str | None, birth_date: date | None,
             now: datetime) -> Client: ...
     def get(self, client_id: str) -> Client | None: ...
-    def all(self) -> list[Client]: ...
+    def all(self) -> list[Client]:
+        """Every client by id, without decrypting personal data (``personal_available`` False)."""
+        ...
     def erase(self, client_id: str, now: datetime) -> None: ...
 
 
@@ -155,8 +157,10 @@ class SqlClients:
         return self._client(row) if row else None
 
     def all(self) -> list[Client]:
-        rows = self.conn.execute(select(schema.clients).order_by(schema.clients.c.id))
-        return [self._client(row) for row in rows]
+        c = schema.clients
+        rows = self.conn.execute(select(c.c.id, c.c.created_at, c.c.erased_at).order_by(c.c.id))
+        return [Client(row.id, _utc(row.created_at), _utc(row.erased_at),  # type: ignore[arg-type]
+                       personal_available=False) for row in rows]
 
     def erase(self, client_id: str, now: datetime) -> None:
         self.conn.execute(update(schema.clients).where(schema.clients.c.id == client_id)
@@ -277,6 +281,8 @@ class SqlRecords:
     def append(self, kind: RecordKind, client_id: str | None, account_id: str | None,
                content: Mapping[str, Any], now: datetime) -> Record:
         r = schema.records
+        if self.conn.dialect.name == "postgresql":  # one appender at a time: a linear chain
+            self.conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
         last = self.conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc())
                                  .limit(1)).first()
         seq, prev = (last.seq + 1, last.hash) if last else (1, chain.GENESIS)

@@ -66,12 +66,12 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import IntegrityError, OperationalError
 
         try:
             with self.engine.begin() as conn:
                 yield conn
-        except OperationalError as exc:
+        except (OperationalError, IntegrityError) as exc:
             raise BookError.from_catalog("book.db_failed", url=safe_url(self.url),
                                          reason=_first_line(exc)) from None
 

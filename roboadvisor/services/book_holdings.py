@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from roboadvisor.book.chain import sha256_bytes
 from roboadvisor.book.models import RecordKind
 from roboadvisor.book.repositories import Book
-from roboadvisor.errors import BookError
+from roboadvisor.errors import BookError, RoboAdvisorError
 from roboadvisor.services import book_records as records
 
 CASH = "CASH"
@@ -57,7 +57,7 @@ def import_holdings(book: Book, name: str, data: bytes, universe: Collection[str
 
 def _parse(book: Book, name: str, data: bytes,
            universe: Collection[str]) -> tuple[list[AccountHoldings], int]:
-    def fail(line: int, key: str, **params: object) -> BookError:
+    def fail(line: int, key: str, **params: object) -> RoboAdvisorError:
         from roboadvisor.reports.i18n import t
 
         return BookError.from_catalog("book.holdings_line", file=name, line=line,

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 
-PG_DIRS = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
-           "/usr/lib/postgresql/15/bin"]
 _counter = itertools.count(1)
 
 
@@ -26,7 +24,9 @@ def _pg_bin() -> Path | None:
     found = shutil.which("pg_ctl")
     if found:
         return Path(found).parent
-    return next((Path(d) for d in PG_DIRS if (Path(d) / "pg_ctl").exists()), None)
+    found_ctl = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+                       key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    return found_ctl[-1].parent if found_ctl else None
 
 
 def _as_postgres(args: list[str]) -> list[str]:

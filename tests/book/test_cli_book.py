@@ -104,6 +104,7 @@ def test_the_key_file_is_created_0600_and_a_wrong_key_is_refused(book_url: str,
     for args in (("client", "show", "c1"), ("client", "add", "c2", "--name", "Other")):
         result = run(book_url, *args, code=2)
         assert "does not open" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert [c["client_id"] for c in run(book_url, "client", "list", "--json")] == ["c1"]
     monkeypatch.delenv("ROBOADVISOR_KEY")
     assert record_count(book_url) == before
     assert [c["client_id"] for c in run(book_url, "client", "list", "--json")] == ["c1"]

@@ -68,10 +68,27 @@ def record_allocation(book: Book, client_id: str, account_id: str | None,
     inputs = {name: book.records.put_blob(path.read_bytes())
               for name, path in input_files(request).items()}
     m = request.market
+    suffix = Path(m.prices_file).suffix if m.prices_file else None
+    if m.prices_file is None and result.source.value == "history":
+        inputs["prices"] = book.records.put_blob(cache_snapshot(request))
+        suffix = ".parquet"
     rerun = {"tier": int(result.tier), "source": result.source.value, "method": m.method,
-             "prices_suffix": Path(m.prices_file).suffix if m.prices_file else None,
-             "prices_from_cache": m.prices_file is None and result.source.value == "history"}
+             "prices_suffix": suffix}
     text = (result.explanation.summary, *(b.text for b in result.explanation.binding))
     content = records.allocation(inputs, {**allocation_outputs(result), "solver": SOLVER},
                                  text, rerun)
     return book.records.append(RecordKind.ALLOCATION, client_id, account_id, content, now)
+
+
+def cache_snapshot(request: AllocationRequest) -> bytes:
+    """The aligned prices a history allocation read from the cache, as parquet bytes (the
+    price snapshot whose hash the record keeps)."""
+    import io
+
+    from roboadvisor.services.allocate import load_market
+
+    prices = load_market(request.market).prices
+    buffer = io.BytesIO()
+    if prices is not None:
+        prices.rename_axis("Date").to_parquet(buffer)
+    return buffer.getvalue()

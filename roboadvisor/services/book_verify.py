@@ -137,9 +137,6 @@ def _allocation(book: Book, record: Record) -> list[Difference] | Skipped:
 
     content = record.content()
     rerun = content.get("rerun", {})
-    if rerun.get("prices_from_cache"):
-        return Skipped(record.seq, record.kind.value, "book.reason_no_input",
-                       {"name": "prices (cache)", "sha": "-"})
     suffixes = {"prices": rerun.get("prices_suffix") or ".csv"}
     with tempfile.TemporaryDirectory() as tmp:
         paths: dict[str, Path | None] = {}

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 from roboadvisor.book import schema
@@ -65,3 +66,23 @@ def test_recompute_finds_stored_answers_that_no_longer_give_the_recorded_tier(
     found = run(store.url, "records", "verify", "--recompute", "--json", code=1)
     differing = {d["field"] for d in json.loads(found.stdout)["differences"]}
     assert {"tier", "answers_sha256"} <= differing
+
+
+@pytest.mark.realdata
+def test_a_history_allocation_from_the_cache_keeps_its_price_snapshot(
+        tmp_path: Path, real_prices_csv: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    from typer.testing import CliRunner
+
+    from roboadvisor.cli.app import app
+
+    assert CliRunner().invoke(app, ["data", "import", str(real_prices_csv)]).exit_code == 0
+    run(url, "client", "add", "h1")
+    run(url, "client", "assess", "h1", "--answers", str(EXAMPLES / "tier3_balanced.yaml"))
+    direct = run(url, "allocate", "--tier", "3", "--source", "history", "--json")
+    recorded = run(url, "allocate", "--client", "h1", "--source", "history", "--json")
+    assert recorded["weights"] == direct["weights"]
+    content = run(url, "records", "show", "3", "--json")["content"]
+    assert len(content["inputs"]["prices"]) == 64
+    verified = run(url, "records", "verify", "--recompute", "--json")
+    assert verified["ok"] and verified["recomputed"] == 2 and not verified["skipped"]

@@ -118,3 +118,16 @@ class EstimationError(RoboAdvisorError):
 # --- backtests --------------------------------------------------------------------------------
 class BacktestError(RoboAdvisorError):
     """A backtest cannot run as configured."""
+
+
+# --- the client book ----------------------------------------------------------------------------
+class BookError(InputError):
+    """The client book cannot do what was asked (unknown id, unreachable URL...). Exit code 2."""
+
+
+class BookSchemaError(BookError):
+    """The book's schema is older (run ``db upgrade``) or newer than this roboadvisor."""
+
+
+class BookKeyError(BookError):
+    """The encryption key of personal data is missing or does not open this book."""

@@ -12,7 +12,8 @@ from roboadvisor.cli.app import app
 runner = CliRunner()
 
 COMMANDS = ["plan", "assess", "allocate", "explain", "frontier",
-            "questionnaire", "universe", "data", "backtest", "project", "report"]
+            "questionnaire", "universe", "data", "backtest", "project", "report", "client",
+            "account", "records", "db"]
 
 
 def test_help_lists_every_command() -> None:
@@ -33,7 +34,7 @@ def test_help_does_not_import_heavy_modules() -> None:
             "try:\n    runpy.run_module('roboadvisor', run_name='__main__')\n"
             "except SystemExit:\n    pass\n"
             "heavy=[m for m in ('cvxpy','yfinance','pypfopt','matplotlib','pandas','sklearn',"
-            "'jinja2','scipy') "
+            "'jinja2','scipy','sqlalchemy','alembic','cryptography','psycopg','platformdirs') "
             "if m in sys.modules]\nprint('HEAVY', heavy, file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)

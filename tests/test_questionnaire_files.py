@@ -80,7 +80,8 @@ def test_contradictory_example_is_flagged() -> None:
 def test_examples_folder_holds_exactly_the_documented_files() -> None:
     assert sorted(p.name for p in EXAMPLES.iterdir()) == sorted([
         "tier1_conservative.yaml", "tier2_moderately_conservative.yaml", "tier3_balanced.yaml",
-        "tier4_growth.yaml", "tier5_aggressive.yaml", "contradictory.yaml"])
+        "tier4_growth.yaml", "tier5_aggressive.yaml", "contradictory.yaml",
+        "holdings_example.csv"])
 
 
 # --- answer files: formats ---------------------------------------------------------------------

@@ -13,15 +13,19 @@ import typer
 from typer.core import TyperGroup
 
 from roboadvisor import __version__
+from roboadvisor.cli.commands import account as account_cmd
 from roboadvisor.cli.commands import allocate as allocate_cmd
 from roboadvisor.cli.commands import assess as assess_cmd
 from roboadvisor.cli.commands import backtest as backtest_cmd
+from roboadvisor.cli.commands import client as client_cmd
 from roboadvisor.cli.commands import data as data_cmd
+from roboadvisor.cli.commands import db as db_cmd
 from roboadvisor.cli.commands import explain as explain_cmd
 from roboadvisor.cli.commands import frontier as frontier_cmd
 from roboadvisor.cli.commands import plan as plan_cmd
 from roboadvisor.cli.commands import project as project_cmd
 from roboadvisor.cli.commands import questionnaire as questionnaire_cmd
+from roboadvisor.cli.commands import records as records_cmd
 from roboadvisor.cli.commands import report as report_cmd
 from roboadvisor.cli.commands import universe as universe_cmd
 from roboadvisor.errors import RoboAdvisorError
@@ -86,6 +90,10 @@ app.add_typer(questionnaire_cmd.app, name="questionnaire", help=questionnaire_cm
 app.add_typer(universe_cmd.app, name="universe", help=universe_cmd.HELP)
 app.add_typer(data_cmd.app, name="data", help=data_cmd.HELP)
 app.add_typer(backtest_cmd.app, name="backtest", help=backtest_cmd.HELP)
+app.add_typer(client_cmd.app, name="client", help=client_cmd.HELP)
+app.add_typer(account_cmd.app, name="account", help=account_cmd.HELP)
+app.add_typer(records_cmd.app, name="records", help=records_cmd.HELP)
+app.add_typer(db_cmd.app, name="db", help=db_cmd.HELP)
 
 
 def main() -> None:

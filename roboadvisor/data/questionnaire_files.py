@@ -134,7 +134,7 @@ def load_questionnaire_file(path: Path) -> Questionnaire:
 
 
 _TOP_KEYS = {"id", "version", "languages", "title", "description", "tier_cutoffs", "questions",
-             "consistency"}
+             "consistency", "expiry_months", "lowest_category"}
 
 
 def _questionnaire(doc: Any) -> Questionnaire:
@@ -154,7 +154,20 @@ def _questionnaire(doc: Any) -> Questionnaire:
         title=text(top["title"], "field 'title'"),
         description=text(top.get("description") or dict.fromkeys(languages, ""),
                          "field 'description'"),
-        questions=questions, tier_cutoffs=_cutoffs(top["tier_cutoffs"]), rules=rules)
+        questions=questions, tier_cutoffs=_cutoffs(top["tier_cutoffs"]), rules=rules,
+        expiry_months=top.get("expiry_months", 12),
+        lowest_category=_lowest(top.get("lowest_category") or []))
+
+
+def _lowest(raw: Any) -> tuple[tuple[str, frozenset[str]], ...]:
+    """``lowest_category``: a list of ``{question, options}`` that must all hold."""
+    result = []
+    for i, item in enumerate(_list(raw, "field 'lowest_category'")):
+        c = _mapping(item, f"lowest_category[{i}]", required={"question", "options"},
+                     allowed={"question", "options"})
+        options = _list(c["options"], f"lowest_category[{i}], field 'options'")
+        result.append((str(c["question"]), frozenset(str(x) for x in options)))
+    return tuple(result)
 
 
 def _question(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> Question:

@@ -130,6 +130,8 @@ class Questionnaire:
     questions: tuple[Question, ...]
     tier_cutoffs: tuple[float, float, float, float]
     rules: tuple[ConsistencyRule, ...] = ()
+    expiry_months: int = 12
+    lowest_category: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def __post_init__(self) -> None:
         _check_id(self.id, "questionnaire id")
@@ -143,6 +145,22 @@ class Questionnaire:
             _check_rule(rule, {q.id: q for q in self.questions})
         if len({r.id for r in self.rules}) != len(self.rules):
             raise QuestionnaireError("field 'consistency': two rules share an id; rename one")
+        if isinstance(self.expiry_months, bool) or not isinstance(self.expiry_months, int) \
+                or not 1 <= self.expiry_months <= 120:
+            raise QuestionnaireError(f"field 'expiry_months': must be a whole number of months "
+                                     f"1..120, got {self.expiry_months!r}")
+        for qid, options in self.lowest_category:
+            known = {q.id: q for q in self.questions}
+            if qid not in known or not options <= set(known[qid].option_ids):
+                raise QuestionnaireError(f"field 'lowest_category': question {qid!r} or one of "
+                                         f"its options {sorted(options)} is not in the "
+                                         "questionnaire")
+
+    def is_lowest_category(self, answers: Mapping[str, str]) -> bool:
+        """True when every ``lowest_category`` condition holds: an investor who cannot bear any
+        loss (C1-lowest), who may only hold R1 products whatever else is asked."""
+        return bool(self.lowest_category) and all(answers.get(qid) in options
+                                                   for qid, options in self.lowest_category)
 
     @property
     def key(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import typer
 
+from roboadvisor.cli.book_context import CLIENT, DB
 from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
 
 HELP = ("Build the mean-variance portfolio of a tier (--tier N or --answers FILE): weights by "
@@ -57,7 +58,8 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
              method: str | None = METHOD, views: Path | None = VIEWS,
              universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
              lang: Literal["en", "zh"] = LANG, suitability: str | None = SUITABILITY,
-             json_output: bool = JSON) -> None:
+             json_output: bool = JSON, client: str | None = CLIENT,
+             db: str | None = DB) -> None:
     """A tier's portfolio."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
@@ -66,10 +68,28 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
     request = service.AllocationRequest(tier=tier, answers=answers, amount=amount, lang=lang,
                                         market=market(source, prices, method, views, universe),
                                         policies_file=policies, suitability=suitability)
+    if client is not None:
+        request = _book_request(request, client, db)
     with render.progress("Optimising", total=2) as advance:
         result = service.allocate(request, step=lambda text: advance(1, text))
+    if client is not None:
+        from roboadvisor.cli.book_context import record_allocation
+
+        record_allocation(db, client, request, result, lang)
     if json_output:
         render.print_json(service.allocation_record(result))
         view.show_notes(result)
     else:
         view.show_allocation(result, lang)
+
+
+def _book_request(request: Any, client: str, db: str | None) -> Any:
+    """With --client: the tier in force from the book (a lower --tier is allowed)."""
+    from dataclasses import replace
+
+    from roboadvisor.cli.book_context import client_tier
+    from roboadvisor.errors import BookError
+
+    if request.answers is not None:
+        raise BookError.from_catalog("book.client_with_answers")
+    return replace(request, tier=client_tier(db, client, request.tier))

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
+from roboadvisor.cli.book_context import CLIENT, DB
+
 if TYPE_CHECKING:
     from roboadvisor.services.assess import Assessment
 
@@ -32,6 +34,8 @@ def assess(
         None, "--save-answers", metavar="FILE",
         help="Interactive only: also write the answers to FILE (personal data; nothing is "
              "written otherwise)."),
+    client: str | None = CLIENT,
+    db: str | None = DB,
 ) -> None:
     """Score the answers and show the risk profile."""
     from roboadvisor.cli import render
@@ -46,6 +50,10 @@ def assess(
         result = service.assess_answers_file(answers, questionnaire, lang)
     else:
         result = interactive_assessment(questionnaire, lang, save_answers)
+    if client is not None:
+        from roboadvisor.cli.book_context import assess_into_book
+
+        assess_into_book(db, client, result, lang, show=False)
     if json_output:
         render.print_json(service.assessment_record(result))
     else:

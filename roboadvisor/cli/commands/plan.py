@@ -1,10 +1,11 @@
 """`roboadvisor plan`: the main job in one go, answers -> profile -> tier -> portfolio -> why."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import typer
 
+from roboadvisor.cli.book_context import CLIENT, DB
 from roboadvisor.cli.commands.allocate import (
     AMOUNT,
     LANG,
@@ -38,7 +39,8 @@ def plan(answers: Path | None = typer.Option(
          amount: float | None = AMOUNT, source: str = SOURCE, prices: Path | None = PRICES,
          method: str | None = METHOD, views: Path | None = VIEWS,
          universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
-         suitability: str | None = SUITABILITY, json_output: bool = JSON) -> None:
+         suitability: str | None = SUITABILITY, json_output: bool = JSON,
+         client: str | None = CLIENT, db: str | None = DB) -> None:
     """Assess, allocate and explain."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
@@ -56,8 +58,14 @@ def plan(answers: Path | None = typer.Option(
 
         service.check_request(request)
         request = replace(request, assessment=interactive_assessment(questionnaire, lang))
+    if client is not None:
+        request = _into_book(request, client, db, lang)
     with render.progress("Planning", total=2) as advance:
         result = service.plan(request, step=lambda text: advance(1, text))
+    if client is not None:
+        from roboadvisor.cli.book_context import record_allocation
+
+        record_allocation(db, client, request, result, lang)
     if json_output:
         render.print_json(service.plan_record(result))
         view.show_notes(result)
@@ -65,3 +73,22 @@ def plan(answers: Path | None = typer.Option(
     show_assessment(result.assessment, lang)
     view.show_allocation(result, lang)
     view.show_explanation(result, lang, with_classes=False)
+
+
+def _into_book(request: Any, client: str, db: str | None, lang: str) -> Any:
+    """With --client: keep the assessment in the book; the lowest category plans tier 1."""
+    from dataclasses import replace
+
+    from roboadvisor.cli.book_context import assess_into_book
+    from roboadvisor.domain.models import Tier
+    from roboadvisor.services import allocate as service
+    from roboadvisor.services.assess import assess_answers_file
+
+    service.check_request(request)
+    assessment = request.assessment or assess_answers_file(
+        request.answers, request.questionnaire_id, lang)
+    tier = assess_into_book(db, client, assessment, lang, show=False)
+    if tier != int(assessment.tier):
+        assessment = replace(assessment, profile=replace(assessment.profile,
+                                                                 tier=Tier(tier)))
+    return replace(request, answers=None, assessment=assessment)

@@ -1,0 +1,342 @@
+"""Repositories: small protocols the services receive, and their one SQL implementation.
+
+Each SQL repository works on the connection of the command's transaction, so a command's writes
+commit together or not at all. Personal fields (names, birth dates, answers, acknowledgements)
+pass through ``Personal``, which encrypts them and checks the key against the book's key check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import func, insert, select, text, update
+
+from roboadvisor.book import chain, schema
+from roboadvisor.book.models import (
+    Account,
+    CashFlow,
+    Client,
+    FlowKind,
+    FlowStatus,
+    Record,
+    RecordKind,
+    StoredAssessment,
+)
+from roboadvisor.errors import BookKeyError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from roboadvisor.book.crypto import Cipher
+
+
+# --- protocols ----------------------------------------------------------------------------------
+class Clients(Protocol):
+    def add(self, client_id: str, name: str | None, birth_date: date | None,
+            now: datetime) -> Client: ...
+    def get(self, client_id: str) -> Client | None: ...
+    def all(self) -> list[Client]:
+        """Every client by id, without decrypting personal data (``personal_available`` False)."""
+        ...
+    def erase(self, client_id: str, now: datetime) -> None: ...
+
+
+class Assessments(Protocol):
+    def add(self, stored: StoredAssessment, answers: Mapping[str, str]) -> StoredAssessment: ...
+    def latest(self, client_id: str) -> StoredAssessment | None: ...
+    def get(self, assessment_id: int) -> StoredAssessment | None: ...
+    def answers(self, assessment_id: int) -> dict[str, str] | None: ...
+
+
+class Accounts(Protocol):
+    def open(self, account: Account, acknowledgement: str | None) -> Account: ...
+    def get(self, account_id: str) -> Account | None: ...
+    def of_client(self, client_id: str) -> list[Account]: ...
+    def replace_holdings(self, account_id: str, cash: Decimal | None,
+                         positions: Mapping[str, Decimal]) -> None: ...
+    def add_flow(self, account_id: str, kind: FlowKind, amount: Decimal, on: date,
+                 now: datetime) -> CashFlow: ...
+    def flows(self, account_id: str) -> list[CashFlow]: ...
+
+
+class Records(Protocol):
+    def append(self, kind: RecordKind, client_id: str | None, account_id: str | None,
+               content: Mapping[str, Any], now: datetime) -> Record: ...
+    def all(self, client_id: str | None = None) -> list[Record]: ...
+    def get(self, seq: int) -> Record | None: ...
+    def put_blob(self, data: bytes) -> str: ...
+    def blob(self, sha256: str) -> bytes | None: ...
+
+
+@dataclass(frozen=True)
+class Book:
+    """The repositories of one transaction, handed to the services."""
+
+    clients: Clients
+    assessments: Assessments
+    accounts: Accounts
+    records: Records
+
+
+def sql_book(conn: Connection, cipher: Cipher) -> Book:
+    personal = Personal(conn, cipher)
+    return Book(SqlClients(conn, personal), SqlAssessments(conn, personal),
+                SqlAccounts(conn, personal), SqlRecords(conn))
+
+
+# --- personal data ------------------------------------------------------------------------------
+class Personal:
+    """Encrypts/decrypts personal fields after checking the key against the book's key check."""
+
+    def __init__(self, conn: Connection, cipher: Cipher) -> None:
+        self.conn, self.cipher, self._checked = conn, cipher, False
+
+    def available(self) -> bool:
+        return self.cipher.available()
+
+    def _check(self, creating: bool) -> None:
+        if self._checked:
+            return
+        row = self.conn.execute(select(schema.settings.c.value)
+                                .where(schema.settings.c.key == "key_check")).first()
+        if row is None:
+            if not creating:
+                raise BookKeyError.from_catalog("book.key_missing",
+                                                where=self.cipher.source.describe())
+            token = self.cipher.check_token()
+            self.conn.execute(insert(schema.settings).values(key="key_check",
+                                                             value=token.decode("ascii")))
+        else:
+            self.cipher.verify(row.value.encode("ascii"))
+        self._checked = True
+
+    def seal(self, text: str | None) -> bytes | None:
+        if text is None:
+            return None
+        self._check(creating=True)
+        return self.cipher.encrypt(text)
+
+    def open(self, token: bytes | None) -> str | None:
+        if token is None:
+            return None
+        self._check(creating=False)
+        return self.cipher.decrypt(token)
+
+
+# --- SQL implementations ------------------------------------------------------------------------
+class SqlClients:
+    def __init__(self, conn: Connection, personal: Personal) -> None:
+        self.conn, self.personal = conn, personal
+
+    def add(self, client_id: str, name: str | None, birth_date: date | None,
+            now: datetime) -> Client:
+        self.conn.execute(insert(schema.clients).values(
+            id=client_id, name_enc=self.personal.seal(name),
+            birth_date_enc=self.personal.seal(birth_date.isoformat() if birth_date else None),
+            created_at=now))
+        return Client(client_id, now, None, name, birth_date)
+
+    def _client(self, row: Any) -> Client:
+        has_personal = row.name_enc is not None or row.birth_date_enc is not None
+        if has_personal and not self.personal.available():
+            return Client(row.id, _utc(row.created_at), _utc(row.erased_at),
+                          personal_available=False)
+        born = self.personal.open(row.birth_date_enc)
+        return Client(row.id, _utc(row.created_at), _utc(row.erased_at),
+                      self.personal.open(row.name_enc),
+                      date.fromisoformat(born) if born else None)
+
+    def get(self, client_id: str) -> Client | None:
+        row = self.conn.execute(select(schema.clients)
+                                .where(schema.clients.c.id == client_id)).first()
+        return self._client(row) if row else None
+
+    def all(self) -> list[Client]:
+        c = schema.clients
+        rows = self.conn.execute(select(c.c.id, c.c.created_at, c.c.erased_at).order_by(c.c.id))
+        return [Client(row.id, _utc(row.created_at), _utc(row.erased_at),  # type: ignore[arg-type]
+                       personal_available=False) for row in rows]
+
+    def erase(self, client_id: str, now: datetime) -> None:
+        self.conn.execute(update(schema.clients).where(schema.clients.c.id == client_id)
+                          .values(name_enc=None, birth_date_enc=None, erased_at=now))
+        self.conn.execute(update(schema.assessments)
+                          .where(schema.assessments.c.client_id == client_id)
+                          .values(answers_enc=None))
+        account_ids = select(schema.accounts.c.id).where(
+            schema.accounts.c.client_id == client_id).scalar_subquery()
+        self.conn.execute(update(schema.accounts).where(schema.accounts.c.id.in_(account_ids))
+                          .values(acknowledgement_enc=None))
+
+
+class SqlAssessments:
+    def __init__(self, conn: Connection, personal: Personal) -> None:
+        self.conn, self.personal = conn, personal
+
+    def add(self, stored: StoredAssessment, answers: Mapping[str, str]) -> StoredAssessment:
+        values = {k: v for k, v in stored.__dict__.items() if k != "id"}
+        values["answers_enc"] = self.personal.seal(chain.canonical(dict(answers)))
+        new_id = self.conn.execute(insert(schema.assessments).values(**values)).inserted_primary_key
+        return StoredAssessment(**{**stored.__dict__, "id": int(new_id[0])})
+
+    @staticmethod
+    def _of(row: Any) -> StoredAssessment:
+        m = row._mapping
+        return StoredAssessment(
+            id=m["id"], client_id=m["client_id"], questionnaire_id=m["questionnaire_id"],
+            questionnaire_version=m["questionnaire_version"],
+            questionnaire_sha256=m["questionnaire_sha256"], answers_sha256=m["answers_sha256"],
+            tolerance_score=m["tolerance_score"], capacity_score=m["capacity_score"],
+            combined_score=m["combined_score"], score_tier=m["score_tier"], tier=m["tier"],
+            lowest=bool(m["lowest"]), assessed_at=_utc(m["assessed_at"]),
+            expires_at=_utc(m["expires_at"]))
+
+    def latest(self, client_id: str) -> StoredAssessment | None:
+        a = schema.assessments
+        row = self.conn.execute(select(a).where(a.c.client_id == client_id)
+                                .order_by(a.c.assessed_at.desc(), a.c.id.desc())).first()
+        return self._of(row) if row else None
+
+    def get(self, assessment_id: int) -> StoredAssessment | None:
+        a = schema.assessments
+        row = self.conn.execute(select(a).where(a.c.id == assessment_id)).first()
+        return self._of(row) if row else None
+
+    def answers(self, assessment_id: int) -> dict[str, str] | None:
+        a = schema.assessments
+        token = self.conn.execute(select(a.c.answers_enc)
+                                  .where(a.c.id == assessment_id)).scalar()
+        text = self.personal.open(token)
+        return dict(json.loads(text)) if text else None
+
+
+class SqlAccounts:
+    def __init__(self, conn: Connection, personal: Personal) -> None:
+        self.conn, self.personal = conn, personal
+
+    def open(self, account: Account, acknowledgement: str | None) -> Account:
+        self.conn.execute(insert(schema.accounts).values(
+            id=account.id, client_id=account.client_id, tier=account.tier,
+            above_level=account.above_level,
+            acknowledgement_enc=self.personal.seal(acknowledgement), cash=account.cash,
+            opened_at=account.opened_at, allow_fractional=account.allow_fractional,
+            drift_threshold=account.drift_threshold))
+        return account
+
+    def _of(self, row: Any) -> Account:
+        p = schema.positions
+        held = self.conn.execute(select(p.c.ticker, p.c.shares).where(p.c.account_id == row.id)
+                                 .order_by(p.c.ticker))
+        return Account(row.id, row.client_id, row.tier, bool(row.above_level),
+                       _utc(row.opened_at), Decimal(row.cash),
+                       {t: Decimal(s) for t, s in held}, bool(row.allow_fractional),
+                       Decimal(row.drift_threshold))
+
+    def get(self, account_id: str) -> Account | None:
+        row = self.conn.execute(select(schema.accounts)
+                                .where(schema.accounts.c.id == account_id)).first()
+        return self._of(row) if row else None
+
+    def of_client(self, client_id: str) -> list[Account]:
+        rows = self.conn.execute(select(schema.accounts)
+                                 .where(schema.accounts.c.client_id == client_id)
+                                 .order_by(schema.accounts.c.id))
+        return [self._of(row) for row in rows]
+
+    def replace_holdings(self, account_id: str, cash: Decimal | None,
+                         positions: Mapping[str, Decimal]) -> None:
+        p = schema.positions
+        self.conn.execute(p.delete().where(p.c.account_id == account_id))
+        if positions:
+            self.conn.execute(insert(p), [{"account_id": account_id, "ticker": t, "shares": s}
+                                          for t, s in positions.items()])
+        if cash is not None:
+            self.conn.execute(update(schema.accounts).where(schema.accounts.c.id == account_id)
+                              .values(cash=cash))
+
+    def add_flow(self, account_id: str, kind: FlowKind, amount: Decimal, on: date,
+                 now: datetime) -> CashFlow:
+        new_id = self.conn.execute(insert(schema.cash_flows).values(
+            account_id=account_id, kind=kind.value, amount=amount, on_date=on,
+            status=FlowStatus.PENDING.value, created_at=now)).inserted_primary_key
+        return CashFlow(int(new_id[0]), account_id, kind, amount, on, FlowStatus.PENDING)
+
+    def flows(self, account_id: str) -> list[CashFlow]:
+        f = schema.cash_flows
+        rows = self.conn.execute(select(f).where(f.c.account_id == account_id)
+                                 .order_by(f.c.on_date, f.c.id))
+        return [CashFlow(r.id, r.account_id, FlowKind(r.kind), Decimal(r.amount), r.on_date,
+                         FlowStatus(r.status)) for r in rows]
+
+
+class SqlRecords:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def append(self, kind: RecordKind, client_id: str | None, account_id: str | None,
+               content: Mapping[str, Any], now: datetime) -> Record:
+        r = schema.records
+        if self.conn.dialect.name == "postgresql":  # one appender at a time: a linear chain
+            self.conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
+        last = self.conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc())
+                                 .limit(1)).first()
+        seq, prev = (last.seq + 1, last.hash) if last else (1, chain.GENESIS)
+        body = chain.canonical({**content, "seq": seq, "kind": kind.value,
+                                "created_at": _iso(now), "client_id": client_id,
+                                "account_id": account_id})
+        record = Record(seq, kind, now, client_id, account_id, body, prev,
+                        chain.link_hash(prev, body))
+        self.conn.execute(insert(r).values(seq=seq, kind=kind.value, created_at=now,
+                                           client_id=client_id, account_id=account_id,
+                                           body=body, prev_hash=prev, hash=record.hash))
+        return record
+
+    @staticmethod
+    def _of(row: Any) -> Record:
+        return Record(row.seq, RecordKind(row.kind), _utc(row.created_at), row.client_id,
+                      row.account_id, row.body, row.prev_hash, row.hash)
+
+    def all(self, client_id: str | None = None) -> list[Record]:
+        r = schema.records
+        query = select(r).order_by(r.c.seq)
+        if client_id is not None:
+            query = query.where(r.c.client_id == client_id)
+        return [self._of(row) for row in self.conn.execute(query)]
+
+    def get(self, seq: int) -> Record | None:
+        row = self.conn.execute(select(schema.records)
+                                .where(schema.records.c.seq == seq)).first()
+        return self._of(row) if row else None
+
+    def count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(schema.records)).scalar())
+
+    def put_blob(self, data: bytes) -> str:
+        digest = chain.sha256_bytes(data)
+        b = schema.blobs
+        if self.conn.execute(select(b.c.sha256).where(b.c.sha256 == digest)).first() is None:
+            self.conn.execute(insert(b).values(sha256=digest, data=data))
+        return digest
+
+    def blob(self, sha256: str) -> bytes | None:
+        b = schema.blobs
+        data = self.conn.execute(select(b.c.data).where(b.c.sha256 == sha256)).scalar()
+        return bytes(data) if data is not None else None
+
+
+def _utc(value: datetime | None) -> datetime | None:  # type: ignore[return]
+    """SQLite returns naive datetimes: the book stores UTC, so mark them as such."""
+    from datetime import UTC
+
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _iso(value: datetime) -> str:
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]

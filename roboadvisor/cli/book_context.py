@@ -1,0 +1,93 @@
+"""Opening the book for a command: the URL (``--db``, ROBOADVISOR_DB, the user data dir), the key
+(ROBOADVISOR_KEY or the key file) and one transaction whose repositories the services receive.
+The environment is read here, at the edge, never in the services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from roboadvisor.book.repositories import Book
+    from roboadvisor.book.store import Store
+
+DB = typer.Option(None, "--db", metavar="URL",
+                  help="The client book: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB "
+                       "(default: $ROBOADVISOR_DB, else book.sqlite in the user data directory).")
+
+
+def open_store(db: str | None, *, upgrade: bool = False) -> Store:
+    from roboadvisor.book import store
+
+    return store.open_store(store.resolve_url(db, dict(os.environ)), upgrade=upgrade)
+
+
+def cipher():
+    from roboadvisor.book import store
+    from roboadvisor.book.crypto import Cipher, KeySource
+
+    return Cipher(KeySource.from_environ(dict(os.environ), store.data_dir()))
+
+
+@contextmanager
+def book(db: str | None) -> Iterator[tuple[Book, datetime]]:
+    """The repositories of one transaction (committed at the end, rolled back on error)."""
+    from roboadvisor.book.repositories import sql_book
+
+    opened = open_store(db)
+    try:
+        with opened.transaction() as conn:
+            yield sql_book(conn, cipher()), now()
+    finally:
+        opened.close()
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+CLIENT = typer.Option(None, "--client", metavar="ID",
+                      help="A client of the book: read the tier in force from it and append "
+                           "the advice record to it.")
+
+
+def client_tier(db: str | None, client_id: str, requested: object) -> int:
+    """The tier to allocate for ``client_id`` (a lower ``requested`` one is allowed)."""
+    from roboadvisor.services.allocate import parse_tier
+    from roboadvisor.services.book_allocation import tier_in_force
+
+    wanted = int(parse_tier(requested)) if requested is not None else None  # type: ignore[arg-type]
+    with book(db) as (b, at):
+        return tier_in_force(b, client_id, wanted, at)
+
+
+def record_allocation(db: str | None, client_id: str, request: object, result: object,
+                      lang: str) -> None:
+    """Append the allocation's record to the client's book and say so on stderr."""
+    from roboadvisor.cli.render import book as view
+    from roboadvisor.services import book_allocation
+
+    with book(db) as (b, at):
+        made = book_allocation.record_allocation(b, client_id, None, request, result,  # type: ignore[arg-type]
+                                                 at)
+    view.recorded(made, client_id, lang)
+
+
+def assess_into_book(db: str | None, client_id: str, assessment: object, lang: str,
+                     show: bool) -> int:
+    """Keep ``assessment`` in the book for ``client_id``; returns the tier in force."""
+    from roboadvisor.cli.render import book as view
+    from roboadvisor.services.book_assess import assess_client
+
+    with book(db) as (b, at):
+        stored, made, facts = assess_client(b, client_id, assessment, at)  # type: ignore[arg-type]
+    if show:
+        view.assessed(assessment, stored, made, facts, lang, False)  # type: ignore[arg-type]
+    else:
+        view.recorded(made, client_id, lang, lowest=facts.lowest)
+    return stored.tier

@@ -1,0 +1,122 @@
+"""`roboadvisor account ...`: accounts of the book (open, import holdings, cash flows, show)."""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import typer
+
+from roboadvisor.cli import options
+from roboadvisor.cli.book_context import DB
+
+HELP = "Accounts of the book: open, import-holdings, deposit, withdraw, show."
+app = typer.Typer(no_args_is_help=True, help=HELP)
+LANG = typer.Option("en", "--lang", help="Language of the text shown.")
+ON = typer.Option(None, "--date", formats=options.DATE_FORMATS,
+                  help="Value date YYYY-MM-DD (default: today, UTC).")
+
+
+@app.command("open", cls=options.PlainUsage)
+def open_(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
+          client_id: str = typer.Option(..., "--client", metavar="ID"),
+          tier: int | None = typer.Option(None, "--tier", help="Tier 1..5 (default: assessed)."),
+          above_level: bool = typer.Option(False, "--above-level",
+                                           help="A tier above the assessed one, on the client's "
+                                                "own request (needs --acknowledge)."),
+          acknowledge: str | None = typer.Option(None, "--acknowledge", metavar="TEXT",
+                                                 help="The client's acknowledgement (stored "
+                                                      "encrypted)."),
+          db: str | None = DB, lang: Literal["en", "zh"] = LANG,
+          json_output: bool = options.JSON) -> None:
+    """Open an account for a client at the tier in force."""
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.cli.render import book as view
+    from roboadvisor.reports.i18n import t
+    from roboadvisor.services import book as service
+
+    with book(db) as (b, now):
+        latest = b.assessments.latest(client_id)
+        warning = (t("book.above_warning", lang, tier=tier, assessed=latest.tier),) \
+            if latest is not None and tier is not None and tier > latest.tier else ()
+        account, made = service.open_account(b, account_id, client_id, tier, above_level,
+                                             acknowledge, warning, now)
+    view.opened(account, made, warning, lang, json_output)
+
+
+@app.command("import-holdings", cls=options.PlainUsage)
+def import_holdings(file: Path = typer.Argument(..., metavar="FILE",
+                                                help="CSV account,ticker,shares (CASH rows "
+                                                     "give cash)."),
+                    universe: Path | None = options.UNIVERSE, db: str | None = DB,
+                    lang: Literal["en", "zh"] = LANG, json_output: bool = options.JSON) -> None:
+    """Import holdings from a broker CSV: all rows or none."""
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.cli.render import book as view
+    from roboadvisor.errors import BookError
+    from roboadvisor.services import market
+    from roboadvisor.services.book_holdings import import_holdings as run
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise BookError.from_catalog("book.holdings_unreadable", file=file,
+                                     reason=exc.strerror or exc) from None
+    tickers = market.get_universe(universe).tickers
+    with book(db) as (b, now):
+        result = run(b, str(file), data, tickers, now)
+    view.imported(result, str(file), lang, json_output)
+
+
+def _flow(kind_name: str, account_id: str, amount: str, on: datetime | None, db: str | None,
+          lang: str, json_output: bool) -> None:
+    from roboadvisor.book.models import FlowKind
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.cli.render import book as view
+    from roboadvisor.services import book as service
+
+    with book(db) as (b, now):
+        flow, record = service.cash_flow(b, account_id, FlowKind(kind_name), amount,
+                                         (options.day(on) or now.date()), now)
+    view.flow(flow, record, lang, json_output)
+
+
+@app.command("deposit", cls=options.PlainUsage)
+def deposit(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
+            amount: str = typer.Argument(..., metavar="AMOUNT"), on: datetime | None = ON,
+            db: str | None = DB, lang: Literal["en", "zh"] = LANG,
+            json_output: bool = options.JSON) -> None:
+    """Record a deposit (pending until a rebalance applies it)."""
+    _flow("deposit", account_id, amount, on, db, lang, json_output)
+
+
+@app.command("withdraw", cls=options.PlainUsage)
+def withdraw(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
+             amount: str = typer.Argument(..., metavar="AMOUNT"), on: datetime | None = ON,
+             db: str | None = DB, lang: Literal["en", "zh"] = LANG,
+             json_output: bool = options.JSON) -> None:
+    """Record a withdrawal (pending until a rebalance applies it)."""
+    _flow("withdrawal", account_id, amount, on, db, lang, json_output)
+
+
+@app.command("show", cls=options.PlainUsage)
+def show(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
+         prices: Path | None = typer.Option(None, "--prices", metavar="FILE",
+                                            help="Price file: value the positions at the last "
+                                                 "close and compare with the tier's target."),
+         db: str | None = DB, lang: Literal["en", "zh"] = LANG,
+         json_output: bool = options.JSON) -> None:
+    """An account: tier in force, positions, cash, cash flows; with --prices, values and
+    weights against the tier's target."""
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.cli.render import book as view
+    from roboadvisor.services import book as service
+
+    with book(db) as (b, now):
+        found = service.account_view(b, account_id, now)
+    priced, as_of, target = None, None, None
+    if prices is not None:
+        from roboadvisor.services.book_value import prices_and_target
+
+        priced, as_of, target = prices_and_target(found.account, prices)
+    valuation = service.value_account(found.account, priced, as_of, target)
+    view.account(found, valuation, lang, json_output)

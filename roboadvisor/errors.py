@@ -7,6 +7,18 @@ first date. The CLI turns any ``RoboAdvisorError`` into one line on stderr and e
 
 from __future__ import annotations
 
+ECHO_LIMIT = 40
+"""Characters of a user's value repeated in a message (a 300 MB line must not come back)."""
+
+
+def shown(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters with an ellipsis: the one
+    way every error echoes what the user wrote."""
+    text = repr(value[: limit + 1]) if isinstance(value, str) else str(value)[: limit + 1]
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 1)] + "…"
+
 
 class RoboAdvisorError(Exception):
     """Base of every error raised on purpose by roboadvisor.

@@ -58,7 +58,7 @@ from roboadvisor.domain.backtest import CashFlowPlan, CostModel
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.rebalancing import Bands, Frequency, RebalanceRule, RuleKind
 from roboadvisor.domain.walkforward import CovarianceEstimator, ReturnsEstimator, WalkForwardSpec
-from roboadvisor.errors import ConfigError
+from roboadvisor.errors import ConfigError, shown
 
 TIER_BENCHMARKS: dict[Tier, str] = {
     Tier.CONSERVATIVE: "AOK",             # iShares Core Conservative Allocation (~30% equity)
@@ -488,16 +488,28 @@ def with_overrides(config: BacktestConfig, **changes: Any) -> BacktestConfig:
     return dataclasses.replace(config, **kept)
 
 
+RISK_FREE_RANGE = (-0.05, 0.30)
+"""Plausible annual risk-free yields as decimals; a value outside is a bad file, not a market."""
+_RF_MISSING = {"", ".", "NA", "N/A", "#N/A", "NaN", "nan", "null"}
+
+
 def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(dates as datetime64[D], annual decimal rates) from a yield CSV."""
+    """(dates as datetime64[D], annual decimal rates) from a yield CSV.
+
+    Dates must be ISO; an empty cell (or FRED's ".") is a missing yield and skipped; a cell with
+    other text and a yield outside ``RISK_FREE_RANGE`` are refused, naming the first bad line.
+    """
     import pandas as pd
 
+    from roboadvisor.domain.price_checks import parse_dates
+
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise ConfigError(f"{path}: risk-free file not found") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"{path}: cannot read the risk-free file ({exc})") from None
+        raise ConfigError(f"{path}: cannot read the risk-free file "
+                          f"({shown(str(exc), 120)})") from None
     cols = {str(c).strip().lower(): c for c in frame.columns}
     date_col = cols.get("date")
     if date_col is None:
@@ -511,21 +523,40 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
         scale = 0.01 if "pct" in str(col).lower() or "%" in str(col) else 1.0
     else:
         raise ConfigError(f"{path}: cannot tell which column is the risk-free yield (found "
-                          f"{', '.join(map(str, values))}); keep one, or name it IRX")
-    dates = pd.to_datetime(frame[date_col], errors="coerce")
-    rates = pd.to_numeric(frame[col], errors="coerce")
-    ok = dates.notna() & rates.notna()
+                          f"{shown(', '.join(map(str, values)))}); keep one, or name it IRX")
+    name = str(col).strip()[:40]
+    text = frame[col].str.strip()
+    missing = text.isin(_RF_MISSING)
+    rates = pd.to_numeric(text.where(~missing), errors="coerce")
+    bad_text = np.flatnonzero((~missing & rates.isna()).to_numpy())
+    if bad_text.size:
+        i = int(bad_text[0])
+        raise ConfigError(f"{path}: line {i + 2}: yield {shown(text.iloc[i])} in column "
+                          f"{name} is not a number ({bad_text.size} such row(s)); "
+                          "leave the cell empty when the yield is missing")
+    dates, issues = parse_dates(frame[date_col])
+    if issues:
+        raise ConfigError(f"{path}: line {issues[0].row + 2}: {issues[0].message}")
+    ok = rates.notna().to_numpy()
     if not ok.any():
-        raise ConfigError(f"{path}: no usable rows (Date, {col})")
-    order = np.argsort(dates[ok].to_numpy(dtype="datetime64[ns]"), kind="stable")
-    d = dates[ok].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")[order]
-    r = rates[ok].to_numpy(dtype=float)[order] * scale
-    if float(np.median(np.abs(r))) > 0.5:
+        raise ConfigError(f"{path}: no usable rows (Date, {name})")
+    if float(np.median(np.abs(rates[ok].to_numpy(dtype=float) * scale))) > 0.5:
         # A yield column in percent read as decimals would make cash earn 100x too much.
-        raise ConfigError(f"{path}: column {col} has a median of {np.median(r):.2f} as an "
+        raise ConfigError(f"{path}: column {name} has a median of "
+                          f"{np.median(rates[ok].to_numpy(dtype=float) * scale):.2f} as an "
                           "annual decimal (over 50%); if it is in percent, name it IRX or "
                           "put 'pct' in its header")
-    return d, r
+    scaled = rates.to_numpy(dtype=float) * scale
+    lo, hi = RISK_FREE_RANGE
+    out = np.flatnonzero(ok & ((scaled < lo) | (scaled > hi)))
+    if out.size:
+        i = int(out[0])
+        raise ConfigError(f"{path}: line {i + 2}: a yield of {scaled[i]:.2%} a year on "
+                          f"{dates[i].date()} is outside {lo:.0%}..{hi:.0%}; check the file "
+                          f"(percent vs decimal?) ({out.size} such row(s))")
+    d_all = dates.to_numpy(dtype="datetime64[ns]")[ok]
+    order = np.argsort(d_all, kind="stable")
+    return d_all.astype("datetime64[D]")[order], scaled[ok][order]
 
 
 def _number(value: Any, fail: Any, lo: float, hi: float) -> float:

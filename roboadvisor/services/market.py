@@ -25,7 +25,6 @@ downloaded before a failure are saved, so a retry fetches only the rest.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -42,12 +41,14 @@ from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.alignment import splice_adjusted
 from roboadvisor.domain.models import Universe
 from roboadvisor.domain.price_checks import DATE_DTYPE, check_gaps, find_spikes
+from roboadvisor.domain.tickers import TICKER_PATTERN
 from roboadvisor.errors import (
     CacheError,
     ConfigError,
     CoverageError,
     DataQualityError,
     DownloadError,
+    shown,
 )
 
 OVERLAP_DAYS = 10
@@ -168,13 +169,14 @@ def fetch_prices(tickers: Sequence[str], *, start: date | None = None, end: date
 
 
 def import_prices(path: Path, *, universe_tickers: Sequence[str] = (),
-                  cache_dir: Path | None = None) -> ImportReport:
+                  cache_dir: Path | None = None, accept_falls: bool = False) -> ImportReport:
     """Validate a price file and store every ticker in it into the cache (replacing what the
     cache had for those tickers), all or nothing: a file with errors raises before anything is
     written, and an interrupt or a failed write leaves the cache as it was. An empty ticker
-    column is left out (the file's warnings name it)."""
+    column is left out (the file's warnings name it). ``accept_falls`` keeps one-day falls of
+    90% or more that stay down (refused otherwise)."""
     universe = normalise_tickers(universe_tickers)
-    file = read_price_file(Path(path))
+    file = read_price_file(Path(path), accept_falls=accept_falls)
     cache = PriceCache(config.cache_dir(cache_dir))
     prices = {t: file.prices[t].dropna() for t in file.prices.columns}
     entries = cache.write_all({t: s for t, s in prices.items() if not s.empty},
@@ -201,7 +203,6 @@ def clear_cache(*, cache_dir: Path | None = None) -> tuple[Path, int]:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-TICKER_PATTERN = re.compile(r"[A-Z0-9.\-^=]{1,15}")
 """A ticker symbol, upper-cased: letters, digits and . - ^ = (BRK-B, ^GSPC, EURUSD=X)."""
 
 
@@ -213,7 +214,7 @@ def normalise_tickers(tickers: Sequence[str]) -> list[str]:
     wanted = list(dict.fromkeys(t.strip().upper() for t in tickers if t and t.strip()))
     for t in wanted:
         if not TICKER_PATTERN.fullmatch(t):
-            raise ConfigError(f"{t!r} is not a ticker symbol; use 1 to 15 letters, digits or "
+            raise ConfigError(f"{shown(t)} is not a ticker symbol; use 1 to 15 letters, digits or "
                               ". - ^ = (e.g. VTI, BRK-B, ^GSPC)")
     return wanted
 

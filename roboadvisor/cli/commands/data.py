@@ -25,7 +25,9 @@ IMPORT_HELP = (
     "Validate a price file and store its prices in the cache, so later runs work offline."
     "\n\n"
     "A file with errors (bad or duplicate dates, unsorted rows, prices that are not finite "
-    "numbers > 0, no prices at all) is refused and nothing is written; gaps and one-day spikes "
+    "numbers > 0, no prices at all, dates that are not YYYY-MM-DD or lie in the future, weekly "
+    "or monthly rows, a one-day fall of 90% or more that stays down, column names that are "
+    "not tickers) is refused and nothing is written; gaps and one-day spikes "
     "are shown as warnings and kept as they are. Tickers in the file replace what the cache "
     "had for them, all at once: an interrupted import leaves the cache as it was.")
 
@@ -108,6 +110,10 @@ def import_(
                                          help="Universe file, only to report tickers the file "
                                               "lacks (default: the shipped universe)."),
     cache_dir: Path | None = CACHE_DIR,
+    accept_falls: bool = typer.Option(
+        False, "--accept-falls",
+        help="Keep one-day falls of 90% or more that stay down (refused otherwise: usually "
+             "an unadjusted split)."),
     json_output: bool = JSON,
 ) -> None:
     """Validate a price file and store its prices in the cache (help: IMPORT_HELP)."""
@@ -116,7 +122,8 @@ def import_(
     from roboadvisor.services import market
 
     tickers = list(market.get_universe(universe).tickers)
-    report = market.import_prices(file, universe_tickers=tickers, cache_dir=cache_dir)
+    report = market.import_prices(file, universe_tickers=tickers, cache_dir=cache_dir,
+                                  accept_falls=accept_falls)
     render.show_warnings(report.warnings)
     view.show_import_missing(report)
     if json_output:

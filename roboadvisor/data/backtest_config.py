@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.backtest import CashFlowPlan, CostModel
 from roboadvisor.domain.models import Tier
@@ -560,8 +561,7 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _number(value: Any, fail: Any, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(f"must be a number, got {value!r}")
-    if not lo <= float(value) <= hi:
-        raise fail(f"{value} is outside {lo:g}..{hi:g}")
-    return float(value)
+    try:
+        return number(value, "", ValueError, lo, hi)
+    except ValueError as exc:  # fail() adds the file and the field
+        raise fail(str(exc).lstrip(" =")) from None

@@ -8,6 +8,7 @@ module never logs them, and writes them only through ``write_answers_file``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from roboadvisor.data.atomic import atomic_write_text
+from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import read_document
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.questionnaire import (
@@ -169,7 +171,8 @@ def _question(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> Qu
                                  f"got {q['dimension']!r}") from None
     options = tuple(_option(o, where, i, text)
                     for i, o in enumerate(_list(q["options"], f"{where}, field 'options'")))
-    return Question(qid, dimension, _number(q.get("weight", 1), f"{where}, field 'weight'"),
+    return Question(qid, dimension, _number(q.get("weight", 1), f"{where}, field 'weight'", 0, 100,
+                                          lo_open=True),
                     text(q["text"], f"{where}, field 'text'"), options)
 
 
@@ -270,10 +273,9 @@ def _list(raw: Any, where: str) -> list[Any]:
     return raw
 
 
-def _number(raw: Any, where: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise QuestionnaireError(f"{where}: must be a number, got {raw!r}")
-    return float(raw)
+def _number(raw: Any, where: str, lo: float = -math.inf, hi: float = math.inf,
+            lo_open: bool = False) -> float:
+    return number(raw, f"{where}:", QuestionnaireError, lo, hi, lo_open=lo_open)
 
 
 def _kind(value: Any) -> str:

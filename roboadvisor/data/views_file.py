@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.estimates import View
 from roboadvisor.domain.models import Universe
@@ -69,8 +70,4 @@ def _ticker(value: Any, where: str, universe: Universe) -> str:
 
 
 def _number(value: Any, where: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where} must be a number (annualised decimal), got {value!r}")
-    if not lo <= float(value) <= hi:
-        raise ConfigError(f"{where} = {value} is outside {lo:g}..{hi:g}")
-    return float(value)
+    return number(value, where, ConfigError, lo, hi)

@@ -108,6 +108,17 @@ class CacheStatus:
     missing: tuple[str, ...]
     """Requested (universe) tickers not in the cache."""
     unreadable: tuple[tuple[Path, str], ...] = field(default_factory=tuple)
+    problems: tuple[str, ...] = ()
+    """What ``PriceCache.verify`` found wrong after tidying (one line each)."""
+    tidied: int = 0
+    """Leftovers of an interrupted write removed when the cache was opened."""
+
+
+def _open_cache(cache_dir: Path | None) -> PriceCache:
+    """The cache, with what an interrupted write left behind removed (``tidied`` counts it)."""
+    cache = PriceCache(config.cache_dir(cache_dir))
+    cache.tidied = cache.tidy()
+    return cache
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -137,7 +148,7 @@ def load_price_data(tickers: Sequence[str], *, prices_file: Path | None = None,
     _check_window(start, end)
     if prices_file is not None:
         return _from_file(Path(prices_file), wanted, start, end, allow_missing)
-    cache = PriceCache(config.cache_dir(cache_dir))
+    cache = _open_cache(cache_dir)
     run = _CacheRun(cache, source, today or date.today(), progress)
     run.update(wanted, start, end, allow_missing=allow_missing, download=download,
                refresh=False)
@@ -157,7 +168,7 @@ def fetch_prices(tickers: Sequence[str], *, start: date | None = None, end: date
     """
     wanted = normalise_tickers(tickers)
     _check_window(start, end)
-    cache = PriceCache(config.cache_dir(cache_dir))
+    cache = _open_cache(cache_dir)
     run = _CacheRun(cache, source, today or date.today(), progress)
     run.update(wanted, start, end, allow_missing=allow_missing, download=True, refresh=True)
     rows = []
@@ -177,7 +188,7 @@ def import_prices(path: Path, *, universe_tickers: Sequence[str] = (),
     90% or more that stay down (refused otherwise)."""
     universe = normalise_tickers(universe_tickers)
     file = read_price_file(Path(path), accept_falls=accept_falls)
-    cache = PriceCache(config.cache_dir(cache_dir))
+    cache = _open_cache(cache_dir)
     prices = {t: file.prices[t].dropna() for t in file.prices.columns}
     entries = cache.write_all({t: s for t, s in prices.items() if not s.empty},
                               source=f"file:{file.path.name}", requested_start=None)
@@ -189,16 +200,17 @@ def import_prices(path: Path, *, universe_tickers: Sequence[str] = (),
 def cache_status(universe_tickers: Sequence[str] = (), *,
                  cache_dir: Path | None = None) -> CacheStatus:
     """Every cached ticker's coverage, and which ``universe_tickers`` are not cached."""
-    cache = PriceCache(config.cache_dir(cache_dir))
+    cache = _open_cache(cache_dir)
     entries, bad = cache.entries()
     cached = {e.ticker for e in entries}
     missing = tuple(t for t in normalise_tickers(universe_tickers) if t not in cached)
-    return CacheStatus(cache.root, tuple(entries), missing, tuple(bad))
+    return CacheStatus(cache.root, tuple(entries), missing, tuple(bad),
+                       tuple(cache.verify()), cache.tidied)
 
 
 def clear_cache(*, cache_dir: Path | None = None) -> tuple[Path, int]:
     """Delete the cached prices; returns the cache directory and how many tickers were removed."""
-    cache = PriceCache(config.cache_dir(cache_dir))
+    cache = _open_cache(cache_dir)
     return cache.root, cache.clear()
 
 

@@ -94,6 +94,8 @@ def status_record(status: CacheStatus, universe_tickers: list[str]) -> dict[str,
                     for e in status.entries],
         "missing": list(status.missing),
         "unreadable": [{"path": str(p), "reason": r} for p, r in status.unreadable],
+        "problems": list(status.problems),
+        "leftovers_removed": status.tidied,
     }
 
 
@@ -111,6 +113,13 @@ def show_status(status: CacheStatus, universe_tickers: list[str], show_all: bool
         note(f"{len(others)} other cached ticker(s) not in the universe; --all lists them")
     for _path, reason in status.unreadable:
         warning(reason)
+    for problem in status.problems:
+        warning(problem)
+    if status.tidied:
+        note(f"removed {status.tidied} leftover(s) of an interrupted write; the cache holds "
+             "the last complete import or fetch")
+    elif not status.problems and not status.unreadable:
+        note("cache verified: every file readable, no leftovers")
     if status.missing:
         warning(f"not cached: {', '.join(status.missing)}; run `roboadvisor data fetch` or "
                 "`roboadvisor data import FILE`")

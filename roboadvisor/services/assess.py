@@ -157,8 +157,10 @@ def tier_label(tier: Tier, lang: str | Lang = "en") -> str:
     return TIER_LABELS_ZH[int(tier)] if Lang(lang) is Lang.ZH else tier.label
 
 
-def explain(assessment: Assessment, lang: str | Lang | None = None) -> tuple[str, ...]:
-    """The plain-language explanation, one sentence per item, in ``lang``."""
+def explain(assessment: Assessment, lang: str | Lang | None = None,
+            private: bool = False) -> tuple[str, ...]:
+    """The plain-language explanation, one sentence per item, in ``lang``. ``private`` (the
+    JSON record) names the capping question instead of quoting the answer's reason."""
     lang = Lang(lang or assessment.lang)
     p, q = assessment.profile, assessment.questionnaire
     zh = lang is Lang.ZH
@@ -171,8 +173,9 @@ def explain(assessment: Assessment, lang: str | Lang | None = None) -> tuple[str
     lines = [_ZH["scores"] if zh else _EN["scores"],
              (_ZH if zh else _EN)[f"rule_{factor.value}"],
              _ZH["band"] if zh else _EN["band"]]
-    lines += [(_ZH if zh else _EN)["knockout"].format(k=int(k.max_tier), reason=k.reason.get(lang))
-              for k in p.binding_knockouts]
+    lines += [(_ZH if zh else _EN)["knockout_private" if private else "knockout"].format(
+        k=int(k.max_tier), q=k.question_id, reason="" if private else k.reason.get(lang))
+        .replace("{", "{{").replace("}", "}}") for k in p.binding_knockouts]
     if p.flags:
         lines.append((_ZH if zh else _EN)["flags"])
     lines.append((_ZH if zh else _EN)["tier"])
@@ -195,6 +198,7 @@ _EN = {
     "band": "A combined score of {m:.1f} falls in tier {score_tier} ({score_label}, "
             "scores {span}).",
     "knockout": "One of your answers caps the tier at {k}: {reason}",
+    "knockout_private": "Your answer to question {q} caps the tier at {k}.",
     "flags": "{n} contradiction{s} between your answers: we believed the more cautious answer, "
              "which lowered your tolerance from {raw:.1f} to {t:.1f}.",
     "tier": "Your tier is {k} ({label}): investor suitability level C{k}, so you may hold "
@@ -211,6 +215,7 @@ _ZH = {
     "rule_both": "我们以两者中较保守的一项为准；两项得分相同，综合得分为{m:.1f}分。",
     "band": "综合得分{m:.1f}分对应第{score_tier}级（{score_label}，{span}）。",
     "knockout": "您的一项回答将风险等级上限设为第{k}级：{reason}",
+    "knockout_private": "您对题目 {q} 的回答将风险等级上限设为第{k}级。",
     "flags": "您有{n}处回答相互矛盾；我们采信较谨慎的回答，风险承受意愿得分因此由{raw:.1f}分"
              "降至{t:.1f}分。",
     "tier": "您的风险等级为第{k}级（{label}）：投资者适当性等级C{k}，可购买风险等级不高于"
@@ -246,7 +251,8 @@ def questionnaire_record(questionnaire: Questionnaire, lang: str | Lang = "en") 
 
 
 def assessment_record(assessment: Assessment) -> dict[str, Any]:
-    """The machine-readable record (JSON-safe). Carries the answers' hash, never the answers."""
+    """The machine-readable record (JSON-safe): question and rule ids, the answers' hash, never
+    an option id or an answer's text (the record is what gets stored and shipped)."""
     p, lang = assessment.profile, assessment.lang
     return {
         "questionnaire": {"id": assessment.questionnaire_id,
@@ -266,13 +272,10 @@ def assessment_record(assessment: Assessment) -> dict[str, Any]:
         "tier_label": tier_label(p.tier, lang),
         "suitability_level": p.tier.suitability_level,
         "max_product_risk": f"R{p.tier.max_product_risk}",
-        "knockouts": [{"question": k.question_id, "option": k.option_id,
-                       "max_tier": int(k.max_tier), "binding": k.binding,
-                       "reason": k.reason.get(lang)} for k in p.knockouts],
-        "flags": [{"rule": f.rule_id, "cautious": {"question": f.cautious_question,
-                                                    "option": f.cautious_option},
-                   "risky": {"question": f.risky_question, "option": f.risky_option},
-                   "score": f.original_score, "scored_as": f.scored_as,
-                   "message": f.message.get(lang)} for f in p.flags],
-        "explanation": list(explain(assessment, lang)),
+        "knockouts": [{"question": k.question_id, "max_tier": int(k.max_tier),
+                       "binding": k.binding} for k in p.knockouts],
+        "flags": [{"rule": f.rule_id, "cautious": {"question": f.cautious_question},
+                   "risky": {"question": f.risky_question},
+                   "score": f.original_score, "scored_as": f.scored_as} for f in p.flags],
+        "explanation": list(explain(assessment, lang, private=True)),
     }

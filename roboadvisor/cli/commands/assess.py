@@ -59,10 +59,13 @@ def interactive_assessment(questionnaire_id: str | None, lang: str,
     from roboadvisor.errors import AnswersError
     from roboadvisor.services import assess as service
 
-    if save_to is not None and (save_to.exists() or not save_to.parent.is_dir()):
-        raise AnswersError(f"--save-answers {save_to}: " + (
-            "already exists; choose a new file name" if save_to.exists()
-            else f"folder {save_to.parent} does not exist"))
+    if save_to is not None:  # checked before the first question, not after the last
+        from roboadvisor.data.outputs import check_output
+
+        if save_to.exists() and not save_to.is_dir():
+            raise AnswersError(f"--save-answers {save_to}: already exists; choose a new file "
+                               "name")
+        check_output(save_to, "--save-answers", error=AnswersError)
     questionnaire = service.get_questionnaire(questionnaire_id)
     chosen = service.check_language(questionnaire, lang)
     result = service.assess_answers(questionnaire, prompts.ask_answers(questionnaire, chosen),

@@ -481,7 +481,13 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
     estimates = estimates_from_prices(prices, returns_method=method, risk_free_rate=rf,
                                       market_weights=market_weights, views=views)
     name = method.value.replace("_", "-")
-    return Market(universe, estimates, Source.HISTORY, name, prices, data.warnings)
+    warnings = tuple(data.warnings)
+    best = float(np.max(estimates.expected_returns))
+    if views and best < rf:
+        warnings += (f"with your views, the best expected return of any asset ({best:.2%} a "
+                     f"year) is below the risk-free rate ({rf:.2%}): no portfolio is worth "
+                     "its risk; check the views' signs and confidences",)
+    return Market(universe, estimates, Source.HISTORY, name, prices, warnings)
 
 
 def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: AllocationRequest,

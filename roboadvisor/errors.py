@@ -117,6 +117,10 @@ class EstimationError(RoboAdvisorError):
     """Expected returns or covariance cannot be estimated (too little data, not PD)."""
 
 
+class ContradictoryViewsError(EstimationError, InputError):
+    """Black-Litterman views at full confidence that no returns satisfy. Exit code 2."""
+
+
 # --- backtests --------------------------------------------------------------------------------
 class BacktestError(RoboAdvisorError):
     """A backtest cannot run as configured."""

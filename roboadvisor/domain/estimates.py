@@ -25,7 +25,7 @@ import pandas as pd
 
 from roboadvisor import TRADING_DAYS_PER_YEAR
 from roboadvisor.domain.models import Estimates
-from roboadvisor.errors import EstimationError
+from roboadvisor.errors import ContradictoryViewsError, EstimationError
 
 MAX_CONDITION_NUMBER = 1e10
 """Covariances with a larger condition number are refused: their inverse is mostly noise."""
@@ -231,7 +231,7 @@ def _check_certain_views_agree(p: np.ndarray, q: np.ndarray, views: Sequence[Vie
             def said(x: View) -> str:
                 return (f"{x.asset} {x.value:+.2%}" if x.versus is None
                         else f"{x.asset} vs {x.versus} {x.value:+.2%}")
-            raise EstimationError(
+            raise ContradictoryViewsError(
                 f"views at confidence 1 contradict each other: {said(v)} against "
                 f"{', '.join(said(o) for o in others) or 'the other certain views'}; lower "
                 "a confidence below 1 or remove one of them")

@@ -70,3 +70,30 @@ def t(key: str, lang: Lang | str = Lang.EN, /, **params: Any) -> str:
     if texts is None:
         raise CatalogError(f"no message {key!r} in the catalog")
     return texts[Lang.parse(lang).value].format(**params)
+
+
+class Text(str):
+    """An English message (a plain ``str`` everywhere) that remembers its catalog key and
+    parameters, so the terminal can show it in the user's language (``localized``). Warnings
+    travel through the layers as these."""
+
+    key: str
+    params: dict[str, Any]
+
+    def localized(self, lang: Lang | str) -> str:
+        return t(self.key, lang, **self.params)
+
+
+def text(key: str, /, **params: Any) -> Text:
+    """Catalog message ``key`` as a ``Text`` (English value, localizable)."""
+    message = Text(t(key, Lang.EN, **params))
+    message.key = key
+    message.params = dict(params)
+    return message
+
+
+def localized(message: object, lang: Lang | str) -> str:
+    """``message`` in ``lang`` when it carries a catalog key (a ``Text`` or an error built
+    with ``from_catalog``), else its English text."""
+    render = getattr(message, "localized", None)
+    return render(lang) if callable(render) else str(message)

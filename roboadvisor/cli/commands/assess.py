@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
+from roboadvisor.cli.options import lang_option
+
 if TYPE_CHECKING:
     from roboadvisor.services.assess import Assessment
 
@@ -23,8 +25,8 @@ def assess(
         None, "--answers", "-a", metavar="FILE",
         help="Answers as YAML or JSON (question id -> option id). Without it the questions are "
              "asked interactively."),
-    lang: Literal["en", "zh"] = typer.Option(
-        "en", "--lang", help="Language of the questions and the explanation."),
+    lang: Literal["en", "zh"] = lang_option(
+        "Language of the questions, the explanation, errors and warnings."),
     json_output: bool = typer.Option(
         False, "--json", help="Print a JSON record: scores, tier, questionnaire id+version, UTC "
                               "time and the SHA-256 of the canonical answers (not the answers)."),

@@ -2,11 +2,19 @@
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
-from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, PRICES, PlainUsage, day
+from roboadvisor.cli.options import (
+    CACHE_DIR,
+    DATE_FORMATS,
+    JSON,
+    LANG,
+    PRICES,
+    PlainUsage,
+    day,
+)
 
 HELP = "Backtest tier portfolios under rebalancing rules, and compare strategies."
 
@@ -56,6 +64,7 @@ def run(
     risk_free: str | None = RISK_FREE,
     benchmark: str | None = BENCHMARK,
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
     json_output: bool = JSON,
     csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
                                         help="Write DIR/equity.csv and DIR/trades.csv."),
@@ -91,6 +100,7 @@ def compare(
     risk_free: str | None = RISK_FREE,
     benchmark: str | None = BENCHMARK,
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
     json_output: bool = JSON,
     csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
                                         help="Write DIR/equity.csv (one column per strategy)."),

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -9,6 +10,7 @@ from roboadvisor.cli.options import (
     CACHE_DIR,
     DATE_FORMATS,
     JSON,
+    LANG,
     UNIVERSE,
     PlainUsage,
     day,
@@ -58,6 +60,7 @@ def fetch(
         None, "--tickers", "-t", metavar="TICKERS",
         help="Tickers to fetch instead of the universe's: VTI,AGG or repeat the option."),
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
     allow_missing: bool = typer.Option(
         False, "--allow-missing",
         help="Skip tickers that cannot be downloaded (with a warning) instead of failing."),
@@ -84,6 +87,7 @@ def fetch(
 def status(
     universe: Path | None = UNIVERSE,
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
     show_all: bool = typer.Option(False, "--all", help="Also list cached tickers that are not "
                                                        "in the universe."),
     json_output: bool = JSON,
@@ -110,6 +114,7 @@ def import_(
                                          help="Universe file, only to report tickers the file "
                                               "lacks (default: the shipped universe)."),
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
     accept_falls: bool = typer.Option(
         False, "--accept-falls",
         help="Keep one-day falls of 90% or more that stay down (refused otherwise: usually "
@@ -136,6 +141,7 @@ def import_(
 def clear(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
 ) -> None:
     """Delete every cached price (asks first unless --yes)."""
     from roboadvisor.cli import render

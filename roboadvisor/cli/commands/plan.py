@@ -13,7 +13,7 @@ from roboadvisor.cli.commands.allocate import (
     VIEWS,
     market,
 )
-from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
+from roboadvisor.cli.options import CACHE_DIR, JSON, POLICIES, PRICES, UNIVERSE
 
 HELP = ("The main job: a client's answers -> risk profile -> tier -> portfolio -> explanation. "
         "Without --answers the questionnaire is asked interactively (as in `assess`). "
@@ -37,7 +37,7 @@ def plan(answers: Path | None = typer.Option(
          amount: float | None = AMOUNT, source: str = SOURCE, prices: Path | None = PRICES,
          method: str | None = METHOD, views: Path | None = VIEWS,
          universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
-         json_output: bool = JSON) -> None:
+         cache_dir: Path | None = CACHE_DIR, json_output: bool = JSON) -> None:
     """Assess, allocate and explain."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
@@ -46,7 +46,8 @@ def plan(answers: Path | None = typer.Option(
 
     request = service.AllocationRequest(answers=answers, amount=amount, questionnaire_id=
                                         questionnaire, lang=lang, policies_file=policies,
-                                        market=market(source, prices, method, views, universe))
+                                        market=market(source, prices, method, views, universe,
+                                                      cache_dir))
     if answers is None:
         from dataclasses import replace
 

@@ -50,6 +50,15 @@ class RoboAdvisorError(Exception):
         return t(self.key, lang, **(self.params or {}))  # type: ignore[arg-type]
 
 
+def catalog_text(key: str, /, **params: object) -> str:
+    """Catalog message ``key`` as English text that remembers its key, so the terminal can
+    show it in the user's language (``roboadvisor.reports.i18n.Text``). For layers that must
+    not import the catalog module directly (the domain)."""
+    from roboadvisor.reports.i18n import text
+
+    return text(key, **params)
+
+
 class InputError(RoboAdvisorError):
     """Bad input the user can fix: a file, a field, an option. Exit code 2."""
 

@@ -69,4 +69,15 @@ def test_errors_and_warnings_come_in_the_users_language(tmp_path: Path) -> None:
     answers = tmp_path / "a.yaml"
     answers.write_text("answers:\n  horizon: forever\n")
     zh = runner.invoke(app, ["assess", "--answers", str(answers), "--lang", "zh"], color=False)
-    assert zh.exit_code == 2 and zh.output.startswith("错误")
+    en = runner.invoke(app, ["assess", "--answers", str(answers)], color=False)
+    assert zh.exit_code == en.exit_code == 2
+    assert zh.output.startswith("错误: 答案文件") and "题目" in zh.output
+    assert en.output.startswith("error: answers file") and "question" in en.output
+    # a warning too: a weekend row repeating Friday, dropped with one line in Chinese
+    weekdays = pd.bdate_range("2024-01-01", periods=20, name="Date")
+    daily = pd.DataFrame({"VTI": 100.0 + pd.RangeIndex(20).to_numpy()}, index=weekdays)
+    daily.asfreq("D").ffill().to_csv(tmp_path / "w.csv")
+    zh = runner.invoke(app, ["data", "import", str(tmp_path / "w.csv"), "--lang", "zh",
+                             "--cache-dir", str(tmp_path / "c")], color=False)
+    assert zh.exit_code == 0, zh.output
+    assert "警告: w.csv：" in zh.output and "周六或周日" in zh.output

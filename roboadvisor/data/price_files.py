@@ -46,6 +46,7 @@ from roboadvisor.domain.price_checks import (
 )
 from roboadvisor.domain.tickers import normalise_ticker
 from roboadvisor.errors import DataQualityError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 NA_TOKENS = ["", "NA", "N/A", "#N/A", "NaN", "nan", "null", "NULL", "None"]
 MAX_ERRORS_SHOWN = 3
@@ -64,7 +65,8 @@ class PriceFile:
         """Warnings as one-line messages naming the file; only those about ``tickers`` (and
         the whole calendar) when given."""
         keep = None if tickers is None else set(tickers)
-        return tuple(f"{self.path.name}: {i.message}" for i in self.report.warnings
+        return tuple(_msg("data.in_file", path=self.path.name, problem=i.message)
+                     for i in self.report.warnings
                      if keep is None or i.ticker is None or i.ticker in keep)
 
 
@@ -80,7 +82,7 @@ def read_price_file(path: Path, accept_falls: bool = False) -> PriceFile:
         raise DataQualityError(f"{path} is a directory, not a price file; give the path of "
                                "a CSV or parquet file")
     if not path.is_file():
-        raise DataQualityError(f"{path}: price file not found")
+        raise DataQualityError.from_catalog("data.file_not_found", path=path)
     stat = path.stat()
     file = _read_validated(path, stat.st_mtime_ns, stat.st_size, accept_falls, date.today())
     return replace(file, path=path, prices=file.prices.copy())
@@ -101,7 +103,7 @@ def _read_validated(path: Path, mtime_ns: int, size: int, accept_falls: bool,
         extra += dropped
     report = validate_prices(values, extra=extra, today=today, accept_falls=accept_falls)
     if report.errors:
-        raise DataQualityError(_describe(path, report.errors, is_parquet))
+        raise _describe(path, report.errors, is_parquet)
     if not values.notna().to_numpy().any():
         raise DataQualityError(f"no prices in {path}: every ticker column is empty; expected "
                                "a Date column and one adjusted-close column per ticker")
@@ -110,17 +112,18 @@ def _read_validated(path: Path, mtime_ns: int, size: int, accept_falls: bool,
 
 def _where(path: Path, issue: Issue, is_parquet: bool) -> str:
     if issue.row is None:
-        return f"{path}"
-    return f"{path}: row {issue.row + 1}" if is_parquet else f"{path}: line {issue.row + 2}"
+        return _msg("data.in_file", path=path, problem=issue.message)
+    if is_parquet:
+        return _msg("data.at_row", path=path, line=issue.row + 1, problem=issue.message)
+    return _msg("data.at_line", path=path, line=issue.row + 2, problem=issue.message)
 
 
-def _describe(path: Path, errors: Sequence[Issue], is_parquet: bool) -> str:
-    shown = [f"{_where(path, e, is_parquet)}: {e.message}" for e in errors[:MAX_ERRORS_SHOWN]]
+def _describe(path: Path, errors: Sequence[Issue], is_parquet: bool) -> DataQualityError:
+    """One error naming the first few problems (each with its line), in the user's language."""
+    problems = [_where(path, e, is_parquet) for e in errors[:MAX_ERRORS_SHOWN]]
     more = len(errors) - MAX_ERRORS_SHOWN
-    text = "; ".join(shown)
-    if more > 0:
-        text += f" (and {more} more problem(s))"
-    return text
+    tail = _msg("data.more_problems", count=more) if more > 0 else ""
+    return DataQualityError.from_catalog("data.problems", problems=problems, more=tail)
 
 
 def _read_csv(path: Path) -> tuple[pd.Series, pd.DataFrame, list[Issue]]:
@@ -151,18 +154,18 @@ def _check_separator(path: Path, header: list[str]) -> None:
     if len(header) != 1:
         return
     line = header[0]
-    for sep, name in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "vertical bars (|)")):
+    for sep, name in ((";", "data.sep_semicolon"), ("\t", "data.sep_tab"),
+                      ("|", "data.sep_bar")):
         if sep in line:
-            decimals = ""
+            decimals: str = ""
             with contextlib.suppress(OSError, UnicodeDecodeError):
                 with path.open(encoding="utf-8-sig") as fh:
                     fh.readline()
                     sample = fh.readline()
                 if re.search(r"\d,\d", sample):
-                    decimals = " and decimal commas (1,5)"
-            raise DataQualityError(f"{path}: fields are separated by {name}{decimals}; save it "
-                                   "as a comma-separated CSV with decimal points (Date,VTI / "
-                                   "2020-01-02,150.5)")
+                    decimals = _msg("data.decimal_commas")
+            raise DataQualityError.from_catalog("data.separator", path=path,
+                                                separator=_msg(name), decimals=decimals)
 
 
 def _read_parquet(path: Path) -> tuple[pd.Series, pd.DataFrame, list[Issue]]:
@@ -189,8 +192,7 @@ def _check_header(path: Path, header: list[str]) -> list[Issue]:
     names = [h.strip() for h in header]
     lowered = [n.lower() for n in names]
     if "date" not in lowered:
-        raise DataQualityError(f"{path}: no 'Date' column; the first column must be Date "
-                               "(YYYY-MM-DD), then one adjusted-close column per ticker")
+        raise DataQualityError.from_catalog("data.no_date_column", path=path)
     raw_tickers = [h for h, low in zip(header, lowered, strict=True) if low != "date"]
     if not raw_tickers:
         raise DataQualityError(f"{path}: no ticker columns after Date")
@@ -201,11 +203,12 @@ def _check_header(path: Path, header: list[str]) -> list[Issue]:
     for raw_name in raw_tickers:
         ticker = normalise_ticker(raw_name)
         if ticker is None:
-            raise DataQualityError(f"{path}: column {shown(raw_name)} is not a ticker symbol; "
-                                   "use 1 to 15 letters, digits or . - ^ = (e.g. VTI, BRK-B)")
+            raise DataQualityError.from_catalog("data.bad_ticker_column", path=path,
+                                                raw=shown(raw_name))
         if ticker != raw_name:
-            renamed.append(Issue(Rule.TICKER_RENAMED, f"column {shown(raw_name)} read as "
-                                 f"ticker {ticker} (trimmed, upper case)", ticker=ticker))
+            renamed.append(Issue(Rule.TICKER_RENAMED, _msg("data.ticker_renamed",
+                                                           raw=shown(raw_name), ticker=ticker),
+                                 ticker=ticker))
         tickers.append(ticker)
     seen: set[str] = set()
     for t in tickers:

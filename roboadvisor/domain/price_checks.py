@@ -41,6 +41,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from roboadvisor.errors import catalog_text as _msg
 from roboadvisor.errors import shown
 
 DATE_DTYPE = "datetime64[us]"
@@ -178,8 +179,7 @@ def parse_dates(raw: Sequence[object]) -> tuple[pd.DatetimeIndex, list[Issue]]:
     parsed = pd.to_datetime(text.where(iso), format="ISO8601", errors="coerce", utc=False)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
-    issues = [Issue(Rule.BAD_DATE, f"date {shown(values.iloc[i])} is not a date; use "
-                                   "YYYY-MM-DD", row=int(i))
+    issues = [Issue(Rule.BAD_DATE, _msg("data.bad_date", value=shown(values.iloc[i])), row=int(i))
               for i in np.flatnonzero(parsed.isna().to_numpy())]
     index = pd.DatetimeIndex(parsed.dt.normalize()).astype(DATE_DTYPE)
     return index.rename("Date"), issues
@@ -191,9 +191,8 @@ def check_not_future(index: pd.DatetimeIndex, today: date) -> list[Issue]:
     if not late.size:
         return []
     i = int(late[0])
-    return [Issue(Rule.FUTURE_DATE, f"date {_day(index[i])} is after today ({today}); "
-                                    f"prices cannot come from the future ({late.size} such "
-                                    "row(s))", date=_day(index[i]), row=i)]
+    return [Issue(Rule.FUTURE_DATE, _msg("data.future_date", day=_day(index[i]), today=today,
+                                         count=int(late.size)), date=_day(index[i]), row=i)]
 
 
 def check_daily(index: pd.DatetimeIndex) -> list[Issue]:
@@ -207,10 +206,9 @@ def check_daily(index: pd.DatetimeIndex) -> list[Issue]:
         return []
     per_year = 365.25 / median
     kind = ("weekly" if median <= 10 else "monthly" if median <= 40 else
-            "quarterly" if median <= 100 else "yearly or sparser")
-    return [Issue(Rule.NOT_DAILY, f"rows are {median:g} calendar days apart (median): about "
-                                  f"{per_year:.0f} rows a year, {kind} data; give daily prices "
-                                  "(one row per trading day)")]
+            "quarterly" if median <= 100 else "sparse")
+    return [Issue(Rule.NOT_DAILY, _msg("data.not_daily", gap=f"{median:g}",
+                                       per_year=f"{per_year:.0f}", kind=_msg(f"data.kind_{kind}")))]
 
 
 def drop_weekend_repeats(prices: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
@@ -228,10 +226,8 @@ def drop_weekend_repeats(prices: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue
     if not drop.any():
         return prices, []
     first = _day(prices.index[int(np.flatnonzero(drop)[0])])
-    issue = Issue(Rule.WEEKEND_REPEAT,
-                  f"{int(drop.sum())} row(s) on Saturdays or Sundays repeat the previous prices "
-                  f"(first {first}); they were dropped, as markets were closed",
-                  date=first)
+    issue = Issue(Rule.WEEKEND_REPEAT, _msg("data.weekend_repeat", count=int(drop.sum()),
+                                            day=first), date=first)
     return prices.loc[~drop], [issue]
 
 
@@ -255,14 +251,14 @@ def find_large_falls(prices: pd.DataFrame, accept: bool = False) -> list[Issue]:
             fall = 1 - ratio[i]
             if accept:
                 issues.append(Issue(Rule.LARGE_FALL_ACCEPTED,
-                                    f"ticker {col}: one-day fall of {fall:.1%} on {day} kept "
-                                    "as accepted", ticker=str(col), date=day, row=row))
+                                    _msg("data.large_fall_accepted", ticker=col,
+                                         fall=f"{fall:.1%}", day=day),
+                                    ticker=str(col), date=day, row=row))
             else:
                 issues.append(Issue(Rule.LARGE_FALL,
-                                    f"ticker {col}: price falls {fall:.1%} on {day} "
-                                    f"({values[i]:g} -> {values[i + 1]:g}) and stays down: an "
-                                    "unadjusted split or a bad print? Use adjusted closes, or "
-                                    "accept the fall with --accept-falls if it is real",
+                                    _msg("data.large_fall", ticker=col, fall=f"{fall:.1%}",
+                                         day=day, before=f"{values[i]:g}",
+                                         after=f"{values[i + 1]:g}"),
                                     ticker=str(col), date=day, row=row))
     return issues
 
@@ -278,7 +274,8 @@ def parse_numbers(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
         bad = np.flatnonzero((text.notna() & numbers.isna()).to_numpy())
         for i in bad[:5]:
             issues.append(Issue(Rule.NOT_A_NUMBER,
-                                f"ticker {col}: {shown(text.iloc[i])} is not a price",
+                                _msg("data.not_a_number", ticker=col,
+                                     value=shown(text.iloc[i])),
                                 ticker=str(col), row=int(i)))
         out[str(col)] = numbers
     frame = pd.DataFrame(out, index=raw.index)
@@ -292,8 +289,7 @@ def check_dates(index: pd.DatetimeIndex) -> list[Issue]:
     valid = ~index.isna()
     dup = index.duplicated(keep="first") & valid
     for i in np.flatnonzero(dup)[:5]:
-        issues.append(Issue(Rule.DUPLICATE_DATE,
-                            f"date {_day(index[i])} appears twice; keep one row per date",
+        issues.append(Issue(Rule.DUPLICATE_DATE, _msg("data.duplicate_date", day=_day(index[i])),
                             date=_day(index[i]), row=int(i)))
     positions = np.flatnonzero(valid)
     values = index[valid].asi8
@@ -302,9 +298,8 @@ def check_dates(index: pd.DatetimeIndex) -> list[Issue]:
         i = int(positions[backwards[0] + 1])
         prev = int(positions[backwards[0]])
         issues.append(Issue(Rule.UNSORTED,
-                            f"rows are not in date order: {_day(index[i])} comes after "
-                            f"{_day(index[prev])}; sort the file by date ({backwards.size} "
-                            "such place(s))", date=_day(index[i]), row=i))
+                            _msg("data.unsorted", day=_day(index[i]), previous=_day(index[prev]),
+                                 count=int(backwards.size)), date=_day(index[i]), row=i))
     return issues
 
 
@@ -324,8 +319,7 @@ def check_empty_columns(prices: pd.DataFrame, skip: Iterable[str] = ()) -> list[
     """Ticker columns without a single price (warnings; ``skip`` the requested tickers, which
     ``check_tickers`` reports as errors)."""
     skipped = set(skip)
-    return [Issue(Rule.EMPTY_COLUMN, f"ticker {col} has no prices (its column is empty); "
-                                     "it is ignored", ticker=str(col))
+    return [Issue(Rule.EMPTY_COLUMN, _msg("data.empty_column", ticker=col), ticker=str(col))
             for col in prices.columns
             if str(col) not in skipped and prices[col].isna().all()]
 
@@ -341,9 +335,9 @@ def check_finite(prices: pd.DataFrame) -> list[Issue]:
             when = prices.index[i]
             day = None if pd.isna(when) else _day(when)
             issues.append(Issue(Rule.NOT_FINITE,
-                                f"ticker {col}: price {values[i]:g} on {day} is not a finite "
-                                f"number ({bad.size} such value(s)); adjusted closes must be "
-                                "finite and > 0", ticker=str(col), date=day, row=i))
+                                _msg("data.not_finite", ticker=col, value=f"{values[i]:g}",
+                                     day=day, count=int(bad.size)),
+                                ticker=str(col), date=day, row=i))
     return issues
 
 
@@ -359,8 +353,8 @@ def check_positive(prices: pd.DataFrame) -> list[Issue]:
             when = prices.index[i]
             day = None if pd.isna(when) else _day(when)
             issues.append(Issue(Rule.NON_POSITIVE,
-                                f"ticker {col}: price {values[i]:g} on {day} is not positive "
-                                f"({bad.size} such value(s)); adjusted closes must be > 0",
+                                _msg("data.non_positive", ticker=col, value=f"{values[i]:g}",
+                                     day=day, count=int(bad.size)),
                                 ticker=str(col), date=day, row=i))
     return issues
 
@@ -375,9 +369,8 @@ def check_gaps(prices: pd.DataFrame, max_gap_days: int = MAX_CALENDAR_GAP_DAYS) 
         for i in np.flatnonzero(days > max_gap_days):
             a, b = prices.index[i], prices.index[i + 1]
             issues.append(Issue(Rule.CALENDAR_GAP,
-                                f"no rows between {_day(a)} and {_day(b)} "
-                                f"({int(days[i])} calendar days)", date=_day(b),
-                                row=int(i + 1)))
+                                _msg("data.calendar_gap", start=_day(a), end=_day(b),
+                                     days=int(days[i])), date=_day(b), row=int(i + 1)))
     for col in prices.columns:
         values = prices[col].to_numpy(dtype=float)
         present = np.flatnonzero(~np.isnan(values))
@@ -387,9 +380,9 @@ def check_gaps(prices: pd.DataFrame, max_gap_days: int = MAX_CALENDAR_GAP_DAYS) 
         if missing.size:
             i = int(missing[0])
             issues.append(Issue(Rule.MISSING_VALUES,
-                                f"ticker {col}: {missing.size} missing value(s) after its first "
-                                f"date {_day(prices.index[present[0]])}, first on "
-                                f"{_day(prices.index[i])}", ticker=str(col),
+                                _msg("data.missing_values", ticker=col, count=int(missing.size),
+                                     first=_day(prices.index[present[0]]),
+                                     day=_day(prices.index[i])), ticker=str(col),
                                 date=_day(prices.index[i]), row=i))
     return issues
 
@@ -432,8 +425,8 @@ def find_spikes(prices: pd.DataFrame) -> list[Issue]:
             day = series.index[i + 1]
             up, down = np.expm1(a[i]), np.expm1(b[i])
             issues.append(Issue(Rule.SPIKE,
-                                f"ticker {col}: one-day spike on {_day(day)} ({up:+.2%} then "
-                                f"{down:+.2%} the next day); check that price",
+                                _msg("data.spike", ticker=col, day=_day(day), up=f"{up:+.2%}",
+                                     down=f"{down:+.2%}"),
                                 ticker=str(col), date=_day(day),
                                 row=int(prices.index.get_loc(day))))
     return issues

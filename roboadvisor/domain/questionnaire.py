@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import Any
 
 from roboadvisor.domain.models import Tier
-from roboadvisor.errors import AnswersError, QuestionnaireError
+from roboadvisor.errors import AnswersError, QuestionnaireError, catalog_text, shown
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 RESERVED_IDS = frozenset({"questionnaire", "answers"})  # top-level keys of an answers file
@@ -168,36 +168,40 @@ class Questionnaire:
 
 
 def check_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, str]:
-    """The answers as question id -> option id, or AnswersError naming the question to fix."""
+    """The answers as question id -> option id, or AnswersError naming the question to fix
+    (from the message catalog, so the CLI shows it in the user's language)."""
     known = questionnaire.question_ids
     for qid in answers:
         if qid not in known:
-            raise AnswersError(f"unknown question {qid!r}{_did_you_mean(str(qid), known)}; "
-                               f"{questionnaire.key} asks: {', '.join(known)}")
+            raise AnswersError.from_catalog(
+                "errors.unknown_question", question=shown(qid),
+                hint=_did_you_mean(str(qid), known), questionnaire=questionnaire.key,
+                known=", ".join(known))
     missing = [qid for qid in known if qid not in answers]
     if missing:
-        more = f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1 \
-            else ""
+        more = catalog_text("errors.no_answer_more", count=len(missing) - 1,
+                            rest=", ".join(missing[1:])) if len(missing) > 1 else ""
         q = questionnaire.question(missing[0])
-        raise AnswersError(f"question {q.id!r} has no answer{more}; add '{q.id}: <option>' "
-                           f"with one of: {', '.join(q.option_ids)}")
+        raise AnswersError.from_catalog("errors.no_answer", question=shown(q.id), more=more,
+                                        qid=q.id, options=", ".join(q.option_ids))
     clean: dict[str, str] = {}
     for q in questionnaire.questions:
         value = answers[q.id]
         if not isinstance(value, str):
-            raise AnswersError(f"question {q.id!r}: expected an option id (text), got {value!r}; "
-                               f"use one of: {', '.join(q.option_ids)}")
+            raise AnswersError.from_catalog("errors.answer_not_text", question=shown(q.id),
+                                            value=shown(value), options=", ".join(q.option_ids))
         if q.option(value) is None:
-            raise AnswersError(f"question {q.id!r}: {value!r} is not an option"
-                               f"{_did_you_mean(value, q.option_ids)}; "
-                               f"use one of: {', '.join(q.option_ids)}")
+            raise AnswersError.from_catalog("errors.not_an_option", question=shown(q.id),
+                                            value=shown(value),
+                                            hint=_did_you_mean(value, q.option_ids),
+                                            options=", ".join(q.option_ids))
         clean[q.id] = value
     return clean
 
 
 def _did_you_mean(value: str, choices: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(value, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return catalog_text("errors.did_you_mean", value=repr(close[0])) if close else ""
 
 
 def _check_id(value: object, what: str) -> None:

@@ -65,11 +65,20 @@ def catalog() -> dict[str, dict[str, str]]:
 
 
 def t(key: str, lang: Lang | str = Lang.EN, /, **params: Any) -> str:
-    """The message ``key`` in ``lang`` with ``params`` filled in."""
+    """The message ``key`` in ``lang`` with ``params`` filled in; a parameter that is itself a
+    catalog message (``Text``, an error from the catalog) is shown in ``lang`` too, and a list
+    of them is joined with "; "."""
     texts = catalog().get(key)
     if texts is None:
         raise CatalogError(f"no message {key!r} in the catalog")
-    return texts[Lang.parse(lang).value].format(**params)
+    shown = {k: _param(v, lang) for k, v in params.items()}
+    return texts[Lang.parse(lang).value].format(**shown)
+
+
+def _param(value: Any, lang: Lang | str) -> Any:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(_param(v, lang)) for v in value)
+    return localized(value, lang) if hasattr(value, "localized") else value
 
 
 class Text(str):

@@ -26,7 +26,7 @@ from roboadvisor.data import questionnaire_files as files
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.questionnaire import Lang, Questionnaire, check_answers
 from roboadvisor.domain.scoring import LimitingFactor, RiskProfile, score_answers
-from roboadvisor.errors import AnswersError, QuestionnaireError
+from roboadvisor.errors import AnswersError, QuestionnaireError, shown
 
 DEFAULT_QUESTIONNAIRE = "standard"
 
@@ -73,25 +73,26 @@ def get_questionnaire(questionnaire_id: str | None = None,
             len(ids) != 1 else ids[0]
     matches = [q for q in available if q.id == questionnaire_id]
     if not matches:
-        raise QuestionnaireError(
-            f"unknown questionnaire {questionnaire_id!r}; available: "
-            + ", ".join(q.key for q in available) + " (see: roboadvisor questionnaire list)")
+        raise QuestionnaireError.from_catalog(
+            "errors.unknown_questionnaire", name=shown(questionnaire_id),
+            available=", ".join(q.key for q in available))
     if version is None:
         return matches[-1]
     for q in matches:
         if q.version == version:
             return q
-    raise QuestionnaireError(f"questionnaire {questionnaire_id!r} has no version {version}; "
-                             f"available: {', '.join(str(q.version) for q in matches)}")
+    raise QuestionnaireError.from_catalog(
+        "errors.no_questionnaire_version", name=shown(questionnaire_id), version=version,
+        available=", ".join(str(q.version) for q in matches))
 
 
 def check_language(questionnaire: Questionnaire, lang: str | Lang) -> Lang:
     """``lang`` as a Lang the questionnaire provides, or QuestionnaireError."""
     chosen = Lang.parse(lang)
     if chosen not in questionnaire.languages:
-        raise QuestionnaireError(f"questionnaire {questionnaire.key} is not available in "
-                                 f"{chosen.value!r}; use --lang "
-                                 + " or ".join(lang.value for lang in questionnaire.languages))
+        raise QuestionnaireError.from_catalog(
+            "errors.questionnaire_language", name=questionnaire.key, lang=repr(chosen.value),
+            choices=" or ".join(lang.value for lang in questionnaire.languages))
     return chosen
 
 
@@ -108,7 +109,8 @@ def assess_answers_file(answers: Path, questionnaire_id: str | None = None, lang
     try:
         clean = check_answers(questionnaire, doc.answers)
     except AnswersError as exc:
-        raise AnswersError(f"answers file {doc.path}: {exc}") from None
+        raise AnswersError.from_catalog("errors.answers_in_file", path=doc.path,
+                                        problem=exc) from None
     return assess_answers(questionnaire, clean, lang, now=now)
 
 

@@ -99,7 +99,7 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
     if failures:
         result = dataclasses.replace(result, failures=failures)
     if result.depleted_day is not None:
-        warnings.append(f"withdrawals emptied the portfolio on {dates[result.depleted_day]}")
+        warnings.append(_depletion_cause(result, dates, config))
     bench = _benchmark_prices(config, frame, aligned.index[start_day:], warnings)
     rf_previous = np.concatenate((rf_annual[:1], rf_annual[:-1]))  # known at the last close
     rf_daily = rf_previous[start_day:] / TRADING_DAYS_PER_YEAR
@@ -446,6 +446,19 @@ def configure(path: Path, *, prices: Path | None = None, start: Any = None, end:
 
 
 # --- files written on request ----------------------------------------------------------------
+def _depletion_cause(result: Any, dates: np.ndarray, config: BacktestConfig) -> str:
+    """Why the portfolio was emptied: a withdrawal on that day, or else trading costs (a fixed
+    cost per trade larger than what was left, typically a tiny initial capital)."""
+    from roboadvisor.errors import catalog_text
+
+    day = result.depleted_day
+    if result.flows[day] < 0:
+        return catalog_text("errors.depleted_withdrawals", day=dates[day])
+    return catalog_text("errors.depleted_costs", day=dates[day],
+                        fixed=f"{config.costs.fixed:g}",
+                        initial=f"{config.cash_flows.initial:g}")
+
+
 def check_outputs(csv_dir: Path | None, plot: Path | None) -> None:
     """Refuse unusable output paths before any work is done (nothing is half-written)."""
     from roboadvisor.data.outputs import check_output

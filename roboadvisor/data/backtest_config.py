@@ -226,7 +226,7 @@ class _Parser:
         window = raw.get("window", 252)
         if isinstance(window, bool) or not isinstance(window, int) or window < 20:
             raise self.fail("walk_forward.window", f"must be a whole number of trading days "
-                            f">= 20, got {window!r}")
+                            f">= 20, got {shown(window)}")
         try:
             freq = Frequency.parse(raw.get("frequency", "monthly"))
         except ValueError as exc:
@@ -245,7 +245,7 @@ class _Parser:
         try:
             return kind(str(raw).strip().lower().replace("-", "_"))
         except ValueError:
-            raise self.fail(label or key, f"{raw!r} is not one of "
+            raise self.fail(label or key, f"{shown(raw)} is not one of "
                             f"{', '.join(m.value for m in kind)}") from None
 
     def date(self, key: str) -> dt.date | None:
@@ -335,7 +335,7 @@ def parse_date(raw: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(raw).strip())
     except ValueError:
-        raise ValueError(f"{raw!r} is not a date; write YYYY-MM-DD") from None
+        raise ValueError(f"{shown(raw)} is not a date; write YYYY-MM-DD") from None
 
 
 def resolve_path(text: str, base: Path | None, fail: Any) -> Path:
@@ -376,7 +376,7 @@ def parse_rule(text: str) -> RebalanceRule:
     if spec.startswith("drift:"):
         return RebalanceRule.drift(_fraction(spec.removeprefix("drift:"), "drift limit"))
     raise ValueError(
-        f"unknown rule {text!r}: use never, monthly, quarterly, semiannual, annual, "
+        f"unknown rule {shown(text)}: use never, monthly, quarterly, semiannual, annual, "
         "bands:5/25, bands:abs=0.05, bands:rel=0.25, drift:0.05 or quarterly+bands:5/25")
 
 
@@ -388,7 +388,7 @@ def rule_from_mapping(raw: dict[str, Any]) -> RebalanceRule:
     try:
         kind = RuleKind(aliases.get(kind_text, kind_text))
     except ValueError:
-        raise ValueError(f"type {raw.get('type')!r} is not one of "
+        raise ValueError(f"type {shown(raw.get('type'))} is not one of "
                          f"{', '.join(k.value for k in RuleKind)}") from None
     allowed = {"type", "frequency", "absolute", "relative", "limit", "preset"}
     unknown = sorted(set(map(str, raw)) - allowed)
@@ -428,7 +428,7 @@ def _fraction(value: Any, what: str) -> float:
         x = float(str(value).strip().rstrip("%")) / (100 if str(value).strip().endswith("%")
                                                      else 1)
     except ValueError:
-        raise ValueError(f"{what} {value!r} is not a number") from None
+        raise ValueError(f"{what} {shown(value)} is not a number") from None
     if not 0 < x < 1:
         raise ValueError(f"{what} must be a decimal between 0 and 1 (0.05 = 5%), got {value}")
     return x
@@ -448,7 +448,7 @@ def _bands(text: str) -> Bands:
         elif key in ("rel", "relative"):
             relative = _fraction(value, "relative band")
         else:
-            raise ValueError(f"unknown band {part!r}: use abs=0.05 and/or rel=0.25, or 5/25")
+            raise ValueError(f"unknown band {shown(part)}: use abs=0.05 and/or rel=0.25, or 5/25")
     if absolute is None and relative is None:
         raise ValueError("bands need abs=... and/or rel=..., or 5/25")
     return Bands(absolute=absolute, relative=relative)
@@ -459,7 +459,7 @@ def parse_risk_free(raw: Any, base: Path | None) -> RiskFree:
     if raw is None:
         return RiskFree()
     if isinstance(raw, bool):
-        raise ValueError(f"{raw!r} is neither a rate nor a file")
+        raise ValueError(f"{shown(raw)} is neither a rate nor a file")
     if isinstance(raw, int | float):
         return RiskFree(rate=_rate(float(raw)))
     text = str(raw).strip()

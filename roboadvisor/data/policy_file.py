@@ -27,7 +27,7 @@ from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import AssetClass, Region, Tier, Universe
 from roboadvisor.domain.policy import Bound, Objective, Policy
-from roboadvisor.errors import ConfigError
+from roboadvisor.errors import ConfigError, shown
 
 DEFAULT_POLICIES = RESOURCES_DIR / "policies.yaml"
 
@@ -76,7 +76,7 @@ def _check_tickers(path: Path, policies: dict[Tier, Policy], universe: Universe)
         unknown = [t for t, _ in policy.asset_bounds if t not in universe]
         if unknown:
             raise ConfigError(f"{path}: tier {tier.value}: asset_bounds names "
-                              f"{', '.join(unknown)}, not in universe {universe.name!r}; "
+                              f"{', '.join(unknown)}, not in universe {shown(universe.name)}; "
                               "fix the ticker or remove the bound")
 
 
@@ -181,7 +181,8 @@ def _bound(spec: Any, label: str) -> Bound:
     elif isinstance(spec, list) and len(spec) == 2:
         pair = spec
     else:
-        raise ConfigError(f"{label}: expected [min, max] or {{min: .., max: ..}}, got {spec!r}")
+        raise ConfigError(f"{label}: expected [min, max] or {{min: .., max: ..}}, "
+                          f"got {shown(spec)}")
     lower, upper = (number(v, f"{label}: {side}", ConfigError, 0.0, 1.0,
                            hint="(a weight fraction)")
                     for v, side in zip(pair, ("min", "max"), strict=True))
@@ -194,5 +195,5 @@ def _enum(kind: type[StrEnum], value: Any, where: str) -> Any:
     try:
         return kind(str(value).strip().lower())
     except ValueError:
-        raise ConfigError(f"{where}: {value!r} is not one of "
+        raise ConfigError(f"{where}: {shown(value)} is not one of "
                           f"{', '.join(m.value for m in kind)}") from None

@@ -16,7 +16,7 @@ from roboadvisor.config import RESOURCES_DIR
 from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import Asset, AssetClass, Region, Universe
-from roboadvisor.errors import UniverseError
+from roboadvisor.errors import UniverseError, shown
 
 DEFAULT_UNIVERSE = RESOURCES_DIR / "universe_default.yaml"
 
@@ -82,5 +82,5 @@ def _enum(kind: type[AssetClass] | type[Region], value: Any, where: str) -> Any:
     try:
         return kind(str(value).strip().lower())
     except ValueError:
-        raise UniverseError(f"{where} = {value!r} is not one of "
+        raise UniverseError(f"{where} = {shown(value)} is not one of "
                             f"{', '.join(m.value for m in kind)}") from None

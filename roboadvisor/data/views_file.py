@@ -15,7 +15,7 @@ from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.estimates import View
 from roboadvisor.domain.models import Universe
-from roboadvisor.errors import ConfigError
+from roboadvisor.errors import ConfigError, shown
 
 _FIELDS = ("asset", "expected_return", "versus", "outperformance", "confidence")
 
@@ -64,7 +64,7 @@ def _ticker(value: Any, where: str, universe: Universe) -> str:
         raise ConfigError(f"{where} must be a ticker of the universe")
     ticker = value.strip().upper()
     if ticker not in universe:
-        raise ConfigError(f"{where}: {ticker} is not in universe {universe.name!r} "
+        raise ConfigError(f"{where}: {ticker} is not in universe {shown(universe.name)} "
                           f"({', '.join(universe.tickers)})")
     return ticker
 

@@ -103,8 +103,9 @@ def assess_answers_file(answers: Path, questionnaire_id: str | None = None, lang
     doc = files.read_answers_file(Path(answers))
     if questionnaire_id and doc.questionnaire_id and questionnaire_id != doc.questionnaire_id:
         raise AnswersError(f"answers file {doc.path} is for questionnaire "
-                           f"{doc.questionnaire_id!r} but --questionnaire {questionnaire_id} was "
-                           "given; drop the option or use the matching questionnaire")
+                           f"{shown(doc.questionnaire_id)} but --questionnaire "
+                           f"{shown(questionnaire_id)} was given; drop the option or use the "
+                           "matching questionnaire")
     questionnaire = _questionnaire_for(doc, questionnaire_id)
     try:
         clean = check_answers(questionnaire, doc.answers)
@@ -123,7 +124,7 @@ def _questionnaire_for(doc: files.AnswersFile, questionnaire_id: str | None) -> 
         return get_questionnaire(questionnaire.id, wanted)
     except QuestionnaireError:
         raise AnswersError(
-            f"answers file {doc.path} answers questionnaire {questionnaire.id!r} version "
+            f"answers file {doc.path} answers questionnaire {shown(questionnaire.id)} version "
             f"{wanted}, which is not available (current: version {questionnaire.version}); "
             f"answer version {questionnaire.version} again (roboadvisor assess)") from None
 

@@ -412,12 +412,48 @@ def test_every_bound_holds(case: tuple[Policy, np.ndarray | None]) -> None:
         _assert_bounds_hold(a, policy, w0, u)
 
 
+def lp_feasible(u: Universe, policy: Policy) -> bool:
+    """Whether some fully invested long-only portfolio meets the policy's linear limits
+    (universe min/max, suitability, asset, class and region bounds), decided by SciPy's LP
+    solver from the universe and the policy alone: an independent witness for refusals."""
+    from scipy.optimize import linprog
+
+    n = len(u)
+    lower = np.array([a.min_weight for a in u])
+    upper = np.array([a.max_weight if a.risk_level <= policy.max_product_risk else 0.0
+                      for a in u])
+    for ticker, b in policy.asset_bounds:
+        if ticker in u.tickers:
+            i = u.tickers.index(ticker)
+            lower[i], upper[i] = max(lower[i], b.lower), min(upper[i], b.upper)
+    if np.any(lower > upper + 1e-12):
+        return False
+    rows, rhs = [], []
+    groups = [([a.asset_class == c for a in u], b) for c, b in policy.class_bounds]
+    groups += [([a.region == r for a in u], b) for r, b in policy.region_bounds]
+    for members, b in groups:
+        m = np.array(members, dtype=float)
+        rows += [m, -m]
+        rhs += [b.upper, -b.lower]
+    result = linprog(np.zeros(n), A_ub=np.array(rows) if rows else None,
+                     b_ub=np.array(rhs) if rhs else None, A_eq=np.ones((1, n)), b_eq=[1.0],
+                     bounds=list(zip(lower, upper, strict=True)), method="highs")
+    return bool(result.status == 0)
+
+
 def _solve_or_refused(policy: Policy, w0: np.ndarray | None, u: Universe) -> Allocation | None:
-    """The allocation, or None when the policy is refused as infeasible (naming its tier)."""
+    """The allocation, or None when the policy is refused as infeasible (naming its tier);
+    a refusal of a policy with only linear limits that an independent LP solver finds
+    feasible fails the test."""
     try:
         return optimise(synthetic_estimates(), policy, u, w0)
     except InfeasibleError as exc:
         assert "tier 3" in str(exc)
+        linear_only = (policy.objective is not Objective.TARGET_VOLATILITY
+                       and (w0 is None or policy.max_turnover is None))
+        refused_for_returns = policy.objective is Objective.MAX_SHARPE and "risk-free" in str(exc)
+        if linear_only and not refused_for_returns:
+            assert not lp_feasible(u, policy), f"refused a feasible policy: {exc}"
         return None
 
 

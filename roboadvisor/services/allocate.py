@@ -39,7 +39,7 @@ from roboadvisor.domain.explain import Explanation, explain_allocation
 from roboadvisor.domain.models import Allocation, Estimates, Tier, Universe
 from roboadvisor.domain.optimizer import optimise
 from roboadvisor.domain.policy import Objective, Policy
-from roboadvisor.errors import ConfigError, CoverageError, InfeasibleError, InputError
+from roboadvisor.errors import ConfigError, CoverageError, InfeasibleError, InputError, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -173,8 +173,10 @@ def parse_tier(value: Tier | int | str) -> Tier:
         return value
     try:
         return Tier.parse(value)
-    except ValueError as exc:
-        raise InputError(f"--tier {value}: {exc}") from None
+    except ValueError:
+        raise InputError.from_catalog(
+            "errors.option_tier", raw=str(value)[:40], value=shown(value),
+            names=", ".join(t.name.lower() for t in Tier)) from None
 
 
 def allocate(request: AllocationRequest, step: Step | None = None) -> AllocationResult:
@@ -193,10 +195,9 @@ def plan(request: AllocationRequest, step: Step | None = None) -> AllocationResu
     """The main job: answers -> assessment -> tier -> portfolio -> explanation. The answers
     come from ``request.answers`` (a file) or ``request.assessment`` (already assessed)."""
     if request.answers is None and request.assessment is None:
-        raise InputError("plan needs a client's answers: --answers FILE (YAML or JSON), or "
-                         "answer the questionnaire interactively")
+        raise InputError.from_catalog("errors.plan_needs_answers")
     if request.tier is not None:
-        raise InputError("plan takes the tier from the answers; drop --tier (or use allocate)")
+        raise InputError.from_catalog("errors.plan_no_tier")
     return allocate(request, step)
 
 
@@ -215,7 +216,7 @@ def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResu
     from roboadvisor.domain.frontier import efficient_frontier
 
     if not 2 <= request.points <= 500:
-        raise InputError(f"--points {request.points}: use 2..500 points")
+        raise InputError.from_catalog("errors.option_points", value=request.points)
     market = load_market(request.market)
     policies = load_policies(request.policies_file, market.universe)
     _step(step, "estimates ready")
@@ -399,12 +400,12 @@ def _frontier_return(market: Market, volatility: float) -> float | None:
 
 def _check_amount(amount: float | None) -> None:
     if amount is not None and not (np.isfinite(amount) and amount > 0):
-        raise InputError(f"--amount {amount:g}: give a positive amount of money, e.g. 10000")
+        raise InputError.from_catalog("errors.option_amount", value=f"{amount:g}")
 
 
 def _resolve_tier(request: AllocationRequest) -> tuple[Tier, Assessment | None]:
     if request.tier is not None and request.answers is not None:
-        raise InputError("give either --tier N or --answers FILE, not both")
+        raise InputError.from_catalog("errors.tier_or_answers_not_both")
     if request.assessment is not None:
         if request.tier is not None or request.answers is not None:
             raise InputError("the client has been assessed already; drop --tier and --answers")
@@ -416,7 +417,7 @@ def _resolve_tier(request: AllocationRequest) -> tuple[Tier, Assessment | None]:
                                          request.lang)
         return assessment.tier, assessment
     if request.tier is None:
-        raise InputError("give --tier N (1..5) or --answers FILE (a client's answers)")
+        raise InputError.from_catalog("errors.tier_or_answers")
     return parse_tier(request.tier), None
 
 
@@ -424,8 +425,9 @@ def _parse_source(value: str) -> Source:
     try:
         return Source(str(value).strip().lower())
     except ValueError:
-        raise InputError(f"--source {value}: use one of "
-                         f"{', '.join(s.value for s in Source)}") from None
+        raise InputError.from_catalog("errors.option_choice", option="--source",
+                                      value=str(value)[:40],
+                                      choices=", ".join(s.value for s in Source)) from None
 
 
 def _parse_method(value: str | None) -> ReturnsMethod:
@@ -434,8 +436,9 @@ def _parse_method(value: str | None) -> ReturnsMethod:
     try:
         return ReturnsMethod(str(value).strip().lower().replace("-", "_"))
     except ValueError:
-        raise InputError(f"--method {value}: use one of "
-                         + ", ".join(m.value.replace("_", "-") for m in ReturnsMethod)) from None
+        raise InputError.from_catalog(
+            "errors.option_choice", option="--method", value=str(value)[:40],
+            choices=", ".join(m.value.replace("_", "-") for m in ReturnsMethod)) from None
 
 
 def _load_prices(tickers: tuple[str, ...] | list[str], request: MarketRequest) -> PriceData:

@@ -135,3 +135,21 @@ def test_status_reports_a_broken_link_and_removes_leftovers(tmp_path: Path) -> N
     shutil.rmtree(root / target)
     result = CliRunner().invoke(app, ["data", "status", "--cache-dir", str(root)], color=False)
     assert "which is missing" in result.output
+
+
+def test_a_cache_of_the_previous_layout_becomes_a_generation(tmp_path: Path) -> None:
+    """A cache written before generations (``prices`` a plain folder) keeps its tickers."""
+    first = price_file(tmp_path / "a.csv", TICKERS[:3], 1.0, rows=100)
+    new = tmp_path / "new"
+    import_prices(first, cache_dir=new)
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    shutil.copytree(new / "prices", legacy / "prices")  # the files, not the link
+    assert not (legacy / "prices").is_symlink()
+    before = state(legacy)
+    second = price_file(tmp_path / "b.csv", TICKERS[2:4], 3.0, rows=50)
+    import_prices(second, cache_dir=legacy)
+    after = state(legacy)
+    assert {t: after[t] for t in TICKERS[:2]} == {t: before[t] for t in TICKERS[:2]}
+    assert after[TICKERS[2]][0] == 50 and set(after) == set(TICKERS[:4])
+    assert (legacy / "prices").is_symlink() and litter(legacy) == []

@@ -392,8 +392,12 @@ class PriceCache:
         """Remove a generation no longer named (best effort; ``tidy`` retries)."""
         if generation == self._current():
             return
+        for path in list(generation.iterdir()) if generation.is_dir() else []:
+            if path.suffix in (_SUFFIX, TMP_SUFFIX) and path.is_file():
+                with contextlib.suppress(OSError):
+                    path.unlink()
         with contextlib.suppress(OSError):
-            shutil.rmtree(generation)
+            generation.rmdir()  # only when empty: files we did not write stay
 
     def _make_root(self) -> None:
         try:

@@ -511,8 +511,9 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
         shares, as_of, more = _whole_shares(allocation, request.amount, market, request.market)
         notes += tuple(n for n in more if n not in notes)
     elif market.source is Source.CMA and request.market.prices_file is not None:
-        notes += ("--prices is used only with --amount (whole shares) or --source history; "
-                  "it was ignored",)
+        from roboadvisor.reports.i18n import text
+
+        notes += (text("errors.prices_ignored"),)
     return AllocationResult(tier, policy, universe, est, market.source, market.method,
                             allocation, explanation, request.amount, shares, as_of, notes,
                             assessment)

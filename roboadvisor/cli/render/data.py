@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from roboadvisor.cli.render import err, note, out, pct, warning
+from roboadvisor.cli.render import _lang, err, note, out, pct, warning
+from roboadvisor.reports.i18n import localized, text
 
 if TYPE_CHECKING:
     from roboadvisor.data.cache import CacheEntry
@@ -116,10 +117,9 @@ def show_status(status: CacheStatus, universe_tickers: list[str], show_all: bool
     for problem in status.problems:
         warning(problem)
     if status.tidied:
-        note(f"removed {status.tidied} leftover(s) of an interrupted write; the cache holds "
-             "the last complete import or fetch")
+        note(localized(text("data.leftovers_removed", count=status.tidied), _lang()))
     elif not status.problems and not status.unreadable:
-        note("cache verified: every file readable, no leftovers")
+        note(localized(text("data.cache_verified"), _lang()))
     if status.missing:
         warning(f"not cached: {', '.join(status.missing)}; run `roboadvisor data fetch` or "
                 "`roboadvisor data import FILE`")
@@ -156,8 +156,8 @@ def show_import(report: ImportReport) -> None:
 
 def show_import_missing(report: ImportReport) -> None:
     if report.missing:
-        warning(f"universe tickers not in {report.path.name}: {', '.join(report.missing)}; "
-                "fetch them with `roboadvisor data fetch` or import another file")
+        warning(text("data.import_missing", file=report.path.name,
+                     tickers=", ".join(report.missing)))
 
 
 # --- data clear -------------------------------------------------------------------------------

@@ -7,6 +7,18 @@ first date. The CLI turns any ``RoboAdvisorError`` into one line on stderr and e
 
 from __future__ import annotations
 
+ECHO_LIMIT = 40
+"""Characters of a user's value repeated in a message (a 300 MB line must not come back)."""
+
+
+def shown(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters with an ellipsis: the one
+    way every error echoes what the user wrote."""
+    text = repr(value[: limit + 1]) if isinstance(value, str) else str(value)[: limit + 1]
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 1)] + "…"
+
 
 class RoboAdvisorError(Exception):
     """Base of every error raised on purpose by roboadvisor.
@@ -36,6 +48,15 @@ class RoboAdvisorError(Exception):
         from roboadvisor.reports.i18n import t
 
         return t(self.key, lang, **(self.params or {}))  # type: ignore[arg-type]
+
+
+def catalog_text(key: str, /, **params: object) -> str:
+    """Catalog message ``key`` as English text that remembers its key, so the terminal can
+    show it in the user's language (``roboadvisor.reports.i18n.Text``). For layers that must
+    not import the catalog module directly (the domain)."""
+    from roboadvisor.reports.i18n import text
+
+    return text(key, **params)
 
 
 class InputError(RoboAdvisorError):
@@ -113,6 +134,10 @@ class VolatilityCeilingError(InfeasibleError):
 
 class EstimationError(RoboAdvisorError):
     """Expected returns or covariance cannot be estimated (too little data, not PD)."""
+
+
+class ContradictoryViewsError(EstimationError, InputError):
+    """Black-Litterman views at full confidence that no returns satisfy. Exit code 2."""
 
 
 # --- backtests --------------------------------------------------------------------------------

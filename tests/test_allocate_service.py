@@ -15,7 +15,7 @@ from roboadvisor.data.policy_file import load_policies
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.explain import risk_contributions
 from roboadvisor.domain.models import Tier
-from roboadvisor.errors import ConfigError, CoverageError, InputError
+from roboadvisor.errors import ConfigError, CoverageError, EstimationError, InputError
 from roboadvisor.services.allocate import (
     AllocationRequest,
     AllocationResult,
@@ -353,3 +353,20 @@ def test_history_frontier_record_weights_sum_to_one(tmp_path: Path) -> None:
             source="history", prices_file=prices))))
         for point in record["frontier"]:
             assert abs(sum(point["weights"].values()) - 1) < 1e-9
+
+
+def test_views_that_sink_every_asset_below_cash_are_warned(tmp_path: Path) -> None:
+    prices = synthetic_prices(tmp_path / "p.csv")
+    views = tmp_path / "views.yaml"
+    views.write_text("views:\n" + "".join(
+        f"  - {{asset: {t}, expected_return: -0.05, confidence: 1}}\n"
+        for t in UNIVERSE.tickers))
+    result = allocate(AllocationRequest(tier=3, market=MarketRequest(
+        source="history", prices_file=prices, method="black-litterman", views_file=views)))
+    assert float(np.max(result.estimates.expected_returns)) < result.estimates.risk_free_rate
+    assert any("below the risk-free rate" in n for n in result.notes)
+    views.write_text("views:\n  - {asset: VTI, expected_return: 0.07, confidence: 1}\n"
+                     "  - {asset: VTI, expected_return: 0.03, confidence: 1}\n")
+    with pytest.raises(EstimationError, match="contradict each other"):
+        allocate(AllocationRequest(tier=3, market=MarketRequest(
+            source="history", prices_file=prices, method="black-litterman", views_file=views)))

@@ -57,7 +57,7 @@ def test_unknown_ticker_in_universe_is_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("edit, message", [
     (("VTI:  {expected_return: 0.07350", "VTI:  {expected_return: .nan"),
-     r"assets\.VTI\.expected_return must be a number"),
+     r"assets\.VTI\.expected_return must be a (finite )?number"),
     (("VEA:  {expected_return: 0.07966, volatility: 0.1781",
       "VEA:  {expected_return: 0.07966, volatility: .inf"), r"assets\.VEA\.volatility must be"),
 ])
@@ -110,5 +110,5 @@ def test_policies_refuse_a_nan_number(tmp_path: Path, field: str) -> None:
     assert old in text
     path = tmp_path / "policies.yaml"
     path.write_text(text.replace(old, new, 1))
-    with pytest.raises(ConfigError, match=rf"tier 1: {field} = nan must be"):
+    with pytest.raises(ConfigError, match=rf"tier 1: {field} must be a finite number, got nan"):
         load_policies(path)

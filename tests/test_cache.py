@@ -92,11 +92,14 @@ def test_round_trip_keeps_values_and_coverage(tmp_path: Path) -> None:
 
 def test_odd_ticker_symbols_get_safe_file_names(tmp_path: Path) -> None:
     cache = PriceCache(tmp_path)
-    for t in ("BRK-B", "^GSPC", "EURUSD=X", "a/b"):
+    for t in ("BRK-B", "^GSPC", "EURUSD=X"):
         cache.write(t, truth("VTI").iloc[:5], source="yahoo")
         assert cache.path_for(t).parent == cache.prices_dir
         assert cache.read(t) is not None
-    assert sorted(e.ticker for e in cache.entries()[0]) == ["A/B", "BRK-B", "EURUSD=X", "^GSPC"]
+    assert sorted(e.ticker for e in cache.entries()[0]) == ["BRK-B", "EURUSD=X", "^GSPC"]
+    for bad in ("a/b", "../../X", "SH Y"):  # never a path or a name with a space
+        with pytest.raises(ConfigError, match="is not a ticker symbol"):
+            cache.write(bad, truth("VTI").iloc[:5], source="yahoo")
 
 
 def test_second_load_asks_only_for_the_missing_dates() -> None:
@@ -187,7 +190,7 @@ def test_a_crash_while_replacing_leaves_the_old_file_intact(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(cache_module.os, "replace", crash)
-    with pytest.raises(CacheError, match=r"cannot write .*VTI.parquet.*previous cached prices "
+    with pytest.raises(CacheError, match=r"cannot write .*prices.*previous cached prices "
                                          r"are unchanged"):
         cache.write("VTI", truth("VTI"), source="yahoo")
     monkeypatch.undo()
@@ -317,24 +320,21 @@ def test_an_import_stopped_after_a_few_tickers_leaves_the_cache_as_it_was(
                                2.0 * truth("AAA").iloc[:200], rtol=1e-12)
 
 
-def test_a_rename_failing_half_way_through_the_commit_puts_back_the_old_files(
+def test_a_failing_switch_leaves_the_old_generation_and_no_litter(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     cache = PriceCache(tmp_path)
     cache.write_all({"AAA": truth("AAA").iloc[:50], "BBB": truth("BBB").iloc[:50]}, "file:a")
     before = snapshot(cache.prices_dir)
-    renames: list[Path] = []
+    listing = sorted(p.name for p in tmp_path.iterdir())
 
-    def fail_third(src, dst):
-        if len(renames) == 2:
-            raise OSError(5, "Input/output error")
-        renames.append(Path(dst))
-        os.replace(src, dst)
+    def fail(src, dst):
+        raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(cache_module, "_replace", fail_third)
-    with pytest.raises(CacheError, match=r"cannot write .*CCC.parquet .*unchanged"):
+    monkeypatch.setattr(cache_module, "_replace", fail)
+    with pytest.raises(CacheError, match=r"cannot write .*prices .*unchanged"):
         cache.write_all({t: truth(t) for t in ("AAA", "BBB", "CCC")}, "file:b")
-    assert [p.name for p in renames] == ["AAA.parquet", "BBB.parquet"]  # replaced, then undone
     assert snapshot(cache.prices_dir) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing
 
 
 def test_ctrl_c_during_the_commit_step_waits_until_it_is_over() -> None:

@@ -34,7 +34,8 @@ def test_help_does_not_import_heavy_modules() -> None:
             "try:\n    runpy.run_module('roboadvisor', run_name='__main__')\n"
             "except SystemExit:\n    pass\n"
             "heavy=[m for m in ('cvxpy','yfinance','pypfopt','matplotlib','pandas','sklearn',"
-            "'jinja2','scipy','sqlalchemy','alembic','cryptography','psycopg','platformdirs') "
+            "'jinja2','scipy','sqlalchemy','alembic','cryptography','psycopg','platformdirs',"
+            "'filelock','pyarrow') "
             "if m in sys.modules]\nprint('HEAVY', heavy, file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)

@@ -385,3 +385,15 @@ def test_compare_of_eight_strategies_keeps_every_metric_label(tmp_path: Path) ->
     assert "…" not in result.stdout
     for label in ("  recovered", "Turnover/yr", "  information ratio", "  excess return/yr"):
         assert f"│ {label} " in result.stdout, label
+
+
+def test_a_tiny_capital_eaten_by_fixed_costs_names_the_costs(tmp_path: Path) -> None:
+    config = tmp_path / "tiny.yaml"
+    config.write_text(f"name: tiny\nweights: {{VTI: 0.6, AGG: 0.4}}\nprices: {PRICES}\n"
+                      "rule: monthly\ncosts: {fixed: 10}\ncash_flows: {initial: 15}\n"
+                      "benchmark: none\n")
+    result = _run("run", config)
+    assert result.exit_code == 0, result.output
+    assert "trading costs emptied the portfolio" in result.stderr
+    assert "fixed cost of 10 per trade" in result.stderr and "initial capital 15" in result.stderr
+    assert "withdrawals" not in result.stderr

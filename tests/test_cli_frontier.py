@@ -52,7 +52,7 @@ def test_plot_writes_a_png_and_nothing_else(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--plot", "frontier.jpg"], "--plot frontier.jpg: the file name must end in .png"),
+    (["--plot", "frontier.jpg"], "--plot frontier.jpg: give a file name ending in .png"),
     (["--plot", "no/such/folder/f.png"], "folder no/such/folder does not exist"),
     (["--points", "1"], "--points 1: use 2..500 points"),
     (["--source", "history"], "--source history: no cached prices"),

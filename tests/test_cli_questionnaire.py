@@ -100,7 +100,9 @@ def test_env_folder_with_an_english_only_questionnaire(tmp_path: Path,
     monkeypatch.setenv("ROBOADVISOR_QUESTIONNAIRES", str(tmp_path))
     assert runner.invoke(app, ["questionnaire", "show", "plain"]).exit_code == 0
     result = runner.invoke(app, ["questionnaire", "show", "plain", "--lang", "zh"])
-    assert result.exit_code == 2 and "not available in 'zh'" in result.stderr
+    # the error comes in the language asked for (the catalog has zh), naming what to use
+    assert result.exit_code == 2 and "没有 'zh' 版本" in result.stderr
+    assert "--lang en" in result.stderr
     # the only questionnaire there is the default one
     answers = Path(__file__).resolve().parent / "resources" / "answers" / "flat_balanced.yaml"
     result = runner.invoke(app, ["assess", "--answers", str(answers), "--json"])

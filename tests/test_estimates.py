@@ -266,3 +266,25 @@ def test_shrunk_correlation_keeps_variances_and_shrinks_correlations() -> None:
     assert np.all(np.abs(shrunk[off]) <= np.abs(sample_corr[off]) + 1e-12)
     # The identity target instead lifts the low-volatility asset's variance.
     assert ledoit_wolf_covariance(r)[-1, -1] > 2 * ours[-1, -1]
+
+
+@pytest.mark.parametrize("views, named", [
+    ([View("A00", 0.07, confidence=1.0), View("A00", 0.03, confidence=1.0)], "A00 +3.00%"),
+    ([View("A01", 0.02, versus="A02", confidence=1.0),
+      View("A02", 0.01, versus="A01", confidence=1.0)], "A02 vs A01 +1.00%"),
+    ([View("A00", 0.05, confidence=1.0), View("A01", 0.03, confidence=1.0),
+      View("A00", 0.01, versus="A01", confidence=1.0)], "A00 vs A01 +1.00%"),
+])
+def test_contradictory_certain_views_are_refused(views: list[View], named: str) -> None:
+    r = random_returns(300, 5)
+    cov = sample_covariance(r)
+    w = np.array([0.4, 0.3, 0.15, 0.1, 0.05])
+    with pytest.raises(EstimationError, match="contradict each other") as info:
+        black_litterman_return(cov, w, list(r.columns), views, 0.02)
+    assert named in str(info.value)
+    # the same views below full confidence are a compromise, not a contradiction
+    soft = [View(v.asset, v.value, v.versus, 0.9) for v in views]
+    assert np.isfinite(black_litterman_return(cov, w, list(r.columns), soft, 0.02)).all()
+    # and agreeing certain views are fine
+    same = [views[0], View(views[0].asset, views[0].value, views[0].versus, 1.0)]
+    assert np.isfinite(black_litterman_return(cov, w, list(r.columns), same, 0.02)).all()

@@ -17,7 +17,7 @@ from roboadvisor.domain.models import AssetClass, Estimates, Region, Tier, Unive
 from roboadvisor.domain.optimizer import optimise
 from roboadvisor.domain.policy import Bound, Objective, Policy
 from roboadvisor.errors import InfeasibleError
-from tests.test_optimizer import TIER3, synthetic_estimates, synthetic_universe
+from tests.test_optimizer import TIER3, lp_feasible, synthetic_estimates, synthetic_universe
 
 TIGHT = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11, "tol_ktratio": 1e-9}
 
@@ -159,6 +159,7 @@ def test_frontier_properties(policy: Policy, seed: int) -> None:
         points = efficient_frontier(est, u, policy, points=10)
     except InfeasibleError as exc:
         assert "tier 3" in str(exc)
+        assert not lp_feasible(u, policy), f"refused a feasible policy: {exc}"
         return
     vols = np.array([a.volatility for a in points])
     rets = np.array([a.expected_return for a in points])

@@ -82,11 +82,12 @@ def test_asset_bounds_must_name_tickers_of_the_universe(tmp_path: Path) -> None:
                                                     r"needs 'target_volatility'"),
     ("max_product_risk: 2", "max_product_risk: 3", r"tier 2: max_product_risk 3 exceeds the "
                                                    r"tier.*C2.*R1\.\.R2"),
-    ("max_product_risk: 4", "max_product_risk: 9", r"tier 4: max_product_risk must be"),
+    ("max_product_risk: 4", "max_product_risk: 9",
+     r"tier 4: max_product_risk = 9 is outside 1\.\.5"),
     ("equity: [0.40, 0.55]", "equity: [0.60, 0.55]", r"tier 3: class_bounds.equity: min 0.6 "
                                                      r"exceeds max 0.55"),
-    ("equity: [0.40, 0.55]", "equity: [0.40, 1.5]", r"tier 3: class_bounds.equity: bounds "
-                                                    r"must be weight fractions"),
+    ("equity: [0.40, 0.55]", "equity: [0.40, 1.5]", r"tier 3: class_bounds.equity: max = "
+                                                    r"1.5 is outside 0\.\.1"),
     ("equity: [0.40, 0.55]", "stocks: [0.40, 0.55]", r"tier 3: class_bounds: 'stocks' is not "
                                                      r"one of equity"),
     ("emerging: [0.0, 0.20]", "mars: [0.0, 0.20]", r"tier 4: region_bounds: 'mars'"),

@@ -37,19 +37,21 @@ class _ErrorBoundary(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         from roboadvisor import config
         from roboadvisor.cli import render
+        from roboadvisor.cli.options import CURRENT_LANG
         from roboadvisor.reports.i18n import Lang, t
 
+        CURRENT_LANG.set("en")  # until this command's --lang is parsed
         try:
             return super().invoke(ctx)
         except RoboAdvisorError as exc:
             if config.debug_enabled():
                 raise
-            render.error(str(exc))
+            render.error(exc)  # in the command's --lang (CURRENT_LANG) when from the catalog
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             if config.debug_enabled():
                 raise
-            render.error(t("common.interrupted", Lang.EN))
+            render.error(t("common.interrupted", Lang.parse(CURRENT_LANG.get())))
             raise typer.Exit(130) from None
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from roboadvisor.config import RESOURCES_DIR
+from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import Estimates, Universe
 from roboadvisor.errors import ConfigError, MissingAssumptionsError
@@ -59,11 +60,8 @@ def load_risk_free_rate(path: Path | None = None) -> float:
 
 
 def _risk_free(data: dict[str, Any], path: Path) -> float:
-    rate = data.get("risk_free_rate")
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not np.isfinite(rate):
-        raise ConfigError(f"{path}: field 'risk_free_rate' is missing or not a number; give "
-                          "an annual decimal such as 0.03")
-    return float(rate)
+    return number(data.get("risk_free_rate"), f"{path}: field 'risk_free_rate'", ConfigError,
+                  -0.05, 0.30, hint="(an annual decimal such as 0.03)")
 
 
 def _field(data: dict[str, Any], key: str, kind: Any, path: Path) -> Any:
@@ -75,9 +73,9 @@ def _field(data: dict[str, Any], key: str, kind: Any, path: Path) -> Any:
 
 def _number(entry: Any, key: str, path: Path, ticker: str) -> float:
     value = entry.get(key) if isinstance(entry, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        raise ConfigError(f"{path}: assets.{ticker}.{key} must be a number")
-    return float(value)
+    lo, hi = (-1.0, 1.0) if key == "expected_return" else (0.0, 2.0)
+    return number(value, f"{path}: assets.{ticker}.{key}", ConfigError, lo, hi,
+                  lo_open=key == "volatility", hint="(an annual decimal)")
 
 
 def _check_correlation(corr: np.ndarray, path: Path) -> None:

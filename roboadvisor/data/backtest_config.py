@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.backtest import CashFlowPlan, CostModel
 from roboadvisor.domain.models import Tier
@@ -70,7 +71,7 @@ from roboadvisor.domain.walkforward import (
     ReturnsEstimator,
     WalkForwardSpec,
 )
-from roboadvisor.errors import ConfigError
+from roboadvisor.errors import ConfigError, shown
 
 TIER_BENCHMARKS: dict[Tier, str] = {
     Tier.CONSERVATIVE: "AOK",             # iShares Core Conservative Allocation (~30% equity)
@@ -239,7 +240,7 @@ class _Parser:
         window = raw.get("window", 252)
         if isinstance(window, bool) or not isinstance(window, int) or window < 20:
             raise self.fail("walk_forward.window", f"must be a whole number of trading days "
-                            f">= 20, got {window!r}")
+                            f">= 20, got {shown(window)}")
         try:
             freq = Frequency.parse(raw.get("frequency", "monthly"))
         except ValueError as exc:
@@ -261,7 +262,7 @@ class _Parser:
         try:
             return kind(str(raw).strip().lower().replace("-", "_"))
         except ValueError:
-            raise self.fail(label or key, f"{raw!r} is not one of "
+            raise self.fail(label or key, f"{shown(raw)} is not one of "
                             f"{', '.join(m.value for m in kind)}") from None
 
     def date(self, key: str) -> dt.date | None:
@@ -370,7 +371,7 @@ def parse_date(raw: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(raw).strip())
     except ValueError:
-        raise ValueError(f"{raw!r} is not a date; write YYYY-MM-DD") from None
+        raise ValueError(f"{shown(raw)} is not a date; write YYYY-MM-DD") from None
 
 
 def resolve_path(text: str, base: Path | None, fail: Any) -> Path:
@@ -411,7 +412,7 @@ def parse_rule(text: str) -> RebalanceRule:
     if spec.startswith("drift:"):
         return RebalanceRule.drift(_fraction(spec.removeprefix("drift:"), "drift limit"))
     raise ValueError(
-        f"unknown rule {text!r}: use never, monthly, quarterly, semiannual, annual, "
+        f"unknown rule {shown(text)}: use never, monthly, quarterly, semiannual, annual, "
         "bands:5/25, bands:abs=0.05, bands:rel=0.25, drift:0.05 or quarterly+bands:5/25")
 
 
@@ -423,7 +424,7 @@ def rule_from_mapping(raw: dict[str, Any]) -> RebalanceRule:
     try:
         kind = RuleKind(aliases.get(kind_text, kind_text))
     except ValueError:
-        raise ValueError(f"type {raw.get('type')!r} is not one of "
+        raise ValueError(f"type {shown(raw.get('type'))} is not one of "
                          f"{', '.join(k.value for k in RuleKind)}") from None
     allowed = {"type", "frequency", "absolute", "relative", "limit", "preset"}
     unknown = sorted(set(map(str, raw)) - allowed)
@@ -463,7 +464,7 @@ def _fraction(value: Any, what: str) -> float:
         x = float(str(value).strip().rstrip("%")) / (100 if str(value).strip().endswith("%")
                                                      else 1)
     except ValueError:
-        raise ValueError(f"{what} {value!r} is not a number") from None
+        raise ValueError(f"{what} {shown(value)} is not a number") from None
     if not 0 < x < 1:
         raise ValueError(f"{what} must be a decimal between 0 and 1 (0.05 = 5%), got {value}")
     return x
@@ -483,7 +484,7 @@ def _bands(text: str) -> Bands:
         elif key in ("rel", "relative"):
             relative = _fraction(value, "relative band")
         else:
-            raise ValueError(f"unknown band {part!r}: use abs=0.05 and/or rel=0.25, or 5/25")
+            raise ValueError(f"unknown band {shown(part)}: use abs=0.05 and/or rel=0.25, or 5/25")
     if absolute is None and relative is None:
         raise ValueError("bands need abs=... and/or rel=..., or 5/25")
     return Bands(absolute=absolute, relative=relative)
@@ -494,7 +495,7 @@ def parse_risk_free(raw: Any, base: Path | None) -> RiskFree:
     if raw is None:
         return RiskFree()
     if isinstance(raw, bool):
-        raise ValueError(f"{raw!r} is neither a rate nor a file")
+        raise ValueError(f"{shown(raw)} is neither a rate nor a file")
     if isinstance(raw, int | float):
         return RiskFree(rate=_rate(float(raw)))
     text = str(raw).strip()
@@ -524,16 +525,28 @@ def with_overrides(config: BacktestConfig, **changes: Any) -> BacktestConfig:
     return dataclasses.replace(config, **kept)
 
 
+RISK_FREE_RANGE = (-0.05, 0.30)
+"""Plausible annual risk-free yields as decimals; a value outside is a bad file, not a market."""
+_RF_MISSING = {"", ".", "NA", "N/A", "#N/A", "NaN", "nan", "null"}
+
+
 def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(dates as datetime64[D], annual decimal rates) from a yield CSV."""
+    """(dates as datetime64[D], annual decimal rates) from a yield CSV.
+
+    Dates must be ISO; an empty cell (or FRED's ".") is a missing yield and skipped; a cell with
+    other text and a yield outside ``RISK_FREE_RANGE`` are refused, naming the first bad line.
+    """
     import pandas as pd
 
+    from roboadvisor.domain.price_checks import parse_dates
+
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise ConfigError(f"{path}: risk-free file not found") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"{path}: cannot read the risk-free file ({exc})") from None
+        raise ConfigError(f"{path}: cannot read the risk-free file "
+                          f"({shown(str(exc), 120)})") from None
     cols = {str(c).strip().lower(): c for c in frame.columns}
     date_col = cols.get("date")
     if date_col is None:
@@ -547,26 +560,44 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
         scale = 0.01 if "pct" in str(col).lower() or "%" in str(col) else 1.0
     else:
         raise ConfigError(f"{path}: cannot tell which column is the risk-free yield (found "
-                          f"{', '.join(map(str, values))}); keep one, or name it IRX")
-    dates = pd.to_datetime(frame[date_col], errors="coerce")
-    rates = pd.to_numeric(frame[col], errors="coerce")
-    ok = dates.notna() & rates.notna()
+                          f"{shown(', '.join(map(str, values)))}); keep one, or name it IRX")
+    name = str(col).strip()[:40]
+    text = frame[col].str.strip()
+    missing = text.isin(_RF_MISSING)
+    rates = pd.to_numeric(text.where(~missing), errors="coerce")
+    bad_text = np.flatnonzero((~missing & rates.isna()).to_numpy())
+    if bad_text.size:
+        i = int(bad_text[0])
+        raise ConfigError(f"{path}: line {i + 2}: yield {shown(text.iloc[i])} in column "
+                          f"{name} is not a number ({bad_text.size} such row(s)); "
+                          "leave the cell empty when the yield is missing")
+    dates, issues = parse_dates(frame[date_col])
+    if issues:
+        raise ConfigError(f"{path}: line {issues[0].row + 2}: {issues[0].message}")
+    ok = rates.notna().to_numpy()
     if not ok.any():
-        raise ConfigError(f"{path}: no usable rows (Date, {col})")
-    order = np.argsort(dates[ok].to_numpy(dtype="datetime64[ns]"), kind="stable")
-    d = dates[ok].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")[order]
-    r = rates[ok].to_numpy(dtype=float)[order] * scale
-    if float(np.median(np.abs(r))) > 0.5:
+        raise ConfigError(f"{path}: no usable rows (Date, {name})")
+    if float(np.median(np.abs(rates[ok].to_numpy(dtype=float) * scale))) > 0.5:
         # A yield column in percent read as decimals would make cash earn 100x too much.
-        raise ConfigError(f"{path}: column {col} has a median of {np.median(r):.2f} as an "
+        raise ConfigError(f"{path}: column {name} has a median of "
+                          f"{np.median(rates[ok].to_numpy(dtype=float) * scale):.2f} as an "
                           "annual decimal (over 50%); if it is in percent, name it IRX or "
                           "put 'pct' in its header")
-    return d, r
+    scaled = rates.to_numpy(dtype=float) * scale
+    lo, hi = RISK_FREE_RANGE
+    out = np.flatnonzero(ok & ((scaled < lo) | (scaled > hi)))
+    if out.size:
+        i = int(out[0])
+        raise ConfigError(f"{path}: line {i + 2}: a yield of {scaled[i]:.2%} a year on "
+                          f"{dates[i].date()} is outside {lo:.0%}..{hi:.0%}; check the file "
+                          f"(percent vs decimal?) ({out.size} such row(s))")
+    d_all = dates.to_numpy(dtype="datetime64[ns]")[ok]
+    order = np.argsort(d_all, kind="stable")
+    return d_all.astype("datetime64[D]")[order], scaled[ok][order]
 
 
 def _number(value: Any, fail: Any, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail(f"must be a number, got {value!r}")
-    if not lo <= float(value) <= hi:
-        raise fail(f"{value} is outside {lo:g}..{hi:g}")
-    return float(value)
+    try:
+        return number(value, "", ValueError, lo, hi)
+    except ValueError as exc:  # fail() adds the file and the field
+        raise fail(str(exc).lstrip(" =")) from None

@@ -1,23 +1,25 @@
-"""The local price cache: one parquet file per ticker under ``<cache dir>/prices/``.
+"""The local price cache: one parquet file per ticker, in generations switched by one rename.
 
-Why one file per ticker, with its coverage inside it (parquet key-value metadata) rather than
-one table plus a separate manifest:
-- an update rewrites only the ticker that changed, and a damaged file costs one ticker;
-- a file and its coverage (first/last date, rows, last update time, source) are replaced
-  together by a single ``os.replace``, so they can never disagree after a crash, which a
-  data file plus a manifest written in two steps cannot promise;
-- ``status`` reads only the small parquet footers, not the prices.
+Layout::
 
-Writes are atomic (``roboadvisor.data.atomic``): the table goes to a temporary file in the same
-directory, is flushed and fsync'ed, gets the mode the umask gives a new file, then is
-``os.replace``d over the old file (and the directory is fsync'ed). A crash at any point leaves
-either the old file or the new one, never a torn file; stray ``.*.tmp`` files are ignored by
-readers and removed by ``clear``.
+    <cache dir>/prices         a symbolic link to the current generation, e.g. gen-000007
+    <cache dir>/gen-000007/    VTI.parquet, AGG.parquet, ... (one file per ticker)
+    <cache dir>/.lock          held (``filelock``) by the one process writing the cache
 
-``write_all`` stores several tickers all or nothing (``data import``): every new file is
-written to a temporary file first, then all are renamed in one quick step during which Ctrl-C
-waits; an interrupt or error before that step leaves the cache exactly as it was, and a rename
-that fails puts back the files already replaced.
+Why one file per ticker, with its coverage inside it (parquet key-value metadata): a damaged file
+costs one ticker, a file and its coverage can never disagree, and ``status`` reads only the small
+parquet footers.
+
+Why generations: a write (``data import`` of many tickers, or one ticker fetched) never touches
+the files readers use. It builds the next generation beside the current one (hard links to the
+unchanged files, new files written and fsync'ed), then switches the ``prices`` link to it with a
+single ``os.replace`` of a new link over the old one. A crash or ``kill -9`` at any moment
+leaves the ``prices`` link naming either the old generation or the new one, complete, never a
+mix. What a crash leaves behind (an unfinished generation, a temporary link, ``.tmp`` files) is
+removed by the next command that opens the cache (``tidy``); ``verify`` reports problems for
+``data status``. Two writers never interleave: the second is refused while the first holds the
+lock. A cache written by an older version (``prices`` a plain directory) becomes generation 0
+on its first write.
 
 An unreadable file raises ``CacheError`` naming the path and the way out (``roboadvisor data
 clear`` or fetching the ticker again). A cache directory that is a file raises ``ConfigError``.
@@ -28,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -40,14 +44,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from roboadvisor.data.atomic import TMP_SUFFIX, atomic_path, fsync_dir, sync_file, temp_path_for
+from roboadvisor.data.atomic import TMP_SUFFIX, default_file_mode, fsync_dir, sync_file
 from roboadvisor.data.sources import FailureKind, FetchResult, ProgressCallback, TickerFailure
 from roboadvisor.domain.price_checks import DATE_DTYPE
-from roboadvisor.errors import CacheError, ConfigError
+from roboadvisor.domain.tickers import is_ticker
+from roboadvisor.errors import CacheError, ConfigError, shown
 
 FORMAT_VERSION = 1
 _META_KEY = b"roboadvisor"
 _SUFFIX = ".parquet"
+_LINK = "prices"
+_LOCK = ".lock"
+_GENERATION = re.compile(r"gen-(\d{6})")
+_TMP_LINK_PREFIX = ".prices."
 
 
 @dataclass(frozen=True)
@@ -77,18 +86,9 @@ class CacheEntry:
         return asked if self.requested_end is None else min(asked, self.requested_end)
 
 
-_replace = os.replace
-"""The rename used to commit staged files (a seam for tests that simulate a failing disk)."""
-
-
-@dataclass(frozen=True)
-class _Staged:
-    """A ticker's new file, written to ``tmp`` and waiting to replace ``path``."""
-
-    ticker: str
-    tmp: Path
-    path: Path
-    meta: bytes
+def _replace(src: Path, dst: Path) -> None:
+    """The one rename that switches generations (a seam for tests of a failing disk)."""
+    os.replace(src, dst)
 
 
 @contextlib.contextmanager
@@ -123,8 +123,9 @@ class PriceCache:
     name = "cache"
 
     def __init__(self, root: Path) -> None:
+        self.tidied = 0
         self.root = Path(root).expanduser()
-        self.prices_dir = self.root / "prices"
+        self.prices_dir = self.root / _LINK
         if self.root.exists() and not self.root.is_dir():
             raise ConfigError(f"the price cache directory {self.root} is a file, not a "
                               "directory; pass --cache-dir (or set ROBOADVISOR_CACHE_DIR) to "
@@ -135,12 +136,96 @@ class PriceCache:
 
     # -- paths ------------------------------------------------------------------------------
     def path_for(self, ticker: str) -> Path:
-        return self.prices_dir / f"{quote(ticker.upper(), safe='')}{_SUFFIX}"
+        name = ticker.upper()
+        if not is_ticker(name):
+            raise ConfigError(f"{shown(ticker)} is not a ticker symbol; use 1 to 15 letters, "
+                              "digits or . - ^ = (e.g. VTI, BRK-B, ^GSPC)")
+        return self.prices_dir / f"{quote(name, safe='')}{_SUFFIX}"
 
     def _files(self) -> Iterator[Path]:
         if self.prices_dir.is_dir():
             yield from sorted(p for p in self.prices_dir.iterdir()
                               if p.suffix == _SUFFIX and not p.name.startswith("."))
+
+    def _current(self) -> Path | None:
+        """The directory the ``prices`` link names (or the legacy plain directory)."""
+        if self.prices_dir.is_symlink():
+            return self.root / os.readlink(self.prices_dir)
+        return self.prices_dir if self.prices_dir.is_dir() else None
+
+    def _generations(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir()
+                      if _GENERATION.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+
+    # -- locking and tidying -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the cache's write lock; CacheError at once if another process holds it."""
+        from filelock import FileLock, Timeout
+
+        self._make_root()
+        lock = FileLock(str(self.root / _LOCK), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise CacheError(f"another roboadvisor command is writing the price cache "
+                             f"{self.root} right now; wait for it to finish, then run this "
+                             "again") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def litter(self) -> list[Path]:
+        """What an interrupted write left behind: generations the link does not name,
+        temporary links, ``.tmp`` files in the current generation."""
+        if not self.root.is_dir():
+            return []
+        current = self._current()
+        found = [g for g in self._generations() if current is None or g != current]
+        found += [p for p in self.root.iterdir()
+                  if p.name.startswith(_TMP_LINK_PREFIX) and p.name.endswith(TMP_SUFFIX)]
+        if current is not None and current.is_dir():
+            found += [p for p in current.iterdir()
+                      if p.name.startswith(".") and p.name.endswith(TMP_SUFFIX)]
+        return sorted(found)
+
+    def tidy(self) -> int:
+        """Remove what an interrupted write left behind (see ``litter``), unless another
+        process is writing now. Returns how many leftovers were removed."""
+        if not self.root.is_dir():
+            return 0
+        try:
+            with self.locked():
+                return self._remove_litter()
+        except (CacheError, OSError):
+            return 0  # a writer is busy (its generation is not litter), or a read-only cache
+
+    def _remove_litter(self) -> int:
+        if self._current() is None and not self.prices_dir.is_symlink():
+            generations = self._generations()
+            if generations:  # a crash between the two migration renames: the newest is whole
+                self._switch(generations[-1])
+        removed = 0
+        for path in self.litter():
+            with contextlib.suppress(OSError):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+                removed += 1
+        return removed
+
+    def verify(self) -> list[str]:
+        """Problems a reader would meet, one line each (``data status``)."""
+        problems: list[str] = []
+        if self.prices_dir.is_symlink() and not self.prices_dir.is_dir():
+            problems.append(f"{self.prices_dir} names {os.readlink(self.prices_dir)}, which is "
+                            "missing; run `roboadvisor data clear` and import or fetch again")
+        problems += [f"leftover of an interrupted write: {p}" for p in self.litter()]
+        return problems
 
     # -- reading ----------------------------------------------------------------------------
     def entry(self, ticker: str) -> CacheEntry | None:
@@ -214,97 +299,111 @@ class PriceCache:
     def write(self, ticker: str, prices: pd.Series, source: str,
               requested_start: date | None = None, requested_end: date | None = None,
               updated: datetime | None = None) -> CacheEntry:
-        """Store ``prices`` (NaN dropped) as the whole cached history of ``ticker``, atomically."""
-        ticker = ticker.upper()
-        table, meta = self._table(ticker, prices, source, requested_start, requested_end,
-                                  updated or datetime.now(UTC))
-        path = self.path_for(ticker)
-        self._make_dir()
-        try:
-            with atomic_path(path) as tmp:
-                pq.write_table(table, tmp)
-        except OSError as exc:
-            raise self._write_failed(path, exc) from None
-        return self._entry_from_meta(path, ticker, {_META_KEY: meta})
+        """Store ``prices`` (NaN dropped) as the whole cached history of ``ticker``, atomically
+        (a new generation, see the module docstring)."""
+        return self.write_all({ticker: prices}, source, requested_start, requested_end,
+                              updated)[0]
 
     def write_all(self, prices: Mapping[str, pd.Series], source: str,
                   requested_start: date | None = None, requested_end: date | None = None,
                   updated: datetime | None = None) -> list[CacheEntry]:
-        """Store several tickers' prices (as ``write``), all or nothing: every file is written
-        to a temporary file first, then all replace the cached ones in one quick step (see
-        the module docstring). Returns the entries in the order of ``prices``."""
+        """Store several tickers' prices (each the ticker's whole cached history), all or
+        nothing: a new generation holding them and every other cached ticker replaces the
+        current one in one rename. Returns the entries in the order of ``prices``."""
         updated = updated or datetime.now(UTC)
-        self._make_dir()
-        staged: list[_Staged] = []
-        try:
-            for ticker, series in prices.items():
-                ticker = ticker.upper()
-                table, meta = self._table(ticker, series, source, requested_start,
-                                          requested_end, updated)
-                path = self.path_for(ticker)
-                try:
-                    tmp = temp_path_for(path)
-                    staged.append(_Staged(ticker, tmp, path, meta))
-                    pq.write_table(table, tmp)
-                    sync_file(tmp)
-                except OSError as exc:
-                    raise self._write_failed(path, exc) from None
-            self._commit(staged)
-        finally:
-            for s in staged:  # committed ones are gone already
+        staged = []
+        for ticker, series in prices.items():
+            path = self.path_for(ticker)  # refuses names that are not tickers
+            table, meta = self._table(ticker.upper(), series, source, requested_start,
+                                      requested_end, updated)
+            staged.append((ticker.upper(), path.name, table, meta))
+        with self.locked():
+            self._remove_litter()
+            current = self._current()
+            new = self._next_generation()
+            try:
+                self._build(new, current, staged)
+                with _interrupts_deferred():
+                    self._switch(new)
+            except BaseException:
                 with contextlib.suppress(OSError):
-                    s.tmp.unlink()
-        return [self._entry_from_meta(s.path, s.ticker, {_META_KEY: s.meta}) for s in staged]
+                    shutil.rmtree(new)
+                raise
+            if current == self.prices_dir:  # the legacy directory became generation 0
+                current = self.root / "gen-000000"
+            if current is not None:
+                self._drop(current)
+        return [self._entry_from_meta(self.prices_dir / name, ticker, {_META_KEY: meta})
+                for ticker, name, _, meta in staged]
 
-    def _commit(self, staged: Sequence[_Staged]) -> None:
-        """Rename every staged file over its target, Ctrl-C held until done; if a rename fails,
-        put back the files already replaced and raise CacheError."""
-        existed = {s.path for s in staged if s.path.exists()}
-        backups = {s.path: self._backup(s) for s in staged if s.path in existed}
-        done: list[_Staged] = []
+    def _next_generation(self) -> Path:
+        numbers = [int(_GENERATION.fullmatch(g.name).group(1))  # type: ignore[union-attr]
+                   for g in self._generations()]
+        new = self.root / f"gen-{max(numbers, default=0) + 1:06d}"
         try:
-            with _interrupts_deferred():
-                for s in staged:
-                    try:
-                        _replace(s.tmp, s.path)
-                    except OSError as exc:
-                        self._roll_back(done, existed, backups)
-                        raise self._write_failed(s.path, exc) from None
-                    done.append(s)
-        finally:
-            for backup in backups.values():
-                if backup is not None:
-                    with contextlib.suppress(OSError):
-                        backup.unlink()
-        fsync_dir(self.prices_dir)
-
-    @staticmethod
-    def _backup(staged: _Staged) -> Path | None:
-        """A hard link to the file ``staged`` will replace, to put it back if the commit fails
-        half-way (None where the file system has no hard links)."""
-        backup = staged.tmp.with_name(f"{staged.tmp.name[:-len(TMP_SUFFIX)]}.old{TMP_SUFFIX}")
-        try:
-            os.link(staged.path, backup)
-        except OSError:
-            return None
-        return backup
-
-    @staticmethod
-    def _roll_back(done: Sequence[_Staged], existed: set[Path],
-                   backups: Mapping[Path, Path | None]) -> None:
-        for s in reversed(done):
-            backup = backups.get(s.path)
-            with contextlib.suppress(OSError):
-                if backup is not None:
-                    os.replace(backup, s.path)
-                elif s.path not in existed:
-                    s.path.unlink()
-
-    def _make_dir(self) -> None:
-        try:
-            self.prices_dir.mkdir(parents=True, exist_ok=True)
+            new.mkdir()
         except OSError as exc:
-            raise CacheError(f"cannot write to the price cache {self.prices_dir} "
+            raise CacheError(f"cannot write to the price cache {self.root} ({exc.strerror}); "
+                             "fix its permissions or use --cache-dir") from None
+        return new
+
+    def _build(self, new: Path, current: Path | None,
+               staged: Sequence[tuple[str, str, pa.Table, bytes]]) -> None:
+        """Fill ``new``: links to the current files not being replaced, then the new files,
+        each fsync'ed."""
+        replaced = {name for _, name, _, _ in staged}
+        if current is not None and current.is_dir():
+            for old in current.iterdir():
+                if old.suffix != _SUFFIX or old.name.startswith(".") or old.name in replaced:
+                    continue
+                try:
+                    os.link(old, new / old.name)
+                except OSError:
+                    shutil.copy2(old, new / old.name)
+        for _, name, table, _ in staged:
+            target = new / name
+            try:
+                pq.write_table(table, target)
+                sync_file(target)
+                os.chmod(target, default_file_mode())
+            except OSError as exc:
+                raise self._write_failed(target, exc) from None
+        fsync_dir(new)
+
+    def _switch(self, new: Path) -> None:
+        """Point the ``prices`` link at ``new`` with one rename (a legacy plain directory
+        becomes a generation first)."""
+        if self.prices_dir.is_dir() and not self.prices_dir.is_symlink():
+            legacy = self.root / "gen-000000"
+            os.replace(self.prices_dir, legacy)  # a crash here: tidy links it back
+        tmp = self.root / f"{_TMP_LINK_PREFIX}{new.name}{TMP_SUFFIX}"
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        os.symlink(new.name, tmp)
+        try:
+            _replace(tmp, self.prices_dir)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise self._write_failed(self.prices_dir, exc) from None
+        fsync_dir(self.root)
+
+    def _drop(self, generation: Path) -> None:
+        """Remove a generation no longer named (best effort; ``tidy`` retries)."""
+        if generation == self._current():
+            return
+        for path in list(generation.iterdir()) if generation.is_dir() else []:
+            if path.suffix in (_SUFFIX, TMP_SUFFIX) and path.is_file():
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        with contextlib.suppress(OSError):
+            generation.rmdir()  # only when empty: files we did not write stay
+
+    def _make_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(f"cannot write to the price cache {self.root} "
                              f"({exc.strerror}); fix its permissions or use --cache-dir"
                              ) from None
 
@@ -333,24 +432,30 @@ class PriceCache:
         return table.replace_schema_metadata({_META_KEY: meta}), meta
 
     def clear(self) -> int:
-        """Delete every cached price file (and stray temporary files); returns how many
-        tickers were removed. Only files this cache wrote are touched."""
-        removed = 0
-        if not self.prices_dir.is_dir():
+        """Delete every cached price (every generation, the link, stray temporary files);
+        returns how many tickers were removed. Only files this cache wrote are touched."""
+        if not self.root.is_dir():
             return 0
-        for path in list(self.prices_dir.iterdir()):
-            is_price = path.suffix == _SUFFIX and not path.name.startswith(".")
-            is_tmp = path.name.startswith(".") and path.suffix == TMP_SUFFIX
-            if not (is_price or is_tmp) or not path.is_file():
-                continue
-            try:
-                path.unlink()
-            except OSError as exc:
-                raise CacheError(f"cannot delete {path} ({exc.strerror}); remove it by hand"
-                                 ) from None
-            removed += is_price
-        with contextlib.suppress(OSError):
-            self.prices_dir.rmdir()  # only when empty
+        with self.locked():
+            removed = len(list(self._files()))
+            current = self._current()
+            if self.prices_dir.is_symlink():
+                self.prices_dir.unlink()
+            dirs = self._generations() + ([current] if current is not None else [])
+            for directory in dict.fromkeys(dirs):
+                for path in list(directory.iterdir()):
+                    ours = (path.suffix == _SUFFIX
+                            or (path.name.startswith(".") and path.suffix == TMP_SUFFIX))
+                    if not ours or not path.is_file():
+                        continue
+                    try:
+                        path.unlink()
+                    except OSError as exc:
+                        raise CacheError(f"cannot delete {path} ({exc.strerror}); remove it "
+                                         "by hand") from None
+                with contextlib.suppress(OSError):
+                    directory.rmdir()  # only when empty
+            self._remove_litter()
         return removed
 
     # -- helpers ----------------------------------------------------------------------------

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from roboadvisor.config import RESOURCES_DIR
+from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import AssetClass, Region, Tier, Universe
 from roboadvisor.domain.policy import Bound, Objective, Policy
-from roboadvisor.errors import ConfigError
+from roboadvisor.errors import ConfigError, shown
 
 DEFAULT_POLICIES = RESOURCES_DIR / "policies.yaml"
 
@@ -82,7 +83,7 @@ def _check_tickers(path: Path, policies: dict[Tier, Policy], universe: Universe)
         unknown = [t for t, _ in policy.asset_bounds if t not in universe]
         if unknown:
             raise ConfigError(f"{path}: tier {tier.value}: asset_bounds names "
-                              f"{', '.join(unknown)}, not in universe {universe.name!r}; "
+                              f"{', '.join(unknown)}, not in universe {shown(universe.name)}; "
                               "fix the ticker or remove the bound")
 
 
@@ -113,9 +114,8 @@ def _policy(path: Path, tier: Tier, raw: Any) -> Policy:
         raise ConfigError(f"{where}: risk_aversion is only used with objective utility; "
                           "remove it or change the objective")
     max_risk = raw.get("max_product_risk", tier.max_product_risk)
-    if isinstance(max_risk, bool) or not isinstance(max_risk, int) or not 1 <= max_risk <= 5:
-        raise ConfigError(f"{where}: max_product_risk must be a whole number 1..5 (R1..R5), "
-                          f"got {max_risk!r}")
+    max_risk = int(number(max_risk, f"{where}: max_product_risk", ConfigError, 1, 5,
+                          whole=True, hint="(R1..R5)"))
     if max_risk > tier.max_product_risk:
         raise ConfigError(
             f"{where}: max_product_risk {max_risk} exceeds the tier: investor level "
@@ -149,14 +149,8 @@ def _min_position(raw: dict[str, Any], where: str) -> float:
     value = raw.get("min_position")
     if value is None:
         return 0.0
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: min_position must be a number (a weight fraction, e.g. "
-                          f"0.01 for 1%), got {value!r}")
-    value = float(value)
-    if not 0 <= value < 0.5:
-        raise ConfigError(f"{where}: min_position = {value:g} must be at least 0 and below 0.5 "
-                          "(a weight fraction, e.g. 0.01 for 1%)")
-    return value
+    return number(value, f"{where}: min_position", ConfigError, 0.0, 0.5, hi_open=True,
+                  hint="(a weight fraction, e.g. 0.01 for 1%)")
 
 
 def _optional_number(raw: dict[str, Any], key: str, where: str, lo: float, hi: float,
@@ -164,13 +158,7 @@ def _optional_number(raw: dict[str, Any], key: str, where: str, lo: float, hi: f
     value = raw.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
-    value = float(value)
-    if not (lo < value <= hi if open_low else lo <= value <= hi):  # NaN fails both
-        low = f"above {lo:g}" if open_low else f"at least {lo:g}"
-        raise ConfigError(f"{where}: {key} = {value:g} must be {low} and at most {hi:g}")
-    return value
+    return number(value, f"{where}: {key}", ConfigError, lo, hi, lo_open=open_low)
 
 
 def _bounds(raw: dict[str, Any], key: str, where: str,
@@ -200,11 +188,11 @@ def _bound(spec: Any, label: str) -> Bound:
     elif isinstance(spec, list) and len(spec) == 2:
         pair = spec
     else:
-        raise ConfigError(f"{label}: expected [min, max] or {{min: .., max: ..}}, got {spec!r}")
-    for v in pair:
-        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
-            raise ConfigError(f"{label}: bounds must be weight fractions in 0..1, got {spec!r}")
-    lower, upper = float(pair[0]), float(pair[1])
+        raise ConfigError(f"{label}: expected [min, max] or {{min: .., max: ..}}, "
+                          f"got {shown(spec)}")
+    lower, upper = (number(v, f"{label}: {side}", ConfigError, 0.0, 1.0,
+                           hint="(a weight fraction)")
+                    for v, side in zip(pair, ("min", "max"), strict=True))
     if lower > upper:
         raise ConfigError(f"{label}: min {lower:g} exceeds max {upper:g}")
     return Bound(lower, upper)
@@ -214,5 +202,5 @@ def _enum(kind: type[StrEnum], value: Any, where: str) -> Any:
     try:
         return kind(str(value).strip().lower())
     except ValueError:
-        raise ConfigError(f"{where}: {value!r} is not one of "
+        raise ConfigError(f"{where}: {shown(value)} is not one of "
                           f"{', '.join(m.value for m in kind)}") from None

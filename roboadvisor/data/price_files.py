@@ -11,14 +11,21 @@ A parquet file may hold the dates as a ``Date`` column or as its index. Reading 
 rule of ``roboadvisor.domain.price_checks``: structural problems (bad or duplicate dates,
 unsorted rows, prices that are not numbers, infinite or <= 0) raise ``DataQualityError`` naming
 the file, the line (CSV; the header is line 1) or row (parquet), the ticker and the date; a file
-without a single price is refused too. Quality findings (gaps, spikes, an empty ticker column)
+without a single price is refused too. So are dates that are not ISO or lie after today, weekly or
+monthly rows, one-day falls of 90% or more that stay down (unless ``accept_falls``), column names
+that are not ticker syntax (``../../X``), and a file separated by ``;`` or tabs (the message says
+which separator and decimal comma it found). Ticker names are trimmed and upper-cased with a
+warning; Saturday/Sunday rows that repeat the previous prices are dropped with one warning.
+Quality findings (gaps, spikes, an empty ticker column)
 come back as warnings in the report, never fixed silently.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -30,11 +37,16 @@ from roboadvisor.data.sources import FailureKind, FetchResult, ProgressCallback,
 from roboadvisor.domain.price_checks import (
     Issue,
     PriceReport,
+    Rule,
+    check_dates,
+    drop_weekend_repeats,
     parse_dates,
     parse_numbers,
     validate_prices,
 )
-from roboadvisor.errors import DataQualityError
+from roboadvisor.domain.tickers import normalise_ticker
+from roboadvisor.errors import DataQualityError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 NA_TOKENS = ["", "NA", "N/A", "#N/A", "NaN", "nan", "null", "NULL", "None"]
 MAX_ERRORS_SHOWN = 3
@@ -53,11 +65,12 @@ class PriceFile:
         """Warnings as one-line messages naming the file; only those about ``tickers`` (and
         the whole calendar) when given."""
         keep = None if tickers is None else set(tickers)
-        return tuple(f"{self.path.name}: {i.message}" for i in self.report.warnings
+        return tuple(_msg("data.in_file", path=self.path.name, problem=i.message)
+                     for i in self.report.warnings
                      if keep is None or i.ticker is None or i.ticker in keep)
 
 
-def read_price_file(path: Path) -> PriceFile:
+def read_price_file(path: Path, accept_falls: bool = False) -> PriceFile:
     """Read and validate a CSV or parquet price file (see the module docstring).
 
     The validated result is remembered for the file's path, modification time and size, so
@@ -69,23 +82,28 @@ def read_price_file(path: Path) -> PriceFile:
         raise DataQualityError(f"{path} is a directory, not a price file; give the path of "
                                "a CSV or parquet file")
     if not path.is_file():
-        raise DataQualityError(f"{path}: price file not found")
+        raise DataQualityError.from_catalog("data.file_not_found", path=path)
     stat = path.stat()
-    file = _read_validated(path, stat.st_mtime_ns, stat.st_size)
+    file = _read_validated(path, stat.st_mtime_ns, stat.st_size, accept_falls, date.today())
     return replace(file, path=path, prices=file.prices.copy())
 
 
 @functools.lru_cache(maxsize=4)
-def _read_validated(path: Path, mtime_ns: int, size: int) -> PriceFile:
+def _read_validated(path: Path, mtime_ns: int, size: int, accept_falls: bool,
+                    today: date) -> PriceFile:
     """Parse and validate (the key's mtime and size make a changed file a new entry)."""
     is_parquet = path.suffix.lower() in {".parquet", ".pq"}
-    dates_raw, values_raw = _read_parquet(path) if is_parquet else _read_csv(path)
+    dates_raw, values_raw, renamed = _read_parquet(path) if is_parquet else _read_csv(path)
     index, date_issues = parse_dates(dates_raw)
     values, number_issues = parse_numbers(values_raw)
     values.index = index
-    report = validate_prices(values, extra=date_issues + number_issues)
+    extra = renamed + date_issues + number_issues
+    if not date_issues and not check_dates(index):
+        values, dropped = drop_weekend_repeats(values)
+        extra += dropped
+    report = validate_prices(values, extra=extra, today=today, accept_falls=accept_falls)
     if report.errors:
-        raise DataQualityError(_describe(path, report.errors, is_parquet))
+        raise _describe(path, report.errors, is_parquet)
     if not values.notna().to_numpy().any():
         raise DataQualityError(f"no prices in {path}: every ticker column is empty; expected "
                                "a Date column and one adjusted-close column per ticker")
@@ -94,20 +112,21 @@ def _read_validated(path: Path, mtime_ns: int, size: int) -> PriceFile:
 
 def _where(path: Path, issue: Issue, is_parquet: bool) -> str:
     if issue.row is None:
-        return f"{path}"
-    return f"{path}: row {issue.row + 1}" if is_parquet else f"{path}: line {issue.row + 2}"
+        return _msg("data.in_file", path=path, problem=issue.message)
+    if is_parquet:
+        return _msg("data.at_row", path=path, line=issue.row + 1, problem=issue.message)
+    return _msg("data.at_line", path=path, line=issue.row + 2, problem=issue.message)
 
 
-def _describe(path: Path, errors: Sequence[Issue], is_parquet: bool) -> str:
-    shown = [f"{_where(path, e, is_parquet)}: {e.message}" for e in errors[:MAX_ERRORS_SHOWN]]
+def _describe(path: Path, errors: Sequence[Issue], is_parquet: bool) -> DataQualityError:
+    """One error naming the first few problems (each with its line), in the user's language."""
+    problems = [_where(path, e, is_parquet) for e in errors[:MAX_ERRORS_SHOWN]]
     more = len(errors) - MAX_ERRORS_SHOWN
-    text = "; ".join(shown)
-    if more > 0:
-        text += f" (and {more} more problem(s))"
-    return text
+    tail = _msg("data.more_problems", count=more) if more > 0 else ""
+    return DataQualityError.from_catalog("data.problems", problems=problems, more=tail)
 
 
-def _read_csv(path: Path) -> tuple[pd.Series, pd.DataFrame]:
+def _read_csv(path: Path) -> tuple[pd.Series, pd.DataFrame, list[Issue]]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             header = next(csv.reader(fh), [])
@@ -123,13 +142,33 @@ def _read_csv(path: Path) -> tuple[pd.Series, pd.DataFrame]:
         raise DataQualityError(f"{path}: not a valid CSV ({msg})") from None
     except OSError as exc:
         raise DataQualityError(f"{path}: cannot read ({exc.strerror})") from None
+    _check_separator(path, header)
     names = [h.strip() for h in header]
-    _check_header(path, names)
+    renamed = _check_header(path, header)
     raw.columns = names
-    return _split(path, raw)
+    return (*_split(path, raw), renamed)
 
 
-def _read_parquet(path: Path) -> tuple[pd.Series, pd.DataFrame]:
+def _check_separator(path: Path, header: list[str]) -> None:
+    """Refuse a file whose fields are not separated by commas, saying what was found."""
+    if len(header) != 1:
+        return
+    line = header[0]
+    for sep, name in ((";", "data.sep_semicolon"), ("\t", "data.sep_tab"),
+                      ("|", "data.sep_bar")):
+        if sep in line:
+            decimals: str = ""
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                with path.open(encoding="utf-8-sig") as fh:
+                    fh.readline()
+                    sample = fh.readline()
+                if re.search(r"\d,\d", sample):
+                    decimals = _msg("data.decimal_commas")
+            raise DataQualityError.from_catalog("data.separator", path=path,
+                                                separator=_msg(name), decimals=decimals)
+
+
+def _read_parquet(path: Path) -> tuple[pd.Series, pd.DataFrame, list[Issue]]:
     import pyarrow as pa
 
     try:
@@ -142,21 +181,35 @@ def _read_parquet(path: Path) -> tuple[pd.Series, pd.DataFrame]:
     if not has_date_column and date_index:
         raw = raw.reset_index(names="Date")
     names = [str(c).strip() for c in raw.columns]
-    _check_header(path, names)
+    renamed = _check_header(path, [str(c) for c in raw.columns])
     raw.columns = names
-    return _split(path, raw)
+    return (*_split(path, raw), renamed)
 
 
-def _check_header(path: Path, names: list[str]) -> None:
+def _check_header(path: Path, header: list[str]) -> list[Issue]:
+    """Refuse a header without Date, without tickers, with a name that is not ticker syntax
+    or a ticker twice; a warning for each name that had to be trimmed or upper-cased."""
+    names = [h.strip() for h in header]
     lowered = [n.lower() for n in names]
     if "date" not in lowered:
-        raise DataQualityError(f"{path}: no 'Date' column; the first column must be Date "
-                               "(YYYY-MM-DD), then one adjusted-close column per ticker")
-    tickers = [n.upper() for n, low in zip(names, lowered, strict=True) if low != "date"]
-    if not tickers:
+        raise DataQualityError.from_catalog("data.no_date_column", path=path)
+    raw_tickers = [h for h, low in zip(header, lowered, strict=True) if low != "date"]
+    if not raw_tickers:
         raise DataQualityError(f"{path}: no ticker columns after Date")
-    if any(not t for t in tickers):
+    if any(not t.strip() for t in raw_tickers):
         raise DataQualityError(f"{path}: a column has no name; give every column a ticker")
+    tickers: list[str] = []
+    renamed: list[Issue] = []
+    for raw_name in raw_tickers:
+        ticker = normalise_ticker(raw_name)
+        if ticker is None:
+            raise DataQualityError.from_catalog("data.bad_ticker_column", path=path,
+                                                raw=shown(raw_name))
+        if ticker != raw_name:
+            renamed.append(Issue(Rule.TICKER_RENAMED, _msg("data.ticker_renamed",
+                                                           raw=shown(raw_name), ticker=ticker),
+                                 ticker=ticker))
+        tickers.append(ticker)
     seen: set[str] = set()
     for t in tickers:
         if t in seen:
@@ -164,26 +217,28 @@ def _check_header(path: Path, names: list[str]) -> None:
         seen.add(t)
     if lowered.count("date") > 1:
         raise DataQualityError(f"{path}: more than one Date column; keep one")
+    return renamed
 
 
 def _split(path: Path, raw: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     date_col = next(c for c in raw.columns if c.lower() == "date")
     values = raw.drop(columns=[date_col])
-    values.columns = [str(c).upper() for c in values.columns]
+    values.columns = [str(c).strip().upper() for c in values.columns]
     return raw[date_col].reset_index(drop=True), values.reset_index(drop=True)
 
 
 class PriceFileSource:
     """A price file as a ``PriceSource``: read and validated once, on first use."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, accept_falls: bool = False) -> None:
         self.path = Path(path)
+        self.accept_falls = accept_falls
         self.name = f"file:{self.path.name}"
         self._file: PriceFile | None = None
 
     def load(self) -> PriceFile:
         if self._file is None:
-            self._file = read_price_file(self.path)
+            self._file = read_price_file(self.path, self.accept_falls)
         return self._file
 
     def fetch(self, tickers: Sequence[str], start: date | None = None, end: date | None = None,

@@ -8,6 +8,7 @@ module never logs them, and writes them only through ``write_answers_file``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from roboadvisor.data.atomic import atomic_write_text
+from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import read_document
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.questionnaire import (
@@ -27,7 +29,7 @@ from roboadvisor.domain.questionnaire import (
     Question,
     Questionnaire,
 )
-from roboadvisor.errors import AnswersError, QuestionnaireError
+from roboadvisor.errors import AnswersError, QuestionnaireError, shown
 
 
 # --- answer files -------------------------------------------------------------------------------
@@ -59,7 +61,7 @@ def read_answers_file(path: Path) -> AnswersFile:
     if "answers" in doc:
         answers = doc.pop("answers")
         if doc:
-            raise fail(f"unexpected top-level key {next(iter(doc))!r}; beside 'answers' only "
+            raise fail(f"unexpected top-level key {shown(next(iter(doc)))}; beside 'answers' only "
                        "'questionnaire' is allowed")
         if not isinstance(answers, dict):
             raise fail(f"'answers' must be a mapping of question id -> option id, "
@@ -85,7 +87,7 @@ def _answers_header(header: Any,
     if isinstance(version, str) and version.strip().isdigit():
         version = int(version)
     if isinstance(version, bool) or not isinstance(version, int):
-        raise fail(f"'questionnaire.version' must be a whole number, got {version!r}")
+        raise fail(f"'questionnaire.version' must be a whole number, got {shown(version)}")
     return header["id"], version
 
 
@@ -172,24 +174,25 @@ def _lowest(raw: Any) -> tuple[tuple[str, frozenset[str]], ...]:
 
 def _question(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> Question:
     qid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"question {qid!r}" if isinstance(qid, str) else f"questions[{index}]"
+    where = f"question {shown(qid)}" if isinstance(qid, str) else f"questions[{index}]"
     q = _mapping(raw, where, required={"id", "dimension", "text", "options"},
                  allowed={"id", "dimension", "weight", "text", "options"})
     try:
         dimension = Dimension(q["dimension"])
     except ValueError:
         raise QuestionnaireError(f"{where}, field 'dimension': use 'tolerance' or 'capacity', "
-                                 f"got {q['dimension']!r}") from None
+                                 f"got {shown(q['dimension'])}") from None
     options = tuple(_option(o, where, i, text)
                     for i, o in enumerate(_list(q["options"], f"{where}, field 'options'")))
-    return Question(qid, dimension, _number(q.get("weight", 1), f"{where}, field 'weight'"),
+    return Question(qid, dimension, _number(q.get("weight", 1), f"{where}, field 'weight'", 0, 100,
+                                          lo_open=True),
                     text(q["text"], f"{where}, field 'text'"), options)
 
 
 def _option(raw: Any, question: str, index: int,
             text: Callable[[Any, str], Localized]) -> Option:
     oid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"{question}, option {oid!r}" if isinstance(oid, str) else \
+    where = f"{question}, option {shown(oid)}" if isinstance(oid, str) else \
         f"{question}, options[{index}]"
     o = _mapping(raw, where, required={"id", "score", "text"},
                  allowed={"id", "score", "text", "max_tier", "knockout_reason"})
@@ -199,7 +202,7 @@ def _option(raw: Any, question: str, index: int,
             max_tier = Tier(o["max_tier"])
         except ValueError:
             raise QuestionnaireError(f"{where}, field 'max_tier': use a tier 1..5, got "
-                                     f"{o['max_tier']!r}") from None
+                                     f"{shown(o['max_tier'])}") from None
     reason = o.get("knockout_reason")
     return Option(oid, _number(o["score"], f"{where}, field 'score'"),
                   text(o["text"], f"{where}, field 'text'"), max_tier,
@@ -208,7 +211,7 @@ def _option(raw: Any, question: str, index: int,
 
 def _rule(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> ConsistencyRule:
     rid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"consistency rule {rid!r}" if isinstance(rid, str) else f"consistency[{index}]"
+    where = f"consistency rule {shown(rid)}" if isinstance(rid, str) else f"consistency[{index}]"
     r = _mapping(raw, where, required={"id", "cautious", "risky", "cap", "message"},
                  allowed={"id", "cautious", "risky", "cap", "message"})
     sides = []
@@ -254,10 +257,10 @@ def _localized(raw: Any, languages: tuple[Lang, ...], where: str) -> Localized:
                                  f"{{{', '.join(f'{lang}: ...' for lang in languages)}}}")
     for lang in languages:
         if not isinstance(raw.get(lang.value), str) or not raw[lang.value].strip():
-            raise QuestionnaireError(f"{where}: the {lang.value!r} text is missing or empty")
+            raise QuestionnaireError(f"{where}: the {shown(lang.value)} text is missing or empty")
     extra = set(raw) - {lang.value for lang in languages}
     if extra:
-        raise QuestionnaireError(f"{where}: language {sorted(map(str, extra))[0]!r} is not in "
+        raise QuestionnaireError(f"{where}: language {shown(sorted(map(str, extra))[0])} is not in "
                                  "'languages'")
     return Localized({lang: " ".join(raw[lang.value].split()) for lang in languages})
 
@@ -268,11 +271,11 @@ def _mapping(raw: Any, where: str, required: set[str],
         raise QuestionnaireError(f"{where}: must be a mapping, not {_kind(raw)}")
     missing = sorted(required - set(raw))
     if missing:
-        raise QuestionnaireError(f"{where}: field {missing[0]!r} is missing")
+        raise QuestionnaireError(f"{where}: field {shown(missing[0])} is missing")
     if allowed is not None:
         unknown = sorted(map(str, set(raw) - allowed))
         if unknown:
-            raise QuestionnaireError(f"{where}: unknown field {unknown[0]!r}; known: "
+            raise QuestionnaireError(f"{where}: unknown field {shown(unknown[0])}; known: "
                                      f"{', '.join(sorted(allowed))}")
     return raw
 
@@ -283,15 +286,14 @@ def _list(raw: Any, where: str) -> list[Any]:
     return raw
 
 
-def _number(raw: Any, where: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise QuestionnaireError(f"{where}: must be a number, got {raw!r}")
-    return float(raw)
+def _number(raw: Any, where: str, lo: float = -math.inf, hi: float = math.inf,
+            lo_open: bool = False) -> float:
+    return number(raw, f"{where}:", QuestionnaireError, lo, hi, lo_open=lo_open)
 
 
 def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        return f"the text {value[:40]!r}"
+        return f"the text {shown(value[:40])}"
     return f"a {type(value).__name__}" if value is not None else "nothing"

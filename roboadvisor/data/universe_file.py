@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from roboadvisor.config import RESOURCES_DIR
+from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import Asset, AssetClass, Region, Universe
-from roboadvisor.errors import UniverseError
+from roboadvisor.errors import UniverseError, shown
 
 DEFAULT_UNIVERSE = RESOURCES_DIR / "universe_default.yaml"
 
@@ -74,16 +75,12 @@ def _asset(path: Path, i: int, raw: Any) -> Asset:
 
 
 def _number(value: Any, where: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UniverseError(f"{where} must be a number, got {value!r}")
-    if not lo <= float(value) <= hi:
-        raise UniverseError(f"{where} = {value} is outside {lo:g}..{hi:g}")
-    return float(value)
+    return number(value, where, UniverseError, lo, hi)
 
 
 def _enum(kind: type[AssetClass] | type[Region], value: Any, where: str) -> Any:
     try:
         return kind(str(value).strip().lower())
     except ValueError:
-        raise UniverseError(f"{where} = {value!r} is not one of "
+        raise UniverseError(f"{where} = {shown(value)} is not one of "
                             f"{', '.join(m.value for m in kind)}") from None

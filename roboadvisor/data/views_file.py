@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.estimates import View
 from roboadvisor.domain.models import Universe
-from roboadvisor.errors import ConfigError
+from roboadvisor.errors import ConfigError, shown
 
 _FIELDS = ("asset", "expected_return", "versus", "outperformance", "confidence")
 
@@ -63,14 +64,10 @@ def _ticker(value: Any, where: str, universe: Universe) -> str:
         raise ConfigError(f"{where} must be a ticker of the universe")
     ticker = value.strip().upper()
     if ticker not in universe:
-        raise ConfigError(f"{where}: {ticker} is not in universe {universe.name!r} "
+        raise ConfigError(f"{where}: {ticker} is not in universe {shown(universe.name)} "
                           f"({', '.join(universe.tickers)})")
     return ticker
 
 
 def _number(value: Any, where: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where} must be a number (annualised decimal), got {value!r}")
-    if not lo <= float(value) <= hi:
-        raise ConfigError(f"{where} = {value} is outside {lo:g}..{hi:g}")
-    return float(value)
+    return number(value, where, ConfigError, lo, hi)

@@ -5,19 +5,27 @@ views, backtest configs) comes through here. Reading is strict: a missing, empty
 oversized file, malformed syntax, a value PyYAML cannot build (a date like 2020-13-01) and a
 duplicate key are errors. Duplicate keys matter because PyYAML and ``json`` silently keep the
 last value, and in an answers file or a config that is almost always a mistake.
+
+Before any value is built, the document's structure is checked (``_check_structure``): YAML
+anchors, aliases and merge keys (``&a``, ``*a``, ``<<:``) are refused, since a 600-byte file
+of nested aliases expands to gigabytes and a merge key can hide a duplicate answer; nesting
+deeper than ``MAX_DEPTH`` (YAML or JSON) is refused in one line instead of a RecursionError.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from roboadvisor.errors import InputError
+from roboadvisor.errors import InputError, shown
 
 MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 32
+"""Levels of nested mappings/lists a data file may have (ours use at most five)."""
 
 
 class _Problem(Exception):
@@ -32,7 +40,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     seen: set[Any] = set()
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
+            raise _Problem(f"uses a YAML merge key '<<' (line {key_node.start_mark.line + 1});"
+                           " write the keys out in full")
         key = loader.construct_object(key_node, deep=True)
         try:
             duplicate = key in seen
@@ -40,7 +49,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
         except TypeError:  # an unhashable key: let PyYAML report it
             continue
         if duplicate:
-            raise _Problem(f"has the key {key!r} twice (line {key_node.start_mark.line + 1}); "
+            raise _Problem(f"has the key {shown(key)} twice (line {key_node.start_mark.line + 1}); "
                            "keep one")
     return loader.construct_mapping(node, deep=True)
 
@@ -52,7 +61,7 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _Problem(f"has the key {key!r} twice; keep one")
+            raise _Problem(f"has the key {shown(key)} twice; keep one")
         result[key] = value
     return result
 
@@ -80,14 +89,51 @@ def _read_text(path: Path) -> str:
     return text
 
 
+def _check_yaml_structure(text: str) -> None:
+    """Refuse anchors, aliases and deep nesting from the event stream (no value is built)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Problem(f"uses a YAML anchor or alias (&/*) at line {line}; data files "
+                           "must write every value out in full")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Problem(f"is nested more than {MAX_DEPTH} levels deep (line {line}); "
+                               "is it the right file?")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _check_json_depth(text: str) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH (brackets outside strings)."""
+    depth = 0
+    deepest = 0
+    for ch in _JSON_STRING.sub("", text):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                raise _Problem(f"is nested more than {MAX_DEPTH} levels deep; is it the "
+                               "right file?")
+        elif ch in "]}":
+            depth -= 1
+
+
 def _parse(path: Path, text: str) -> Any:
     if path.suffix.lower() == ".json":
+        _check_json_depth(text)
         try:
             return json.loads(text, object_pairs_hook=_json_pairs)
         except json.JSONDecodeError as exc:
             raise _Problem(f"is not valid JSON: {exc.msg} (line {exc.lineno}, column "
                            f"{exc.colno})") from None
     try:
+        _check_yaml_structure(text)
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -96,7 +142,8 @@ def _parse(path: Path, text: str) -> Any:
     except yaml.YAMLError as exc:
         raise _Problem(f"is not valid YAML: {' '.join(str(exc).split())}") from None
     except ValueError as exc:  # a value PyYAML recognises but cannot build, e.g. 2020-13-01
-        raise _Problem(f"has an invalid value ({exc}); fix it or quote it") from None
+        raise _Problem(f"has an invalid value ({shown(str(exc), 80)}); fix it or quote it"
+                       ) from None
 
 
 def read_document(path: Path, error: type[InputError] = InputError, label: str = "") -> Any:

@@ -17,7 +17,7 @@ import numpy as np
 from roboadvisor.domain.models import Universe
 from roboadvisor.domain.policy import Policy
 from roboadvisor.domain.suitability import Suitability
-from roboadvisor.errors import InfeasibleError
+from roboadvisor.errors import InfeasibleError, shown
 
 _TOL = 1e-9          # slack on feasibility pre-checks (weights)
 
@@ -78,7 +78,7 @@ def policy_label(policy: Policy | None) -> str:
         return "the universe"
     if policy.tier is not None:
         return f"tier {int(policy.tier)}"
-    return f"policy {policy.name!r}"
+    return f"policy {shown(policy.name)}"
 
 
 def percent(x: float) -> str:
@@ -174,7 +174,7 @@ def _check_feasible(c: PortfolioConstraints, universe: Universe, policy: Policy 
             if not mask.any():
                 raise InfeasibleError(
                     f"{who} requires at least {percent(g.lower)} {g.label} but the universe "
-                    f"{universe.name!r} has no {g.label} asset; add one or drop the minimum")
+                    f"{shown(universe.name)} has no {g.label} asset; add one or drop the minimum")
             reach = float(c.upper[mask].sum())
             if reach <= _TOL and policy is not None:
                 levels = sorted({a.risk_level for a, m in zip(universe, mask, strict=True)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from roboadvisor import TRADING_DAYS_PER_YEAR
 from roboadvisor.domain.models import Estimates
-from roboadvisor.errors import EstimationError
+from roboadvisor.errors import ContradictoryViewsError, EstimationError
 
 MAX_CONDITION_NUMBER = 1e10
 """Covariances with a larger condition number are refused: their inverse is mostly noise."""
@@ -207,10 +207,35 @@ def black_litterman_return(covariance: np.ndarray, market_weights: np.ndarray,
         if v.versus is not None:
             p[k, index[v.versus]] = -1.0
         q[k] = v.value
+    _check_certain_views_agree(p, q, views)
     model = BlackLittermanModel(np.asarray(covariance, float), pi=prior, Q=q, P=p,
                                 omega="idzorek", view_confidences=[v.confidence for v in views],
                                 tau=tau, risk_aversion=risk_aversion)
     return np.asarray(model.bl_returns(), dtype=float)
+
+
+def _check_certain_views_agree(p: np.ndarray, q: np.ndarray, views: Sequence[View]) -> None:
+    """Views at confidence 1 are imposed exactly: refuse a set of them that no returns can
+    satisfy (``P x = q`` inconsistent, e.g. VTI 7% and VTI 3%, or A beats B by 2% and B beats A
+    by 1%), naming the assets of the view that breaks it."""
+    certain = [k for k, v in enumerate(views) if v.confidence >= 1.0]
+    kept: list[int] = []
+    for k in certain:
+        rows = [*kept, k]
+        rank_p = np.linalg.matrix_rank(p[rows], tol=1e-9)
+        rank_pq = np.linalg.matrix_rank(np.column_stack([p[rows], q[rows]]), tol=1e-9)
+        if rank_pq > rank_p:
+            v = views[k]
+            names = {v.asset, v.versus} - {None}
+            others = [views[j] for j in kept if {views[j].asset, views[j].versus} & names]
+            def said(x: View) -> str:
+                return (f"{x.asset} {x.value:+.2%}" if x.versus is None
+                        else f"{x.asset} vs {x.versus} {x.value:+.2%}")
+            raise ContradictoryViewsError(
+                f"views at confidence 1 contradict each other: {said(v)} against "
+                f"{', '.join(said(o) for o in others) or 'the other certain views'}; lower "
+                "a confidence below 1 or remove one of them")
+        kept.append(k)
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from enum import IntEnum, StrEnum
 
 import numpy as np
 
-from roboadvisor.errors import UniverseError
+from roboadvisor.errors import UniverseError, shown
 
 
 class Tier(IntEnum):
@@ -52,7 +52,7 @@ class Tier(IntEnum):
         for tier in cls:
             if tier.name.lower() == text:
                 return tier
-        raise ValueError(f"unknown tier {value!r}: use 1..5 or one of "
+        raise ValueError(f"unknown tier {shown(value)}: use 1..5 or one of "
                          + ", ".join(t.name.lower() for t in cls))
 
 
@@ -109,12 +109,13 @@ class Universe:
 
     def __post_init__(self) -> None:
         if not self.assets:
-            raise UniverseError(f"universe {self.name!r} has no assets: list at least one")
+            raise UniverseError(f"universe {shown(self.name)} has no assets: list at least one")
         index: dict[str, int] = {}
         for i, asset in enumerate(self.assets):
             if asset.ticker in index:
                 raise UniverseError(
-                    f"universe {self.name!r}: ticker {asset.ticker} appears twice; keep one entry")
+                    f"universe {shown(self.name)}: ticker {asset.ticker} appears twice; "
+                    "keep one entry")
             index[asset.ticker] = i
         object.__setattr__(self, "_index", index)
 
@@ -139,7 +140,7 @@ class Universe:
             return self.assets[self._index[ticker]]
         except KeyError:
             raise UniverseError(
-                f"ticker {ticker} is not in universe {self.name!r}; "
+                f"ticker {ticker} is not in universe {shown(self.name)}; "
                 f"known: {', '.join(self.tickers)}") from None
 
     def subset(self, tickers: tuple[str, ...] | list[str]) -> Universe:

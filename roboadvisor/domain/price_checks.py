@@ -5,7 +5,14 @@ NaN before a ticker's first date. The rules never change the data; they return `
 values that the caller turns into errors or shows as warnings (report, don't silently fix).
 
 Errors (the table cannot be used as it is):
-- ``BAD_DATE``: a date that is not ISO ``YYYY-MM-DD``;
+- ``BAD_DATE``: a date that is not ISO ``YYYY-MM-DD`` (a midnight time and an offset allowed);
+  ``2020/01/02``, ``20200102`` and ``2020-01`` are refused, not guessed;
+- ``FUTURE_DATE``: a date after ``today`` (the caller passes its clock);
+- ``NOT_DAILY``: rows further apart than daily data ever is (median gap over
+  ``MAX_MEDIAN_GAP_DAYS`` calendar days: weekly or month-end prices);
+- ``LARGE_FALL``: a one-day fall of ``LARGE_FALL`` or more that does not come back within
+  ``LARGE_FALL_RECOVERY_ROWS`` rows (an unadjusted split or a bad print); a warning
+  ``LARGE_FALL_ACCEPTED`` instead when the caller accepts such falls;
 - ``DUPLICATE_DATE``: the same date on two rows;
 - ``UNSORTED``: a date earlier than the row before it;
 - ``NOT_A_NUMBER``: a price cell that is not a number;
@@ -18,11 +25,14 @@ Warnings (usable, but look before trusting a result):
 - ``MISSING_VALUES``: a ticker without a price on some rows after its first date;
 - ``CALENDAR_GAP``: consecutive rows more than ``MAX_CALENDAR_GAP_DAYS`` calendar days apart
   (the longest real market closure in the sample is 7 days, after 2001-09-11);
-- ``SPIKE``: a one-day spike that reverses (see ``find_spikes``).
+- ``SPIKE``: a one-day spike that reverses (see ``find_spikes``);
+- ``WEEKEND_REPEAT``: rows on a Saturday or Sunday that repeat the previous prices (a
+  forward-filled calendar); ``drop_weekend_repeats`` removes them and says how many.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -31,11 +41,26 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from roboadvisor.errors import catalog_text as _msg
+from roboadvisor.errors import shown
+
 DATE_DTYPE = "datetime64[us]"
 """The dtype of every price table's Date index (pandas 3's default resolution)."""
 
 MAX_CALENDAR_GAP_DAYS = 7
 """Calendar days between consecutive rows above which a gap is reported."""
+
+MAX_MEDIAN_GAP_DAYS = 4
+"""Daily data has a median gap of 1 calendar day (3 over a weekend); weekly data 7."""
+MIN_ROWS_FOR_FREQUENCY = 4
+
+LARGE_FALL = 0.90
+"""A one-day fall of this fraction or more is refused unless accepted."""
+LARGE_FALL_RECOVERY_ROWS = 5
+"""A fall that recovers half its loss within this many rows is a spike (``find_spikes``)."""
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}"
+                       r"(?:[ T]00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 # One-day spike that reverses. Both legs (log returns into and out of the spiked day) must be
 # at least SPIKE_MIN_SIGMAS robust daily volatilities of the ticker (1.4826 x the median absolute
@@ -70,6 +95,12 @@ class Rule(StrEnum):
     MISSING_VALUES = "missing_values"
     CALENDAR_GAP = "calendar_gap"
     SPIKE = "spike"
+    FUTURE_DATE = "future_date"
+    NOT_DAILY = "not_daily"
+    LARGE_FALL = "large_fall"
+    LARGE_FALL_ACCEPTED = "large_fall_accepted"
+    WEEKEND_REPEAT = "weekend_repeat"
+    TICKER_RENAMED = "ticker_renamed"
 
 
 class Severity(StrEnum):
@@ -89,6 +120,12 @@ _SEVERITY = {
     Rule.MISSING_VALUES: Severity.WARNING,
     Rule.CALENDAR_GAP: Severity.WARNING,
     Rule.SPIKE: Severity.WARNING,
+    Rule.FUTURE_DATE: Severity.ERROR,
+    Rule.NOT_DAILY: Severity.ERROR,
+    Rule.LARGE_FALL: Severity.ERROR,
+    Rule.LARGE_FALL_ACCEPTED: Severity.WARNING,
+    Rule.WEEKEND_REPEAT: Severity.WARNING,
+    Rule.TICKER_RENAMED: Severity.WARNING,
 }
 
 
@@ -132,19 +169,98 @@ def _day(ts: pd.Timestamp) -> date:
 
 # --- parsing --------------------------------------------------------------------------------
 def parse_dates(raw: Sequence[object]) -> tuple[pd.DatetimeIndex, list[Issue]]:
-    """ISO dates (``YYYY-MM-DD``, optionally with a midnight time) -> a tz-naive index.
-
-    Unparseable values become NaT and one ``BAD_DATE`` issue each (the caller usually stops).
+    """ISO dates (``YYYY-MM-DD``, optionally with a midnight time and an offset) -> a tz-naive
+    index. Anything else (``2020/01/02``, ``20200102``, ``2020-01``, a time of day) becomes NaT
+    and one ``BAD_DATE`` issue each (the caller usually stops).
     """
     values = pd.Series(list(raw), dtype="object")
-    parsed = pd.to_datetime(values.astype("string"), format="ISO8601", errors="coerce")
+    text = values.astype("string").str.strip()
+    iso = text.str.fullmatch(_ISO_DATE.pattern).fillna(False).astype(bool)
+    parsed = pd.to_datetime(text.where(iso), format="ISO8601", errors="coerce", utc=False)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
-    issues = [Issue(Rule.BAD_DATE, f"date {values.iloc[i]!r} is not a date; use YYYY-MM-DD",
-                    row=int(i))
+    issues = [Issue(Rule.BAD_DATE, _msg("data.bad_date", value=shown(values.iloc[i])), row=int(i))
               for i in np.flatnonzero(parsed.isna().to_numpy())]
     index = pd.DatetimeIndex(parsed.dt.normalize()).astype(DATE_DTYPE)
     return index.rename("Date"), issues
+
+
+def check_not_future(index: pd.DatetimeIndex, today: date) -> list[Issue]:
+    """Dates after ``today`` (one issue, naming the first)."""
+    late = np.flatnonzero(~index.isna() & (index > pd.Timestamp(today)))
+    if not late.size:
+        return []
+    i = int(late[0])
+    return [Issue(Rule.FUTURE_DATE, _msg("data.future_date", day=_day(index[i]), today=today,
+                                         count=int(late.size)), date=_day(index[i]), row=i)]
+
+
+def check_daily(index: pd.DatetimeIndex) -> list[Issue]:
+    """Refuse weekly, month-end or other non-daily rows: the median gap between consecutive
+    rows is at most ``MAX_MEDIAN_GAP_DAYS`` calendar days in daily data. Expects sorted dates."""
+    if len(index) < MIN_ROWS_FOR_FREQUENCY:
+        return []
+    gaps = np.asarray((index[1:] - index[:-1]).days, dtype=float)
+    median = float(np.median(gaps))
+    if median <= MAX_MEDIAN_GAP_DAYS:
+        return []
+    per_year = 365.25 / median
+    kind = ("weekly" if median <= 10 else "monthly" if median <= 40 else
+            "quarterly" if median <= 100 else "sparse")
+    return [Issue(Rule.NOT_DAILY, _msg("data.not_daily", gap=f"{median:g}",
+                                       per_year=f"{per_year:.0f}", kind=_msg(f"data.kind_{kind}")))]
+
+
+def drop_weekend_repeats(prices: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
+    """Remove Saturday/Sunday rows whose every price repeats the previous row (a calendar
+    forward-filled over non-trading days); one warning saying how many. Rows on a weekend with
+    new prices are kept. Expects sorted, parseable dates."""
+    if len(prices) < 2:
+        return prices, []
+    weekend = np.asarray(prices.index.day_of_week >= 5)
+    previous = prices.shift(1)
+    same = ((prices == previous) | prices.isna()).all(axis=1).to_numpy()
+    has_price = prices.notna().any(axis=1).to_numpy()
+    drop = weekend & same & has_price
+    drop[0] = False
+    if not drop.any():
+        return prices, []
+    first = _day(prices.index[int(np.flatnonzero(drop)[0])])
+    issue = Issue(Rule.WEEKEND_REPEAT, _msg("data.weekend_repeat", count=int(drop.sum()),
+                                            day=first), date=first)
+    return prices.loc[~drop], [issue]
+
+
+def find_large_falls(prices: pd.DataFrame, accept: bool = False) -> list[Issue]:
+    """One-day falls of ``LARGE_FALL`` or more that do not recover half the loss within
+    ``LARGE_FALL_RECOVERY_ROWS`` rows: errors naming the ticker and the date, or warnings when
+    ``accept``. Expects a sorted, duplicate-free index and positive prices."""
+    issues: list[Issue] = []
+    for col in prices.columns:
+        series = prices[col].dropna()
+        values = series.to_numpy(dtype=float)
+        if values.size < 2:
+            continue
+        ratio = values[1:] / values[:-1]
+        for i in np.flatnonzero(ratio <= 1 - LARGE_FALL):
+            after = values[i + 1: i + 2 + LARGE_FALL_RECOVERY_ROWS]
+            if after.max() >= 0.5 * values[i]:
+                continue  # a reversing print: find_spikes reports it
+            day = _day(series.index[i + 1])
+            row = int(prices.index.get_loc(series.index[i + 1]))
+            fall = 1 - ratio[i]
+            if accept:
+                issues.append(Issue(Rule.LARGE_FALL_ACCEPTED,
+                                    _msg("data.large_fall_accepted", ticker=col,
+                                         fall=f"{fall:.1%}", day=day),
+                                    ticker=str(col), date=day, row=row))
+            else:
+                issues.append(Issue(Rule.LARGE_FALL,
+                                    _msg("data.large_fall", ticker=col, fall=f"{fall:.1%}",
+                                         day=day, before=f"{values[i]:g}",
+                                         after=f"{values[i + 1]:g}"),
+                                    ticker=str(col), date=day, row=row))
+    return issues
 
 
 def parse_numbers(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
@@ -158,7 +274,8 @@ def parse_numbers(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
         bad = np.flatnonzero((text.notna() & numbers.isna()).to_numpy())
         for i in bad[:5]:
             issues.append(Issue(Rule.NOT_A_NUMBER,
-                                f"ticker {col}: {text.iloc[i]!r} is not a price",
+                                _msg("data.not_a_number", ticker=col,
+                                     value=shown(text.iloc[i])),
                                 ticker=str(col), row=int(i)))
         out[str(col)] = numbers
     frame = pd.DataFrame(out, index=raw.index)
@@ -172,8 +289,7 @@ def check_dates(index: pd.DatetimeIndex) -> list[Issue]:
     valid = ~index.isna()
     dup = index.duplicated(keep="first") & valid
     for i in np.flatnonzero(dup)[:5]:
-        issues.append(Issue(Rule.DUPLICATE_DATE,
-                            f"date {_day(index[i])} appears twice; keep one row per date",
+        issues.append(Issue(Rule.DUPLICATE_DATE, _msg("data.duplicate_date", day=_day(index[i])),
                             date=_day(index[i]), row=int(i)))
     positions = np.flatnonzero(valid)
     values = index[valid].asi8
@@ -182,9 +298,8 @@ def check_dates(index: pd.DatetimeIndex) -> list[Issue]:
         i = int(positions[backwards[0] + 1])
         prev = int(positions[backwards[0]])
         issues.append(Issue(Rule.UNSORTED,
-                            f"rows are not in date order: {_day(index[i])} comes after "
-                            f"{_day(index[prev])}; sort the file by date ({backwards.size} "
-                            "such place(s))", date=_day(index[i]), row=i))
+                            _msg("data.unsorted", day=_day(index[i]), previous=_day(index[prev]),
+                                 count=int(backwards.size)), date=_day(index[i]), row=i))
     return issues
 
 
@@ -204,8 +319,7 @@ def check_empty_columns(prices: pd.DataFrame, skip: Iterable[str] = ()) -> list[
     """Ticker columns without a single price (warnings; ``skip`` the requested tickers, which
     ``check_tickers`` reports as errors)."""
     skipped = set(skip)
-    return [Issue(Rule.EMPTY_COLUMN, f"ticker {col} has no prices (its column is empty); "
-                                     "it is ignored", ticker=str(col))
+    return [Issue(Rule.EMPTY_COLUMN, _msg("data.empty_column", ticker=col), ticker=str(col))
             for col in prices.columns
             if str(col) not in skipped and prices[col].isna().all()]
 
@@ -221,9 +335,9 @@ def check_finite(prices: pd.DataFrame) -> list[Issue]:
             when = prices.index[i]
             day = None if pd.isna(when) else _day(when)
             issues.append(Issue(Rule.NOT_FINITE,
-                                f"ticker {col}: price {values[i]:g} on {day} is not a finite "
-                                f"number ({bad.size} such value(s)); adjusted closes must be "
-                                "finite and > 0", ticker=str(col), date=day, row=i))
+                                _msg("data.not_finite", ticker=col, value=f"{values[i]:g}",
+                                     day=day, count=int(bad.size)),
+                                ticker=str(col), date=day, row=i))
     return issues
 
 
@@ -239,8 +353,8 @@ def check_positive(prices: pd.DataFrame) -> list[Issue]:
             when = prices.index[i]
             day = None if pd.isna(when) else _day(when)
             issues.append(Issue(Rule.NON_POSITIVE,
-                                f"ticker {col}: price {values[i]:g} on {day} is not positive "
-                                f"({bad.size} such value(s)); adjusted closes must be > 0",
+                                _msg("data.non_positive", ticker=col, value=f"{values[i]:g}",
+                                     day=day, count=int(bad.size)),
                                 ticker=str(col), date=day, row=i))
     return issues
 
@@ -255,9 +369,8 @@ def check_gaps(prices: pd.DataFrame, max_gap_days: int = MAX_CALENDAR_GAP_DAYS) 
         for i in np.flatnonzero(days > max_gap_days):
             a, b = prices.index[i], prices.index[i + 1]
             issues.append(Issue(Rule.CALENDAR_GAP,
-                                f"no rows between {_day(a)} and {_day(b)} "
-                                f"({int(days[i])} calendar days)", date=_day(b),
-                                row=int(i + 1)))
+                                _msg("data.calendar_gap", start=_day(a), end=_day(b),
+                                     days=int(days[i])), date=_day(b), row=int(i + 1)))
     for col in prices.columns:
         values = prices[col].to_numpy(dtype=float)
         present = np.flatnonzero(~np.isnan(values))
@@ -267,9 +380,9 @@ def check_gaps(prices: pd.DataFrame, max_gap_days: int = MAX_CALENDAR_GAP_DAYS) 
         if missing.size:
             i = int(missing[0])
             issues.append(Issue(Rule.MISSING_VALUES,
-                                f"ticker {col}: {missing.size} missing value(s) after its first "
-                                f"date {_day(prices.index[present[0]])}, first on "
-                                f"{_day(prices.index[i])}", ticker=str(col),
+                                _msg("data.missing_values", ticker=col, count=int(missing.size),
+                                     first=_day(prices.index[present[0]]),
+                                     day=_day(prices.index[i])), ticker=str(col),
                                 date=_day(prices.index[i]), row=i))
     return issues
 
@@ -312,8 +425,8 @@ def find_spikes(prices: pd.DataFrame) -> list[Issue]:
             day = series.index[i + 1]
             up, down = np.expm1(a[i]), np.expm1(b[i])
             issues.append(Issue(Rule.SPIKE,
-                                f"ticker {col}: one-day spike on {_day(day)} ({up:+.2%} then "
-                                f"{down:+.2%} the next day); check that price",
+                                _msg("data.spike", ticker=col, day=_day(day), up=f"{up:+.2%}",
+                                     down=f"{down:+.2%}"),
                                 ticker=str(col), date=_day(day),
                                 row=int(prices.index.get_loc(day))))
     return issues
@@ -321,19 +434,26 @@ def find_spikes(prices: pd.DataFrame) -> list[Issue]:
 
 # --- everything --------------------------------------------------------------------------------
 def validate_prices(prices: pd.DataFrame, requested: Iterable[str] | None = None,
-                    extra: Iterable[Issue] = ()) -> PriceReport:
+                    extra: Iterable[Issue] = (), today: date | None = None,
+                    accept_falls: bool = False) -> PriceReport:
     """Run every rule on a parsed table. Quality warnings are computed only when the dates are
     sound (sorted, unique, parseable), since gaps and spikes mean nothing otherwise.
 
-    ``extra`` carries parse issues found earlier (bad dates, non-numbers) into the report.
+    ``extra`` carries parse issues found earlier (bad dates, non-numbers) into the report;
+    ``today`` enables the future-date rule; ``accept_falls`` turns large falls into warnings.
     """
     requested = list(requested or ())
     issues = list(extra)
     issues += check_dates(prices.index)
+    if today is not None:
+        issues += check_not_future(prices.index, today)
     issues += check_tickers(prices, requested)
     issues += check_finite(prices)
     issues += check_positive(prices)
     issues += check_empty_columns(prices, skip=requested)
+    if not any(i.severity is Severity.ERROR for i in issues):
+        issues += check_daily(prices.index)
+        issues += find_large_falls(prices, accept=accept_falls)
     if not any(i.severity is Severity.ERROR for i in issues):
         issues += check_gaps(prices)
         issues += find_spikes(prices)

@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import Any
 
 from roboadvisor.domain.models import Tier
-from roboadvisor.errors import AnswersError, QuestionnaireError
+from roboadvisor.errors import AnswersError, QuestionnaireError, catalog_text, shown
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 RESERVED_IDS = frozenset({"questionnaire", "answers"})  # top-level keys of an answers file
@@ -40,7 +40,7 @@ class Lang(StrEnum):
             return cls(str(value).strip().lower())
         except ValueError:
             raise QuestionnaireError(
-                f"unknown language {value!r}: use one of {', '.join(cls)}") from None
+                f"unknown language {shown(value)}: use one of {', '.join(cls)}") from None
 
 
 class Dimension(StrEnum):
@@ -138,7 +138,7 @@ class Questionnaire:
         if isinstance(self.version, bool) or not isinstance(self.version, int) \
                 or self.version < 1:
             raise QuestionnaireError(f"field 'version': must be a whole number >= 1, "
-                                     f"got {self.version!r}")
+                                     f"got {shown(self.version)}")
         _check_questions(self.questions)
         _check_cutoffs(self.tier_cutoffs)
         for rule in self.rules:
@@ -186,41 +186,45 @@ class Questionnaire:
 
 
 def check_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, str]:
-    """The answers as question id -> option id, or AnswersError naming the question to fix."""
+    """The answers as question id -> option id, or AnswersError naming the question to fix
+    (from the message catalog, so the CLI shows it in the user's language)."""
     known = questionnaire.question_ids
     for qid in answers:
         if qid not in known:
-            raise AnswersError(f"unknown question {qid!r}{_did_you_mean(str(qid), known)}; "
-                               f"{questionnaire.key} asks: {', '.join(known)}")
+            raise AnswersError.from_catalog(
+                "errors.unknown_question", question=shown(qid),
+                hint=_did_you_mean(str(qid), known), questionnaire=questionnaire.key,
+                known=", ".join(known))
     missing = [qid for qid in known if qid not in answers]
     if missing:
-        more = f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1 \
-            else ""
+        more = catalog_text("errors.no_answer_more", count=len(missing) - 1,
+                            rest=", ".join(missing[1:])) if len(missing) > 1 else ""
         q = questionnaire.question(missing[0])
-        raise AnswersError(f"question {q.id!r} has no answer{more}; add '{q.id}: <option>' "
-                           f"with one of: {', '.join(q.option_ids)}")
+        raise AnswersError.from_catalog("errors.no_answer", question=shown(q.id), more=more,
+                                        qid=q.id, options=", ".join(q.option_ids))
     clean: dict[str, str] = {}
     for q in questionnaire.questions:
         value = answers[q.id]
         if not isinstance(value, str):
-            raise AnswersError(f"question {q.id!r}: expected an option id (text), got {value!r}; "
-                               f"use one of: {', '.join(q.option_ids)}")
+            raise AnswersError.from_catalog("errors.answer_not_text", question=shown(q.id),
+                                            value=shown(value), options=", ".join(q.option_ids))
         if q.option(value) is None:
-            raise AnswersError(f"question {q.id!r}: {value!r} is not an option"
-                               f"{_did_you_mean(value, q.option_ids)}; "
-                               f"use one of: {', '.join(q.option_ids)}")
+            raise AnswersError.from_catalog("errors.not_an_option", question=shown(q.id),
+                                            value=shown(value),
+                                            hint=_did_you_mean(value, q.option_ids),
+                                            options=", ".join(q.option_ids))
         clean[q.id] = value
     return clean
 
 
 def _did_you_mean(value: str, choices: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(value, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return catalog_text("errors.did_you_mean", value=repr(close[0])) if close else ""
 
 
 def _check_id(value: object, what: str) -> None:
     if not isinstance(value, str) or not ID_PATTERN.match(value):
-        raise QuestionnaireError(f"{what} {value!r}: use lower-case letters, digits and '_', "
+        raise QuestionnaireError(f"{what} {shown(value)}: use lower-case letters, digits and '_', "
                                  "starting with a letter")
 
 
@@ -230,14 +234,14 @@ def _check_questions(questions: tuple[Question, ...]) -> None:
     seen: set[str] = set()
     for q in questions:
         _check_id(q.id, "question id")
-        where = f"question {q.id!r}"
+        where = f"question {shown(q.id)}"
         if q.id in seen:
             raise QuestionnaireError(f"{where}: the id appears twice; rename one")
         if q.id in RESERVED_IDS:
             raise QuestionnaireError(f"{where}: the id is reserved; rename it")
         seen.add(q.id)
         if not q.weight > 0:
-            raise QuestionnaireError(f"{where}, field 'weight': must be > 0, got {q.weight!r}")
+            raise QuestionnaireError(f"{where}, field 'weight': must be > 0, got {shown(q.weight)}")
         if len(q.options) < 2:
             raise QuestionnaireError(f"{where}, field 'options': give at least two options")
         if len(set(q.option_ids)) != len(q.options):
@@ -245,8 +249,8 @@ def _check_questions(questions: tuple[Question, ...]) -> None:
         for o in q.options:
             _check_id(o.id, f"{where}: option id")
             if not 0 <= o.score <= 100:
-                raise QuestionnaireError(f"{where}, option {o.id!r}, field 'score': must be "
-                                         f"within 0..100, got {o.score!r}")
+                raise QuestionnaireError(f"{where}, option {shown(o.id)}, field 'score': must be "
+                                         f"within 0..100, got {shown(o.score)}")
         _check_knockouts(q)
     for dimension in Dimension:
         if not any(q.dimension is dimension for q in questions):
@@ -261,12 +265,13 @@ def _check_knockouts(q: Question) -> None:
             cap_a, cap_b = a.max_tier or Tier.AGGRESSIVE, b.max_tier or Tier.AGGRESSIVE
             if b.score > a.score and cap_b < cap_a:
                 raise QuestionnaireError(
-                    f"question {q.id!r}, option {b.id!r}, field 'max_tier': {int(cap_b)} is "
-                    f"stricter than the cap {int(cap_a)} of the more cautious option {a.id!r}; "
+                    f"question {shown(q.id)}, option {shown(b.id)}, field 'max_tier': "
+                    f"{int(cap_b)} is stricter than the cap {int(cap_a)} of the more cautious "
+                    f"option {shown(a.id)}; "
                     "a more risk-seeking answer must not get a lower cap")
         if a.max_tier is not None and a.knockout_reason is None:
-            raise QuestionnaireError(f"question {q.id!r}, option {a.id!r}: a max_tier needs a "
-                                     "'knockout_reason'")
+            raise QuestionnaireError(f"question {shown(q.id)}, option {shown(a.id)}: a max_tier "
+                                     "needs a 'knockout_reason'")
 
 
 def _check_cutoffs(cutoffs: tuple[float, ...]) -> None:
@@ -278,34 +283,35 @@ def _check_cutoffs(cutoffs: tuple[float, ...]) -> None:
 
 
 def _check_rule(rule: ConsistencyRule, questions: Mapping[str, Question]) -> None:
-    where = f"consistency rule {rule.id!r}"
+    where = f"consistency rule {shown(rule.id)}"
     _check_id(rule.id, "consistency rule id")
     for field, qid, chosen in (("cautious", rule.cautious_question, rule.cautious_options),
                                ("risky", rule.risky_question, rule.risky_options)):
         if qid not in questions:
             raise QuestionnaireError(f"{where}, field '{field}.question': unknown question "
-                                     f"{qid!r}")
+                                     f"{shown(qid)}")
         unknown = sorted(chosen - set(questions[qid].option_ids))
         if unknown or not chosen:
-            problem = f"{unknown[0]!r} is not an option of {qid!r}" if unknown else "list one"
+            problem = (f"{shown(unknown[0])} is not an option of {shown(qid)}" if unknown
+                       else "list one")
             raise QuestionnaireError(f"{where}, field '{field}.options': {problem}; options: "
                                      f"{', '.join(questions[qid].option_ids)}")
     if rule.cautious_question == rule.risky_question:
         raise QuestionnaireError(f"{where}: the two sides must be different questions")
     cautious, risky = questions[rule.cautious_question], questions[rule.risky_question]
     if risky.dimension is not Dimension.TOLERANCE:
-        raise QuestionnaireError(f"{where}, field 'risky.question': {risky.id!r} must be a "
+        raise QuestionnaireError(f"{where}, field 'risky.question': {shown(risky.id)} must be a "
                                  "tolerance question (flags lower the tolerance score)")
     top = max(o.score for o in cautious.options if o.id in rule.cautious_options)
     if any(o.score <= top and o.id not in rule.cautious_options for o in cautious.options):
         raise QuestionnaireError(f"{where}, field 'cautious.options': must include every option "
-                                 f"of {cautious.id!r} at least as cautious as those listed")
+                                 f"of {shown(cautious.id)} at least as cautious as those listed")
     low = min(o.score for o in risky.options if o.id in rule.risky_options)
     if any(o.score >= low and o.id not in rule.risky_options for o in risky.options):
         raise QuestionnaireError(f"{where}, field 'risky.options': must include every option "
-                                 f"of {risky.id!r} at least as risk-seeking as those listed")
+                                 f"of {shown(risky.id)} at least as risk-seeking as those listed")
     floor = max((o.score for o in risky.options if o.id not in rule.risky_options), default=0.0)
     if not floor <= rule.cap < low:
         raise QuestionnaireError(
             f"{where}, field 'cap': must be at least {floor:g} (the best unflagged option of "
-            f"{risky.id!r}) and below {low:g} (the lowest flagged one); got {rule.cap:g}")
+            f"{shown(risky.id)}) and below {low:g} (the lowest flagged one); got {rule.cap:g}")

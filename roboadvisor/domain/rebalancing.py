@@ -28,6 +28,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from roboadvisor.errors import shown
+
 
 class Frequency(StrEnum):
     """Calendar periods for rebalancing and cash flows."""
@@ -48,7 +50,7 @@ class Frequency(StrEnum):
         try:
             return cls(text)
         except ValueError:
-            raise ValueError(f"unknown frequency {value!r}: use one of "
+            raise ValueError(f"unknown frequency {shown(value)}: use one of "
                              + ", ".join(f.value for f in cls)) from None
 
 

@@ -65,8 +65,44 @@ def catalog() -> dict[str, dict[str, str]]:
 
 
 def t(key: str, lang: Lang | str = Lang.EN, /, **params: Any) -> str:
-    """The message ``key`` in ``lang`` with ``params`` filled in."""
+    """The message ``key`` in ``lang`` with ``params`` filled in; a parameter that is itself a
+    catalog message (``Text``, an error from the catalog) is shown in ``lang`` too, and a list
+    of them is joined with "; "."""
     texts = catalog().get(key)
     if texts is None:
         raise CatalogError(f"no message {key!r} in the catalog")
-    return texts[Lang.parse(lang).value].format(**params)
+    shown = {k: _param(v, lang) for k, v in params.items()}
+    return texts[Lang.parse(lang).value].format(**shown)
+
+
+def _param(value: Any, lang: Lang | str) -> Any:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(_param(v, lang)) for v in value)
+    return localized(value, lang) if hasattr(value, "localized") else value
+
+
+class Text(str):
+    """An English message (a plain ``str`` everywhere) that remembers its catalog key and
+    parameters, so the terminal can show it in the user's language (``localized``). Warnings
+    travel through the layers as these."""
+
+    key: str
+    params: dict[str, Any]
+
+    def localized(self, lang: Lang | str) -> str:
+        return t(self.key, lang, **self.params)
+
+
+def text(key: str, /, **params: Any) -> Text:
+    """Catalog message ``key`` as a ``Text`` (English value, localizable)."""
+    message = Text(t(key, Lang.EN, **params))
+    message.key = key
+    message.params = dict(params)
+    return message
+
+
+def localized(message: object, lang: Lang | str) -> str:
+    """``message`` in ``lang`` when it carries a catalog key (a ``Text`` or an error built
+    with ``from_catalog``), else its English text."""
+    render = getattr(message, "localized", None)
+    return render(lang) if callable(render) else str(message)

@@ -45,6 +45,7 @@ from roboadvisor.errors import (
     InfeasibleError,
     InputError,
     VolatilityCeilingError,
+    shown,
 )
 from roboadvisor.services.suitability import rate_allocation, suitability_record
 
@@ -185,8 +186,10 @@ def parse_tier(value: Tier | int | str) -> Tier:
         return value
     try:
         return Tier.parse(value)
-    except ValueError as exc:
-        raise InputError(f"--tier {value}: {exc}") from None
+    except ValueError:
+        raise InputError.from_catalog(
+            "errors.option_tier", raw=str(value)[:40], value=shown(value),
+            names=", ".join(t.name.lower() for t in Tier)) from None
 
 
 def allocate(request: AllocationRequest, step: Step | None = None) -> AllocationResult:
@@ -205,10 +208,9 @@ def plan(request: AllocationRequest, step: Step | None = None) -> AllocationResu
     """The main job: answers -> assessment -> tier -> portfolio -> explanation. The answers
     come from ``request.answers`` (a file) or ``request.assessment`` (already assessed)."""
     if request.answers is None and request.assessment is None:
-        raise InputError("plan needs a client's answers: --answers FILE (YAML or JSON), or "
-                         "answer the questionnaire interactively")
+        raise InputError.from_catalog("errors.plan_needs_answers")
     if request.tier is not None:
-        raise InputError("plan takes the tier from the answers; drop --tier (or use allocate)")
+        raise InputError.from_catalog("errors.plan_no_tier")
     return allocate(request, step)
 
 
@@ -227,7 +229,7 @@ def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResu
     from roboadvisor.domain.frontier import efficient_frontier
 
     if not 2 <= request.points <= 500:
-        raise InputError(f"--points {request.points}: use 2..500 points")
+        raise InputError.from_catalog("errors.option_points", value=request.points)
     market = load_market(request.market)
     policies = load_policies(request.policies_file, market.universe)
     _step(step, "estimates ready")
@@ -413,12 +415,12 @@ def _frontier_return(market: Market, volatility: float) -> float | None:
 
 def _check_amount(amount: float | None) -> None:
     if amount is not None and not (np.isfinite(amount) and amount > 0):
-        raise InputError(f"--amount {amount:g}: give a positive amount of money, e.g. 10000")
+        raise InputError.from_catalog("errors.option_amount", value=f"{amount:g}")
 
 
 def _resolve_tier(request: AllocationRequest) -> tuple[Tier, Assessment | None]:
     if request.tier is not None and request.answers is not None:
-        raise InputError("give either --tier N or --answers FILE, not both")
+        raise InputError.from_catalog("errors.tier_or_answers_not_both")
     if request.assessment is not None:
         if request.tier is not None or request.answers is not None:
             raise InputError("the client has been assessed already; drop --tier and --answers")
@@ -430,7 +432,7 @@ def _resolve_tier(request: AllocationRequest) -> tuple[Tier, Assessment | None]:
                                          request.lang)
         return assessment.tier, assessment
     if request.tier is None:
-        raise InputError("give --tier N (1..5) or --answers FILE (a client's answers)")
+        raise InputError.from_catalog("errors.tier_or_answers")
     return parse_tier(request.tier), None
 
 
@@ -438,8 +440,9 @@ def _parse_source(value: str) -> Source:
     try:
         return Source(str(value).strip().lower())
     except ValueError:
-        raise InputError(f"--source {value}: use one of "
-                         f"{', '.join(s.value for s in Source)}") from None
+        raise InputError.from_catalog("errors.option_choice", option="--source",
+                                      value=str(value)[:40],
+                                      choices=", ".join(s.value for s in Source)) from None
 
 
 def _parse_method(value: str | None) -> ReturnsMethod:
@@ -448,8 +451,9 @@ def _parse_method(value: str | None) -> ReturnsMethod:
     try:
         return ReturnsMethod(str(value).strip().lower().replace("-", "_"))
     except ValueError:
-        raise InputError(f"--method {value}: use one of "
-                         + ", ".join(m.value.replace("_", "-") for m in ReturnsMethod)) from None
+        raise InputError.from_catalog(
+            "errors.option_choice", option="--method", value=str(value)[:40],
+            choices=", ".join(m.value.replace("_", "-") for m in ReturnsMethod)) from None
 
 
 def _load_prices(tickers: tuple[str, ...] | list[str], request: MarketRequest) -> PriceData:
@@ -495,7 +499,13 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
     estimates = estimates_from_prices(prices, returns_method=method, risk_free_rate=rf,
                                       market_weights=market_weights, views=views)
     name = method.value.replace("_", "-")
-    return Market(universe, estimates, Source.HISTORY, name, prices, data.warnings)
+    warnings = tuple(data.warnings)
+    best = float(np.max(estimates.expected_returns))
+    if views and best < rf:
+        warnings += (f"with your views, the best expected return of any asset ({best:.2%} a "
+                     f"year) is below the risk-free rate ({rf:.2%}): no portfolio is worth "
+                     "its risk; check the views' signs and confidences",)
+    return Market(universe, estimates, Source.HISTORY, name, prices, warnings)
 
 
 def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: AllocationRequest,
@@ -526,8 +536,9 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
         shares, as_of, more = _whole_shares(allocation, request.amount, market, request.market)
         notes += tuple(n for n in more if n not in notes)
     elif market.source is Source.CMA and request.market.prices_file is not None:
-        notes += ("--prices is used only with --amount (whole shares) or --source history; "
-                  "it was ignored",)
+        from roboadvisor.reports.i18n import text
+
+        notes += (text("errors.prices_ignored"),)
     return AllocationResult(tier, policy, universe, est, market.source, market.method,
                             allocation, explanation, request.amount, shares, as_of, notes,
                             assessment, rating)

@@ -26,7 +26,7 @@ from roboadvisor.data import questionnaire_files as files
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.questionnaire import Lang, Questionnaire, check_answers
 from roboadvisor.domain.scoring import LimitingFactor, RiskProfile, score_answers
-from roboadvisor.errors import AnswersError, QuestionnaireError
+from roboadvisor.errors import AnswersError, QuestionnaireError, shown
 
 DEFAULT_QUESTIONNAIRE = "standard"
 
@@ -73,25 +73,26 @@ def get_questionnaire(questionnaire_id: str | None = None,
             len(ids) != 1 else ids[0]
     matches = [q for q in available if q.id == questionnaire_id]
     if not matches:
-        raise QuestionnaireError(
-            f"unknown questionnaire {questionnaire_id!r}; available: "
-            + ", ".join(q.key for q in available) + " (see: roboadvisor questionnaire list)")
+        raise QuestionnaireError.from_catalog(
+            "errors.unknown_questionnaire", name=shown(questionnaire_id),
+            available=", ".join(q.key for q in available))
     if version is None:
         return matches[-1]
     for q in matches:
         if q.version == version:
             return q
-    raise QuestionnaireError(f"questionnaire {questionnaire_id!r} has no version {version}; "
-                             f"available: {', '.join(str(q.version) for q in matches)}")
+    raise QuestionnaireError.from_catalog(
+        "errors.no_questionnaire_version", name=shown(questionnaire_id), version=version,
+        available=", ".join(str(q.version) for q in matches))
 
 
 def check_language(questionnaire: Questionnaire, lang: str | Lang) -> Lang:
     """``lang`` as a Lang the questionnaire provides, or QuestionnaireError."""
     chosen = Lang.parse(lang)
     if chosen not in questionnaire.languages:
-        raise QuestionnaireError(f"questionnaire {questionnaire.key} is not available in "
-                                 f"{chosen.value!r}; use --lang "
-                                 + " or ".join(lang.value for lang in questionnaire.languages))
+        raise QuestionnaireError.from_catalog(
+            "errors.questionnaire_language", name=questionnaire.key, lang=repr(chosen.value),
+            choices=" or ".join(lang.value for lang in questionnaire.languages))
     return chosen
 
 
@@ -102,13 +103,15 @@ def assess_answers_file(answers: Path, questionnaire_id: str | None = None, lang
     doc = files.read_answers_file(Path(answers))
     if questionnaire_id and doc.questionnaire_id and questionnaire_id != doc.questionnaire_id:
         raise AnswersError(f"answers file {doc.path} is for questionnaire "
-                           f"{doc.questionnaire_id!r} but --questionnaire {questionnaire_id} was "
-                           "given; drop the option or use the matching questionnaire")
+                           f"{shown(doc.questionnaire_id)} but --questionnaire "
+                           f"{shown(questionnaire_id)} was given; drop the option or use the "
+                           "matching questionnaire")
     questionnaire = _questionnaire_for(doc, questionnaire_id)
     try:
         clean = check_answers(questionnaire, doc.answers)
     except AnswersError as exc:
-        raise AnswersError(f"answers file {doc.path}: {exc}") from None
+        raise AnswersError.from_catalog("errors.answers_in_file", path=doc.path,
+                                        problem=exc) from None
     return assess_answers(questionnaire, clean, lang, now=now)
 
 
@@ -121,7 +124,7 @@ def _questionnaire_for(doc: files.AnswersFile, questionnaire_id: str | None) -> 
         return get_questionnaire(questionnaire.id, wanted)
     except QuestionnaireError:
         raise AnswersError(
-            f"answers file {doc.path} answers questionnaire {questionnaire.id!r} version "
+            f"answers file {doc.path} answers questionnaire {shown(questionnaire.id)} version "
             f"{wanted}, which is not available (current: version {questionnaire.version}); "
             f"answer version {questionnaire.version} again (roboadvisor assess)") from None
 
@@ -157,8 +160,10 @@ def tier_label(tier: Tier, lang: str | Lang = "en") -> str:
     return TIER_LABELS_ZH[int(tier)] if Lang(lang) is Lang.ZH else tier.label
 
 
-def explain(assessment: Assessment, lang: str | Lang | None = None) -> tuple[str, ...]:
-    """The plain-language explanation, one sentence per item, in ``lang``."""
+def explain(assessment: Assessment, lang: str | Lang | None = None,
+            private: bool = False) -> tuple[str, ...]:
+    """The plain-language explanation, one sentence per item, in ``lang``. ``private`` (the
+    JSON record) names the capping question instead of quoting the answer's reason."""
     lang = Lang(lang or assessment.lang)
     p, q = assessment.profile, assessment.questionnaire
     zh = lang is Lang.ZH
@@ -171,8 +176,9 @@ def explain(assessment: Assessment, lang: str | Lang | None = None) -> tuple[str
     lines = [_ZH["scores"] if zh else _EN["scores"],
              (_ZH if zh else _EN)[f"rule_{factor.value}"],
              _ZH["band"] if zh else _EN["band"]]
-    lines += [(_ZH if zh else _EN)["knockout"].format(k=int(k.max_tier), reason=k.reason.get(lang))
-              for k in p.binding_knockouts]
+    lines += [(_ZH if zh else _EN)["knockout_private" if private else "knockout"].format(
+        k=int(k.max_tier), q=k.question_id, reason="" if private else k.reason.get(lang))
+        .replace("{", "{{").replace("}", "}}") for k in p.binding_knockouts]
     if p.flags:
         lines.append((_ZH if zh else _EN)["flags"])
     lines.append((_ZH if zh else _EN)["tier"])
@@ -195,6 +201,7 @@ _EN = {
     "band": "A combined score of {m:.1f} falls in tier {score_tier} ({score_label}, "
             "scores {span}).",
     "knockout": "One of your answers caps the tier at {k}: {reason}",
+    "knockout_private": "Your answer to question {q} caps the tier at {k}.",
     "flags": "{n} contradiction{s} between your answers: we believed the more cautious answer, "
              "which lowered your tolerance from {raw:.1f} to {t:.1f}.",
     "tier": "Your tier is {k} ({label}): investor suitability level C{k}, so you may hold "
@@ -211,6 +218,7 @@ _ZH = {
     "rule_both": "我们以两者中较保守的一项为准；两项得分相同，综合得分为{m:.1f}分。",
     "band": "综合得分{m:.1f}分对应第{score_tier}级（{score_label}，{span}）。",
     "knockout": "您的一项回答将风险等级上限设为第{k}级：{reason}",
+    "knockout_private": "您对题目 {q} 的回答将风险等级上限设为第{k}级。",
     "flags": "您有{n}处回答相互矛盾；我们采信较谨慎的回答，风险承受意愿得分因此由{raw:.1f}分"
              "降至{t:.1f}分。",
     "tier": "您的风险等级为第{k}级（{label}）：投资者适当性等级C{k}，可购买风险等级不高于"
@@ -246,7 +254,8 @@ def questionnaire_record(questionnaire: Questionnaire, lang: str | Lang = "en") 
 
 
 def assessment_record(assessment: Assessment) -> dict[str, Any]:
-    """The machine-readable record (JSON-safe). Carries the answers' hash, never the answers."""
+    """The machine-readable record (JSON-safe): question and rule ids, the answers' hash, never
+    an option id or an answer's text (the record is what gets stored and shipped)."""
     p, lang = assessment.profile, assessment.lang
     return {
         "questionnaire": {"id": assessment.questionnaire_id,
@@ -266,13 +275,10 @@ def assessment_record(assessment: Assessment) -> dict[str, Any]:
         "tier_label": tier_label(p.tier, lang),
         "suitability_level": p.tier.suitability_level,
         "max_product_risk": f"R{p.tier.max_product_risk}",
-        "knockouts": [{"question": k.question_id, "option": k.option_id,
-                       "max_tier": int(k.max_tier), "binding": k.binding,
-                       "reason": k.reason.get(lang)} for k in p.knockouts],
-        "flags": [{"rule": f.rule_id, "cautious": {"question": f.cautious_question,
-                                                    "option": f.cautious_option},
-                   "risky": {"question": f.risky_question, "option": f.risky_option},
-                   "score": f.original_score, "scored_as": f.scored_as,
-                   "message": f.message.get(lang)} for f in p.flags],
-        "explanation": list(explain(assessment, lang)),
+        "knockouts": [{"question": k.question_id, "max_tier": int(k.max_tier),
+                       "binding": k.binding} for k in p.knockouts],
+        "flags": [{"rule": f.rule_id, "cautious": {"question": f.cautious_question},
+                   "risky": {"question": f.risky_question},
+                   "score": f.original_score, "scored_as": f.scored_as} for f in p.flags],
+        "explanation": list(explain(assessment, lang, private=True)),
     }

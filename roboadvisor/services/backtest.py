@@ -119,7 +119,7 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
     if failures:
         result = dataclasses.replace(result, failures=failures)
     if result.depleted_day is not None:
-        warnings.append(f"withdrawals emptied the portfolio on {dates[result.depleted_day]}")
+        warnings.append(_depletion_cause(result, dates, config))
     bench = _benchmark_prices(config, frame, aligned.index[start_day:], warnings)
     rf_previous = np.concatenate((rf_annual[:1], rf_annual[:-1]))  # known at the last close
     rf_daily = daily_risk_free(rf_previous[start_day:])
@@ -484,18 +484,30 @@ def configure(path: Path, *, prices: Path | None = None, start: Any = None, end:
 
 
 # --- files written on request ----------------------------------------------------------------
+def _depletion_cause(result: Any, dates: np.ndarray, config: BacktestConfig) -> str:
+    """Why the portfolio was emptied: a withdrawal on that day, or else trading costs (a fixed
+    cost per trade larger than what was left, typically a tiny initial capital)."""
+    from roboadvisor.errors import catalog_text
+
+    day = result.depleted_day
+    if result.flows[day] < 0:
+        return catalog_text("errors.depleted_withdrawals", day=dates[day])
+    return catalog_text("errors.depleted_costs", day=dates[day],
+                        fixed=f"{config.costs.fixed:g}",
+                        initial=f"{config.cash_flows.initial:g}")
+
+
 def check_outputs(csv_dir: Path | None, plot: Path | None) -> None:
     """Refuse unusable output paths before any work is done (nothing is half-written)."""
-    if csv_dir is not None and Path(csv_dir).exists() and not Path(csv_dir).is_dir():
-        raise ConfigError(f"--csv {csv_dir}: exists and is not a directory")
+    from roboadvisor.data.outputs import check_output
+
+    if csv_dir is not None:
+        if Path(csv_dir).exists() and not Path(csv_dir).is_dir():
+            raise ConfigError(f"--csv {csv_dir}: exists and is not a directory")
+        check_output(Path(csv_dir) / "equity.csv", "--csv", create_parent=True,
+                     error=ConfigError)
     if plot is not None:
-        plot = Path(plot)
-        if plot.suffix.lower() != ".png":
-            raise ConfigError(f"--plot {plot}: give a file name ending in .png")
-        if not plot.parent.is_dir():
-            raise ConfigError(f"--plot {plot}: folder {plot.parent} does not exist")
-        if plot.is_dir():
-            raise ConfigError(f"--plot {plot}: is a directory")
+        check_output(Path(plot), "--plot", suffix=".png", error=ConfigError)
 
 
 def equity_frame(run: BacktestRun) -> pd.DataFrame:
@@ -550,22 +562,11 @@ def csv_outputs(runs: Sequence[BacktestRun], directory: Path) -> dict[Path, str]
 
 
 def write_outputs(files: Mapping[Path, str | bytes]) -> list[Path]:
-    """Write output files computed beforehand, one after another, each atomically (whole or
-    not at all, mode as the umask gives); a missing folder is created."""
-    from roboadvisor.data.atomic import atomic_write_bytes
+    """Write output files computed beforehand, all together at the end (each to a temporary
+    file first, then all renamed; see ``roboadvisor.data.outputs``)."""
+    from roboadvisor.data.outputs import write_outputs as write_together
 
-    written = []
-    for path, content in files.items():
-        path = Path(path)
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, data)
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot write ({exc.strerror or exc}); choose another "
-                              "path or free some space") from None
-        written.append(path)
-    return written
+    return write_together(files)
 
 
 def _unique(name: str, i: int, runs: Sequence[BacktestRun]) -> str:

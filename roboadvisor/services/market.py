@@ -25,7 +25,6 @@ downloaded before a failure are saved, so a retry fetches only the rest.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -42,12 +41,14 @@ from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.alignment import splice_adjusted
 from roboadvisor.domain.models import Universe
 from roboadvisor.domain.price_checks import DATE_DTYPE, check_gaps, find_spikes
+from roboadvisor.domain.tickers import TICKER_PATTERN
 from roboadvisor.errors import (
     CacheError,
     ConfigError,
     CoverageError,
     DataQualityError,
     DownloadError,
+    shown,
 )
 
 OVERLAP_DAYS = 10
@@ -107,6 +108,17 @@ class CacheStatus:
     missing: tuple[str, ...]
     """Requested (universe) tickers not in the cache."""
     unreadable: tuple[tuple[Path, str], ...] = field(default_factory=tuple)
+    problems: tuple[str, ...] = ()
+    """What ``PriceCache.verify`` found wrong after tidying (one line each)."""
+    tidied: int = 0
+    """Leftovers of an interrupted write removed when the cache was opened."""
+
+
+def _open_cache(cache_dir: Path | None) -> PriceCache:
+    """The cache, with what an interrupted write left behind removed (``tidied`` counts it)."""
+    cache = PriceCache(config.cache_dir(cache_dir))
+    cache.tidied = cache.tidy()
+    return cache
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -136,7 +148,7 @@ def load_price_data(tickers: Sequence[str], *, prices_file: Path | None = None,
     _check_window(start, end)
     if prices_file is not None:
         return _from_file(Path(prices_file), wanted, start, end, allow_missing)
-    cache = PriceCache(config.cache_dir(cache_dir))
+    cache = _open_cache(cache_dir)
     run = _CacheRun(cache, source, today or date.today(), progress)
     run.update(wanted, start, end, allow_missing=allow_missing, download=download,
                refresh=False)
@@ -156,7 +168,7 @@ def fetch_prices(tickers: Sequence[str], *, start: date | None = None, end: date
     """
     wanted = normalise_tickers(tickers)
     _check_window(start, end)
-    cache = PriceCache(config.cache_dir(cache_dir))
+    cache = _open_cache(cache_dir)
     run = _CacheRun(cache, source, today or date.today(), progress)
     run.update(wanted, start, end, allow_missing=allow_missing, download=True, refresh=True)
     rows = []
@@ -168,14 +180,15 @@ def fetch_prices(tickers: Sequence[str], *, start: date | None = None, end: date
 
 
 def import_prices(path: Path, *, universe_tickers: Sequence[str] = (),
-                  cache_dir: Path | None = None) -> ImportReport:
+                  cache_dir: Path | None = None, accept_falls: bool = False) -> ImportReport:
     """Validate a price file and store every ticker in it into the cache (replacing what the
     cache had for those tickers), all or nothing: a file with errors raises before anything is
     written, and an interrupt or a failed write leaves the cache as it was. An empty ticker
-    column is left out (the file's warnings name it)."""
+    column is left out (the file's warnings name it). ``accept_falls`` keeps one-day falls of
+    90% or more that stay down (refused otherwise)."""
     universe = normalise_tickers(universe_tickers)
-    file = read_price_file(Path(path))
-    cache = PriceCache(config.cache_dir(cache_dir))
+    file = read_price_file(Path(path), accept_falls=accept_falls)
+    cache = _open_cache(cache_dir)
     prices = {t: file.prices[t].dropna() for t in file.prices.columns}
     entries = cache.write_all({t: s for t, s in prices.items() if not s.empty},
                               source=f"file:{file.path.name}", requested_start=None)
@@ -187,21 +200,21 @@ def import_prices(path: Path, *, universe_tickers: Sequence[str] = (),
 def cache_status(universe_tickers: Sequence[str] = (), *,
                  cache_dir: Path | None = None) -> CacheStatus:
     """Every cached ticker's coverage, and which ``universe_tickers`` are not cached."""
-    cache = PriceCache(config.cache_dir(cache_dir))
+    cache = _open_cache(cache_dir)
     entries, bad = cache.entries()
     cached = {e.ticker for e in entries}
     missing = tuple(t for t in normalise_tickers(universe_tickers) if t not in cached)
-    return CacheStatus(cache.root, tuple(entries), missing, tuple(bad))
+    return CacheStatus(cache.root, tuple(entries), missing, tuple(bad),
+                       tuple(cache.verify()), cache.tidied)
 
 
 def clear_cache(*, cache_dir: Path | None = None) -> tuple[Path, int]:
     """Delete the cached prices; returns the cache directory and how many tickers were removed."""
-    cache = PriceCache(config.cache_dir(cache_dir))
+    cache = _open_cache(cache_dir)
     return cache.root, cache.clear()
 
 
 # --- helpers ---------------------------------------------------------------------------------
-TICKER_PATTERN = re.compile(r"[A-Z0-9.\-^=]{1,15}")
 """A ticker symbol, upper-cased: letters, digits and . - ^ = (BRK-B, ^GSPC, EURUSD=X)."""
 
 
@@ -213,7 +226,7 @@ def normalise_tickers(tickers: Sequence[str]) -> list[str]:
     wanted = list(dict.fromkeys(t.strip().upper() for t in tickers if t and t.strip()))
     for t in wanted:
         if not TICKER_PATTERN.fullmatch(t):
-            raise ConfigError(f"{t!r} is not a ticker symbol; use 1 to 15 letters, digits or "
+            raise ConfigError(f"{shown(t)} is not a ticker symbol; use 1 to 15 letters, digits or "
                               ". - ^ = (e.g. VTI, BRK-B, ^GSPC)")
     return wanted
 

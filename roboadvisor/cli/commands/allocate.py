@@ -10,7 +10,7 @@ from typing import Any, Literal
 import typer
 
 from roboadvisor.cli.book_context import CLIENT, DB
-from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
+from roboadvisor.cli.options import CACHE_DIR, JSON, POLICIES, PRICES, UNIVERSE, lang_option
 
 HELP = ("Build the mean-variance portfolio of a tier (--tier N or --answers FILE): weights by "
         "ETF and asset class, expected return, volatility, Sharpe; with --amount, whole shares."
@@ -40,23 +40,24 @@ SUITABILITY = typer.Option(None, "--suitability", metavar="portfolio|holdings",
                            help="Override the policies file's suitability: portfolio = the "
                                 "portfolio is rated R1..R5 as a whole; holdings = every ETF "
                                 "at most the tier's level (tiers 1-2 then hold no equity).")
-LANG = typer.Option("en", "--lang", help="Language of the output: en (English) or zh "
-                    "(Simplified Chinese): tables, risk profile and plain-language summary.")
+LANG = lang_option("Language of the output: en (English) or zh (Simplified Chinese): "
+                   "tables, risk profile, plain-language summary, errors and warnings.")
 
 
 def market(source: str, prices: Path | None, method: str | None, views: Path | None,
-           universe: Path | None) -> Any:
+           universe: Path | None, cache_dir: Path | None = None) -> Any:
     """The service's MarketRequest from the shared options."""
     from roboadvisor.services.allocate import MarketRequest
 
     return MarketRequest(source=source, prices_file=prices, method=method, views_file=views,
-                         universe_file=universe)
+                         universe_file=universe, cache_dir=cache_dir)
 
 
 def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
              amount: float | None = AMOUNT, source: str = SOURCE, prices: Path | None = PRICES,
              method: str | None = METHOD, views: Path | None = VIEWS,
              universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
+             cache_dir: Path | None = CACHE_DIR,
              lang: Literal["en", "zh"] = LANG, suitability: str | None = SUITABILITY,
              json_output: bool = JSON, client: str | None = CLIENT,
              db: str | None = DB) -> None:
@@ -66,7 +67,8 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
     from roboadvisor.services import allocate as service
 
     request = service.AllocationRequest(tier=tier, answers=answers, amount=amount, lang=lang,
-                                        market=market(source, prices, method, views, universe),
+                                        market=market(source, prices, method, views, universe,
+                                                      cache_dir),
                                         policies_file=policies, suitability=suitability)
     if client is not None:
         request = _book_request(request, client, db)

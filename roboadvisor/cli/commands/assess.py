@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 import typer
 
 from roboadvisor.cli.book_context import CLIENT, DB
+from roboadvisor.cli.options import lang_option
 
 if TYPE_CHECKING:
     from roboadvisor.services.assess import Assessment
@@ -25,8 +26,8 @@ def assess(
         None, "--answers", "-a", metavar="FILE",
         help="Answers as YAML or JSON (question id -> option id). Without it the questions are "
              "asked interactively."),
-    lang: Literal["en", "zh"] = typer.Option(
-        "en", "--lang", help="Language of the questions and the explanation."),
+    lang: Literal["en", "zh"] = lang_option(
+        "Language of the questions, the explanation, errors and warnings."),
     json_output: bool = typer.Option(
         False, "--json", help="Print a JSON record: scores, tier, questionnaire id+version, UTC "
                               "time and the SHA-256 of the canonical answers (not the answers)."),
@@ -67,10 +68,13 @@ def interactive_assessment(questionnaire_id: str | None, lang: str,
     from roboadvisor.errors import AnswersError
     from roboadvisor.services import assess as service
 
-    if save_to is not None and (save_to.exists() or not save_to.parent.is_dir()):
-        raise AnswersError(f"--save-answers {save_to}: " + (
-            "already exists; choose a new file name" if save_to.exists()
-            else f"folder {save_to.parent} does not exist"))
+    if save_to is not None:  # checked before the first question, not after the last
+        from roboadvisor.data.outputs import check_output
+
+        if save_to.exists() and not save_to.is_dir():
+            raise AnswersError(f"--save-answers {save_to}: already exists; choose a new file "
+                               "name")
+        check_output(save_to, "--save-answers", error=AnswersError)
     questionnaire = service.get_questionnaire(questionnaire_id)
     chosen = service.check_language(questionnaire, lang)
     result = service.assess_answers(questionnaire, prompts.ask_answers(questionnaire, chosen),

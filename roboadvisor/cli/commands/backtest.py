@@ -2,12 +2,20 @@
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
 from roboadvisor.cli.commands.allocate import SUITABILITY
-from roboadvisor.cli.options import CACHE_DIR, DATE_FORMATS, JSON, PRICES, PlainUsage, day
+from roboadvisor.cli.options import (
+    CACHE_DIR,
+    DATE_FORMATS,
+    JSON,
+    LANG,
+    PRICES,
+    PlainUsage,
+    day,
+)
 
 HELP = "Backtest tier portfolios under rebalancing rules, and compare strategies."
 
@@ -58,6 +66,7 @@ def run(
     benchmark: str | None = BENCHMARK,
     cache_dir: Path | None = CACHE_DIR,
     suitability: str | None = SUITABILITY,
+    lang: Literal["en", "zh"] = LANG,
     json_output: bool = JSON,
     csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
                                         help="Write DIR/equity.csv and DIR/trades.csv."),
@@ -95,6 +104,7 @@ def compare(
     benchmark: str | None = BENCHMARK,
     cache_dir: Path | None = CACHE_DIR,
     suitability: str | None = SUITABILITY,
+    lang: Literal["en", "zh"] = LANG,
     json_output: bool = JSON,
     csv_dir: Path | None = typer.Option(None, "--csv", metavar="DIR",
                                         help="Write DIR/equity.csv (one column per strategy)."),

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -9,6 +10,7 @@ from roboadvisor.cli.options import (
     CACHE_DIR,
     DATE_FORMATS,
     JSON,
+    LANG,
     UNIVERSE,
     PlainUsage,
     day,
@@ -25,7 +27,9 @@ IMPORT_HELP = (
     "Validate a price file and store its prices in the cache, so later runs work offline."
     "\n\n"
     "A file with errors (bad or duplicate dates, unsorted rows, prices that are not finite "
-    "numbers > 0, no prices at all) is refused and nothing is written; gaps and one-day spikes "
+    "numbers > 0, no prices at all, dates that are not YYYY-MM-DD or lie in the future, weekly "
+    "or monthly rows, a one-day fall of 90% or more that stays down, column names that are "
+    "not tickers) is refused and nothing is written; gaps and one-day spikes "
     "are shown as warnings and kept as they are. Tickers in the file replace what the cache "
     "had for them, all at once: an interrupted import leaves the cache as it was.")
 
@@ -56,6 +60,7 @@ def fetch(
         None, "--tickers", "-t", metavar="TICKERS",
         help="Tickers to fetch instead of the universe's: VTI,AGG or repeat the option."),
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
     allow_missing: bool = typer.Option(
         False, "--allow-missing",
         help="Skip tickers that cannot be downloaded (with a warning) instead of failing."),
@@ -82,6 +87,7 @@ def fetch(
 def status(
     universe: Path | None = UNIVERSE,
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
     show_all: bool = typer.Option(False, "--all", help="Also list cached tickers that are not "
                                                        "in the universe."),
     json_output: bool = JSON,
@@ -108,6 +114,11 @@ def import_(
                                          help="Universe file, only to report tickers the file "
                                               "lacks (default: the shipped universe)."),
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
+    accept_falls: bool = typer.Option(
+        False, "--accept-falls",
+        help="Keep one-day falls of 90% or more that stay down (refused otherwise: usually "
+             "an unadjusted split)."),
     json_output: bool = JSON,
 ) -> None:
     """Validate a price file and store its prices in the cache (help: IMPORT_HELP)."""
@@ -116,7 +127,8 @@ def import_(
     from roboadvisor.services import market
 
     tickers = list(market.get_universe(universe).tickers)
-    report = market.import_prices(file, universe_tickers=tickers, cache_dir=cache_dir)
+    report = market.import_prices(file, universe_tickers=tickers, cache_dir=cache_dir,
+                                  accept_falls=accept_falls)
     render.show_warnings(report.warnings)
     view.show_import_missing(report)
     if json_output:
@@ -129,6 +141,7 @@ def import_(
 def clear(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     cache_dir: Path | None = CACHE_DIR,
+    lang: Literal["en", "zh"] = LANG,
 ) -> None:
     """Delete every cached price (asks first unless --yes)."""
     from roboadvisor.cli import render

@@ -13,7 +13,7 @@ from roboadvisor.cli.commands.allocate import (
     VIEWS,
     market,
 )
-from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
+from roboadvisor.cli.options import CACHE_DIR, JSON, POLICIES, PRICES, UNIVERSE
 
 HELP = ("Explain a tier's portfolio: each ETF's and asset class's share of the risk "
         "(w_i (Σw)_i / w'Σw, summing to 100%), the constraints it sits on (asset, class and "
@@ -27,8 +27,9 @@ HELP = ("Explain a tier's portfolio: each ETF's and asset class's share of the r
 def explain(tier: str | None = TIER, answers: Path | None = ANSWERS, source: str = SOURCE,
             prices: Path | None = PRICES, method: str | None = METHOD,
             views: Path | None = VIEWS, universe: Path | None = UNIVERSE,
-            policies: Path | None = POLICIES, lang: Literal["en", "zh"] = LANG,
-            suitability: str | None = SUITABILITY, json_output: bool = JSON) -> None:
+            policies: Path | None = POLICIES, cache_dir: Path | None = CACHE_DIR,
+            lang: Literal["en", "zh"] = LANG, suitability: str | None = SUITABILITY,
+            json_output: bool = JSON) -> None:
     """Risk contributions, binding constraints and a plain-language summary."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
@@ -36,7 +37,8 @@ def explain(tier: str | None = TIER, answers: Path | None = ANSWERS, source: str
 
     request = service.AllocationRequest(tier=tier, answers=answers, policies_file=policies,
                                         lang=lang, suitability=suitability,
-                                        market=market(source, prices, method, views, universe))
+                                        market=market(source, prices, method, views, universe,
+                                                      cache_dir))
     with render.progress("Optimising", total=2) as advance:
         result = service.allocate(request, step=lambda text: advance(1, text))
     if json_output:

@@ -1,6 +1,7 @@
 """`roboadvisor frontier`: the efficient frontier with the five tier portfolios marked."""
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -10,7 +11,7 @@ from roboadvisor.cli.commands.allocate import (
     VIEWS,
     market,
 )
-from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
+from roboadvisor.cli.options import CACHE_DIR, JSON, LANG, POLICIES, PRICES, UNIVERSE
 
 HELP = ("Trace the efficient frontier of the universe and mark the five tier portfolios "
         "(which also respect suitability and class limits, so they may lie inside it); "
@@ -26,7 +27,8 @@ def frontier(points: int = typer.Option(50, "--points", "-n", metavar="N",
                                                    "tiers to this PNG file."),
              source: str = SOURCE, prices: Path | None = PRICES, method: str | None = METHOD,
              views: Path | None = VIEWS, universe: Path | None = UNIVERSE,
-             policies: Path | None = POLICIES, json_output: bool = JSON) -> None:
+             policies: Path | None = POLICIES, cache_dir: Path | None = CACHE_DIR,
+             lang: Literal["en", "zh"] = LANG, json_output: bool = JSON) -> None:
     """The efficient frontier and the tier portfolios."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
@@ -35,7 +37,8 @@ def frontier(points: int = typer.Option(50, "--points", "-n", metavar="N",
 
     target = plots.check_png_path(plot) if plot is not None else None
     request = service.FrontierRequest(points=points, policies_file=policies,
-                                      market=market(source, prices, method, views, universe))
+                                      market=market(source, prices, method, views, universe,
+                                                    cache_dir))
     with render.progress("Tracing the frontier", total=7) as advance:
         result = service.frontier(request, step=lambda text: advance(1, text))
     if json_output:

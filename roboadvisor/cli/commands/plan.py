@@ -15,7 +15,7 @@ from roboadvisor.cli.commands.allocate import (
     VIEWS,
     market,
 )
-from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
+from roboadvisor.cli.options import CACHE_DIR, JSON, POLICIES, PRICES, UNIVERSE
 
 HELP = ("The main job: a client's answers -> risk profile -> tier -> portfolio -> explanation. "
         "Without --answers the questionnaire is asked interactively (as in `assess`). "
@@ -39,8 +39,9 @@ def plan(answers: Path | None = typer.Option(
          amount: float | None = AMOUNT, source: str = SOURCE, prices: Path | None = PRICES,
          method: str | None = METHOD, views: Path | None = VIEWS,
          universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
-         suitability: str | None = SUITABILITY, json_output: bool = JSON,
-         client: str | None = CLIENT, db: str | None = DB) -> None:
+         suitability: str | None = SUITABILITY, cache_dir: Path | None = CACHE_DIR,
+         json_output: bool = JSON, client: str | None = CLIENT,
+         db: str | None = DB) -> None:
     """Assess, allocate and explain."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
@@ -50,7 +51,8 @@ def plan(answers: Path | None = typer.Option(
     request = service.AllocationRequest(answers=answers, amount=amount, questionnaire_id=
                                         questionnaire, lang=lang, policies_file=policies,
                                         suitability=suitability,
-                                        market=market(source, prices, method, views, universe))
+                                        market=market(source, prices, method, views, universe,
+                                                      cache_dir))
     if answers is None:
         from dataclasses import replace
 

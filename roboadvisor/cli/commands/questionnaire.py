@@ -4,7 +4,7 @@ from typing import Literal
 
 import typer
 
-from roboadvisor.cli.options import JSON, PlainUsage
+from roboadvisor.cli.options import JSON, PlainUsage, lang_option
 
 HELP = "List and show the risk questionnaires (English and Chinese)."
 
@@ -20,7 +20,7 @@ _LANG_HELP = "Language of the texts."
 @app.command("list", epilog="Examples: roboadvisor questionnaire list --lang zh   ·   "
                              "roboadvisor questionnaire list --json")
 def list_questionnaires(
-    lang: Literal["en", "zh"] = typer.Option("en", "--lang", help=_LANG_HELP),
+    lang: Literal["en", "zh"] = lang_option(_LANG_HELP),
     json_output: bool = JSON,
 ) -> None:
     """List the questionnaires: id, version, number of questions, languages, title."""
@@ -41,7 +41,7 @@ def list_questionnaires(
 def show(
     questionnaire_id: str = typer.Argument(..., metavar="ID", help="Questionnaire id."),
     version: int | None = typer.Option(None, "--version", help="Version (default: latest)."),
-    lang: Literal["en", "zh"] = typer.Option("en", "--lang", help=_LANG_HELP),
+    lang: Literal["en", "zh"] = lang_option(_LANG_HELP),
     json_output: bool = JSON,
 ) -> None:
     """Show every question and option with its score, the knock-outs, cut-offs and rules."""

@@ -1,10 +1,11 @@
 """`roboadvisor universe ...`: show the investable universe."""
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
-from roboadvisor.cli.options import JSON, UNIVERSE
+from roboadvisor.cli.options import JSON, LANG, UNIVERSE
 
 HELP = "Show the investable universe (default or --universe FILE)."
 
@@ -15,6 +16,7 @@ app = typer.Typer(no_args_is_help=True, help=HELP,
 @app.command("show", epilog="Example: roboadvisor universe show --universe my_universe.yaml")
 def show(
     universe: Path | None = UNIVERSE,
+    lang: Literal["en", "zh"] = LANG,
     json_output: bool = JSON,
 ) -> None:
     """List the assets: class, region, expense ratio, risk level R1..R5, weight bounds."""

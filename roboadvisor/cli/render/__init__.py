@@ -60,17 +60,32 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def error(message: str) -> None:
-    """One line on stderr, never wrapped."""
-    err().print(f"error: {message}", markup=False, soft_wrap=True, style="bold red")
+def _lang() -> str:
+    from roboadvisor.cli.options import CURRENT_LANG
+
+    return CURRENT_LANG.get()
 
 
-def warning(message: str) -> None:
-    """One line on stderr, never wrapped."""
-    err().print(f"warning: {message}", markup=False, soft_wrap=True, style="yellow")
+def error(message: object) -> None:
+    """One line on stderr, never wrapped, in the command's --lang when the message has a
+    catalog key."""
+    from roboadvisor.reports.i18n import localized, t
+
+    lang = _lang()
+    err().print(f"{t('common.error_prefix', lang)}: {localized(message, lang)}", markup=False,
+                soft_wrap=True, style="bold red")
 
 
-def show_warnings(messages: Iterable[str]) -> None:
+def warning(message: object) -> None:
+    """One line on stderr, never wrapped (localized like ``error``)."""
+    from roboadvisor.reports.i18n import localized, t
+
+    lang = _lang()
+    err().print(f"{t('common.warning_prefix', lang)}: {localized(message, lang)}",
+                markup=False, soft_wrap=True, style="yellow")
+
+
+def show_warnings(messages: Iterable[object]) -> None:
     """Each message as a ``warning:`` line on stderr."""
     for message in messages:
         warning(message)

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from roboadvisor.cli.render import err, note, out, pct, warning
+from roboadvisor.cli.render import _lang, err, note, out, pct, warning
+from roboadvisor.reports.i18n import localized, text
 
 if TYPE_CHECKING:
     from roboadvisor.data.cache import CacheEntry
@@ -94,6 +95,8 @@ def status_record(status: CacheStatus, universe_tickers: list[str]) -> dict[str,
                     for e in status.entries],
         "missing": list(status.missing),
         "unreadable": [{"path": str(p), "reason": r} for p, r in status.unreadable],
+        "problems": list(status.problems),
+        "leftovers_removed": status.tidied,
     }
 
 
@@ -111,6 +114,12 @@ def show_status(status: CacheStatus, universe_tickers: list[str], show_all: bool
         note(f"{len(others)} other cached ticker(s) not in the universe; --all lists them")
     for _path, reason in status.unreadable:
         warning(reason)
+    for problem in status.problems:
+        warning(problem)
+    if status.tidied:
+        note(localized(text("data.leftovers_removed", count=status.tidied), _lang()))
+    elif not status.problems and not status.unreadable:
+        note(localized(text("data.cache_verified"), _lang()))
     if status.missing:
         warning(f"not cached: {', '.join(status.missing)}; run `roboadvisor data fetch` or "
                 "`roboadvisor data import FILE`")
@@ -147,8 +156,8 @@ def show_import(report: ImportReport) -> None:
 
 def show_import_missing(report: ImportReport) -> None:
     if report.missing:
-        warning(f"universe tickers not in {report.path.name}: {', '.join(report.missing)}; "
-                "fetch them with `roboadvisor data fetch` or import another file")
+        warning(text("data.import_missing", file=report.path.name,
+                     tickers=", ".join(report.missing)))
 
 
 # --- data clear -------------------------------------------------------------------------------

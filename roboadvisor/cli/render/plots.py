@@ -8,22 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from roboadvisor.data.atomic import atomic_path
 from roboadvisor.errors import InputError
 from roboadvisor.services.allocate import FRONTIER_NOTE, FrontierResult
 
 
 def check_png_path(path: Path, option: str = "--plot") -> Path:
-    """Refuse, before any work, a target that is not a .png in an existing folder."""
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise InputError(f"{option} {path}: the file name must end in .png")
-    if not path.parent.is_dir():
-        raise InputError(f"{option} {path}: folder {path.parent} does not exist; create it "
-                         "first")
-    if path.is_dir():
-        raise InputError(f"{option} {path}: is a directory; give a file name ending in .png")
-    return path
+    """Refuse, before any work, a target that is not a .png in an existing, writable folder."""
+    from roboadvisor.data.outputs import check_output
+
+    return check_output(path, option, suffix=".png")
 
 
 def plot_frontier(result: FrontierResult, path: Path) -> Path:
@@ -84,7 +77,13 @@ def plot_frontier(result: FrontierResult, path: Path) -> Path:
 
 
 def _save(fig: object, path: Path) -> Path:
-    """Write the PNG atomically: a complete picture or none, mode following the umask."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")  # type: ignore[attr-defined]
+    """Write the PNG whole or not at all (``data.outputs.write_outputs``), mode following the
+    umask; a folder that became unwritable is one line, not a traceback."""
+    import io
+
+    from roboadvisor.data.outputs import write_outputs
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")  # type: ignore[attr-defined]
+    write_outputs({path: buffer.getvalue()}, error=InputError)
     return path

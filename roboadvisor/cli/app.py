@@ -16,6 +16,7 @@ from roboadvisor import __version__
 from roboadvisor.cli.commands import allocate as allocate_cmd
 from roboadvisor.cli.commands import assess as assess_cmd
 from roboadvisor.cli.commands import backtest as backtest_cmd
+from roboadvisor.cli.commands import book as book_cmd
 from roboadvisor.cli.commands import data as data_cmd
 from roboadvisor.cli.commands import explain as explain_cmd
 from roboadvisor.cli.commands import frontier as frontier_cmd
@@ -82,6 +83,7 @@ app.add_typer(questionnaire_cmd.app, name="questionnaire", help=questionnaire_cm
 app.add_typer(universe_cmd.app, name="universe", help=universe_cmd.HELP)
 app.add_typer(data_cmd.app, name="data", help=data_cmd.HELP)
 app.add_typer(backtest_cmd.app, name="backtest", help=backtest_cmd.HELP)
+app.add_typer(book_cmd.app, name="book", help=book_cmd.HELP)
 
 
 def main() -> None:

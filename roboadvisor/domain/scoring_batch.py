@@ -145,44 +145,60 @@ def score_batch(tables: ScoringTables, codes: np.ndarray) -> BatchProfiles:
     if q != len(tables.question_ids):
         raise ValueError(f"answers have {q} questions; the questionnaire asks "
                          f"{len(tables.question_ids)}")
-    if n and ((codes < 0) | (codes >= tables.n_options)).any():
+    by_question = np.ascontiguousarray(codes.T)               # (q, n): one row per question
+    if n and (by_question >= tables.n_options[:, None]).any() | (by_question < 0).any():
         raise ValueError("an answer code is outside its question's options")
-    columns = np.arange(q)
-    raw = tables.scores[columns, codes]                       # (n, q) option-score lookup
-    flagged = raw.copy()
+    raw = [tables.scores[j][by_question[j]] for j in range(q)]  # option-score lookup
+    flagged = list(raw)
     flags = np.zeros(n, dtype=np.uint8 if len(tables.rules) <= 8 else np.uint32)
     for bit, (cq, cmask, rq, rmask, cap) in enumerate(tables.rules):
-        fires = cmask[codes[:, cq]] & rmask[codes[:, rq]]
-        flagged[:, rq] = np.where(fires, np.minimum(flagged[:, rq], cap), flagged[:, rq])
+        fires = cmask[by_question[cq]] & rmask[by_question[rq]]
+        flagged[rq] = np.where(fires, np.minimum(flagged[rq], cap), flagged[rq])
         flags |= fires.astype(flags.dtype) << bit
-    tolerance_unflagged = _dimension(tables, raw, tables.tolerance)
-    tolerance = _dimension(tables, flagged, tables.tolerance)
-    capacity = _dimension(tables, raw, ~tables.tolerance)
+    tol_q = np.flatnonzero(tables.tolerance)
+    cap_q = np.flatnonzero(~tables.tolerance)
+    tolerance_unflagged = _dimension(tables, raw, tol_q)
+    tolerance = _dimension(tables, flagged, tol_q)
+    capacity = _dimension(tables, raw, cap_q)
     combined = np.minimum(tolerance, capacity)
-    score_tier = (1 + (combined[:, None] >= tables.cutoffs).sum(axis=1)).astype(np.int8)
-    caps = tables.max_tier[columns, codes]                     # (n, q) knock-out lookup
-    strictest = caps.min(axis=1)
-    tier = np.minimum(score_tier, strictest).astype(np.int8)
+    score_tier = np.ones(n, dtype=np.int8)
+    for cut in tables.cutoffs:
+        score_tier += combined >= cut
+    ko_tol = _strictest(tables, by_question, tol_q, n)       # knock-out lookup
+    ko_cap = _strictest(tables, by_question, cap_q, n)
+    strictest = np.minimum(ko_tol, ko_cap)
+    tier = np.minimum(score_tier, strictest)
     binding = strictest < score_tier
-    on_tol = caps[:, tables.tolerance].min(axis=1, initial=NO_KNOCKOUT) == strictest
-    on_cap = caps[:, ~tables.tolerance].min(axis=1, initial=NO_KNOCKOUT) == strictest
-    by_score = np.where(tolerance < capacity, LimitingCode.TOLERANCE,
-                        np.where(capacity < tolerance, LimitingCode.CAPACITY, LimitingCode.BOTH))
+    on_tol, on_cap = ko_tol == strictest, ko_cap == strictest
+    limiting = np.where(tolerance < capacity, LimitingCode.TOLERANCE,
+                        np.where(capacity < tolerance, LimitingCode.CAPACITY,
+                                 LimitingCode.BOTH)).astype(np.int8)
     by_knockout = np.where(on_tol & on_cap, LimitingCode.BOTH,
                            np.where(on_tol, LimitingCode.TOLERANCE, LimitingCode.CAPACITY))
-    limiting = np.where(binding, by_knockout, by_score).astype(np.int8)
+    np.copyto(limiting, by_knockout, where=binding, casting="unsafe")
     return BatchProfiles(tolerance, tolerance_unflagged, capacity, combined, score_tier, tier,
                          limiting, flags, binding)
 
 
-def _dimension(tables: ScoringTables, scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Weighted mean of the masked questions, summed in questionnaire order, rounded to 0.1."""
-    acc = np.zeros(scores.shape[0])
+def _dimension(tables: ScoringTables, scores: list[np.ndarray],
+               questions: np.ndarray) -> np.ndarray:
+    """Weighted mean of the questions' scores, summed in questionnaire order, rounded to 0.1."""
+    acc = np.zeros(scores[0].shape[0]) if scores else np.zeros(0)
     total = 0.0
-    for j in np.flatnonzero(mask):
-        acc = acc + tables.weights[j] * scores[:, j]
+    for j in questions:
+        acc += tables.weights[j] * scores[j]
         total = total + tables.weights[j]
     return round_tenths(acc / total)
+
+
+def _strictest(tables: ScoringTables, by_question: np.ndarray, questions: np.ndarray,
+               n: int) -> np.ndarray:
+    """The lowest knock-out cap among the questions' chosen options (NO_KNOCKOUT if none)."""
+    out = np.full(n, NO_KNOCKOUT, dtype=np.int8)
+    for j in questions:
+        if (tables.max_tier[j] < NO_KNOCKOUT).any():
+            np.minimum(out, tables.max_tier[j][by_question[j]], out=out)
+    return out
 
 
 def round_tenths(x: np.ndarray) -> np.ndarray:

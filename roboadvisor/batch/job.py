@@ -1,0 +1,193 @@
+"""One partition of ``book run``: read its tables, run the pure step, write its review file.
+
+``run_partition`` is what every engine executes (in-process or on a Dask worker); it is a
+module-level function of picklable values, idempotent (a retried task rewrites the same bytes
+through an atomic rename), and returns a small ``PartitionOutcome`` (the file's SHA-256 and the
+partition's counts) that the caller merges in partition order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from roboadvisor.batch.book_files import BookError, read_partition, table_path
+from roboadvisor.batch.partitioning import part_name
+from roboadvisor.batch.schema import PARQUET_OPTIONS, REVIEW_SCHEMA, Table
+from roboadvisor.batch.step import (
+    ModelArrays,
+    PartitionInputs,
+    PartitionResult,
+    TradeFunction,
+    Trigger,
+    review_partition,
+)
+from roboadvisor.data.atomic import atomic_path
+
+REVIEW_DIR = "review"
+
+
+@dataclass(frozen=True, eq=False)
+class PartitionTask:
+    """Everything a worker needs for one partition (picklable)."""
+
+    book: Path
+    partition: int
+    out: Path
+    model: ModelArrays
+    tickers: tuple[str, ...]
+    questionnaire: tuple[str, int]
+    trades: TradeFunction | None = None
+
+
+@dataclass(frozen=True)
+class PartitionCounts:
+    """Counts and sums of one partition (or of several, merged in partition order)."""
+
+    accounts: int = 0
+    value: float = 0.0
+    drift_sum: float = 0.0
+    drift_max: float = 0.0
+    triggered: int = 0
+    needs_action: int = 0
+    knocked_out: int = 0
+    flagged: int = 0
+    scored_tiers: tuple[int, ...] = (0, 0, 0, 0, 0)
+    target_tiers: tuple[int, ...] = (0, 0, 0, 0, 0)
+    triggers: tuple[int, ...] = field(default=(0,) * len(Trigger))
+
+    def merge(self, other: PartitionCounts) -> PartitionCounts:
+        return PartitionCounts(
+            self.accounts + other.accounts, self.value + other.value,
+            self.drift_sum + other.drift_sum, max(self.drift_max, other.drift_max),
+            self.triggered + other.triggered, self.needs_action + other.needs_action,
+            self.knocked_out + other.knocked_out, self.flagged + other.flagged,
+            tuple(a + b for a, b in zip(self.scored_tiers, other.scored_tiers, strict=True)),
+            tuple(a + b for a, b in zip(self.target_tiers, other.target_tiers, strict=True)),
+            tuple(a + b for a, b in zip(self.triggers, other.triggers, strict=True)))
+
+
+@dataclass(frozen=True)
+class PartitionOutcome:
+    """What a partition task returns: its file (relative to the output), hash and counts."""
+
+    partition: int
+    file: str
+    sha256: str
+    counts: PartitionCounts
+
+
+def run_partition(task: PartitionTask) -> PartitionOutcome:
+    """Read, review and write one partition (see the module docstring)."""
+    tables = read_partition(task.book, task.partition)
+    account_ids, inputs = partition_inputs(tables, task, task.model.as_of_day)
+    result = review_partition(inputs, task.model, task.trades)
+    relative = f"{REVIEW_DIR}/{part_name(task.partition)}"
+    path = Path(task.out) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        pq.write_table(review_table(account_ids, inputs, result), tmp, **PARQUET_OPTIONS)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return PartitionOutcome(task.partition, relative, digest, partition_counts(result))
+
+
+def partition_inputs(tables: dict[Table, pa.Table], task: PartitionTask,
+                     as_of_day: int) -> tuple[pa.Array, PartitionInputs]:
+    """The accounts' ids and the step's arrays, rows in the accounts table's order."""
+    accounts = tables[Table.ACCOUNTS]
+    ids = accounts.column("account_id").combine_chunks()
+    n, width = len(ids), len(task.tickers)
+    where = table_path(task.book, Table.ACCOUNTS, task.partition)
+    if pc.count_distinct(ids).as_py() != n:
+        raise BookError.from_catalog("batch.book_duplicate_account", path=str(where))
+
+    holdings = tables[Table.HOLDINGS]
+    rows = _rows_of(holdings, ids, task, Table.HOLDINGS)
+    assets = pc.index_in(holdings.column("ticker"), value_set=pa.array(task.tickers))
+    if assets.null_count:
+        unknown = pc.filter(holdings.column("ticker"), pc.is_null(assets))[0].as_py()
+        raise BookError.from_catalog(
+            "batch.book_unknown_ticker", ticker=unknown,
+            path=str(table_path(task.book, Table.HOLDINGS, task.partition)),
+            known=", ".join(task.tickers))
+    flat = rows * width + assets.to_numpy(zero_copy_only=False)
+    shares = np.bincount(flat, weights=holdings.column("shares").to_numpy(),
+                         minlength=n * width).reshape(n, width)
+
+    answers = tables[Table.ANSWERS]
+    codes = _codes(answers, ids, task)
+
+    flows = tables[Table.CASH_FLOWS]
+    flow_rows = _rows_of(flows, ids, task, Table.CASH_FLOWS)
+    pending = np.bincount(flow_rows, weights=flows.column("amount").to_numpy(), minlength=n)
+    has_flow = np.bincount(flow_rows, minlength=n) > 0
+
+    expires = pc.cast(accounts.column("expires_on"), pa.int32()).to_numpy()
+    return ids, PartitionInputs(
+        codes, accounts.column("tier").to_numpy(), accounts.column("cash").to_numpy(),
+        expires, shares, pending, has_flow)
+
+
+def _rows_of(table: pa.Table, ids: pa.Array, task: PartitionTask, which: Table) -> np.ndarray:
+    rows = pc.index_in(table.column("account_id"), value_set=ids)
+    if rows.null_count:
+        unknown = pc.filter(table.column("account_id"), pc.is_null(rows))[0].as_py()
+        raise BookError.from_catalog(
+            "batch.book_unknown_account", account=unknown,
+            path=str(table_path(task.book, which, task.partition)))
+    return rows.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _codes(answers: pa.Table, ids: pa.Array, task: PartitionTask) -> np.ndarray:
+    path = str(table_path(task.book, Table.ANSWERS, task.partition))
+    rows = _rows_of(answers, ids, task, Table.ANSWERS)
+    n, q = len(ids), None
+    if len(rows) != n or len(np.unique(rows)) != n:
+        raise BookError.from_catalog("batch.book_answers_per_account", path=path)
+    qid, version = task.questionnaire
+    same = pc.and_(pc.equal(answers.column("questionnaire_id"), qid),
+                   pc.equal(answers.column("questionnaire_version"), version))
+    if n and not pc.all(same).as_py():
+        raise BookError.from_catalog("batch.book_other_questionnaire", path=path,
+                                     questionnaire=f"{qid} v{version}")
+    options = answers.column("options").combine_chunks()
+    q = task.model.tables.scores.shape[0]
+    lengths = pc.list_value_length(options).to_numpy(zero_copy_only=False)
+    if n and (lengths != q).any():
+        raise BookError.from_catalog("batch.book_answer_length", path=path, questions=q)
+    codes = np.empty((n, q), dtype=np.int8)
+    codes[rows] = options.flatten().to_numpy(zero_copy_only=False).reshape(n, q)
+    return codes
+
+
+def review_table(ids: pa.Array, inputs: PartitionInputs, result: PartitionResult) -> pa.Table:
+    """The review rows of one partition (``schema.REVIEW_SCHEMA``)."""
+    r, p = result.review, result.review.profiles
+    return pa.table({
+        "account_id": ids, "tier_in_force": pa.array(inputs.tier_in_force, pa.int8()),
+        "scored_tier": pa.array(p.tier, pa.int8()),
+        "target_tier": pa.array(r.target_tier, pa.int8()),
+        "level": pa.array(p.tier, pa.int8()),
+        "tolerance": pa.array(p.tolerance), "capacity": pa.array(p.capacity),
+        "combined": pa.array(p.combined), "value": pa.array(r.value),
+        "cash": pa.array(inputs.cash), "pending_flow": pa.array(inputs.pending_flow),
+        "drift": pa.array(r.drift), "triggers": pa.array(r.triggers, pa.uint8()),
+    }, schema=REVIEW_SCHEMA)
+
+
+def partition_counts(result: PartitionResult) -> PartitionCounts:
+    r, p = result.review, result.review.profiles
+    action = (r.triggers & ~np.uint8(Trigger.EXPIRED)) != 0
+    return PartitionCounts(
+        len(r.value), float(r.value.sum()), float(r.drift.sum()),
+        float(r.drift.max()) if len(r.drift) else 0.0, int((r.triggers != 0).sum()),
+        int(action.sum()), int(p.knocked_out.sum()), int((p.flags != 0).sum()),
+        tuple(int(x) for x in np.bincount(p.tier, minlength=6)[1:6]),
+        tuple(int(x) for x in np.bincount(r.target_tier, minlength=6)[1:6]),
+        tuple(int(((r.triggers & t) != 0).sum()) for t in Trigger))

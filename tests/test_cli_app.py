@@ -12,7 +12,7 @@ from roboadvisor.cli.app import app
 runner = CliRunner()
 
 COMMANDS = ["plan", "assess", "allocate", "explain", "frontier",
-            "questionnaire", "universe", "data", "backtest"]
+            "questionnaire", "universe", "data", "backtest", "book"]
 
 
 def test_help_lists_every_command() -> None:
@@ -32,7 +32,8 @@ def test_help_does_not_import_heavy_modules() -> None:
     code = ("import sys, runpy; sys.argv=['roboadvisor','--help'];\n"
             "try:\n    runpy.run_module('roboadvisor', run_name='__main__')\n"
             "except SystemExit:\n    pass\n"
-            "heavy=[m for m in ('cvxpy','yfinance','pypfopt','matplotlib','pandas','sklearn') "
+            "heavy=[m for m in ('cvxpy','yfinance','pypfopt','matplotlib','pandas','sklearn',"
+            "'dask','distributed','pyarrow') "
             "if m in sys.modules]\nprint('HEAVY', heavy, file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)

@@ -129,8 +129,8 @@ def synth_book(request: SynthRequest, progress: Progress | None = None) -> Synth
 
     if request.accounts < 1:
         raise InputError.from_catalog("batch.accounts_positive", accounts=request.accounts)
-    partitions = request.partitions or max(1, math.ceil(request.accounts
-                                                        / ACCOUNTS_PER_PARTITION))
+    partitions = request.partitions if request.partitions is not None else \
+        max(1, math.ceil(request.accounts / ACCOUNTS_PER_PARTITION))
     if not 1 <= partitions <= MAX_PARTITIONS:
         raise InputError.from_catalog("batch.partitions_range", partitions=partitions,
                                       most=MAX_PARTITIONS)

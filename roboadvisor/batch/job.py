@@ -147,8 +147,8 @@ def _rows_of(table: pa.Table, ids: pa.Array, task: PartitionTask, which: Table) 
 def _codes(answers: pa.Table, ids: pa.Array, task: PartitionTask) -> np.ndarray:
     path = str(table_path(task.book, Table.ANSWERS, task.partition))
     rows = _rows_of(answers, ids, task, Table.ANSWERS)
-    n, q = len(ids), None
-    if len(rows) != n or len(np.unique(rows)) != n:
+    n = len(ids)
+    if len(rows) != n or (np.bincount(rows, minlength=n) != 1).any():
         raise BookError.from_catalog("batch.book_answers_per_account", path=path)
     qid, version = task.questionnaire
     same = pc.and_(pc.equal(answers.column("questionnaire_id"), qid),

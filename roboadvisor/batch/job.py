@@ -9,7 +9,7 @@ partition's counts) that the caller merges in partition order.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from roboadvisor.batch.book_files import BookError, read_partition, table_path
 from roboadvisor.batch.partitioning import part_name
-from roboadvisor.batch.schema import PARQUET_OPTIONS, REVIEW_SCHEMA, Table
+from roboadvisor.batch.schema import ORDERS_SCHEMA, PARQUET_OPTIONS, REVIEW_SCHEMA, Table
 from roboadvisor.batch.step import (
     ModelArrays,
     PartitionInputs,
@@ -31,6 +31,7 @@ from roboadvisor.batch.step import (
 from roboadvisor.data.atomic import atomic_path
 
 REVIEW_DIR = "review"
+ORDERS_DIR = "orders"
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +62,8 @@ class PartitionCounts:
     scored_tiers: tuple[int, ...] = (0, 0, 0, 0, 0)
     target_tiers: tuple[int, ...] = (0, 0, 0, 0, 0)
     triggers: tuple[int, ...] = field(default=(0,) * len(Trigger))
+    orders: int = 0
+    turnover: float = 0.0
 
     def merge(self, other: PartitionCounts) -> PartitionCounts:
         return PartitionCounts(
@@ -70,17 +73,21 @@ class PartitionCounts:
             self.knocked_out + other.knocked_out, self.flagged + other.flagged,
             tuple(a + b for a, b in zip(self.scored_tiers, other.scored_tiers, strict=True)),
             tuple(a + b for a, b in zip(self.target_tiers, other.target_tiers, strict=True)),
-            tuple(a + b for a, b in zip(self.triggers, other.triggers, strict=True)))
+            tuple(a + b for a, b in zip(self.triggers, other.triggers, strict=True)),
+            self.orders + other.orders, self.turnover + other.turnover)
 
 
 @dataclass(frozen=True)
 class PartitionOutcome:
-    """What a partition task returns: its file (relative to the output), hash and counts."""
+    """What a partition task returns: its files (relative to the output), hashes and counts.
+    ``orders_file``/``orders_sha256`` only when a trade function was plugged in."""
 
     partition: int
     file: str
     sha256: str
     counts: PartitionCounts
+    orders_file: str | None = None
+    orders_sha256: str | None = None
 
 
 def run_partition(task: PartitionTask) -> PartitionOutcome:
@@ -88,13 +95,53 @@ def run_partition(task: PartitionTask) -> PartitionOutcome:
     tables = read_partition(task.book, task.partition)
     account_ids, inputs = partition_inputs(tables, task, task.model.as_of_day)
     result = review_partition(inputs, task.model, task.trades)
-    relative = f"{REVIEW_DIR}/{part_name(task.partition)}"
+    relative, digest = _write(task, REVIEW_DIR, review_table(account_ids, inputs, result))
+    counts = partition_counts(result)
+    if result.trades is None:
+        return PartitionOutcome(task.partition, relative, digest, counts)
+    orders = orders_table(account_ids, task, result)
+    value = orders.column("value").to_numpy()
+    counts = replace(counts, orders=len(value), turnover=float(np.abs(value).sum()))
+    orders_file, orders_digest = _write(task, ORDERS_DIR, orders)
+    return PartitionOutcome(task.partition, relative, digest, counts, orders_file,
+                            orders_digest)
+
+
+def _write(task: PartitionTask, folder: str, table: pa.Table) -> tuple[str, str]:
+    """Write one partition's file atomically; its path relative to the output and SHA-256."""
+    relative = f"{folder}/{part_name(task.partition)}"
     path = Path(task.out) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
-        pq.write_table(review_table(account_ids, inputs, result), tmp, **PARQUET_OPTIONS)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return PartitionOutcome(task.partition, relative, digest, partition_counts(result))
+        pq.write_table(table, tmp, **PARQUET_OPTIONS)
+    return relative, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def orders_table(ids: pa.Array, task: PartitionTask, result: PartitionResult) -> pa.Table:
+    """The trade function's orders as rows (``schema.ORDERS_SCHEMA``), sorted by account row
+    then asset; ValueError when the function broke its contract."""
+    t = result.trades
+    assert t is not None
+    account = np.asarray(t.account, dtype=np.int64)
+    asset = np.asarray(t.asset, dtype=np.int64)
+    shares = np.asarray(t.shares, dtype=float)
+    reason = np.asarray(t.reason, dtype=np.uint8)
+    m = len(account)
+    if not (len(asset) == len(shares) == len(reason) == m):
+        raise ValueError("trade function: account, asset, shares and reason differ in length")
+    if m and (account.min() < 0 or account.max() >= len(ids) or asset.min() < 0
+              or asset.max() >= len(task.tickers) or not np.isfinite(shares).all()):
+        raise ValueError("trade function: an order names no account or asset of the "
+                         "partition, or its shares are not finite")
+    order = np.lexsort((asset, account))
+    account, asset, shares, reason = account[order], asset[order], shares[order], reason[order]
+    price = task.model.prices[asset]
+    return pa.table({
+        "account_id": ids.take(pa.array(account)),
+        "ticker": pa.array(np.array(task.tickers, dtype=object)[asset].tolist(), pa.string()),
+        "shares": pa.array(shares), "price": pa.array(price),
+        "value": pa.array(shares * price), "reason": pa.array(reason, pa.uint8()),
+    }, schema=ORDERS_SCHEMA)
 
 
 def partition_inputs(tables: dict[Table, pa.Table], task: PartitionTask,

@@ -77,5 +77,17 @@ investor level Ck), the tier the review aims at, value (holdings at the prices u
 the net cash flow waiting, drift (half the sum of absolute weight deviations, cash counted as
 an asset with target 0) and the trigger bits (``step.Trigger``)."""
 
+ORDERS_SCHEMA = pa.schema([
+    pa.field("account_id", pa.string(), nullable=False),
+    pa.field("ticker", pa.string(), nullable=False),
+    pa.field("shares", pa.float64(), nullable=False),
+    pa.field("price", pa.float64(), nullable=False),
+    pa.field("value", pa.float64(), nullable=False),
+    pa.field("reason", pa.uint8(), nullable=False),
+])
+"""Orders of a plugged-in trade function (``step.TradeFunction``): ``shares`` and ``value``
+signed (> 0 buy, < 0 sell), ``reason`` the trigger bits behind the order; sorted by account
+row, then asset."""
+
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
 """Writer options of every book and output file (fixed, so equal inputs give equal bytes)."""

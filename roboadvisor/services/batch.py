@@ -21,11 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from roboadvisor.domain.models import Tier, Universe
+
+if TYPE_CHECKING:
+    from roboadvisor.batch.step import TradeFunction
 from roboadvisor.errors import ConfigError, InputError, RoboAdvisorError
 
 ACCOUNTS_PER_PARTITION = 100_000
@@ -71,6 +74,8 @@ class RunRequest:
     workers: int = 2
     prices_file: Path | None = None
     drift_threshold: float = 0.03
+    trades: TradeFunction | None = None
+    """The trade step (issue 11 plugs its vectorised trade lists in here); None: no trades."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +208,8 @@ def run_book(request: RunRequest, progress: Progress | None = None,
     try:
         with atomic_dir(request.out) as tmp:
             tasks = [PartitionTask(Path(request.book).resolve(), p, tmp.resolve(), model,
-                                   book.tickers, (questionnaire.id, questionnaire.version))
+                                   book.tickers, (questionnaire.id, questionnaire.version),
+                                   request.trades)
                      for p in range(book.partitions)]
             if engine is Engine.LOCAL:
                 outcomes = run_local(tasks, done)
@@ -213,7 +219,8 @@ def run_book(request: RunRequest, progress: Progress | None = None,
             counts = PartitionCounts()
             for outcome in outcomes:
                 counts = counts.merge(outcome.counts)
-            summary = summary_record(counts, book, snapshot, request.drift_threshold)
+            summary = summary_record(counts, book, snapshot, request.drift_threshold,
+                                     traded=request.trades is not None)
             (tmp / SUMMARY).write_text(_dumps(summary), encoding="utf-8")
             (tmp / MANIFEST).write_text(_dumps(_manifest_record(inputs, outcomes, summary)),
                                         encoding="utf-8")
@@ -285,7 +292,8 @@ def _inputs_record(folder: Path, book: Any, snapshot: Any, model: Any) -> dict[s
     }
 
 
-def summary_record(counts: Any, book: Any, snapshot: Any, threshold: float) -> dict[str, Any]:
+def summary_record(counts: Any, book: Any, snapshot: Any, threshold: float, *,
+                   traded: bool = False) -> dict[str, Any]:
     """The run's summary (JSON-safe, deterministic)."""
     from roboadvisor.batch.step import Trigger
 
@@ -306,7 +314,8 @@ def summary_record(counts: Any, book: Any, snapshot: Any, threshold: float) -> d
         "scored_tiers": {str(k): v for k, v in enumerate(counts.scored_tiers, 1)},
         "target_tiers": {str(k): v for k, v in enumerate(counts.target_tiers, 1)},
         "triggers": {t.name.lower(): v for t, v in zip(Trigger, counts.triggers, strict=True)},
-        "trades": None,
+        "trades": {"orders": counts.orders, "turnover": round(counts.turnover, 2)}
+        if traded else None,
     }
 
 
@@ -315,7 +324,9 @@ def _manifest_record(inputs: dict[str, Any], outcomes: list[Any],
     return {
         "format": "roboadvisor-review", "format_version": 1, "inputs": inputs,
         "partitions": [{"partition": o.partition, "file": o.file, "accounts": o.counts.accounts,
-                        "sha256": o.sha256} for o in outcomes],
+                        "sha256": o.sha256,
+                        **({"orders_file": o.orders_file, "orders_sha256": o.orders_sha256}
+                           if o.orders_file else {})} for o in outcomes],
         "summary_sha256": hashlib.sha256(_dumps(summary).encode("utf-8")).hexdigest(),
     }
 

@@ -49,6 +49,17 @@ def test_dask_equals_local(cluster, small_book: Path, local_reference: Path,  # 
     assert folder_bytes(out) == folder_bytes(local_reference)
 
 
+def test_dask_equals_local_with_a_trade_function(cluster, small_book: Path,  # type: ignore[no-untyped-def]
+                                                 tmp_path: Path) -> None:
+    from tests.batch.seam_example import sell_above_level
+
+    run_book(RunRequest(small_book, tmp_path / "local", trades=sell_above_level))
+    run_book(RunRequest(small_book, tmp_path / "dask", engine="dask",
+                        scheduler=cluster.scheduler_address, trades=sell_above_level))
+    assert (tmp_path / "dask" / "orders").is_dir()
+    assert folder_bytes(tmp_path / "dask") == folder_bytes(tmp_path / "local")
+
+
 def test_unreachable_scheduler_is_one_line(small_book: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["book", "run", str(small_book), "--out", str(tmp_path / "o"),
                                  "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])

@@ -160,3 +160,32 @@ def test_chinese_tables(small_book: Path, tmp_path: Path) -> None:
                                  "--lang", "zh"])
     assert result.exit_code == 0, result.output
     assert "账簿检查完成" in result.output and "触发条件" in result.output
+
+
+def test_the_trade_seam_writes_orders(small_book: Path, local_run: Path,
+                                      tmp_path: Path) -> None:
+    from roboadvisor.services.batch import RunRequest, run_book
+    from tests.batch.seam_example import sell_above_level
+
+    out = tmp_path / "traded"
+    result = run_book(RunRequest(small_book, out, trades=sell_above_level))
+    review = pq.read_table(sorted((out / "review").glob("*.parquet"))).to_pandas()
+    # the review is the same with or without a trade step
+    for part in sorted((local_run / "review").glob("*.parquet")):
+        assert (out / "review" / part.name).read_bytes() == part.read_bytes()
+    orders = pq.read_table(sorted((out / "orders").glob("*.parquet"))).to_pandas()
+    holdings = pq.read_table(sorted((small_book / "holdings").glob("*.parquet"))).to_pandas()
+    risk = {a.ticker: a.risk_level for a in _universe()}
+    target = review.set_index("account_id")["target_tier"]
+    holdings = holdings[holdings["account_id"].map(target) < holdings["ticker"].map(risk)]
+    got = sorted(zip(orders["account_id"], orders["ticker"], -orders["shares"], strict=True))
+    want = sorted(zip(holdings["account_id"], holdings["ticker"], holdings["shares"],
+                      strict=True))
+    assert got == want and len(got) > 0
+    assert (orders["value"] == orders["shares"] * orders["price"]).all()
+    assert result.summary["trades"] == {"orders": len(orders),
+                                        "turnover": round(orders["value"].abs().sum(), 2)}
+    manifest = json.loads((out / "manifest.json").read_text())
+    for part in manifest["partitions"]:
+        data = (out / part["orders_file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == part["orders_sha256"]

@@ -70,8 +70,9 @@ def show_run(result: RunResult, lang: Lang) -> None:
         ("batch.label_needs_action", f"{s['needs_action']:,}"),
         ("batch.label_knocked_out", f"{s['knocked_out']:,}"),
         ("batch.label_flagged", f"{s['flagged']:,}"),
-        ("batch.label_trades", t("batch.trades_not_computed", lang)
-         if s["trades"] is None else str(s["trades"])),
+        ("batch.label_trades", t("batch.trades_not_computed", lang) if s["trades"] is None
+         else t("batch.trades_summary", lang, orders=f"{s['trades']['orders']:,}",
+                turnover=f"{s['trades']['turnover']:,.2f}")),
         ("batch.label_engine", engine),
         ("batch.label_time", f"{result.seconds:.2f} s"),
         ("batch.label_throughput", f"{result.accounts_per_second:,.0f}"),

@@ -176,3 +176,15 @@ class PartitionWriters:
     def close(self) -> None:
         for writer in self._writers.values():
             writer.close()
+
+
+def manifest_sha256(folder: Path) -> str:
+    """SHA-256 of the book's ``book.json`` bytes (an input hash of every run)."""
+    import hashlib
+
+    return hashlib.sha256((Path(folder) / MANIFEST).read_bytes()).hexdigest()
+
+
+def write_json(path: Path, text: str) -> None:
+    """Write a JSON document of a run's output folder (UTF-8)."""
+    Path(path).write_text(text, encoding="utf-8")

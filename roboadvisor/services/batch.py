@@ -179,7 +179,7 @@ def run_book(request: RunRequest, progress: Progress | None = None,
     """Review every account of the book at ``request.book``; write review rows, a manifest
     and summary.json to ``request.out`` (whole or not at all)."""
     from roboadvisor.batch.atomic_dir import atomic_dir
-    from roboadvisor.batch.book_files import read_manifest
+    from roboadvisor.batch.book_files import read_manifest, write_json
     from roboadvisor.batch.engines import Engine, EngineError, run_dask, run_local
     from roboadvisor.batch.job import PartitionCounts, PartitionTask
 
@@ -221,9 +221,8 @@ def run_book(request: RunRequest, progress: Progress | None = None,
                 counts = counts.merge(outcome.counts)
             summary = summary_record(counts, book, snapshot, request.drift_threshold,
                                      traded=request.trades is not None)
-            (tmp / SUMMARY).write_text(_dumps(summary), encoding="utf-8")
-            (tmp / MANIFEST).write_text(_dumps(_manifest_record(inputs, outcomes, summary)),
-                                        encoding="utf-8")
+            write_json(tmp / SUMMARY, _dumps(summary))
+            write_json(tmp / MANIFEST, _dumps(_manifest_record(inputs, outcomes, summary)))
     except FileExistsError:
         raise InputError.from_catalog("batch.out_exists", path=str(request.out)) from None
     except EngineError as exc:
@@ -281,9 +280,10 @@ def _price_vector(snapshot: Any, tickers: tuple[str, ...], source: Path | None) 
 
 
 def _inputs_record(folder: Path, book: Any, snapshot: Any, model: Any) -> dict[str, Any]:
-    manifest_bytes = (Path(folder) / "book.json").read_bytes()
+    from roboadvisor.batch.book_files import manifest_sha256
+
     return {
-        "book_json_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+        "book_json_sha256": manifest_sha256(folder),
         "prices": {"as_of": snapshot.as_of, "source": snapshot.source,
                    "sha256": _array_sha(model.prices)},
         "targets_sha256": _array_sha(model.targets),

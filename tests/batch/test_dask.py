@@ -60,6 +60,20 @@ def test_dask_equals_local_with_a_trade_function(cluster, small_book: Path,  # t
     assert folder_bytes(tmp_path / "dask") == folder_bytes(tmp_path / "local")
 
 
+def test_a_bad_partition_fails_the_run_once_and_leaves_nothing(cluster, small_book: Path,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path) -> None:
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(small_book, broken)
+    (broken / "answers" / "part-00001.parquet").write_bytes(b"junk")
+    result = runner.invoke(app, ["book", "run", str(broken), "--out", str(tmp_path / "o"),
+                                 "--engine", "dask", "--scheduler", cluster.scheduler_address])
+    assert result.exit_code == 2
+    assert "answers/part-00001.parquet" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken"]
+
+
 def test_unreachable_scheduler_is_one_line(small_book: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["book", "run", str(small_book), "--out", str(tmp_path / "o"),
                                  "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])

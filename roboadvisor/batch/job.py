@@ -93,7 +93,7 @@ class PartitionOutcome:
 def run_partition(task: PartitionTask) -> PartitionOutcome:
     """Read, review and write one partition (see the module docstring)."""
     tables = read_partition(task.book, task.partition)
-    account_ids, inputs = partition_inputs(tables, task, task.model.as_of_day)
+    account_ids, inputs = partition_inputs(tables, task)
     result = review_partition(inputs, task.model, task.trades)
     relative, digest = _write(task, REVIEW_DIR, review_table(account_ids, inputs, result))
     counts = partition_counts(result)
@@ -144,8 +144,8 @@ def orders_table(ids: pa.Array, task: PartitionTask, result: PartitionResult) ->
     }, schema=ORDERS_SCHEMA)
 
 
-def partition_inputs(tables: dict[Table, pa.Table], task: PartitionTask,
-                     as_of_day: int) -> tuple[pa.Array, PartitionInputs]:
+def partition_inputs(tables: dict[Table, pa.Table],
+                     task: PartitionTask) -> tuple[pa.Array, PartitionInputs]:
     """The accounts' ids and the step's arrays, rows in the accounts table's order."""
     accounts = tables[Table.ACCOUNTS]
     ids = accounts.column("account_id").combine_chunks()

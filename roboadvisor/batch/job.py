@@ -19,7 +19,13 @@ import pyarrow.parquet as pq
 
 from roboadvisor.batch.book_files import BookError, read_partition, table_path
 from roboadvisor.batch.partitioning import part_name
-from roboadvisor.batch.schema import ORDERS_SCHEMA, PARQUET_OPTIONS, REVIEW_SCHEMA, Table
+from roboadvisor.batch.schema import (
+    BLOCKS_SCHEMA,
+    ORDERS_SCHEMA,
+    PARQUET_OPTIONS,
+    REVIEW_SCHEMA,
+    Table,
+)
 from roboadvisor.batch.step import (
     ModelArrays,
     PartitionInputs,
@@ -64,6 +70,8 @@ class PartitionCounts:
     triggers: tuple[int, ...] = field(default=(0,) * len(Trigger))
     orders: int = 0
     turnover: float = 0.0
+    block_shares: tuple[float, ...] = ()
+    block_orders: tuple[int, ...] = ()
 
     def merge(self, other: PartitionCounts) -> PartitionCounts:
         return PartitionCounts(
@@ -74,7 +82,15 @@ class PartitionCounts:
             tuple(a + b for a, b in zip(self.scored_tiers, other.scored_tiers, strict=True)),
             tuple(a + b for a, b in zip(self.target_tiers, other.target_tiers, strict=True)),
             tuple(a + b for a, b in zip(self.triggers, other.triggers, strict=True)),
-            self.orders + other.orders, self.turnover + other.turnover)
+            self.orders + other.orders, self.turnover + other.turnover,
+            _add(self.block_shares, other.block_shares),
+            _add(self.block_orders, other.block_orders))
+
+
+def _add(a: tuple, b: tuple) -> tuple:  # type: ignore[type-arg]
+    if not a or not b:
+        return a or b
+    return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
 @dataclass(frozen=True)
@@ -101,7 +117,16 @@ def run_partition(task: PartitionTask) -> PartitionOutcome:
         return PartitionOutcome(task.partition, relative, digest, counts)
     orders = orders_table(account_ids, task, result)
     value = orders.column("value").to_numpy()
-    counts = replace(counts, orders=len(value), turnover=float(np.abs(value).sum()))
+    shares = orders.column("shares").to_numpy()
+    asset = pc.index_in(orders.column("ticker"), value_set=pa.array(task.tickers)).to_numpy(
+        zero_copy_only=False).astype(np.int64)
+    slot = asset + len(task.tickers) * (shares < 0)  # buys 0..A-1, sells A..2A-1
+    counts = replace(
+        counts, orders=len(value), turnover=float(np.abs(value).sum()),
+        block_shares=tuple(float(x) for x in np.bincount(
+            slot, weights=np.abs(shares), minlength=2 * len(task.tickers))),
+        block_orders=tuple(int(x) for x in np.bincount(slot,
+                                                       minlength=2 * len(task.tickers))))
     orders_file, orders_digest = _write(task, ORDERS_DIR, orders)
     return PartitionOutcome(task.partition, relative, digest, counts, orders_file,
                             orders_digest)
@@ -115,6 +140,32 @@ def _write(task: PartitionTask, folder: str, table: pa.Table) -> tuple[str, str]
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, **PARQUET_OPTIONS)
     return relative, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def blocks_table(tickers: tuple[str, ...], prices: np.ndarray,
+                 counts: PartitionCounts) -> pa.Table:
+    """Netting: one block order per ETF and side across all accounts (``schema.BLOCKS_SCHEMA``);
+    an account's share of a block is its order's shares over the block's shares."""
+    a = len(tickers)
+    shares = np.asarray(counts.block_shares or (0.0,) * 2 * a)
+    orders = np.asarray(counts.block_orders or (0,) * 2 * a)
+    keep = np.flatnonzero(orders > 0)
+    side = np.where(keep < a, "buy", "sell")
+    asset = keep % a
+    return pa.table({
+        "ticker": pa.array([tickers[i] for i in asset], pa.string()),
+        "side": pa.array(side.tolist(), pa.string()),
+        "shares": pa.array(shares[keep]), "price": pa.array(prices[asset]),
+        "value": pa.array(shares[keep] * prices[asset]),
+        "orders": pa.array(orders[keep], pa.int64()),
+    }, schema=BLOCKS_SCHEMA)
+
+
+def write_table(path: Path, table: pa.Table) -> str:
+    """Write a parquet output atomically; its SHA-256."""
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, **PARQUET_OPTIONS)
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def orders_table(ids: pa.Array, task: PartitionTask, result: PartitionResult) -> pa.Table:

@@ -89,5 +89,16 @@ ORDERS_SCHEMA = pa.schema([
 signed (> 0 buy, < 0 sell), ``reason`` the trigger bits behind the order; sorted by account
 row, then asset."""
 
+BLOCKS_SCHEMA = pa.schema([
+    pa.field("ticker", pa.string(), nullable=False),
+    pa.field("side", pa.string(), nullable=False),
+    pa.field("shares", pa.float64(), nullable=False),
+    pa.field("price", pa.float64(), nullable=False),
+    pa.field("value", pa.float64(), nullable=False),
+    pa.field("orders", pa.int64(), nullable=False),
+])
+"""Block orders: the orders of every account netted per ETF and side (buys and sells are kept
+apart: each account's order is filled from its own side's block)."""
+
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
 """Writer options of every book and output file (fixed, so equal inputs give equal bytes)."""

@@ -36,6 +36,7 @@ ACCOUNTS_PER_PARTITION = 100_000
 MAX_PARTITIONS = 4096
 SUMMARY = "summary.json"
 MANIFEST = "manifest.json"
+BLOCKS = "blocks.parquet"
 
 
 class BatchError(RoboAdvisorError):
@@ -181,7 +182,7 @@ def run_book(request: RunRequest, progress: Progress | None = None,
     from roboadvisor.batch.atomic_dir import atomic_dir
     from roboadvisor.batch.book_files import read_manifest, write_json
     from roboadvisor.batch.engines import Engine, EngineError, run_dask, run_local
-    from roboadvisor.batch.job import PartitionCounts, PartitionTask
+    from roboadvisor.batch.job import PartitionCounts, PartitionTask, blocks_table, write_table
 
     engine = _parse_engine(request.engine)
     if request.workers < 1:
@@ -193,7 +194,7 @@ def run_book(request: RunRequest, progress: Progress | None = None,
     book = read_manifest(request.book)
     _check_out(request.out)
     start = time.perf_counter()
-    model, snapshot, questionnaire = _run_model(book, request)
+    model, snapshot, questionnaire, tickers = _run_model(book, request)
     inputs = _inputs_record(request.book, book, snapshot, model)
 
     finished = []
@@ -208,7 +209,7 @@ def run_book(request: RunRequest, progress: Progress | None = None,
     try:
         with atomic_dir(request.out) as tmp:
             tasks = [PartitionTask(Path(request.book).resolve(), p, tmp.resolve(), model,
-                                   book.tickers, (questionnaire.id, questionnaire.version),
+                                   tickers, (questionnaire.id, questionnaire.version),
                                    request.trades)
                      for p in range(book.partitions)]
             if engine is Engine.LOCAL:
@@ -221,8 +222,11 @@ def run_book(request: RunRequest, progress: Progress | None = None,
                 counts = counts.merge(outcome.counts)
             summary = summary_record(counts, book, snapshot, request.drift_threshold,
                                      traded=request.trades is not None)
+            blocks_sha = None if request.trades is None else write_table(
+                tmp / BLOCKS, blocks_table(tickers, model.prices, counts))
             write_json(tmp / SUMMARY, _dumps(summary))
-            write_json(tmp / MANIFEST, _dumps(_manifest_record(inputs, outcomes, summary)))
+            write_json(tmp / MANIFEST, _dumps(_manifest_record(inputs, outcomes, summary,
+                                                               blocks_sha)))
     except FileExistsError:
         raise InputError.from_catalog("batch.out_exists", path=str(request.out)) from None
     except EngineError as exc:
@@ -236,7 +240,9 @@ def run_book(request: RunRequest, progress: Progress | None = None,
     return RunResult(request.out, engine.value, workers, summary, time.perf_counter() - start)
 
 
-def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any]:
+def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any, tuple[str, ...]]:
+    """The model arrays, the price snapshot, the questionnaire and the tickers in the order of
+    every asset axis (the universe's; a book may list its tickers in any order)."""
     from roboadvisor.batch.prices import latest_snapshot, reference_snapshot
     from roboadvisor.batch.step import ModelArrays
     from roboadvisor.data.universe_file import load_universe
@@ -262,7 +268,7 @@ def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any]:
     model = ModelArrays(scoring_tables(questionnaire), tier_targets(universe), prices,
                         np.array([a.risk_level for a in universe], dtype=np.int8),
                         (as_of - date(1970, 1, 1)).days, request.drift_threshold)
-    return model, snapshot, questionnaire
+    return model, snapshot, questionnaire, universe.tickers
 
 
 def _price_vector(snapshot: Any, tickers: tuple[str, ...], source: Path | None) -> np.ndarray:
@@ -314,14 +320,16 @@ def summary_record(counts: Any, book: Any, snapshot: Any, threshold: float, *,
         "scored_tiers": {str(k): v for k, v in enumerate(counts.scored_tiers, 1)},
         "target_tiers": {str(k): v for k, v in enumerate(counts.target_tiers, 1)},
         "triggers": {t.name.lower(): v for t, v in zip(Trigger, counts.triggers, strict=True)},
-        "trades": {"orders": counts.orders, "turnover": round(counts.turnover, 2)}
+        "trades": {"orders": counts.orders, "turnover": round(counts.turnover, 2),
+                   "blocks": sum(1 for x in counts.block_orders if x)}
         if traded else None,
     }
 
 
-def _manifest_record(inputs: dict[str, Any], outcomes: list[Any],
-                     summary: dict[str, Any]) -> dict[str, Any]:
+def _manifest_record(inputs: dict[str, Any], outcomes: list[Any], summary: dict[str, Any],
+                     blocks_sha: str | None) -> dict[str, Any]:
     return {
+        **({"blocks_file": BLOCKS, "blocks_sha256": blocks_sha} if blocks_sha else {}),
         "format": "roboadvisor-review", "format_version": 1, "inputs": inputs,
         "partitions": [{"partition": o.partition, "file": o.file, "accounts": o.counts.accounts,
                         "sha256": o.sha256,

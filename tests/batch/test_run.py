@@ -183,9 +183,29 @@ def test_the_trade_seam_writes_orders(small_book: Path, local_run: Path,
                       strict=True))
     assert got == want and len(got) > 0
     assert (orders["value"] == orders["shares"] * orders["price"]).all()
-    assert result.summary["trades"] == {"orders": len(orders),
+    blocks = pq.read_table(out / "blocks.parquet").to_pandas()
+    orders["side"] = np.where(orders["shares"] > 0, "buy", "sell")
+    netted = orders.assign(shares=orders["shares"].abs()).groupby(["ticker", "side"]).agg(
+        shares=("shares", "sum"), orders=("shares", "size"))
+    got_blocks = blocks.set_index(["ticker", "side"])[["shares", "orders"]].sort_index()
+    assert got_blocks.to_dict() == netted.sort_index().to_dict()
+    assert result.summary["trades"] == {"orders": len(orders), "blocks": len(blocks),
                                         "turnover": round(orders["value"].abs().sum(), 2)}
     manifest = json.loads((out / "manifest.json").read_text())
+    blocks_bytes = (out / "blocks.parquet").read_bytes()
+    assert hashlib.sha256(blocks_bytes).hexdigest() == manifest["blocks_sha256"]
     for part in manifest["partitions"]:
         data = (out / part["orders_file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == part["orders_sha256"]
+
+
+def test_the_books_ticker_order_does_not_matter(small_book: Path, local_run: Path,
+                                                tmp_path: Path) -> None:
+    book = tmp_path / "reordered"
+    shutil.copytree(small_book, book)
+    doc = json.loads((book / "book.json").read_text())
+    doc["tickers"] = doc["tickers"][::-1]
+    (book / "book.json").write_text(json.dumps(doc))
+    _run(book, tmp_path / "out")
+    for part in sorted((local_run / "review").glob("*.parquet")):
+        assert (tmp_path / "out" / "review" / part.name).read_bytes() == part.read_bytes()

@@ -13,7 +13,7 @@ runner = CliRunner()
 
 COMMANDS = ["plan", "assess", "allocate", "explain", "frontier",
             "questionnaire", "universe", "data", "backtest", "project", "report", "client",
-            "account", "records", "db"]
+            "account", "records", "db", "book"]
 
 
 def test_help_lists_every_command() -> None:
@@ -35,7 +35,7 @@ def test_help_does_not_import_heavy_modules() -> None:
             "except SystemExit:\n    pass\n"
             "heavy=[m for m in ('cvxpy','yfinance','pypfopt','matplotlib','pandas','sklearn',"
             "'jinja2','scipy','sqlalchemy','alembic','cryptography','psycopg','platformdirs',"
-            "'filelock','pyarrow') "
+            "'filelock','pyarrow','dask','distributed') "
             "if m in sys.modules]\nprint('HEAVY', heavy, file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)

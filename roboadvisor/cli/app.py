@@ -17,6 +17,7 @@ from roboadvisor.cli.commands import account as account_cmd
 from roboadvisor.cli.commands import allocate as allocate_cmd
 from roboadvisor.cli.commands import assess as assess_cmd
 from roboadvisor.cli.commands import backtest as backtest_cmd
+from roboadvisor.cli.commands import book as book_cmd
 from roboadvisor.cli.commands import client as client_cmd
 from roboadvisor.cli.commands import data as data_cmd
 from roboadvisor.cli.commands import db as db_cmd
@@ -96,6 +97,7 @@ app.add_typer(client_cmd.app, name="client", help=client_cmd.HELP)
 app.add_typer(account_cmd.app, name="account", help=account_cmd.HELP)
 app.add_typer(records_cmd.app, name="records", help=records_cmd.HELP)
 app.add_typer(db_cmd.app, name="db", help=db_cmd.HELP)
+app.add_typer(book_cmd.app, name="book", help=book_cmd.HELP)
 
 
 def main() -> None:

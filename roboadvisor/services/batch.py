@@ -1,0 +1,361 @@
+"""Use cases of the book at scale: ``synth_book`` (a seeded synthetic book as parquet) and
+``run_book`` (the nightly review of every account, on the local or the Dask engine).
+
+Targets come from the shipped model: the five tier portfolios optimised once each on the shipped
+capital market assumptions and policies (``services.allocate``), never per account. Prices: the
+latest row of ``--prices FILE``, else the snapshot the book carries in ``book.json``, else the
+shipped reference prices (``resources/reference_prices.yaml``, the adjusted closes of the
+assumptions' date 2026-07-31).
+
+Outputs are deterministic: the same inputs give byte-identical files on either engine (no
+times, hosts or engine names are written; those are only shown).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from roboadvisor.domain.models import Tier, Universe
+
+if TYPE_CHECKING:
+    from roboadvisor.batch.step import TradeFunction
+from roboadvisor.errors import ConfigError, InputError, RoboAdvisorError
+
+ACCOUNTS_PER_PARTITION = 100_000
+"""Default partition size of ``book synth`` (memory of ``book run`` grows with it)."""
+MAX_PARTITIONS = 4096
+SUMMARY = "summary.json"
+MANIFEST = "manifest.json"
+BLOCKS = "blocks.parquet"
+
+
+class BatchError(RoboAdvisorError):
+    """A run could not finish (a cluster that cannot be reached, a failed partition)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Requests and results
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SynthRequest:
+    accounts: int
+    out: Path
+    seed: int = 0
+    partitions: int | None = None
+    prices_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    out: Path
+    accounts: int
+    partitions: int
+    seed: int
+    as_of: str
+    prices_source: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    book: Path
+    out: Path
+    engine: str = "local"
+    scheduler: str | None = None
+    workers: int = 2
+    prices_file: Path | None = None
+    drift_threshold: float = 0.03
+    trades: TradeFunction | None = None
+    """The trade step (issue 11 plugs its vectorised trade lists in here); None: no trades."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out: Path
+    engine: str
+    workers: int | None
+    summary: dict[str, Any]
+    seconds: float
+
+    @property
+    def accounts_per_second(self) -> float:
+        return self.summary["accounts"] / self.seconds if self.seconds > 0 else math.inf
+
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) as accounts (synth) or partitions (run) finish."""
+
+
+# --------------------------------------------------------------------------------------------
+# The model: tier targets and the scoring tables
+# --------------------------------------------------------------------------------------------
+def tier_targets(universe: Universe) -> np.ndarray:
+    """(5, assets) target weights of tiers 1..5 in universe order: the shipped policies
+    optimised once per tier on the shipped assumptions."""
+    from roboadvisor.services.allocate import AllocationRequest, allocate
+
+    targets = np.zeros((5, len(universe)))
+    for tier in Tier:
+        allocation = allocate(AllocationRequest(tier=int(tier))).allocation
+        for ticker, weight in zip(allocation.tickers, allocation.weights, strict=True):
+            targets[tier - 1, universe.index(ticker)] = max(float(weight), 0.0)
+        targets[tier - 1] /= targets[tier - 1].sum()
+    return targets
+
+
+def _layout(questionnaire: Any) -> Any:
+    from roboadvisor.batch.book_files import QuestionnaireLayout
+
+    return QuestionnaireLayout(questionnaire.id, questionnaire.version,
+                               tuple((q.id, q.option_ids) for q in questionnaire.questions))
+
+
+# --------------------------------------------------------------------------------------------
+# book synth
+# --------------------------------------------------------------------------------------------
+def synth_book(request: SynthRequest, progress: Progress | None = None) -> SynthResult:
+    """Write a seeded synthetic book of ``request.accounts`` accounts to ``request.out``."""
+    from roboadvisor.batch.book_files import BookManifest
+    from roboadvisor.batch.book_writer import write_synthetic_book
+    from roboadvisor.batch.prices import latest_snapshot, reference_snapshot
+    from roboadvisor.batch.synth import SynthModel
+    from roboadvisor.data.universe_file import load_universe
+    from roboadvisor.domain.scoring_batch import scoring_tables
+    from roboadvisor.services.assess import get_questionnaire
+
+    if request.accounts < 1:
+        raise InputError.from_catalog("batch.accounts_positive", accounts=request.accounts)
+    partitions = request.partitions if request.partitions is not None else \
+        max(1, math.ceil(request.accounts / ACCOUNTS_PER_PARTITION))
+    if not 1 <= partitions <= MAX_PARTITIONS:
+        raise InputError.from_catalog("batch.partitions_range", partitions=partitions,
+                                      most=MAX_PARTITIONS)
+    _check_out(request.out)
+    start = time.perf_counter()
+    universe = load_universe(None)
+    questionnaire = get_questionnaire()
+    snapshot = (latest_snapshot(request.prices_file, universe.tickers)
+                if request.prices_file else reference_snapshot())
+    prices = _price_vector(snapshot, universe.tickers, request.prices_file)
+    as_of = date.fromisoformat(snapshot.as_of)
+    model = SynthModel(scoring_tables(questionnaire), tier_targets(universe), prices,
+                       np.array([a.risk_level for a in universe], dtype=np.int8),
+                       (as_of - date(1970, 1, 1)).days)
+    manifest = BookManifest(partitions, request.accounts, snapshot.as_of,
+                            _layout(questionnaire), universe.tickers, snapshot,
+                            {"kind": "synthetic", "seed": request.seed})
+    try:
+        written = [0]
+
+        def chunk_done(n: int) -> None:
+            written[0] += n
+            if progress is not None:
+                progress(written[0], request.accounts)
+
+        write_synthetic_book(request.out, manifest, model, request.seed, chunk_done)
+    except FileExistsError:
+        raise InputError.from_catalog("batch.out_exists", path=str(request.out)) from None
+    except OSError as exc:
+        raise ConfigError.from_catalog("batch.out_unwritable", path=str(request.out),
+                                       reason=exc.strerror or str(exc)) from None
+    return SynthResult(request.out, request.accounts, partitions, request.seed, snapshot.as_of,
+                       snapshot.source, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------------------------
+# book run
+# --------------------------------------------------------------------------------------------
+def run_book(request: RunRequest, progress: Progress | None = None,
+             on_partition: Callable[[Any], None] | None = None) -> RunResult:
+    """Review every account of the book at ``request.book``; write review rows, a manifest
+    and summary.json to ``request.out`` (whole or not at all)."""
+    from roboadvisor.batch.atomic_dir import atomic_dir
+    from roboadvisor.batch.book_files import read_manifest, write_json
+    from roboadvisor.batch.engines import Engine, EngineError, run_dask, run_local
+    from roboadvisor.batch.job import PartitionCounts, PartitionTask, blocks_table, write_table
+
+    engine = _parse_engine(request.engine)
+    if request.workers < 1:
+        raise InputError.from_catalog("batch.workers_positive", workers=request.workers)
+    if request.scheduler and engine is not Engine.DASK:
+        raise InputError.from_catalog("batch.scheduler_needs_dask")
+    if not 0 < request.drift_threshold < 1:
+        raise InputError.from_catalog("batch.threshold_range", value=request.drift_threshold)
+    book = read_manifest(request.book)
+    _check_out(request.out)
+    start = time.perf_counter()
+    model, snapshot, questionnaire, tickers = _run_model(book, request)
+    inputs = _inputs_record(request.book, book, snapshot, model)
+
+    finished = []
+
+    def done(outcome: Any) -> None:
+        finished.append(outcome.partition)
+        if progress is not None:
+            progress(len(finished), book.partitions)
+        if on_partition is not None:
+            on_partition(outcome)
+
+    try:
+        with atomic_dir(request.out) as tmp:
+            tasks = [PartitionTask(Path(request.book).resolve(), p, tmp.resolve(), model,
+                                   tickers, (questionnaire.id, questionnaire.version),
+                                   request.trades)
+                     for p in range(book.partitions)]
+            if engine is Engine.LOCAL:
+                outcomes = run_local(tasks, done)
+            else:
+                outcomes = run_dask(tasks, done, scheduler=request.scheduler,
+                                    workers=request.workers)
+            counts = PartitionCounts()
+            for outcome in outcomes:
+                counts = counts.merge(outcome.counts)
+            summary = summary_record(counts, book, snapshot, request.drift_threshold,
+                                     traded=request.trades is not None)
+            blocks_sha = None if request.trades is None else write_table(
+                tmp / BLOCKS, blocks_table(tickers, model.prices, counts))
+            write_json(tmp / SUMMARY, _dumps(summary))
+            write_json(tmp / MANIFEST, _dumps(_manifest_record(inputs, outcomes, summary,
+                                                               blocks_sha)))
+    except FileExistsError:
+        raise InputError.from_catalog("batch.out_exists", path=str(request.out)) from None
+    except EngineError as exc:
+        raise BatchError.from_catalog("batch.cluster_failed",
+                                      scheduler=request.scheduler or "LocalCluster",
+                                      reason=str(exc)) from None
+    except OSError as exc:
+        raise ConfigError.from_catalog("batch.out_unwritable", path=str(request.out),
+                                       reason=exc.strerror or str(exc)) from None
+    workers = request.workers if engine is Engine.DASK and not request.scheduler else None
+    return RunResult(request.out, engine.value, workers, summary, time.perf_counter() - start)
+
+
+def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any, tuple[str, ...]]:
+    """The model arrays, the price snapshot, the questionnaire and the tickers in the order of
+    every asset axis (the universe's; a book may list its tickers in any order)."""
+    from roboadvisor.batch.prices import latest_snapshot, reference_snapshot
+    from roboadvisor.batch.step import ModelArrays
+    from roboadvisor.data.universe_file import load_universe
+    from roboadvisor.domain.scoring_batch import scoring_tables
+    from roboadvisor.services.assess import get_questionnaire
+
+    universe = load_universe(None)
+    unknown = [t for t in book.tickers if t not in universe]
+    if unknown:
+        raise InputError.from_catalog("batch.book_tickers", path=str(request.book),
+                                      tickers=", ".join(unknown))
+    q = book.questionnaire
+    questionnaire = get_questionnaire(q.id, q.version)
+    if _layout(questionnaire) != q:
+        raise InputError.from_catalog("batch.book_layout", path=str(request.book),
+                                      questionnaire=questionnaire.key)
+    if request.prices_file is not None:
+        snapshot = latest_snapshot(request.prices_file, universe.tickers)
+    else:
+        snapshot = book.prices or reference_snapshot()
+    prices = _price_vector(snapshot, universe.tickers, request.prices_file)
+    as_of = date.fromisoformat(book.as_of)
+    model = ModelArrays(scoring_tables(questionnaire), tier_targets(universe), prices,
+                        np.array([a.risk_level for a in universe], dtype=np.int8),
+                        (as_of - date(1970, 1, 1)).days, request.drift_threshold)
+    return model, snapshot, questionnaire, universe.tickers
+
+
+def _price_vector(snapshot: Any, tickers: tuple[str, ...], source: Path | None) -> np.ndarray:
+    values = dict(snapshot.values)
+    missing = [t for t in tickers if t not in values]
+    if missing:
+        raise ConfigError.from_catalog("batch.prices_missing",
+                                       path=str(source or snapshot.source),
+                                       tickers=", ".join(missing))
+    prices = np.array([values[t] for t in tickers], dtype=float)
+    if not np.isfinite(prices).all() or (prices <= 0).any():
+        raise ConfigError.from_catalog("batch.prices_positive",
+                                       path=str(source or snapshot.source))
+    return prices
+
+
+def _inputs_record(folder: Path, book: Any, snapshot: Any, model: Any) -> dict[str, Any]:
+    from roboadvisor.batch.book_files import manifest_sha256
+
+    return {
+        "book_json_sha256": manifest_sha256(folder),
+        "prices": {"as_of": snapshot.as_of, "source": snapshot.source,
+                   "sha256": _array_sha(model.prices)},
+        "targets_sha256": _array_sha(model.targets),
+        "questionnaire": f"{book.questionnaire.id} v{book.questionnaire.version}",
+        "drift_threshold": model.drift_threshold,
+    }
+
+
+def summary_record(counts: Any, book: Any, snapshot: Any, threshold: float, *,
+                   traded: bool = False) -> dict[str, Any]:
+    """The run's summary (JSON-safe, deterministic)."""
+    from roboadvisor.batch.step import Trigger
+
+    n = counts.accounts
+    return {
+        "as_of": book.as_of,
+        "partitions": book.partitions,
+        "accounts": n,
+        "value": round(counts.value, 2),
+        "prices": {"as_of": snapshot.as_of, "source": snapshot.source},
+        "drift_threshold": threshold,
+        "mean_drift": counts.drift_sum / n if n else 0.0,
+        "max_drift": counts.drift_max,
+        "triggered": counts.triggered,
+        "needs_action": counts.needs_action,
+        "knocked_out": counts.knocked_out,
+        "flagged": counts.flagged,
+        "scored_tiers": {str(k): v for k, v in enumerate(counts.scored_tiers, 1)},
+        "target_tiers": {str(k): v for k, v in enumerate(counts.target_tiers, 1)},
+        "triggers": {t.name.lower(): v for t, v in zip(Trigger, counts.triggers, strict=True)},
+        "trades": {"orders": counts.orders, "turnover": round(counts.turnover, 2),
+                   "blocks": sum(1 for x in counts.block_orders if x)}
+        if traded else None,
+    }
+
+
+def _manifest_record(inputs: dict[str, Any], outcomes: list[Any], summary: dict[str, Any],
+                     blocks_sha: str | None) -> dict[str, Any]:
+    return {
+        **({"blocks_file": BLOCKS, "blocks_sha256": blocks_sha} if blocks_sha else {}),
+        "format": "roboadvisor-review", "format_version": 1, "inputs": inputs,
+        "partitions": [{"partition": o.partition, "file": o.file, "accounts": o.counts.accounts,
+                        "sha256": o.sha256,
+                        **({"orders_file": o.orders_file, "orders_sha256": o.orders_sha256}
+                           if o.orders_file else {})} for o in outcomes],
+        "summary_sha256": hashlib.sha256(_dumps(summary).encode("utf-8")).hexdigest(),
+    }
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _array_sha(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array, dtype="<f8").tobytes()).hexdigest()
+
+
+def _parse_engine(value: str) -> Any:
+    from roboadvisor.batch.engines import Engine
+
+    try:
+        return Engine(str(value).strip().lower())
+    except ValueError:
+        raise InputError.from_catalog("batch.engine_unknown", engine=value) from None
+
+
+def _check_out(out: Path) -> None:
+    if Path(out).exists():
+        raise InputError.from_catalog("batch.out_exists", path=str(out))

@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from roboadvisor import TRADING_DAYS_PER_YEAR
 from roboadvisor.domain.models import Estimates
 from roboadvisor.errors import EstimationError
+
+if TYPE_CHECKING:  # pandas loads only where a frame is built: a plan on the shipped
+    import pandas as pd  # assumptions never needs it (startup time, issue 14)
 
 MAX_CONDITION_NUMBER = 1e10
 """Covariances with a larger condition number are refused: their inverse is mostly noise."""
@@ -86,6 +89,8 @@ def returns_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
             f"only {int(keep.sum())} days have returns for all {n} assets, fewer than the "
             f"{n + MIN_EXTRA_OBSERVATIONS} needed; {prices.columns[late]} starts on {start}: "
             f"start the window earlier or later, or drop {prices.columns[late]}")
+    import pandas as pd
+
     return pd.DataFrame(r[keep], index=prices.index[1:][keep], columns=prices.columns)
 
 
@@ -94,7 +99,7 @@ def _date(value: object) -> str:
 
 
 def _matrix(returns: pd.DataFrame | np.ndarray) -> np.ndarray:
-    x = returns.to_numpy(dtype=float) if isinstance(returns, pd.DataFrame) else np.asarray(
+    x = returns.to_numpy(dtype=float) if hasattr(returns, "to_numpy") else np.asarray(
         returns, dtype=float)
     if x.ndim != 2:
         raise EstimationError(f"returns must be a 2-D table (days x assets), got {x.ndim}-D")

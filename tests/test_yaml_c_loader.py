@@ -41,3 +41,31 @@ def test_shipped_files_read_as_the_python_loader_reads_them(name: str) -> None:
     path = ROOT / name
     text = path.read_text(encoding="utf-8")
     assert yaml_io.read_document(path) == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def test_universe_and_policies_files_are_parsed_once_per_version(tmp_path: Path) -> None:
+    import os
+
+    from roboadvisor.data.policy_file import DEFAULT_POLICIES, load_policies
+    from roboadvisor.data.universe_file import DEFAULT_UNIVERSE, load_universe
+
+    universe_path = tmp_path / "universe.yaml"
+    universe_path.write_bytes(DEFAULT_UNIVERSE.read_bytes())
+    first = load_universe(universe_path)
+    assert load_universe(universe_path) is first                 # same version: parsed once
+    text = DEFAULT_UNIVERSE.read_text(encoding="utf-8")
+    assert "name:" in text
+    universe_path.write_text(text + "\n# edited\n", encoding="utf-8")
+    stat = universe_path.stat()
+    os.utime(universe_path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    second = load_universe(universe_path)
+    assert second is not first and second == first               # a new version is read again
+
+    policies_path = tmp_path / "policies.yaml"
+    policies_path.write_bytes(DEFAULT_POLICIES.read_bytes())
+    a = load_policies(policies_path)
+    a.clear()                                                    # a caller's edit ...
+    assert load_policies(policies_path) == load_policies(DEFAULT_POLICIES) != {}  # ... stays
+    policies_path.write_text("tiers: {}\n", encoding="utf-8")   # a broken new version: refused
+    with pytest.raises(InputError, match="tiers"):
+        load_policies(policies_path)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from roboadvisor.config import RESOURCES_DIR
+from roboadvisor.data.file_cache import once_per_file_version
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import AssetClass, Region, Tier, Universe
 from roboadvisor.domain.policy import Bound, Objective, Policy
@@ -41,9 +42,18 @@ def load_policies(path: Path | None = None,
     """The five tier policies in ``path``, or the shipped defaults when ``path`` is None.
 
     With ``universe``, every ticker named in ``asset_bounds`` must be in it (a typo there
-    would otherwise bound nothing, silently).
+    would otherwise bound nothing, silently). The file is parsed once per version of it.
     """
     path = Path(path) if path is not None else DEFAULT_POLICIES
+    policies = _parse_policies(path)
+    if universe is not None:
+        _check_tickers(path, policies, universe)
+    return dict(policies)
+
+
+@once_per_file_version
+def _parse_policies(path: Path) -> dict[Tier, Policy]:
+    """The validated tiers of ``path`` (callers get a copy of the dict; policies are frozen)."""
     data = load_mapping(path, ConfigError)
     unknown = sorted(set(map(str, data)) - set(_TOP_LEVEL))
     if unknown:
@@ -65,8 +75,6 @@ def load_policies(path: Path | None = None,
     if missing:
         raise ConfigError(f"{path}: no policy for tier(s) {', '.join(missing)}; "
                           "define all five tiers 1..5")
-    if universe is not None:
-        _check_tickers(path, policies, universe)
     return dict(sorted(policies.items()))
 
 

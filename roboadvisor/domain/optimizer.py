@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from roboadvisor.domain import qp
+from roboadvisor.domain.blas_threads import one_blas_thread_when_small
 from roboadvisor.domain.constraints import (
     GroupBound,
     PortfolioConstraints,
@@ -308,6 +309,7 @@ def min_variance_weights(estimates: Estimates, constraints: PortfolioConstraints
     return clean_weights(w, constraints)
 
 
+@one_blas_thread_when_small(lambda estimates, policy, universe, *_a, **_k: len(universe))
 def optimise(estimates: Estimates, policy: Policy, universe: Universe,
              current_weights: np.ndarray | None = None) -> Allocation:
     """The optimal portfolio of ``policy`` over ``universe`` (weights in universe order).

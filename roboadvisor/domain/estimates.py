@@ -16,6 +16,7 @@ never one function with a flag that changes what an argument means.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -296,6 +297,25 @@ def exponential_covariance(returns: pd.DataFrame | np.ndarray, span: int = 180,
 # --------------------------------------------------------------------------------------------
 # Checks and repair
 # --------------------------------------------------------------------------------------------
+_CHECKED: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+"""Matrices ``check_covariance`` accepted (by identity, while they live): the optimiser's own
+check (``optimizer.aligned_estimates``) skips them, so a walk-forward date decomposes its
+covariance once, not twice (issue 14)."""
+
+
+def _accepted(matrix: np.ndarray) -> np.ndarray:
+    """Mark ``matrix`` as checked (symmetric, positive definite) and make it read-only, so the
+    mark cannot outlive what it says."""
+    matrix.setflags(write=False)
+    _CHECKED[id(matrix)] = matrix
+    return matrix
+
+
+def is_checked_covariance(matrix: np.ndarray) -> bool:
+    """Whether ``matrix`` is a matrix that ``check_covariance`` returned (the same object)."""
+    return _CHECKED.get(id(matrix)) is matrix
+
+
 @dataclass(frozen=True, eq=False)
 class CovarianceCheck:
     """A covariance matrix fit for the optimiser, and what was done to it (``note``, empty
@@ -352,13 +372,14 @@ def check_covariance(cov: np.ndarray, tickers: Sequence[str] | None = None, *,
     vals = np.linalg.eigvalsh(sym)
     condition = float(vals.max() / vals.min()) if vals.min() > 0 else float("inf")
     if condition <= max_condition and np.allclose(a, a.T, rtol=0, atol=1e-14 * vals.max()):
-        return CovarianceCheck(sym, False, "")
+        return CovarianceCheck(_accepted(sym), False, "")
     if not repair:
         raise EstimationError(
             f"the covariance matrix is ill-conditioned (condition number {condition:.2e} > "
             f"{max_condition:.0e}, smallest eigenvalue {vals.min():.2e}); use Ledoit-Wolf "
             "shrinkage, a longer window or fewer, less collinear assets")
-    return nearest_positive_definite(sym, float(vals.max()) / max_condition)
+    fixed = nearest_positive_definite(sym, float(vals.max()) / max_condition)
+    return CovarianceCheck(_accepted(fixed.matrix), fixed.repaired, fixed.note)
 
 
 # --------------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ from roboadvisor.domain.constraints import (
     policy_label,
     portfolio_constraints,
 )
+from roboadvisor.domain.estimates import is_checked_covariance
 from roboadvisor.domain.models import Allocation, Estimates, Universe
 from roboadvisor.domain.policy import Objective, Policy
 from roboadvisor.errors import ConfigError, EstimationError, InfeasibleError, OptimizationError
@@ -82,9 +83,12 @@ def aligned_estimates(estimates: Estimates, universe: Universe) -> Estimates:
                 "universe")
         est = est.subset(universe.tickers)
     cov = est.covariance
-    if not (np.isfinite(est.expected_returns).all() and np.isfinite(cov).all()):
+    if not np.isfinite(est.expected_returns).all() or (
+            not is_checked_covariance(cov) and not np.isfinite(cov).all()):
         raise EstimationError(f"the estimates ({est.source}) contain missing or infinite "
                               "values; re-estimate them")
+    if is_checked_covariance(cov):  # check_covariance made it: symmetric, positive definite
+        return est
     scale = float(np.abs(np.diag(cov)).max()) if len(cov) else 1.0
     if not np.allclose(cov, cov.T, rtol=0, atol=1e-12 * scale):
         raise EstimationError(f"the covariance matrix ({est.source}) is not symmetric; "

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from roboadvisor.cli.app import app
@@ -29,14 +31,27 @@ def test_version() -> None:
     assert "roboadvisor" in result.output
 
 
-def test_help_does_not_import_heavy_modules() -> None:
-    code = ("import sys, runpy; sys.argv=['roboadvisor','--help'];\n"
+HEAVY = ("cvxpy", "yfinance", "pypfopt", "matplotlib", "pandas", "sklearn", "jinja2", "scipy",
+         "sqlalchemy", "alembic", "cryptography", "psycopg", "platformdirs", "filelock",
+         "pyarrow", "dask", "distributed")
+"""Modules that cost tenths of a second to import: neither --help nor a plan on the shipped
+assumptions may load them (issue 14: plan is a whole process in well under a second)."""
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "questionnaires" / "examples" / "tier3_balanced.yaml"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["plan", "--answers", str(EXAMPLE)],
+                                  ["plan", "--answers", str(EXAMPLE), "--json"]],
+                         ids=["help", "plan", "plan-json"])
+def test_help_and_plan_do_not_import_heavy_modules(argv: list[str]) -> None:
+    code = (f"import sys, runpy; sys.argv=['roboadvisor', *{argv!r}]\n"
             "try:\n    runpy.run_module('roboadvisor', run_name='__main__')\n"
-            "except SystemExit:\n    pass\n"
-            "heavy=[m for m in ('cvxpy','yfinance','pypfopt','matplotlib','pandas','sklearn',"
-            "'jinja2','scipy','sqlalchemy','alembic','cryptography','psycopg','platformdirs',"
-            "'filelock','pyarrow','dask','distributed') "
-            "if m in sys.modules]\nprint('HEAVY', heavy, file=sys.stderr)")
+            "except SystemExit as exc:\n    print('EXIT', exc.code, file=sys.stderr)\n"
+            f"heavy=[m for m in {HEAVY!r} if m in sys.modules]\n"
+            "print('HEAVY', heavy, file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=120, cwd=ROOT)
     assert "HEAVY []" in proc.stderr, proc.stderr[-500:]
+    assert "EXIT 1" not in proc.stderr and "EXIT 2" not in proc.stderr, proc.stderr[-500:]
+    if argv[0] == "plan":
+        assert "Tier 3" in proc.stdout or '"tier"' in proc.stdout, proc.stdout[-500:]

@@ -18,11 +18,14 @@ Every error names the file, the tier and the field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from roboadvisor.config import RESOURCES_DIR
+from roboadvisor.data.file_cache import once_per_file_version
 from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import AssetClass, Region, Tier, Universe
@@ -46,9 +49,22 @@ def load_policies(path: Path | None = None,
 
     With ``universe``, every ticker named in ``asset_bounds`` must be in it (a typo there
     would otherwise bound nothing, silently). ``suitability`` (portfolio or holdings)
-    overrides the file's suitability mode (see ``suitability_rules``).
+    overrides the file's suitability mode (see ``suitability_rules``). The file is parsed once
+    per version of it.
     """
+    from roboadvisor.data.suitability_rules import apply_suitability
+
     path = Path(path) if path is not None else DEFAULT_POLICIES
+    policies, data = _parse_policies(path)
+    if universe is not None:
+        _check_tickers(path, policies, universe)
+    return dict(sorted(apply_suitability(path, data, dict(policies), suitability).items()))
+
+
+@once_per_file_version
+def _parse_policies(path: Path) -> tuple[dict[Tier, Policy], Mapping[str, Any]]:
+    """The validated tiers of ``path`` and its raw mapping, read-only (callers copy the dict;
+    policies are frozen)."""
     data = load_mapping(path, ConfigError)
     unknown = sorted(set(map(str, data)) - set(_TOP_LEVEL))
     if unknown:
@@ -70,12 +86,7 @@ def load_policies(path: Path | None = None,
     if missing:
         raise ConfigError(f"{path}: no policy for tier(s) {', '.join(missing)}; "
                           "define all five tiers 1..5")
-    if universe is not None:
-        _check_tickers(path, policies, universe)
-    from roboadvisor.data.suitability_rules import apply_suitability
-
-    policies = apply_suitability(path, data, policies, suitability)
-    return dict(sorted(policies.items()))
+    return dict(sorted(policies.items())), MappingProxyType(data)
 
 
 def _check_tickers(path: Path, policies: dict[Tier, Policy], universe: Universe) -> None:

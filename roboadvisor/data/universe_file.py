@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from roboadvisor.config import RESOURCES_DIR
+from roboadvisor.data.file_cache import once_per_file_version
 from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import Asset, AssetClass, Region, Universe
@@ -26,8 +27,13 @@ _OPTIONAL = ("min_weight", "max_weight", "market_weight", "description")
 
 
 def load_universe(path: Path | None = None) -> Universe:
-    """The universe in ``path``, or the shipped default when ``path`` is None."""
-    path = Path(path) if path is not None else DEFAULT_UNIVERSE
+    """The universe in ``path``, or the shipped default when ``path`` is None (parsed once per
+    version of the file)."""
+    return _parse_universe(Path(path) if path is not None else DEFAULT_UNIVERSE)
+
+
+@once_per_file_version
+def _parse_universe(path: Path) -> Universe:
     data = load_mapping(path, UniverseError)
     raw_assets = data.get("assets")
     if not isinstance(raw_assets, list) or not raw_assets:

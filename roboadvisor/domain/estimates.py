@@ -16,16 +16,20 @@ never one function with a flag that changes what an argument means.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from roboadvisor import TRADING_DAYS_PER_YEAR
 from roboadvisor.domain.models import Estimates
 from roboadvisor.errors import ContradictoryViewsError, EstimationError
+
+if TYPE_CHECKING:  # pandas loads only where a frame is built: a plan on the shipped
+    import pandas as pd  # assumptions never needs it (startup time, issue 14)
 
 MAX_CONDITION_NUMBER = 1e10
 """Covariances with a larger condition number are refused: their inverse is mostly noise."""
@@ -86,6 +90,8 @@ def returns_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
             f"only {int(keep.sum())} days have returns for all {n} assets, fewer than the "
             f"{n + MIN_EXTRA_OBSERVATIONS} needed; {prices.columns[late]} starts on {start}: "
             f"start the window earlier or later, or drop {prices.columns[late]}")
+    import pandas as pd
+
     return pd.DataFrame(r[keep], index=prices.index[1:][keep], columns=prices.columns)
 
 
@@ -94,7 +100,7 @@ def _date(value: object) -> str:
 
 
 def _matrix(returns: pd.DataFrame | np.ndarray) -> np.ndarray:
-    x = returns.to_numpy(dtype=float) if isinstance(returns, pd.DataFrame) else np.asarray(
+    x = returns.to_numpy(dtype=float) if hasattr(returns, "to_numpy") else np.asarray(
         returns, dtype=float)
     if x.ndim != 2:
         raise EstimationError(f"returns must be a 2-D table (days x assets), got {x.ndim}-D")
@@ -316,6 +322,25 @@ def exponential_covariance(returns: pd.DataFrame | np.ndarray, span: int = 180,
 # --------------------------------------------------------------------------------------------
 # Checks and repair
 # --------------------------------------------------------------------------------------------
+_CHECKED: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+"""Matrices ``check_covariance`` accepted (by identity, while they live): the optimiser's own
+check (``optimizer.aligned_estimates``) skips them, so a walk-forward date decomposes its
+covariance once, not twice (issue 14)."""
+
+
+def _accepted(matrix: np.ndarray) -> np.ndarray:
+    """Mark ``matrix`` as checked (symmetric, positive definite) and make it read-only, so the
+    mark cannot outlive what it says."""
+    matrix.setflags(write=False)
+    _CHECKED[id(matrix)] = matrix
+    return matrix
+
+
+def is_checked_covariance(matrix: np.ndarray) -> bool:
+    """Whether ``matrix`` is a matrix that ``check_covariance`` returned (the same object)."""
+    return _CHECKED.get(id(matrix)) is matrix
+
+
 @dataclass(frozen=True, eq=False)
 class CovarianceCheck:
     """A covariance matrix fit for the optimiser, and what was done to it (``note``, empty
@@ -372,13 +397,14 @@ def check_covariance(cov: np.ndarray, tickers: Sequence[str] | None = None, *,
     vals = np.linalg.eigvalsh(sym)
     condition = float(vals.max() / vals.min()) if vals.min() > 0 else float("inf")
     if condition <= max_condition and np.allclose(a, a.T, rtol=0, atol=1e-14 * vals.max()):
-        return CovarianceCheck(sym, False, "")
+        return CovarianceCheck(_accepted(sym), False, "")
     if not repair:
         raise EstimationError(
             f"the covariance matrix is ill-conditioned (condition number {condition:.2e} > "
             f"{max_condition:.0e}, smallest eigenvalue {vals.min():.2e}); use Ledoit-Wolf "
             "shrinkage, a longer window or fewer, less collinear assets")
-    return nearest_positive_definite(sym, float(vals.max()) / max_condition)
+    fixed = nearest_positive_definite(sym, float(vals.max()) / max_condition)
+    return CovarianceCheck(_accepted(fixed.matrix), fixed.repaired, fixed.note)
 
 
 # --------------------------------------------------------------------------------------------

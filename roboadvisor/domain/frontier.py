@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from roboadvisor.domain import qp
+from roboadvisor.domain.blas_threads import one_blas_thread_when_small
 from roboadvisor.domain.constraints import PortfolioConstraints, portfolio_constraints
 from roboadvisor.domain.models import Allocation, Estimates, Universe
 from roboadvisor.domain.optimizer import (
@@ -47,6 +48,7 @@ DUST = 1e-4
 """Weights at or below this (0.01%) are not kept on a frontier point (see ``_tidy``)."""
 
 
+@one_blas_thread_when_small(lambda estimates, universe, *_a, **_k: len(universe))
 def efficient_frontier(estimates: Estimates, universe: Universe, policy: Policy | None = None,
                        points: int = 50) -> tuple[Allocation, ...]:
     """``points`` frontier portfolios (universe order), returns evenly spaced from the

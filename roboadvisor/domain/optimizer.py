@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from roboadvisor.domain import qp
+from roboadvisor.domain.blas_threads import one_blas_thread_when_small
 from roboadvisor.domain.constraints import (
     GroupBound,
     PortfolioConstraints,
@@ -59,6 +60,7 @@ from roboadvisor.domain.constraints import (
     policy_label,
     portfolio_constraints,
 )
+from roboadvisor.domain.estimates import is_checked_covariance
 from roboadvisor.domain.models import Allocation, Estimates, Universe
 from roboadvisor.domain.policy import Objective, Policy
 from roboadvisor.domain.trading import CostModel
@@ -89,9 +91,12 @@ def aligned_estimates(estimates: Estimates, universe: Universe) -> Estimates:
                 "universe")
         est = est.subset(universe.tickers)
     cov = est.covariance
-    if not (np.isfinite(est.expected_returns).all() and np.isfinite(cov).all()):
+    if not np.isfinite(est.expected_returns).all() or (
+            not is_checked_covariance(cov) and not np.isfinite(cov).all()):
         raise EstimationError(f"the estimates ({est.source}) contain missing or infinite "
                               "values; re-estimate them")
+    if is_checked_covariance(cov):  # check_covariance made it: symmetric, positive definite
+        return est
     scale = float(np.abs(np.diag(cov)).max()) if len(cov) else 1.0
     if not np.allclose(cov, cov.T, rtol=0, atol=1e-12 * scale):
         raise EstimationError(f"the covariance matrix ({est.source}) is not symmetric; "
@@ -321,6 +326,7 @@ def min_variance_weights(estimates: Estimates, constraints: PortfolioConstraints
     return clean_weights(w, constraints)
 
 
+@one_blas_thread_when_small(lambda estimates, policy, universe, *_a, **_k: len(universe))
 def optimise(estimates: Estimates, policy: Policy, universe: Universe,
              current_weights: np.ndarray | None = None, *,
              costs: CostModel | None = None) -> Allocation:

@@ -27,6 +27,7 @@ import numpy as np
 
 from roboadvisor.domain import estimates as est_mod
 from roboadvisor.domain.backtest import RebalanceFailure, TargetSchedule
+from roboadvisor.domain.blas_threads import one_blas_thread_when_small
 from roboadvisor.domain.models import Estimates
 from roboadvisor.domain.rebalancing import Frequency, period_end_mask
 from roboadvisor.errors import (
@@ -120,6 +121,7 @@ def reoptimisation_days(dates: np.ndarray, start_day: int, frequency: Frequency)
     return np.concatenate(([start_day], ends[ends > start_day])).astype(np.int64)
 
 
+@one_blas_thread_when_small(lambda prices, dates, tickers, *_a, **_k: len(tickers))
 def walk_forward_targets(
     prices: np.ndarray,
     dates: np.ndarray,

@@ -90,7 +90,9 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
     aligned, start_day = _align(config, frame, plan)
     full_dates = aligned.index.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     warnings += [w for w in price_warnings if _concerns(w, full_dates[0], full_dates[-1])]
-    full_prices = aligned.to_numpy(dtype=float)
+    # row-major (days x assets): the engine reads a day's row at a time, and a frame's
+    # column-major array would be copied by it (issue 14)
+    full_prices = np.ascontiguousarray(aligned.to_numpy(dtype=float))
     dates = full_dates[start_day:]
     prices = full_prices[start_day:]
     if dates.size < 2:

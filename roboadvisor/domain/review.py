@@ -145,8 +145,9 @@ def review(shares: np.ndarray, prices: np.ndarray, cash: float, model_weights: n
            product_levels: np.ndarray, facts: AccountFacts,
            policy: ReviewPolicy = ReviewPolicy()) -> Review:
     """Review one account. ``model_weights``: tiers x assets, row k for tier k+1 (each row
-    sums to 1 over the products its level allows); ``product_levels``: R-level per asset
-    (1..5); a tier k client may hold R1..Rk."""
+    sums to 1 over the products its level allows); ``product_levels``: per asset, the lowest
+    tier allowed to hold it (1..5; its R-level under holdings suitability, see
+    ``services.suitability.lowest_permitted_tiers``); a tier k client may hold those <= k."""
     h = np.asarray(shares, dtype=float)
     p = np.asarray(prices, dtype=float)
     models = np.atleast_2d(np.asarray(model_weights, dtype=float))

@@ -53,6 +53,9 @@ class SynthRequest:
     seed: int = 0
     partitions: int | None = None
     prices_file: Path | None = None
+    suitability: str | None = None
+    """portfolio | holdings; None: the shipped policies' mode. Recorded in book.json, so that
+    ``book run`` reviews the book against the same model."""
 
 
 @dataclass(frozen=True)
@@ -99,18 +102,29 @@ Progress = Callable[[int, int], None]
 # --------------------------------------------------------------------------------------------
 # The model: tier targets and the scoring tables
 # --------------------------------------------------------------------------------------------
-def tier_targets(universe: Universe) -> np.ndarray:
+def tier_targets(universe: Universe, suitability: str | None = None) -> np.ndarray:
     """(5, assets) target weights of tiers 1..5 in universe order: the shipped policies
-    optimised once per tier on the shipped assumptions."""
+    (under ``suitability`` when given) optimised once per tier on the shipped assumptions."""
     from roboadvisor.services.allocate import AllocationRequest, allocate
 
     targets = np.zeros((5, len(universe)))
     for tier in Tier:
-        allocation = allocate(AllocationRequest(tier=int(tier))).allocation
+        allocation = allocate(AllocationRequest(tier=int(tier),
+                                                suitability=suitability)).allocation
         for ticker, weight in zip(allocation.tickers, allocation.weights, strict=True):
             targets[tier - 1, universe.index(ticker)] = max(float(weight), 0.0)
         targets[tier - 1] /= targets[tier - 1].sum()
     return targets
+
+
+def permitted_levels(universe: Universe, suitability: str | None = None) -> np.ndarray:
+    """(assets,) the lowest tier allowed to hold each product under the shipped policies
+    (``services.suitability.lowest_permitted_tiers``): a tier k account may hold product a
+    when ``levels[a] <= k``."""
+    from roboadvisor.data.policy_file import load_policies
+    from roboadvisor.services.suitability import lowest_permitted_tiers
+
+    return lowest_permitted_tiers(universe, load_policies(None, universe, suitability))
 
 
 def _layout(questionnaire: Any) -> Any:
@@ -148,12 +162,14 @@ def synth_book(request: SynthRequest, progress: Progress | None = None) -> Synth
                 if request.prices_file else reference_snapshot())
     prices = _price_vector(snapshot, universe.tickers, request.prices_file)
     as_of = date.fromisoformat(snapshot.as_of)
-    model = SynthModel(scoring_tables(questionnaire), tier_targets(universe), prices,
-                       np.array([a.risk_level for a in universe], dtype=np.int8),
+    model = SynthModel(scoring_tables(questionnaire),
+                       tier_targets(universe, request.suitability), prices,
+                       permitted_levels(universe, request.suitability),
                        (as_of - date(1970, 1, 1)).days)
     manifest = BookManifest(partitions, request.accounts, snapshot.as_of,
                             _layout(questionnaire), universe.tickers, snapshot,
-                            {"kind": "synthetic", "seed": request.seed})
+                            {"kind": "synthetic", "seed": request.seed,
+                             "suitability": request.suitability})
     try:
         written = [0]
 
@@ -265,8 +281,9 @@ def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any, tuple[str
         snapshot = book.prices or reference_snapshot()
     prices = _price_vector(snapshot, universe.tickers, request.prices_file)
     as_of = date.fromisoformat(book.as_of)
-    model = ModelArrays(scoring_tables(questionnaire), tier_targets(universe), prices,
-                        np.array([a.risk_level for a in universe], dtype=np.int8),
+    suitability = (book.generator or {}).get("suitability")
+    model = ModelArrays(scoring_tables(questionnaire), tier_targets(universe, suitability),
+                        prices, permitted_levels(universe, suitability),
                         (as_of - date(1970, 1, 1)).days, request.drift_threshold)
     return model, snapshot, questionnaire, universe.tickers
 

@@ -17,7 +17,7 @@ from roboadvisor.domain.models import Tier
 from roboadvisor.services.allocate import AllocationRequest, allocate
 from roboadvisor.services.assess import assess_answers, get_questionnaire
 from roboadvisor.services.batch import SynthRequest, synth_book
-from tests.batch.conftest import SMALL_ACCOUNTS, SMALL_PARTITIONS, folder_bytes
+from tests.batch.conftest import SMALL_ACCOUNTS, SMALL_PARTITIONS, SUITABILITY, folder_bytes
 
 runner = CliRunner()
 
@@ -34,11 +34,13 @@ def test_same_seed_same_bytes_other_seed_other_book(small_book: Path, tmp_path: 
     again = tmp_path / "again"
     result = runner.invoke(app, ["book", "synth", "--accounts", str(SMALL_ACCOUNTS), "--out",
                                  str(again), "--seed", "7", "--partitions",
-                                 str(SMALL_PARTITIONS), "--json"])
+                                 str(SMALL_PARTITIONS), "--suitability", SUITABILITY,
+                                 "--json"])
     assert result.exit_code == 0, result.output
     assert folder_bytes(again) == folder_bytes(small_book)
     other = tmp_path / "other"
-    synth_book(SynthRequest(SMALL_ACCOUNTS, other, seed=8, partitions=SMALL_PARTITIONS))
+    synth_book(SynthRequest(SMALL_ACCOUNTS, other, seed=8, partitions=SMALL_PARTITIONS,
+                            suitability=SUITABILITY))
     assert folder_bytes(other) != folder_bytes(small_book)
 
 
@@ -88,7 +90,8 @@ def test_the_book_is_realistic(small_book: Path) -> None:
     above = holdings.loc[holdings["risk"] > holdings["tier"], "account_id"].nunique()
     assert 0 < above < 0.02 * SMALL_ACCOUNTS
     # holdings are close to the tier-in-force target: drift computed here from the tables
-    targets = {t: allocate(AllocationRequest(tier=int(t))).allocation.as_dict()
+    targets = {t: allocate(AllocationRequest(tier=int(t), suitability=SUITABILITY)
+                           ).allocation.as_dict()
                for t in Tier}
     holdings["value"] = holdings["shares"] * holdings["ticker"].map(prices)
     invested = holdings.groupby("account_id")["value"].sum()

@@ -17,7 +17,7 @@ from roboadvisor.cli.app import app
 from roboadvisor.domain.models import Tier
 from roboadvisor.services.allocate import AllocationRequest, allocate
 from roboadvisor.services.assess import assess_answers, get_questionnaire
-from tests.batch.conftest import SMALL_ACCOUNTS, folder_bytes
+from tests.batch.conftest import SMALL_ACCOUNTS, SUITABILITY, folder_bytes
 from tests.conftest import RESOURCES
 
 runner = CliRunner()
@@ -43,7 +43,8 @@ def test_review_equals_the_per_account_path(small_book: Path, local_run: Path) -
     prices = manifest["prices"]["values"]
     as_of = np.datetime64(manifest["as_of"])
     questionnaire = get_questionnaire()
-    targets = {t: allocate(AllocationRequest(tier=int(t))).allocation.as_dict() for t in Tier}
+    targets = {t: allocate(AllocationRequest(tier=int(t), suitability=SUITABILITY)
+                           ).allocation.as_dict() for t in Tier}
     risk = {a.ticker: a.risk_level for a in _universe()}
 
     def read(table: str) -> list[dict]:  # type: ignore[type-arg]

@@ -28,6 +28,10 @@ def synth(
     partitions: int | None = typer.Option(
         None, "--partitions", "-p", help="Hash partitions (default: one per 100,000 accounts)."),
     prices: Path | None = PRICES,
+    suitability: str | None = typer.Option(
+        None, "--suitability", metavar="portfolio|holdings",
+        help="Suitability of the model the book is drifted from and reviewed against "
+             "(default: the policies file's)."),
     lang: str = LANG,
     json_output: bool = JSON,
 ) -> None:
@@ -37,7 +41,7 @@ def synth(
     from roboadvisor.services import batch
 
     language = _lang(lang)
-    request = batch.SynthRequest(accounts, out, seed, partitions, prices)
+    request = batch.SynthRequest(accounts, out, seed, partitions, prices, suitability)
     with view.progress_bar("batch.progress_synth", language) as bar:
         result = batch.synth_book(request, bar)
     if json_output:

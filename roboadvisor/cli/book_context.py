@@ -56,14 +56,17 @@ CLIENT = typer.Option(None, "--client", metavar="ID",
                            "the advice record to it.")
 
 
-def client_tier(db: str | None, client_id: str, requested: object) -> int:
-    """The tier to allocate for ``client_id`` (a lower ``requested`` one is allowed)."""
+def client_tier(db: str | None, client_id: str, requested: object,
+                suitability: str | None) -> tuple[int, str | None]:
+    """The tier to allocate for ``client_id`` (a lower ``requested`` one is allowed) and the
+    suitability mode (holdings, R1 only, for the lowest category)."""
     from roboadvisor.services.allocate import parse_tier
-    from roboadvisor.services.book_allocation import tier_in_force
+    from roboadvisor.services.book_allocation import suitability_for, tier_in_force
 
     wanted = int(parse_tier(requested)) if requested is not None else None  # type: ignore[arg-type]
     with book(db) as (b, at):
-        return tier_in_force(b, client_id, wanted, at)
+        return (tier_in_force(b, client_id, wanted, at),
+                suitability_for(b, client_id, suitability))
 
 
 def record_allocation(db: str | None, client_id: str, request: object, result: object,
@@ -79,8 +82,9 @@ def record_allocation(db: str | None, client_id: str, request: object, result: o
 
 
 def assess_into_book(db: str | None, client_id: str, assessment: object, lang: str,
-                     show: bool) -> int:
-    """Keep ``assessment`` in the book for ``client_id``; returns the tier in force."""
+                     show: bool) -> tuple[int, bool]:
+    """Keep ``assessment`` in the book for ``client_id``; returns the tier in force and
+    whether the client is of the lowest category."""
     from roboadvisor.cli.render import book as view
     from roboadvisor.services.book_assess import assess_client
 
@@ -90,4 +94,4 @@ def assess_into_book(db: str | None, client_id: str, assessment: object, lang: s
         view.assessed(assessment, stored, made, facts, lang, False)  # type: ignore[arg-type]
     else:
         view.recorded(made, client_id, lang, lowest=facts.lowest)
-    return stored.tier
+    return stored.tier, facts.lowest

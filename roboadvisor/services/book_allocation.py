@@ -22,6 +22,16 @@ from roboadvisor.services import book_records as records
 from roboadvisor.services.allocate import HELD_WEIGHT, AllocationRequest, AllocationResult
 
 SOLVER = "cvxpy (Clarabel, then SCS)"
+LOWEST_CATEGORY_SUITABILITY = "holdings"
+"""The lowest category (C1-lowest) may hold R1 products only, whatever the policies' mode: its
+tier 1 portfolio is built under holdings suitability, where tier 1 admits R1 products alone."""
+
+
+def suitability_for(book: Book, client_id: str, requested: str | None) -> str | None:
+    """The suitability mode of an allocation for ``client_id``: holdings (R1 products only)
+    for the lowest category, else ``requested`` (None: the policies file's mode)."""
+    latest = book.assessments.latest(client_id)
+    return LOWEST_CATEGORY_SUITABILITY if latest is not None and latest.lowest else requested
 
 
 def tier_in_force(book: Book, client_id: str, requested: int | None, now: datetime) -> int:
@@ -73,7 +83,7 @@ def record_allocation(book: Book, client_id: str, account_id: str | None,
         inputs["prices"] = book.records.put_blob(cache_snapshot(request))
         suffix = ".parquet"
     rerun = {"tier": int(result.tier), "source": result.source.value, "method": m.method,
-             "prices_suffix": suffix}
+             "prices_suffix": suffix, "suitability": request.suitability}
     text = (result.explanation.summary, *(b.text for b in result.explanation.binding))
     content = records.allocation(inputs, {**allocation_outputs(result), "solver": SOLVER},
                                  text, rerun)

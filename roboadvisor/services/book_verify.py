@@ -154,7 +154,8 @@ def _allocation(book: Book, record: Record) -> list[Difference] | Skipped:
             assumptions_file=paths["assumptions"])
         try:
             result = allocate.allocate(allocate.AllocationRequest(
-                tier=rerun["tier"], market=market, policies_file=paths["policies"]))
+                tier=rerun["tier"], market=market, policies_file=paths["policies"],
+                suitability=rerun.get("suitability")))
         except RoboAdvisorError as exc:
             return [Difference(record.seq, record.kind.value, "status", "optimal", str(exc))]
     again = allocation_outputs(result)

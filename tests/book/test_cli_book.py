@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from roboadvisor.data.questionnaire_files import read_answers_file
+from roboadvisor.data.universe_file import load_universe
 from roboadvisor.services.assess import assess_answers_file
 from tests.book.helpers import EXAMPLES, record_count, run
 
@@ -166,6 +167,18 @@ def test_the_lowest_category_holds_r1_only(book_url: str, tmp_path: Path) -> Non
                  "--above-level", "--acknowledge", "please", code=2)
     assert "lowest category" in result.stderr
     assert record_count(book_url) == before
+    # whatever the policies' suitability mode, its portfolios hold R1 products only
+    levels = {a.ticker: a.risk_level for a in load_universe(None)}
+    allocated = run(book_url, "allocate", "--client", "dan", "--json")
+    planned = run(book_url, "plan", "--client", "dan", "--answers",
+                  str(_lowest_answers(tmp_path)), "--json")["allocation"]
+    for weights in (allocated["weights"], planned["weights"]):
+        assert weights and {levels[t] for t, w in weights.items() if w > 0} == {1}
+    # an ordinary tier-1 client holds more than R1 products under portfolio suitability
+    ordinary = run(book_url, "allocate", "--tier", "1", "--json")["weights"]
+    assert {levels[t] for t, w in ordinary.items() if w > 0} != {1}
+    verified = run(book_url, "records", "verify", "--recompute", "--json")
+    assert verified["ok"] and verified["recomputed"] >= 2 and not verified["differences"]
 
 
 BAD = [

@@ -94,4 +94,5 @@ def _book_request(request: Any, client: str, db: str | None) -> Any:
 
     if request.answers is not None:
         raise BookError.from_catalog("book.client_with_answers")
-    return replace(request, tier=client_tier(db, client, request.tier))
+    tier, suitability = client_tier(db, client, request.tier, request.suitability)
+    return replace(request, tier=tier, suitability=suitability)

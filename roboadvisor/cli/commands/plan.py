@@ -78,7 +78,8 @@ def plan(answers: Path | None = typer.Option(
 
 
 def _into_book(request: Any, client: str, db: str | None, lang: str) -> Any:
-    """With --client: keep the assessment in the book; the lowest category plans tier 1."""
+    """With --client: keep the assessment in the book; the lowest category plans tier 1 of
+    R1 products only."""
     from dataclasses import replace
 
     from roboadvisor.cli.book_context import assess_into_book
@@ -89,8 +90,11 @@ def _into_book(request: Any, client: str, db: str | None, lang: str) -> Any:
     service.check_request(request)
     assessment = request.assessment or assess_answers_file(
         request.answers, request.questionnaire_id, lang)
-    tier = assess_into_book(db, client, assessment, lang, show=False)
+    from roboadvisor.services.book_allocation import LOWEST_CATEGORY_SUITABILITY
+
+    tier, lowest = assess_into_book(db, client, assessment, lang, show=False)
     if tier != int(assessment.tier):
         assessment = replace(assessment, profile=replace(assessment.profile,
                                                                  tier=Tier(tier)))
-    return replace(request, answers=None, assessment=assessment)
+    suitability = LOWEST_CATEGORY_SUITABILITY if lowest else request.suitability
+    return replace(request, answers=None, assessment=assessment, suitability=suitability)

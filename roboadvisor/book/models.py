@@ -127,14 +127,15 @@ class Record:
 @dataclass(frozen=True)
 class ModelTier:
     """One tier of a model version: ``weights`` (ticker -> decimal, sum to 1), annualised
-    ``expected_return`` and ``volatility``, the ``binding`` constraints (name -> text) and the
+    ``expected_return`` and ``volatility``, the ``binding`` constraints ("kind:name" -> the
+    limit, a decimal; kinds of ``explain.ConstraintKind``) and the
     per-asset estimates it was optimised on (``asset_returns``, ``asset_volatility``)."""
 
     tier: int
     weights: dict[str, float]
     expected_return: float
     volatility: float
-    binding: dict[str, str]
+    binding: dict[str, float]
     asset_returns: dict[str, float]
     asset_volatility: dict[str, float]
 

@@ -23,11 +23,13 @@ from roboadvisor.book.models import (
     Account,
     CashFlow,
     FlowKind,
+    FlowStatus,
     ModelVersion,
     Record,
     RecordKind,
 )
 from roboadvisor.book.repositories import Book
+from roboadvisor.domain.rebalancing import RebalanceRule, RuleKind
 from roboadvisor.domain.review import AccountFacts, Review, ReviewPolicy, plan_trades, review
 from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE, TradeList, TradeRules, apply_fills
 from roboadvisor.domain.trading import CostModel
@@ -81,6 +83,14 @@ class TradeSettings:
     min_trade: float = DEFAULT_MIN_TRADE
     bps: float = 0.0
     fixed: float = 0.0
+    rule: str | None = None
+    """A band or drift rule checked besides each account's drift threshold (``parse_rule``
+    short form, e.g. ``bands:5/25``; the same code as the backtests)."""
+
+    def rebalance_rule(self) -> RebalanceRule | None:
+        from roboadvisor.data.backtest_config import parse_rule
+
+        return None if self.rule is None else parse_rule(self.rule)
 
     def rules(self, tickers: tuple[str, ...], fractional: bool) -> TradeRules:
         fees = CostModel(self.bps, (), self.fixed).fees(tickers)
@@ -99,6 +109,10 @@ class Context:
     quotes: Quotes
     prices: np.ndarray
     settings: TradeSettings = field(default_factory=TradeSettings)
+
+    @property
+    def rule(self) -> RebalanceRule | None:
+        return self.settings.rebalance_rule()
 
 
 def context(book: Book, universe: Any, quotes: Quotes,
@@ -165,8 +179,33 @@ def _arrays(ctx: Context, account: Account) -> np.ndarray:
     return shares
 
 
-def policy_of(account: Account) -> ReviewPolicy:
-    return ReviewPolicy(drift_threshold=float(account.drift_threshold))
+def policy_of(account: Account, rule: RebalanceRule | None = None) -> ReviewPolicy:
+    return ReviewPolicy(drift_threshold=float(account.drift_threshold), rule=rule)
+
+
+def replay(model: ModelVersion, content: dict[str, Any], quotes: Quotes
+           ) -> tuple[Review, TradeList | None]:
+    """A rebalance record re-run from what it states (the account before, its flows and
+    assessment facts, the rules, the universe order and levels) with the model version and
+    prices it names: ``records verify --recompute``."""
+    from datetime import UTC
+
+    u, st, rules = content["universe"], content["state"], content["rules"]
+    tickers = tuple(u["tickers"])
+    ctx = Context(model, tickers, np.array(u["levels"], dtype=int),
+                  model_matrix(model, tickers), quotes,
+                  np.array([quotes.prices[t] for t in tickers], dtype=float),
+                  TradeSettings(rules["min_trade"], rules["bps"], rules["fixed"],
+                                rules.get("rule")))
+    account = Account(content["account_id"], content["client_id"], st["tier"], False,
+                      datetime.now(UTC), Decimal(st["cash"]),
+                      {t: Decimal(v) for t, v in st["positions"].items()},
+                      st["allow_fractional"], Decimal(st["drift_threshold"]),
+                      st["model_version"])
+    flows = tuple(CashFlow(f["id"], account.id, FlowKind(f["kind"]), Decimal(f["amount"]),
+                           datetime.now(UTC).date(), FlowStatus.PENDING) for f in st["flows"])
+    ar = review_of(ctx, account, flows, None, st["expired"], st["requested_tier"])
+    return ar.review, plan(ctx, ar)
 
 
 def review_of(ctx: Context, account: Account, flows: tuple[CashFlow, ...], assessed: int | None,
@@ -180,7 +219,7 @@ def review_of(ctx: Context, account: Account, flows: tuple[CashFlow, ...], asses
                          latest_model_version=ctx.model.version,
                          pending_flow=signed_flows(flows))
     rev = review(_arrays(ctx, account), ctx.prices, float(account.cash), ctx.weights,
-                 ctx.levels, facts, policy_of(account))
+                 ctx.levels, facts, policy_of(account, ctx.rule))
     return AccountReview(account, rev, flows, expired, requested, ctx.model.version)
 
 
@@ -245,7 +284,7 @@ def plan(ctx: Context, ar: AccountReview) -> TradeList | None:
     account = ar.account
     rules = ctx.settings.rules(ctx.tickers, account.allow_fractional)
     return plan_trades(_arrays(ctx, account), ctx.prices, float(account.cash), ar.review,
-                       rules, policy_of(account), tickers=ctx.tickers)
+                       rules, policy_of(account, ctx.rule), tickers=ctx.tickers)
 
 
 class _Diffs:
@@ -326,7 +365,9 @@ def rebalance_content(ctx: Context, ar: AccountReview, trades: TradeList, prices
              "drift_threshold": str(a.drift_threshold), "allow_fractional": a.allow_fractional}
     return {**records._base(prices=prices_sha, model=ctx.model.digest),
             "state": state,
-            "rules": {"min_trade": s.min_trade, "bps": s.bps, "fixed": s.fixed},
+            "universe": {"tickers": list(ctx.tickers), "levels": [int(x) for x in ctx.levels]},
+            "rules": {"min_trade": s.min_trade, "bps": s.bps, "fixed": s.fixed,
+                      "rule": s.rule},
             "outputs": rebalance_outputs(ctx.model.version, ar.review, trades, applied),
             "text": text}
 
@@ -347,15 +388,28 @@ def rebalance_outputs(version: int, rev: Review, trades: TradeList,
     return out
 
 
-def settings(min_trade: float, bps: float, fixed: float) -> TradeSettings:
-    """Trade settings from options, refused in one line when negative or not finite."""
+def settings(min_trade: float, bps: float, fixed: float, rule: str | None = None
+             ) -> TradeSettings:
+    """Trade settings from options, refused in one line when negative or not finite, or
+    when the rule is not a band or drift rule (the book has no calendar)."""
     import math
+
+    if rule is not None:
+        from roboadvisor.data.backtest_config import parse_rule
+
+        try:
+            parsed = parse_rule(rule)
+        except ValueError as exc:
+            raise BookError.from_catalog("model.rule_bad", rule=rule, reason=str(exc)) from None
+        if parsed.kind not in (RuleKind.BANDS, RuleKind.DRIFT):
+            raise BookError.from_catalog("model.rule_bad", rule=rule,
+                                         reason="use a band or drift rule, e.g. bands:5/25")
 
     for name, value in (("--min-trade", min_trade), ("--cost-bps", bps),
                         ("--cost-fixed", fixed)):
         if not math.isfinite(value) or value < 0:
             raise BookError.from_catalog("model.option_negative", option=name, value=value)
-    return TradeSettings(min_trade, bps, fixed)
+    return TradeSettings(min_trade, bps, fixed, rule)
 
 
 def order_rows(result: Rebalance) -> list[dict[str, Any]]:

@@ -23,6 +23,8 @@ def trigger_text(fired: Fired, lang: str) -> str:
     elif fired.trigger is Trigger.CASH_FLOW:
         p = {"amount": _money(float(p["amount"]))}
     key = f"trading.trigger.{fired.trigger.value}"
+    if fired.trigger is Trigger.MODEL_VERSION and not p.get("old"):
+        key = "model.trigger_first"
     if fired.trigger is Trigger.ASSESSMENT_EXPIRED and p.get("raise_blocked"):
         key += "_raise_blocked"
     return t(key, lang, **p)

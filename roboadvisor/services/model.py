@@ -62,7 +62,8 @@ def tiers_from(results: dict[Any, AllocationResult]) -> dict[int, ModelTier]:
         out[int(tier)] = ModelTier(
             int(tier), {t: round(w, DIGITS) for t, w in a.as_dict(HELD_WEIGHT).items()},
             round(float(a.expected_return), DIGITS), round(float(a.volatility), DIGITS),
-            {b.name: b.text for b in result.explanation.binding},
+            {f"{b.kind.value}:{b.name}": round(float(b.limit), DIGITS)
+             for b in result.explanation.binding},
             {t: round(float(m), DIGITS) for t, m in zip(est.tickers, est.expected_returns,
                                                         strict=True)},
             {t: round(float(v), DIGITS) for t, v in zip(est.tickers, vols, strict=True)})

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from roboadvisor.book.models import ModelTier, ModelVersion
 from roboadvisor.reports.i18n import t
 
-MOVES = 3
-"""How many estimate moves a tier's notice names (the largest)."""
+MOVES = 2
+"""How many moves of expected returns, and of volatilities, a tier's notice names (the
+largest of each)."""
 MOVE_MIN = 0.0005
 """Estimate moves below 0.05 percentage points are not worth a client's attention."""
 
@@ -78,16 +79,33 @@ def _tier(x: ModelTier, y: ModelTier, general: tuple[Reason, ...]) -> TierChange
                                      ("risk", x.asset_volatility, y.asset_volatility)):
             if tk in before and tk in after and abs(after[tk] - before[tk]) >= MOVE_MIN:
                 moves.append((abs(after[tk] - before[tk]), tk, field, before[tk], after[tk]))
-    for _, tk, field, old, new in sorted(moves, reverse=True)[:MOVES]:
+    top = [m for f in ("return", "risk")
+           for m in sorted((m for m in moves if m[2] == f), reverse=True)[:MOVES]]
+    for _, tk, field, old, new in top:
         direction = "up" if new > old else "down"
         reasons.append(Reason(f"model.reason.{field}_{direction}",
                               (("ticker", tk), ("old", _pct(old)), ("new", _pct(new)))))
-    for name in sorted(set(y.binding) - set(x.binding)):
-        reasons.append(Reason("model.reason.binding_started", (("constraint", name),)))
-    for name in sorted(set(x.binding) - set(y.binding)):
-        reasons.append(Reason("model.reason.binding_stopped", (("constraint", name),)))
+    for key in sorted(set(y.binding) - set(x.binding)):
+        reasons.append(Reason("model.reason.binding_started", _limit(key, y.binding[key])))
+    for key in sorted(set(x.binding) - set(y.binding)):
+        reasons.append(Reason("model.reason.binding_stopped", _limit(key, x.binding[key])))
     return TierChange(x.tier, rows, x.expected_return, y.expected_return, x.volatility,
                       y.volatility, tuple(reasons))
+
+
+def _limit(key: str, limit: float) -> tuple[tuple[str, str], ...]:
+    kind, _, name = key.partition(":")
+    value = str(int(limit)) if kind == "suitability" else _pct(limit)
+    return (("kind", kind), ("name", name), ("limit", value))
+
+
+def _params(reason: Reason, lang: str) -> dict[str, str]:
+    """A reason's placeholders; a constraint is put in words from the catalog first."""
+    params = dict(reason.params)
+    if "kind" in params:
+        params = {"constraint": t(f"model.limit.{params['kind']}", lang, name=params["name"],
+                                  limit=params["limit"])}
+    return params
 
 
 def tier_notice(change: TierChange, lang: str) -> list[str]:
@@ -98,7 +116,7 @@ def tier_notice(change: TierChange, lang: str) -> list[str]:
     lines = [t("model.tier_head", lang, tier=change.tier,
                ret_before=_pct(change.return_before), ret_after=_pct(change.return_after),
                vol_before=_pct(change.vol_before), vol_after=_pct(change.vol_after))]
-    lines += ["- " + t(r.key, lang, **dict(r.params)) for r in change.reasons] or \
+    lines += ["- " + t(r.key, lang, **_params(r, lang)) for r in change.reasons] or \
         ["- " + t("model.reason.none", lang)]
     moved = [(tk, a, b) for tk, a, b in change.rows if abs(a - b) >= 0.0005]
     for tk, a, b in sorted(moved, key=lambda r: -abs(r[2] - r[1])):

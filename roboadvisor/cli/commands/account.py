@@ -161,6 +161,9 @@ def rebalance(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
               cost_bps: float = typer.Option(0.0, "--cost-bps",
                                              help="Cost in basis points of traded value."),
               cost_fixed: float = typer.Option(0.0, "--cost-fixed", help="Cost per order."),
+              rule: str | None = typer.Option(None, "--rule", metavar="RULE",
+                                              help="Also rebalance when this band or drift "
+                                                   "rule fires (e.g. bands:5/25)."),
               universe: Path | None = options.UNIVERSE, db: str | None = DB,
               lang: Literal["en", "zh"] = LANG, json_output: bool = options.JSON) -> None:
     """The account's trade list (whole shares unless it allows fractional) with a notice and
@@ -171,7 +174,7 @@ def rebalance(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
     from roboadvisor.services import book_daily as daily
     from roboadvisor.services.market import get_universe
 
-    settings = daily.settings(min_trade, cost_bps, cost_fixed)
+    settings = daily.settings(min_trade, cost_bps, cost_fixed, rule)
     if csv is not None:
         orders_file.check_target(csv)
     u = get_universe(universe)

@@ -42,6 +42,9 @@ def review(prices: Path | None = PRICES, universe: Path | None = options.UNIVERS
 def rebalance(prices: Path | None = PRICES, apply: bool = typer.Option(
                   False, "--apply", help="Book the orders as filled at the prices used."),
               min_trade: float = MIN_TRADE, cost_bps: float = BPS, cost_fixed: float = FIXED,
+              rule: str | None = typer.Option(None, "--rule", metavar="RULE",
+                                              help="Also rebalance when this band or drift "
+                                                   "rule fires (e.g. bands:5/25)."),
               universe: Path | None = options.UNIVERSE, db: str | None = DB,
               lang: Literal["en", "zh"] = LANG, json_output: bool = options.JSON) -> None:
     """A trade list for every account that needs one (a record each); --apply books them."""
@@ -50,7 +53,7 @@ def rebalance(prices: Path | None = PRICES, apply: bool = typer.Option(
     from roboadvisor.services import book_daily as daily
     from roboadvisor.services.market import get_universe
 
-    settings = daily.settings(min_trade, cost_bps, cost_fixed)
+    settings = daily.settings(min_trade, cost_bps, cost_fixed, rule)
     u = get_universe(universe)
     quotes = daily.quotes_from_file(prices, u.tickers)
     with book(db) as (b, now):

@@ -1,0 +1,56 @@
+"""``model diff``: per tier, weights and figures before/after, and the reasons in words."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from roboadvisor.book.crypto import Cipher, KeySource
+from roboadvisor.book.repositories import sql_book
+from roboadvisor.data.assumptions_file import DEFAULT_ASSUMPTIONS
+from roboadvisor.services.model import PublishRequest, publish
+from roboadvisor.services.model_diff import diff, notice
+
+
+def _cipher() -> Cipher:
+    return Cipher(KeySource.from_environ(dict(os.environ), Path(os.environ["XDG_DATA_HOME"])))
+
+
+def test_a_changed_estimate_is_named_with_its_figures(store, tmp_path: Path) -> None:
+    raw = yaml.safe_load(Path(DEFAULT_ASSUMPTIONS).read_text())
+    old_vti = raw["assets"]["VTI"]["expected_return"]
+    raw["assets"]["VTI"]["expected_return"] = old_vti + 0.02
+    changed = tmp_path / "cma.yaml"
+    changed.write_text(yaml.safe_dump(raw))
+    now = datetime.now(UTC).replace(microsecond=0)
+    with store.transaction() as conn:
+        book = sql_book(conn, _cipher())
+        one = publish(book, PublishRequest(note="first"), now).model
+        two = publish(book, PublishRequest(assumptions_file=changed), now).model
+        assert (one.version, two.version) == (1, 2)
+        assert book.models.get(1).tiers[3].weights == one.tiers[3].weights
+    d = diff(one, two)
+    assert [c.tier for c in d.tiers] == [1, 2, 3, 4, 5]
+    for change in d.tiers:
+        before = {t: a for t, a, _ in change.rows if a}
+        after = {t: b for t, _, b in change.rows if b}
+        assert before == one.tiers[change.tier].weights
+        assert after == two.tiers[change.tier].weights
+        assert (change.return_before, change.return_after) == \
+            (one.tiers[change.tier].expected_return, two.tiers[change.tier].expected_return)
+        codes = [r.key for r in change.reasons]
+        assert codes[0] == "model.reason.input_assumptions"
+        assert "model.reason.return_up" in codes
+        up = next(dict(r.params) for r in change.reasons if r.key == "model.reason.return_up")
+        assert up["ticker"] == "VTI"
+        assert up["new"] == f"{(old_vti + 0.02) * 100:.2f}%"
+    growth = d.tiers[3]
+    assert dict((t, b) for t, _, b in growth.rows)["VTI"] > \
+        dict((t, a) for t, a, _ in growth.rows)["VTI"]  # a higher VTI return buys more VTI
+    en, zh = notice(d, "en", 4), notice(d, "zh", 4)
+    assert len(en) == len(zh) > 3
+    assert "we now expect more from VTI" in "\n".join(en)
+    assert "上调" in "\n".join(zh)

@@ -51,6 +51,9 @@ class Clients(Protocol):
 class Assessments(Protocol):
     def add(self, stored: StoredAssessment, answers: Mapping[str, str]) -> StoredAssessment: ...
     def latest(self, client_id: str) -> StoredAssessment | None: ...
+    def latest_all(self) -> dict[str, StoredAssessment]:
+        """The latest assessment of every client that has one (one query)."""
+        ...
     def get(self, assessment_id: int) -> StoredAssessment | None: ...
     def answers(self, assessment_id: int) -> dict[str, str] | None: ...
 
@@ -218,6 +221,14 @@ class SqlAssessments:
                                 .order_by(a.c.assessed_at.desc(), a.c.id.desc())).first()
         return self._of(row) if row else None
 
+    def latest_all(self) -> dict[str, StoredAssessment]:
+        a = schema.assessments
+        out: dict[str, StoredAssessment] = {}
+        for row in self.conn.execute(select(a).order_by(a.c.client_id, a.c.assessed_at,
+                                                        a.c.id)):
+            out[row.client_id] = self._of(row)  # the last row of a client is its latest
+        return out
+
     def get(self, assessment_id: int) -> StoredAssessment | None:
         a = schema.assessments
         row = self.conn.execute(select(a).where(a.c.id == assessment_id)).first()
@@ -241,7 +252,7 @@ class SqlAccounts:
             above_level=account.above_level,
             acknowledgement_enc=self.personal.seal(acknowledgement), cash=account.cash,
             opened_at=account.opened_at, allow_fractional=account.allow_fractional,
-            drift_threshold=account.drift_threshold))
+            drift_threshold=account.drift_threshold, model_version=account.model_version))
         return account
 
     def _of(self, row: Any) -> Account:
@@ -371,15 +382,22 @@ def tier_body(tier: ModelTier) -> dict[str, Any]:
 class SqlRecords:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._last: tuple[int, str] | None = None
+        """(seq, hash) of this transaction's last append: the chain's head while the
+        transaction holds the write lock (taken by its first append), so later appends of a
+        batch skip the lock and the look-up."""
 
     def append(self, kind: RecordKind, client_id: str | None, account_id: str | None,
                content: Mapping[str, Any], now: datetime) -> Record:
         r = schema.records
-        if self.conn.dialect.name == "postgresql":  # one appender at a time: a linear chain
-            self.conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
-        last = self.conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc())
-                                 .limit(1)).first()
-        seq, prev = (last.seq + 1, last.hash) if last else (1, chain.GENESIS)
+        if self._last is not None:
+            seq, prev = self._last[0] + 1, self._last[1]
+        else:
+            if self.conn.dialect.name == "postgresql":  # one appender at a time: linear chain
+                self.conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
+            last = self.conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc())
+                                     .limit(1)).first()
+            seq, prev = (last.seq + 1, last.hash) if last else (1, chain.GENESIS)
         body = chain.canonical({**content, "seq": seq, "kind": kind.value,
                                 "created_at": _iso(now), "client_id": client_id,
                                 "account_id": account_id})
@@ -388,6 +406,7 @@ class SqlRecords:
         self.conn.execute(insert(r).values(seq=seq, kind=kind.value, created_at=now,
                                            client_id=client_id, account_id=account_id,
                                            body=body, prev_hash=prev, hash=record.hash))
+        self._last = (seq, record.hash)
         return record
 
     @staticmethod

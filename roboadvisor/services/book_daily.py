@@ -243,12 +243,11 @@ def review_account(book: Book, ctx: Context, account_id: str, now: datetime,
 def review_book(book: Book, ctx: Context, now: datetime) -> list[AccountReview]:
     """Every account, most urgent first (then by id)."""
     pending = book.accounts.pending()
-    tiers: dict[str, tuple[int | None, bool]] = {}
+    latest = book.assessments.latest_all()
     out = []
     for account in book.accounts.all():
-        if account.client_id not in tiers:
-            tiers[account.client_id] = _assessment(book, account, now)
-        assessed, expired = tiers[account.client_id]
+        found = latest.get(account.client_id)
+        assessed, expired = (found.tier, found.expired(now)) if found else (None, True)
         out.append(review_of(ctx, account, tuple(pending.get(account.id, ())), assessed,
                              expired))
     out.sort(key=lambda r: (-r.review.urgency, r.account.id))

@@ -54,3 +54,46 @@ def test_a_changed_estimate_is_named_with_its_figures(store, tmp_path: Path) -> 
     assert len(en) == len(zh) > 3
     assert "we now expect more from VTI" in "\n".join(en)
     assert "上调" in "\n".join(zh)
+
+
+def test_a_rebalance_after_a_new_version_carries_the_diff_of_its_tier(store, book_url: str,
+                                                                      tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from roboadvisor.book.models import Account
+    from roboadvisor.services import book_daily as daily
+    from roboadvisor.services.market import get_universe
+    from tests.book.daily_helpers import price_table, write_prices
+    from tests.book.helpers import EXAMPLES, run
+
+    run(book_url, "client", "add", "f")
+    run(book_url, "client", "assess", "f", "--answers", str(EXAMPLES / "tier3_balanced.yaml"))
+    raw = yaml.safe_load(Path(DEFAULT_ASSUMPTIONS).read_text())
+    raw["assets"]["AGG"]["expected_return"] += 0.01
+    changed = tmp_path / "cma.yaml"
+    changed.write_text(yaml.safe_dump(raw))
+    universe = get_universe()
+    prices = write_prices(tmp_path / "p.csv", price_table(2))
+    now = datetime.now(UTC).replace(microsecond=0)
+    with store.transaction() as conn:
+        book = sql_book(conn, _cipher())
+        book.accounts.open(Account("F1", "f", 3, False, now, Decimal(0), {}, True,
+                                   Decimal("0.03")), None)  # fractional shares allowed
+        book.accounts.replace_holdings("F1", Decimal("20000"), {})
+        publish(book, PublishRequest(), now)
+        quotes = daily.quotes_from_file(prices, universe.tickers)
+        first = daily.rebalance_account(book, daily.context(book, universe, quotes), "F1",
+                                        now, apply=True)
+        assert any(o.shares != int(o.shares) for o in first.trades.orders)
+        held = book.accounts.get("F1")
+        assert held.model_version == 1
+        assert any(s != s.to_integral_value() for s in held.positions.values())
+        two = publish(book, PublishRequest(assumptions_file=changed), now).model
+        again = daily.rebalance_account(book, daily.context(book, universe, quotes), "F1",
+                                        now, apply=False)
+        one = book.models.get(1)
+    expected = notice(diff(one, two), "en", 3)[1:]
+    text = again.notice["en"]
+    assert text[-len(expected):] == expected
+    assert "AGG" in "\n".join(expected)
+    assert again.notice["zh"][-len(expected):] == notice(diff(one, two), "zh", 3)[1:]

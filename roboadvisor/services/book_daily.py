@@ -240,16 +240,34 @@ def review_account(book: Book, ctx: Context, account_id: str, now: datetime,
     return review_of(ctx, account, flows, assessed, expired, requested)
 
 
-def review_book(book: Book, ctx: Context, now: datetime) -> list[AccountReview]:
-    """Every account, most urgent first (then by id)."""
+@dataclass(frozen=True)
+class Failure:
+    """An account a book run could not handle, with the one-line reason (the run goes on)."""
+
+    account_id: str
+    message: str
+
+
+def review_book(book: Book, ctx: Context, now: datetime,
+                failures: list[Failure] | None = None) -> list[AccountReview]:
+    """Every account, most urgent first (then by id). An account that cannot be reviewed
+    (e.g. it holds a ticker outside the universe) is added to ``failures`` when a list is
+    given (the run goes on), else its error is raised."""
+    from roboadvisor.errors import RoboAdvisorError
+
     pending = book.accounts.pending()
     latest = book.assessments.latest_all()
     out = []
     for account in book.accounts.all():
         found = latest.get(account.client_id)
         assessed, expired = (found.tier, found.expired(now)) if found else (None, True)
-        out.append(review_of(ctx, account, tuple(pending.get(account.id, ())), assessed,
-                             expired))
+        try:
+            out.append(review_of(ctx, account, tuple(pending.get(account.id, ())), assessed,
+                                 expired))
+        except RoboAdvisorError as exc:
+            if failures is None:
+                raise
+            failures.append(Failure(account.id, str(exc)))
     out.sort(key=lambda r: (-r.review.urgency, r.account.id))
     return out
 
@@ -313,12 +331,14 @@ def rebalance_account(book: Book, ctx: Context, account_id: str, now: datetime, 
     return _rebalance(book, ctx, ar, now, apply, _Diffs(book, ctx))
 
 
-def rebalance_book(book: Book, ctx: Context, now: datetime, apply: bool) -> list[Rebalance]:
-    """Every account that needs action gets a trade list and a record (most urgent first)."""
+def rebalance_book(book: Book, ctx: Context, now: datetime, apply: bool,
+                   failures: list[Failure] | None = None) -> list[Rebalance]:
+    """Every account that needs action gets a trade list and a record (most urgent first);
+    accounts that cannot be reviewed go to ``failures`` (see ``review_book``)."""
     diffs = _Diffs(book, ctx)
     prices_sha = book.records.put_blob(ctx.quotes.data)
     return [_rebalance(book, ctx, ar, now, apply, diffs, prices_sha)
-            for ar in review_book(book, ctx, now) if ar.review.action_needed]
+            for ar in review_book(book, ctx, now, failures) if ar.review.action_needed]
 
 
 def _rebalance(book: Book, ctx: Context, ar: AccountReview, now: datetime, apply: bool,

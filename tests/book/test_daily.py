@@ -69,7 +69,8 @@ def test_review_rebalance_apply_deposit_withdraw_and_recompute(book_url: str,
     assert run(book_url, "account", "show", "A1", "--json") == before
 
     # --apply books the fills at the prices used
-    done = run(book_url, "book", "rebalance", "--prices", str(prices_file), "--apply", "--json")
+    done = run(book_url, "book", "rebalance", "--prices", str(prices_file), "--apply",
+               "--json")["accounts"]
     assert {d["account_id"] for d in done} == {"A1", "B1", "C1"}
     for d in done:
         assert d["applied"] and d["drift_after"] <= d["drift_before"]
@@ -94,7 +95,7 @@ def test_review_rebalance_apply_deposit_withdraw_and_recompute(book_url: str,
     run(book_url, "account", "deposit", "A1", "5000")
     run(book_url, "account", "withdraw", "B1", "1000")
     flows = run(book_url, "book", "rebalance", "--prices", str(prices_file), "--apply",
-                "--json")
+                "--json")["accounts"]
     by_id = {d["account_id"]: d for d in flows}
     assert set(by_id) == {"A1", "B1"}
     assert by_id["A1"]["orders"] and all(o["side"] == "buy" for o in by_id["A1"]["orders"])
@@ -162,3 +163,28 @@ def test_orders_csv_lists_what_the_record_holds(book_url: str, tmp_path: Path) -
         [(o["ticker"], o["side"], o["shares"]) for o in result["orders"]]
     assert set(r["ticker"] for r in rows) <= set(universe_tickers())
     assert np.all(np.array([float(r["shares"]) for r in rows]) > 0)
+
+
+def test_a_book_run_skips_an_account_it_cannot_handle_and_goes_on(store, book_url: str,
+                                                                   tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from roboadvisor.book.crypto import Cipher, KeySource
+    from roboadvisor.book.repositories import sql_book
+
+    prices_file = drifted_book(book_url, tmp_path)
+    import os
+
+    cipher = Cipher(KeySource.from_environ(dict(os.environ),
+                                           Path(os.environ["XDG_DATA_HOME"])))
+    with store.transaction() as conn:  # a position the holdings import would refuse
+        sql_book(conn, cipher).accounts.replace_holdings("B1", None, {"XYZ": Decimal(3)})
+    review = run(book_url, "book", "review", "--prices", str(prices_file), "--json")
+    assert [f["account_id"] for f in review["failed"]] == ["B1"]
+    assert "XYZ" in review["failed"][0]["error"]
+    done = run(book_url, "book", "rebalance", "--prices", str(prices_file), "--apply",
+               "--json")
+    assert {d["account_id"] for d in done["accounts"]} == {"A1", "C1"}
+    assert [f["account_id"] for f in done["failed"]] == ["B1"]
+    text = run(book_url, "book", "rebalance", "--prices", str(prices_file))
+    assert "account B1 skipped" in text.stderr

@@ -33,9 +33,10 @@ def review(prices: Path | None = PRICES, universe: Path | None = options.UNIVERS
 
     u = get_universe(universe)
     quotes = daily.quotes_from_file(prices, u.tickers)
+    failed: list[daily.Failure] = []
     with book(db) as (b, now):
-        found = daily.review_book(b, daily.context(b, u, quotes), now)
-    view.book_review(found, quotes, lang, json_output)
+        found = daily.review_book(b, daily.context(b, u, quotes), now, failed)
+    view.book_review(found, quotes, failed, lang, json_output)
 
 
 @app.command("rebalance", cls=options.PlainUsage)
@@ -56,6 +57,8 @@ def rebalance(prices: Path | None = PRICES, apply: bool = typer.Option(
     settings = daily.settings(min_trade, cost_bps, cost_fixed, rule)
     u = get_universe(universe)
     quotes = daily.quotes_from_file(prices, u.tickers)
+    failed: list[daily.Failure] = []
     with book(db) as (b, now):
-        found = daily.rebalance_book(b, daily.context(b, u, quotes, settings), now, apply)
-    view.book_rebalance(found, lang, json_output)
+        found = daily.rebalance_book(b, daily.context(b, u, quotes, settings), now, apply,
+                                     failed)
+    view.book_rebalance(found, failed, lang, json_output)

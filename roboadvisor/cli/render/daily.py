@@ -14,7 +14,13 @@ from roboadvisor.reports.i18n import t
 
 if TYPE_CHECKING:
     from roboadvisor.book.models import ModelVersion
-    from roboadvisor.services.book_daily import AccountReview, Context, Quotes, Rebalance
+    from roboadvisor.services.book_daily import (
+        AccountReview,
+        Context,
+        Failure,
+        Quotes,
+        Rebalance,
+    )
     from roboadvisor.services.model import Published
     from roboadvisor.services.model_diff import ModelDiff
 
@@ -151,12 +157,23 @@ def account_review(ar: AccountReview, ctx: Context, lang: str, json_output: bool
     out.print(action, style="bold")
 
 
-def book_review(found: Sequence[AccountReview], quotes: Quotes, lang: str,
-                json_output: bool) -> None:
+def _failures(failed: Sequence[Failure], lang: str) -> None:
+    for f in failed:
+        render.warning(t("model.account_failed", lang, id=f.account_id, reason=f.message))
+
+
+def _failed_json(failed: Sequence[Failure]) -> list[dict[str, str]]:
+    return [{"account_id": f.account_id, "error": f.message} for f in failed]
+
+
+def book_review(found: Sequence[AccountReview], quotes: Quotes, failed: Sequence[Failure],
+                lang: str, json_output: bool) -> None:
     if json_output:
         render.print_json({"prices_as_of": quotes.as_of,
-                           "accounts": [_review_json(ar) for ar in found]})
+                           "accounts": [_review_json(ar) for ar in found],
+                           "failed": _failed_json(failed)})
         return
+    _failures(failed, lang)
     table = _table(t("model.col_account", lang), t("model.col_tier", lang),
                    t("book.col_value", lang), t("model.col_drift", lang),
                    t("model.col_triggers", lang), t("model.col_action", lang), right=(1, 2, 3))
@@ -201,10 +218,13 @@ def account_rebalance(rb: Rebalance, lang: str, json_output: bool) -> None:
         out.print(t(key, lang, seq=rb.record.seq), style="bold", soft_wrap=True)
 
 
-def book_rebalance(found: Sequence[Rebalance], lang: str, json_output: bool) -> None:
+def book_rebalance(found: Sequence[Rebalance], failed: Sequence[Failure], lang: str,
+                   json_output: bool) -> None:
     if json_output:
-        render.print_json([_rebalance_json(rb) for rb in found])
+        render.print_json({"accounts": [_rebalance_json(rb) for rb in found],
+                           "failed": _failed_json(failed)})
         return
+    _failures(failed, lang)
     table = _table(t("model.col_account", lang), t("model.col_orders", lang),
                    t("model.col_drift_before", lang), t("model.col_drift_after", lang),
                    t("model.col_costs", lang), t("model.col_cash_left", lang),

@@ -97,3 +97,22 @@ def test_a_rebalance_after_a_new_version_carries_the_diff_of_its_tier(store, boo
     assert text[-len(expected):] == expected
     assert "AGG" in "\n".join(expected)
     assert again.notice["zh"][-len(expected):] == notice(diff(one, two), "zh", 3)[1:]
+
+
+def test_a_published_version_never_changes(store) -> None:
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from roboadvisor.errors import BookError
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    with store.transaction() as conn:
+        publish(sql_book(conn, _cipher()), PublishRequest(), now)
+    for statement in ("UPDATE model_tiers SET body = '{}'", "DELETE FROM model_tiers",
+                      "UPDATE model_versions SET note = 'x'", "DELETE FROM model_versions"):
+        with pytest.raises((DBAPIError, BookError), match="never change"), \
+                store.transaction() as conn:
+            conn.execute(text(statement))
+    with store.transaction() as conn:
+        assert sql_book(conn, _cipher()).models.get(1).tiers[3].weights

@@ -1,5 +1,6 @@
 """Model portfolio versions (the five tier portfolios published together) and the model
-version each account was last rebalanced to.
+version each account was last rebalanced to. A published version never changes: triggers refuse
+UPDATE and DELETE on both tables, as on the advice record.
 
 Revision ID: 0003
 """
@@ -11,6 +12,25 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+
+
+_TABLES = ("model_versions", "model_tiers")
+
+
+def _guards(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        out = ["CREATE FUNCTION models_insert_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+               "BEGIN RAISE EXCEPTION 'published model versions never change: % refused', "
+               "TG_OP; END $$"]
+        for table in _TABLES:
+            out += [f"CREATE TRIGGER {table}_insert_only BEFORE UPDATE OR DELETE ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION models_insert_only()",
+                    f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION models_insert_only()"]
+        return out
+    return [f"CREATE TRIGGER {table}_no_{op_name.lower()} BEFORE {op_name} ON {table} BEGIN "
+            f"SELECT RAISE(ABORT, 'published model versions never change: {op_name} refused'); "
+            "END" for table in _TABLES for op_name in ("UPDATE", "DELETE")]
 
 
 def upgrade() -> None:
@@ -31,6 +51,8 @@ def upgrade() -> None:
         sa.Column("body", sa.Text, nullable=False))
     with op.batch_alter_table("accounts") as batch:
         batch.add_column(sa.Column("model_version", sa.Integer, nullable=True))
+    for statement in _guards(op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def downgrade() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 
 class RecordKind(StrEnum):
-    """What an advice record is about (later issues add MODEL and REBALANCE)."""
+    """What an advice record is about."""
 
     CLIENT = "client"
     ASSESSMENT = "assessment"
@@ -22,6 +22,8 @@ class RecordKind(StrEnum):
     HOLDINGS = "holdings"
     CASH_FLOW = "cash_flow"
     ERASURE = "erasure"
+    MODEL = "model"
+    REBALANCE = "rebalance"
 
 
 class FlowKind(StrEnum):
@@ -90,6 +92,7 @@ class Account:
     positions: dict[str, Decimal]
     allow_fractional: bool = False
     drift_threshold: Decimal = Decimal("0.03")
+    model_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,3 +122,34 @@ class Record:
         import json
 
         return dict(json.loads(self.body))
+
+
+@dataclass(frozen=True)
+class ModelTier:
+    """One tier of a model version: ``weights`` (ticker -> decimal, sum to 1), annualised
+    ``expected_return`` and ``volatility``, the ``binding`` constraints ("kind:name" -> the
+    limit, a decimal; kinds of ``explain.ConstraintKind``) and the
+    per-asset estimates it was optimised on (``asset_returns``, ``asset_volatility``)."""
+
+    tier: int
+    weights: dict[str, float]
+    expected_return: float
+    volatility: float
+    binding: dict[str, float]
+    asset_returns: dict[str, float]
+    asset_volatility: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """Version N of the model portfolios: the five tiers, the hashes of every input, the
+    digest of the tiers (equal digests: the same models) and the record that announced it."""
+
+    version: int
+    created_at: datetime
+    source: str
+    note: str | None
+    inputs: dict[str, str]
+    digest: str
+    record_seq: int
+    tiers: dict[int, ModelTier]

@@ -23,6 +23,8 @@ from roboadvisor.book.models import (
     Client,
     FlowKind,
     FlowStatus,
+    ModelTier,
+    ModelVersion,
     Record,
     RecordKind,
     StoredAssessment,
@@ -49,6 +51,9 @@ class Clients(Protocol):
 class Assessments(Protocol):
     def add(self, stored: StoredAssessment, answers: Mapping[str, str]) -> StoredAssessment: ...
     def latest(self, client_id: str) -> StoredAssessment | None: ...
+    def latest_all(self) -> dict[str, StoredAssessment]:
+        """The latest assessment of every client that has one (one query)."""
+        ...
     def get(self, assessment_id: int) -> StoredAssessment | None: ...
     def answers(self, assessment_id: int) -> dict[str, str] | None: ...
 
@@ -62,6 +67,19 @@ class Accounts(Protocol):
     def add_flow(self, account_id: str, kind: FlowKind, amount: Decimal, on: date,
                  now: datetime) -> CashFlow: ...
     def flows(self, account_id: str) -> list[CashFlow]: ...
+    def all(self) -> list[Account]: ...
+    def pending(self) -> dict[str, list[CashFlow]]: ...
+    def rebalanced(self, account_id: str, tier: int, model_version: int | None,
+                   applied_flows: list[int]) -> None:
+        """After fills are booked: the tier and model version now held; flows applied."""
+        ...
+
+
+class Models(Protocol):
+    def add(self, model: ModelVersion) -> ModelVersion: ...
+    def latest(self) -> ModelVersion | None: ...
+    def get(self, version: int) -> ModelVersion | None: ...
+    def all(self) -> list[ModelVersion]: ...
 
 
 class Records(Protocol):
@@ -81,12 +99,13 @@ class Book:
     assessments: Assessments
     accounts: Accounts
     records: Records
+    models: Models
 
 
 def sql_book(conn: Connection, cipher: Cipher) -> Book:
     personal = Personal(conn, cipher)
     return Book(SqlClients(conn, personal), SqlAssessments(conn, personal),
-                SqlAccounts(conn, personal), SqlRecords(conn))
+                SqlAccounts(conn, personal), SqlRecords(conn), SqlModels(conn))
 
 
 # --- personal data ------------------------------------------------------------------------------
@@ -202,6 +221,14 @@ class SqlAssessments:
                                 .order_by(a.c.assessed_at.desc(), a.c.id.desc())).first()
         return self._of(row) if row else None
 
+    def latest_all(self) -> dict[str, StoredAssessment]:
+        a = schema.assessments
+        out: dict[str, StoredAssessment] = {}
+        for row in self.conn.execute(select(a).order_by(a.c.client_id, a.c.assessed_at,
+                                                        a.c.id)):
+            out[row.client_id] = self._of(row)  # the last row of a client is its latest
+        return out
+
     def get(self, assessment_id: int) -> StoredAssessment | None:
         a = schema.assessments
         row = self.conn.execute(select(a).where(a.c.id == assessment_id)).first()
@@ -225,7 +252,7 @@ class SqlAccounts:
             above_level=account.above_level,
             acknowledgement_enc=self.personal.seal(acknowledgement), cash=account.cash,
             opened_at=account.opened_at, allow_fractional=account.allow_fractional,
-            drift_threshold=account.drift_threshold))
+            drift_threshold=account.drift_threshold, model_version=account.model_version))
         return account
 
     def _of(self, row: Any) -> Account:
@@ -235,7 +262,7 @@ class SqlAccounts:
         return Account(row.id, row.client_id, row.tier, bool(row.above_level),
                        _utc(row.opened_at), Decimal(row.cash),
                        {t: Decimal(s) for t, s in held}, bool(row.allow_fractional),
-                       Decimal(row.drift_threshold))
+                       Decimal(row.drift_threshold), row.model_version)
 
     def get(self, account_id: str) -> Account | None:
         row = self.conn.execute(select(schema.accounts)
@@ -274,18 +301,103 @@ class SqlAccounts:
                          FlowStatus(r.status)) for r in rows]
 
 
+    def all(self) -> list[Account]:
+        """Every account by id, positions read in one query (a book review reads them all)."""
+        p = schema.positions
+        held: dict[str, dict[str, Decimal]] = {}
+        for row in self.conn.execute(select(p.c.account_id, p.c.ticker, p.c.shares)
+                                     .order_by(p.c.account_id, p.c.ticker)):
+            held.setdefault(row.account_id, {})[row.ticker] = Decimal(row.shares)
+        rows = self.conn.execute(select(schema.accounts).order_by(schema.accounts.c.id))
+        return [Account(r.id, r.client_id, r.tier, bool(r.above_level), _utc(r.opened_at),
+                        Decimal(r.cash), held.get(r.id, {}), bool(r.allow_fractional),
+                        Decimal(r.drift_threshold), r.model_version) for r in rows]
+
+    def pending(self) -> dict[str, list[CashFlow]]:
+        """Pending cash flows of every account (one query)."""
+        f = schema.cash_flows
+        out: dict[str, list[CashFlow]] = {}
+        for r in self.conn.execute(select(f).where(f.c.status == FlowStatus.PENDING.value)
+                                   .order_by(f.c.on_date, f.c.id)):
+            out.setdefault(r.account_id, []).append(
+                CashFlow(r.id, r.account_id, FlowKind(r.kind), Decimal(r.amount), r.on_date,
+                         FlowStatus(r.status)))
+        return out
+
+    def rebalanced(self, account_id: str, tier: int, model_version: int | None,
+                   applied_flows: list[int]) -> None:
+        self.conn.execute(update(schema.accounts).where(schema.accounts.c.id == account_id)
+                          .values(tier=tier, model_version=model_version))
+        if applied_flows:
+            f = schema.cash_flows
+            self.conn.execute(update(f).where(f.c.id.in_(applied_flows))
+                              .values(status=FlowStatus.APPLIED.value))
+
+
+class SqlModels:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, model: ModelVersion) -> ModelVersion:
+        self.conn.execute(insert(schema.model_versions).values(
+            version=model.version, created_at=model.created_at, source=model.source,
+            note=model.note, inputs=chain.canonical(model.inputs), digest=model.digest,
+            record_seq=model.record_seq))
+        self.conn.execute(insert(schema.model_tiers), [
+            {"version": model.version, "tier": k, "body": chain.canonical(tier_body(v))}
+            for k, v in sorted(model.tiers.items())])
+        return model
+
+    def _of(self, row: Any) -> ModelVersion:
+        m = schema.model_tiers
+        tiers = {}
+        for r in self.conn.execute(select(m).where(m.c.version == row.version)):
+            body = json.loads(r.body)
+            tiers[int(r.tier)] = ModelTier(int(r.tier), **body)
+        return ModelVersion(row.version, _utc(row.created_at), row.source, row.note,  # type: ignore[arg-type]
+                            json.loads(row.inputs), row.digest, row.record_seq, tiers)
+
+    def latest(self) -> ModelVersion | None:
+        v = schema.model_versions
+        row = self.conn.execute(select(v).order_by(v.c.version.desc()).limit(1)).first()
+        return self._of(row) if row else None
+
+    def get(self, version: int) -> ModelVersion | None:
+        v = schema.model_versions
+        row = self.conn.execute(select(v).where(v.c.version == version)).first()
+        return self._of(row) if row else None
+
+    def all(self) -> list[ModelVersion]:
+        v = schema.model_versions
+        return [self._of(row) for row in self.conn.execute(select(v).order_by(v.c.version))]
+
+
+def tier_body(tier: ModelTier) -> dict[str, Any]:
+    """A model tier as stored (everything but its number)."""
+    return {"weights": tier.weights, "expected_return": tier.expected_return,
+            "volatility": tier.volatility, "binding": tier.binding,
+            "asset_returns": tier.asset_returns, "asset_volatility": tier.asset_volatility}
+
+
 class SqlRecords:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._last: tuple[int, str] | None = None
+        """(seq, hash) of this transaction's last append: the chain's head while the
+        transaction holds the write lock (taken by its first append), so later appends of a
+        batch skip the lock and the look-up."""
 
     def append(self, kind: RecordKind, client_id: str | None, account_id: str | None,
                content: Mapping[str, Any], now: datetime) -> Record:
         r = schema.records
-        if self.conn.dialect.name == "postgresql":  # one appender at a time: a linear chain
-            self.conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
-        last = self.conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc())
-                                 .limit(1)).first()
-        seq, prev = (last.seq + 1, last.hash) if last else (1, chain.GENESIS)
+        if self._last is not None:
+            seq, prev = self._last[0] + 1, self._last[1]
+        else:
+            if self.conn.dialect.name == "postgresql":  # one appender at a time: linear chain
+                self.conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
+            last = self.conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc())
+                                     .limit(1)).first()
+            seq, prev = (last.seq + 1, last.hash) if last else (1, chain.GENESIS)
         body = chain.canonical({**content, "seq": seq, "kind": kind.value,
                                 "created_at": _iso(now), "client_id": client_id,
                                 "account_id": account_id})
@@ -294,6 +406,7 @@ class SqlRecords:
         self.conn.execute(insert(r).values(seq=seq, kind=kind.value, created_at=now,
                                            client_id=client_id, account_id=account_id,
                                            body=body, prev_hash=prev, hash=record.hash))
+        self._last = (seq, record.hash)
         return record
 
     @staticmethod

@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-HEAD = "0002"
+HEAD = "0003"
 """The schema version this code reads and writes (the newest migration's revision)."""
 
 metadata = MetaData()
@@ -75,6 +75,7 @@ accounts = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("allow_fractional", Boolean, nullable=False),
     Column("drift_threshold", Numeric(8, 6), nullable=False),
+    Column("model_version", Integer, nullable=True),
 )
 
 positions = Table(
@@ -115,3 +116,26 @@ blobs = Table(
 )
 """Non-personal inputs of records (questionnaire, universe, policies, assumptions, prices)
 kept by content hash so that ``records verify --recompute`` can re-run them."""
+
+model_versions = Table(
+    "model_versions", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("inputs", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("record_seq", Integer, nullable=False),
+)
+"""Published model portfolios: version N, the inputs' hashes (canonical JSON), the digest of
+the five tier portfolios (two versions with the same digest are the same models) and the
+advice record that announced it."""
+
+model_tiers = Table(
+    "model_tiers", metadata,
+    Column("version", Integer, ForeignKey("model_versions.version"), primary_key=True),
+    Column("tier", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+)
+"""One tier of a model version: canonical JSON of weights, expected return, volatility, the
+binding constraints and the per-asset estimates (what ``model diff`` explains)."""

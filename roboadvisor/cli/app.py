@@ -23,6 +23,7 @@ from roboadvisor.cli.commands import data as data_cmd
 from roboadvisor.cli.commands import db as db_cmd
 from roboadvisor.cli.commands import explain as explain_cmd
 from roboadvisor.cli.commands import frontier as frontier_cmd
+from roboadvisor.cli.commands import model as model_cmd
 from roboadvisor.cli.commands import plan as plan_cmd
 from roboadvisor.cli.commands import project as project_cmd
 from roboadvisor.cli.commands import questionnaire as questionnaire_cmd
@@ -97,6 +98,7 @@ app.add_typer(client_cmd.app, name="client", help=client_cmd.HELP)
 app.add_typer(account_cmd.app, name="account", help=account_cmd.HELP)
 app.add_typer(records_cmd.app, name="records", help=records_cmd.HELP)
 app.add_typer(db_cmd.app, name="db", help=db_cmd.HELP)
+app.add_typer(model_cmd.app, name="model", help=model_cmd.HELP)
 app.add_typer(book_cmd.app, name="book", help=book_cmd.HELP)
 
 

@@ -204,6 +204,14 @@ def allocate(request: AllocationRequest, step: Step | None = None) -> Allocation
     return result
 
 
+def allocate_tiers(request: AllocationRequest) -> dict[Tier, AllocationResult]:
+    """The portfolios of all five tiers from one market load (``model publish``)."""
+    market = load_market(request.market)
+    policies = load_policies(request.policies_file, market.universe, request.suitability)
+    return {tier: _allocate_tier(market, policies[tier], tier, request, None)
+            for tier in sorted(policies)}
+
+
 def plan(request: AllocationRequest, step: Step | None = None) -> AllocationResult:
     """The main job: answers -> assessment -> tier -> portfolio -> explanation. The answers
     come from ``request.answers`` (a file) or ``request.assessment`` (already assessed)."""

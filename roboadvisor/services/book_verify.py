@@ -62,6 +62,10 @@ def verify(book: Book, recompute: bool = False) -> Verification:
             outcome = _assessment(book, record)
         elif record.kind is RecordKind.ALLOCATION:
             outcome = _allocation(book, record)
+        elif record.kind is RecordKind.MODEL:
+            outcome = _model(book, record)
+        elif record.kind is RecordKind.REBALANCE:
+            outcome = _rebalance(book, record)
         else:
             continue
         if isinstance(outcome, Skipped):
@@ -167,3 +171,73 @@ def _allocation(book: Book, record: Record) -> list[Difference] | Skipped:
         if abs(old - new) > WEIGHT_TOLERANCE:
             found.append(Difference(record.seq, record.kind.value, f"weight {ticker}", old, new))
     return found
+
+
+def _model(book: Book, record: Record) -> list[Difference] | Skipped:
+    """A model version re-optimised from its stored inputs (five tiers)."""
+    from roboadvisor.services.allocate import allocate_tiers
+    from roboadvisor.services.model import PublishRequest, model_outputs, tiers_from
+
+    content = record.content()
+    rerun = content.get("rerun", {})
+    with tempfile.TemporaryDirectory() as tmp:
+        paths: dict[str, Path | None] = {}
+        for name in ("universe", "policies", "assumptions", "prices"):
+            if name not in content["inputs"]:
+                paths[name] = None
+                continue
+            suffix = (rerun.get("prices_suffix") or ".csv") if name == "prices" else ".yaml"
+            path = _blob_file(book, record, name, Path(tmp), suffix)
+            if isinstance(path, Skipped):
+                return path
+            paths[name] = path
+        request = PublishRequest(source=rerun["source"], prices_file=paths["prices"],
+                                 universe_file=paths["universe"],
+                                 policies_file=paths["policies"],
+                                 assumptions_file=paths["assumptions"])
+        try:
+            again = model_outputs(tiers_from(allocate_tiers(request.allocation())))
+        except RoboAdvisorError as exc:
+            return [Difference(record.seq, record.kind.value, "status", "optimal", str(exc))]
+    found: list[Difference] = []
+    recorded = content["outputs"]["tiers"]
+    for tier in sorted(set(recorded) | set(again)):
+        old, new = recorded.get(tier, {}), again.get(tier, {})
+        for name in ("expected_return", "volatility"):
+            if abs(old.get(name, 0.0) - new.get(name, 0.0)) > WEIGHT_TOLERANCE:
+                found.append(Difference(record.seq, record.kind.value, f"tier {tier} {name}",
+                                        old.get(name), new.get(name)))
+        ow, nw = old.get("weights", {}), new.get("weights", {})
+        for ticker in sorted(set(ow) | set(nw)):
+            if abs(ow.get(ticker, 0.0) - nw.get(ticker, 0.0)) > WEIGHT_TOLERANCE:
+                found.append(Difference(record.seq, record.kind.value,
+                                        f"tier {tier} weight {ticker}", ow.get(ticker, 0.0),
+                                        nw.get(ticker, 0.0)))
+    return found
+
+
+def _rebalance(book: Book, record: Record) -> list[Difference] | Skipped:
+    """A rebalance re-run: the same review and trade list from the state, rules, model
+    version and prices the record names."""
+    import json
+
+    from roboadvisor.services.book_daily import Quotes, rebalance_outputs, replay
+
+    content = record.content()
+    sha = content["inputs"]["prices"]
+    data = book.records.blob(sha)
+    if data is None or sha256_bytes(data) != sha:
+        return Skipped(record.seq, record.kind.value, "book.reason_no_input",
+                       {"name": "prices", "sha": sha[:12]})
+    version = int(content["outputs"]["model_version"])
+    model = book.models.get(version)
+    if model is None or model.digest != content["inputs"]["model"]:
+        return Skipped(record.seq, record.kind.value, "book.reason_no_input",
+                       {"name": f"model {version}", "sha": content["inputs"]["model"][:12]})
+    stored = json.loads(data)
+    rev, trades = replay(model, content, Quotes(stored["prices"], stored["as_of"]))
+    if trades is None:
+        return [Difference(record.seq, record.kind.value, "orders", "a trade list", None)]
+    again = rebalance_outputs(version, rev, trades)
+    recorded = {k: v for k, v in content["outputs"].items() if k != "applied"}
+    return _compare(record, recorded, again)

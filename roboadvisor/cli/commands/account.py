@@ -9,7 +9,8 @@ import typer
 from roboadvisor.cli import options
 from roboadvisor.cli.book_context import DB
 
-HELP = "Accounts of the book: open, import-holdings, deposit, withdraw, show."
+HELP = ("Accounts of the book: open, import-holdings, deposit, withdraw, show, review, "
+        "rebalance.")
 app = typer.Typer(no_args_is_help=True, help=HELP)
 LANG = typer.Option("en", "--lang", help="Language of the text shown.")
 ON = typer.Option(None, "--date", formats=options.DATE_FORMATS,
@@ -120,3 +121,67 @@ def show(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
         priced, as_of, target = prices_and_target(found.account, prices)
     valuation = service.value_account(found.account, priced, as_of, target)
     view.account(found, valuation, lang, json_output)
+
+
+PRICES = typer.Option(None, "--prices", metavar="FILE",
+                      help="Price file: the last close of every ticker (default: the cache).")
+
+
+@app.command("review", cls=options.PlainUsage)
+def review(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
+           prices: Path | None = PRICES, universe: Path | None = options.UNIVERSE,
+           db: str | None = DB, lang: Literal["en", "zh"] = LANG,
+           json_output: bool = options.JSON) -> None:
+    """Weights against the tier's target in the latest model, drift, and which triggers
+    fire and why."""
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.cli.render import daily as view
+    from roboadvisor.services import book_daily as daily
+    from roboadvisor.services.market import get_universe
+
+    u = get_universe(universe)
+    quotes = daily.quotes_from_file(prices, u.tickers)
+    with book(db) as (b, now):
+        ctx = daily.context(b, u, quotes)
+        found = daily.review_account(b, ctx, account_id, now)
+    view.account_review(found, ctx, lang, json_output)
+
+
+@app.command("rebalance", cls=options.PlainUsage)
+def rebalance(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
+              prices: Path | None = PRICES,
+              csv: Path | None = typer.Option(None, "--csv", metavar="ORDERS",
+                                              help="Also write the orders to this CSV."),
+              apply: bool = typer.Option(False, "--apply",
+                                         help="Book the orders as filled at the prices used."),
+              tier: int | None = typer.Option(None, "--tier",
+                                              help="Move to this tier (the client's choice; "
+                                                   "never above the assessed tier)."),
+              min_trade: float = typer.Option(50.0, "--min-trade", help="Minimum order value."),
+              cost_bps: float = typer.Option(0.0, "--cost-bps",
+                                             help="Cost in basis points of traded value."),
+              cost_fixed: float = typer.Option(0.0, "--cost-fixed", help="Cost per order."),
+              rule: str | None = typer.Option(None, "--rule", metavar="RULE",
+                                              help="Also rebalance when this band or drift "
+                                                   "rule fires (e.g. bands:5/25)."),
+              universe: Path | None = options.UNIVERSE, db: str | None = DB,
+              lang: Literal["en", "zh"] = LANG, json_output: bool = options.JSON) -> None:
+    """The account's trade list (whole shares unless it allows fractional) with a notice and
+    a record; --apply books the fills, applies the cash flows and moves to the model."""
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.cli.render import daily as view
+    from roboadvisor.data import orders_file
+    from roboadvisor.services import book_daily as daily
+    from roboadvisor.services.market import get_universe
+
+    settings = daily.settings(min_trade, cost_bps, cost_fixed, rule)
+    if csv is not None:
+        orders_file.check_target(csv)
+    u = get_universe(universe)
+    quotes = daily.quotes_from_file(prices, u.tickers)
+    with book(db) as (b, now):
+        ctx = daily.context(b, u, quotes, settings)
+        found = daily.rebalance_account(b, ctx, account_id, now, apply, tier)
+    if csv is not None:
+        orders_file.write_orders(csv, daily.order_rows(found))
+    view.account_rebalance(found, lang, json_output)

@@ -6,7 +6,8 @@ import typer
 
 from roboadvisor.cli.options import JSON, PlainUsage
 
-HELP = "The book at scale: write a synthetic book (parquet), review every account."
+HELP = ("The whole book: review every account and rebalance those that need it (in the "
+        "database), or at scale: write a synthetic book (parquet) and run the nightly job.")
 
 app = typer.Typer(no_args_is_help=True, help=HELP,
                   epilog="Example: roboadvisor book synth --accounts 100000 --out book/ && "
@@ -91,3 +92,14 @@ def _lang(value: str):  # type: ignore[no-untyped-def]
         return Lang.parse(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--lang") from None
+
+
+def _register_daily_commands() -> None:
+    """``book review`` and ``book rebalance`` (the book in the database) join this group."""
+    from roboadvisor.cli.commands import book_daily
+
+    for command in book_daily.app.registered_commands:
+        app.registered_commands.append(command)
+
+
+_register_daily_commands()

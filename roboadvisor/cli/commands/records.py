@@ -42,8 +42,9 @@ def show(seq: int = typer.Argument(..., metavar="N"), db: str | None = DB,
 
 @app.command("verify")
 def verify(recompute: bool = typer.Option(False, "--recompute",
-                                          help="Also re-run every assessment and allocation "
-                                               "from its stored inputs."),
+                                          help="Also re-run every assessment, allocation, "
+                                               "model version and rebalance from its stored "
+                                               "inputs."),
            db: str | None = DB, lang: Literal["en", "zh"] = LANG,
            json_output: bool = options.JSON) -> None:
     """Check the hash chain; exit 1 when a record was altered or re-computes differently."""

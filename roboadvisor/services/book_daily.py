@@ -1,0 +1,440 @@
+"""The daily job on the book: review accounts against the latest model version and rebalance
+them with whole-share trade lists (``domain.review`` / ``domain.trade_list``), each rebalance
+kept as a record (inputs' hashes, model version, trades, notice) and, with ``apply``, booked
+as filled at the prices used in the command's one transaction.
+
+The per-book ``Context`` (model weights 5 x n, product levels, prices) is built once; each
+account is then one pure ``review`` (+ ``plan_trades``) on arrays, so accounts inside their
+bands cost a few microseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from roboadvisor.book.chain import canonical
+from roboadvisor.book.models import (
+    Account,
+    CashFlow,
+    FlowKind,
+    FlowStatus,
+    ModelVersion,
+    Record,
+    RecordKind,
+)
+from roboadvisor.book.repositories import Book
+from roboadvisor.domain.rebalancing import RebalanceRule, RuleKind
+from roboadvisor.domain.review import AccountFacts, Review, ReviewPolicy, plan_trades, review
+from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE, TradeList, TradeRules, apply_fills
+from roboadvisor.domain.trading import CostModel
+from roboadvisor.errors import BookError
+from roboadvisor.services import book as service
+from roboadvisor.services import book_records as records
+from roboadvisor.services import model as models
+from roboadvisor.services.book_notice import notice
+from roboadvisor.services.model_diff import diff, tier_notice
+
+CASH_PLACES = Decimal("0.0001")
+SHARE_PLACES = Decimal("0.00000001")
+
+
+@dataclass(frozen=True)
+class Quotes:
+    """The prices a review or rebalance used: one per ticker (last close on or before
+    ``as_of``); ``data`` is their canonical JSON, kept by hash in the book."""
+
+    prices: dict[str, float]
+    as_of: str
+
+    @property
+    def data(self) -> bytes:
+        return canonical({"as_of": self.as_of, "prices": self.prices}).encode("utf-8")
+
+
+def quotes_from_file(path: Path | None, tickers: tuple[str, ...]) -> Quotes:
+    """The last close of ``tickers`` in a price file (or the local price cache)."""
+    from roboadvisor.services.market import load_prices
+
+    frame = load_prices(list(tickers), prices_file=path, download=False)
+    return quotes_from_frame(frame, tickers)
+
+
+def quotes_from_frame(frame: Any, tickers: tuple[str, ...]) -> Quotes:
+    missing = [t for t in tickers if t not in frame.columns or frame[t].last_valid_index()
+               is None]
+    if missing:
+        raise BookError.from_catalog("model.prices_missing", tickers=", ".join(missing))
+    last = {t: frame[t].last_valid_index() for t in tickers}
+    return Quotes({t: float(frame.at[d, t]) for t, d in last.items()},
+                  max(last.values()).date().isoformat())
+
+
+@dataclass(frozen=True)
+class TradeSettings:
+    """Trading rules of the book: minimum order value and the one cost model (bps of traded
+    value plus a fixed amount per order)."""
+
+    min_trade: float = DEFAULT_MIN_TRADE
+    bps: float = 0.0
+    fixed: float = 0.0
+    rule: str | None = None
+    """A band or drift rule checked besides each account's drift threshold (``parse_rule``
+    short form, e.g. ``bands:5/25``; the same code as the backtests)."""
+
+    def rebalance_rule(self) -> RebalanceRule | None:
+        from roboadvisor.data.backtest_config import parse_rule
+
+        return None if self.rule is None else parse_rule(self.rule)
+
+    def rules(self, tickers: tuple[str, ...], fractional: bool) -> TradeRules:
+        fees = CostModel(self.bps, (), self.fixed).fees(tickers)
+        return TradeRules(min_trade=self.min_trade, fees=fees, fractional=fractional)
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """What every account of one run shares: the latest model, the universe order, product
+    levels, the model weights (5 x n, row k-1 for tier k) and the prices (n)."""
+
+    model: ModelVersion
+    tickers: tuple[str, ...]
+    levels: np.ndarray
+    weights: np.ndarray
+    quotes: Quotes
+    prices: np.ndarray
+    settings: TradeSettings = field(default_factory=TradeSettings)
+
+    @property
+    def rule(self) -> RebalanceRule | None:
+        return self.settings.rebalance_rule()
+
+
+def context(book: Book, universe: Any, quotes: Quotes,
+            settings: TradeSettings = TradeSettings(), version: int | None = None) -> Context:
+    model = models.get(book, version)
+    tickers = tuple(universe.tickers)
+    weights = model_matrix(model, tickers)
+    levels = effective_levels(np.array([a.risk_level for a in universe.assets], dtype=int),
+                              weights)
+    prices = np.array([quotes.prices[t] for t in tickers], dtype=float)
+    return Context(model, tickers, levels, weights, quotes, prices, settings)
+
+
+def effective_levels(levels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Product levels as the review sees them: a product's own level R1..R5, lowered to the
+    lowest tier whose model portfolio holds it (under portfolio-level suitability a tier's
+    model may hold a product above its level, rated as a whole; under holdings suitability
+    this changes nothing). A tier k account may buy what has an effective level <= k."""
+    held = weights > 0
+    lowest = np.where(held.any(axis=0), np.argmax(held, axis=0) + 1, 99)
+    return np.minimum(levels, lowest)
+
+
+def model_matrix(model: ModelVersion, tickers: tuple[str, ...]) -> np.ndarray:
+    w = np.zeros((5, len(tickers)))
+    index = {t: i for i, t in enumerate(tickers)}
+    for k, tier in model.tiers.items():
+        for t, x in tier.weights.items():
+            if t not in index:
+                raise BookError.from_catalog("model.ticker_outside", ticker=t,
+                                             version=model.version)
+            w[k - 1, index[t]] = x
+        w[k - 1] /= w[k - 1].sum()
+    return w
+
+
+@dataclass(frozen=True, eq=False)
+class AccountReview:
+    """An account's review with the book facts that fed it."""
+
+    account: Account
+    review: Review
+    flows: tuple[CashFlow, ...]
+    expired: bool
+    requested_tier: int | None
+    latest_version: int
+
+    @property
+    def flow_amount(self) -> float:
+        return signed_flows(self.flows)
+
+
+def signed_flows(flows: tuple[CashFlow, ...] | list[CashFlow]) -> float:
+    return float(sum((f.amount if f.kind is FlowKind.DEPOSIT else -f.amount) for f in flows))
+
+
+def _arrays(ctx: Context, account: Account) -> np.ndarray:
+    index = {t: i for i, t in enumerate(ctx.tickers)}
+    shares = np.zeros(len(ctx.tickers))
+    for t, s in account.positions.items():
+        if t not in index:
+            raise BookError.from_catalog("model.held_outside", id=account.id, ticker=t)
+        shares[index[t]] = float(s)
+    return shares
+
+
+def policy_of(account: Account, rule: RebalanceRule | None = None) -> ReviewPolicy:
+    return ReviewPolicy(drift_threshold=float(account.drift_threshold), rule=rule)
+
+
+def replay(model: ModelVersion, content: dict[str, Any], quotes: Quotes
+           ) -> tuple[Review, TradeList | None]:
+    """A rebalance record re-run from what it states (the account before, its flows and
+    assessment facts, the rules, the universe order and levels) with the model version and
+    prices it names: ``records verify --recompute``."""
+    from datetime import UTC
+
+    u, st, rules = content["universe"], content["state"], content["rules"]
+    tickers = tuple(u["tickers"])
+    ctx = Context(model, tickers, np.array(u["levels"], dtype=int),
+                  model_matrix(model, tickers), quotes,
+                  np.array([quotes.prices[t] for t in tickers], dtype=float),
+                  TradeSettings(rules["min_trade"], rules["bps"], rules["fixed"],
+                                rules.get("rule")))
+    account = Account(content["account_id"], content["client_id"], st["tier"], False,
+                      datetime.now(UTC), Decimal(st["cash"]),
+                      {t: Decimal(v) for t, v in st["positions"].items()},
+                      st["allow_fractional"], Decimal(st["drift_threshold"]),
+                      st["model_version"])
+    flows = tuple(CashFlow(f["id"], account.id, FlowKind(f["kind"]), Decimal(f["amount"]),
+                           datetime.now(UTC).date(), FlowStatus.PENDING) for f in st["flows"])
+    ar = review_of(ctx, account, flows, None, st["expired"], st["requested_tier"])
+    return ar.review, plan(ctx, ar)
+
+
+def review_of(ctx: Context, account: Account, flows: tuple[CashFlow, ...], assessed: int | None,
+              expired: bool, requested: int | None = None) -> AccountReview:
+    """The pure step: an account, its pending flows and assessment facts -> its review."""
+    if requested is None and assessed is not None and assessed != account.tier \
+            and not account.above_level:
+        requested = assessed
+    facts = AccountFacts(tier=account.tier, requested_tier=requested,
+                         assessment_expired=expired, model_version=account.model_version,
+                         latest_model_version=ctx.model.version,
+                         pending_flow=signed_flows(flows))
+    rev = review(_arrays(ctx, account), ctx.prices, float(account.cash), ctx.weights,
+                 ctx.levels, facts, policy_of(account, ctx.rule))
+    return AccountReview(account, rev, flows, expired, requested, ctx.model.version)
+
+
+def _assessment(book: Book, account: Account, now: datetime) -> tuple[int | None, bool]:
+    latest = book.assessments.latest(account.client_id)
+    if latest is None:
+        return None, True
+    return latest.tier, latest.expired(now)
+
+
+def review_account(book: Book, ctx: Context, account_id: str, now: datetime,
+                   requested: int | None = None) -> AccountReview:
+    account = service.account(book, account_id)
+    assessed, expired = _assessment(book, account, now)
+    if requested is not None:
+        _check_requested(account, requested, assessed, expired)
+    flows = tuple(f for f in book.accounts.flows(account_id) if f.status.value == "pending")
+    return review_of(ctx, account, flows, assessed, expired, requested)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An account a book run could not handle, with the one-line reason (the run goes on)."""
+
+    account_id: str
+    message: str
+
+
+def review_book(book: Book, ctx: Context, now: datetime,
+                failures: list[Failure] | None = None) -> list[AccountReview]:
+    """Every account, most urgent first (then by id). An account that cannot be reviewed
+    (e.g. it holds a ticker outside the universe) is added to ``failures`` when a list is
+    given (the run goes on), else its error is raised."""
+    from roboadvisor.errors import RoboAdvisorError
+
+    pending = book.accounts.pending()
+    latest = book.assessments.latest_all()
+    out = []
+    for account in book.accounts.all():
+        found = latest.get(account.client_id)
+        assessed, expired = (found.tier, found.expired(now)) if found else (None, True)
+        try:
+            out.append(review_of(ctx, account, tuple(pending.get(account.id, ())), assessed,
+                                 expired))
+        except RoboAdvisorError as exc:
+            if failures is None:
+                raise
+            failures.append(Failure(account.id, str(exc)))
+    out.sort(key=lambda r: (-r.review.urgency, r.account.id))
+    return out
+
+
+def _check_requested(account: Account, requested: int, assessed: int | None,
+                     expired: bool) -> None:
+    if not 1 <= requested <= 5:
+        raise BookError.from_catalog("book.tier_range", tier=requested)
+    if requested > account.tier and expired:
+        raise BookError.from_catalog("model.raise_expired", id=account.id, tier=requested,
+                                     current=account.tier)
+    if assessed is not None and requested > assessed:
+        raise BookError.from_catalog("book.allocate_above", id=account.client_id,
+                                     tier=requested, assessed=assessed)
+
+
+# --- rebalancing --------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Rebalance:
+    """One account's rebalance: the review, the trade list (None: nothing to do), the notice
+    (en and zh), the record (None when nothing was to be done) and whether it was booked."""
+
+    review: AccountReview
+    trades: TradeList | None
+    notice: dict[str, list[str]]
+    record: Record | None
+    applied: bool
+
+
+def plan(ctx: Context, ar: AccountReview) -> TradeList | None:
+    account = ar.account
+    rules = ctx.settings.rules(ctx.tickers, account.allow_fractional)
+    return plan_trades(_arrays(ctx, account), ctx.prices, float(account.cash), ar.review,
+                       rules, policy_of(account, ctx.rule), tickers=ctx.tickers)
+
+
+class _Diffs:
+    """The model diff notice of a tier, computed once per (old version, new version, tier)."""
+
+    def __init__(self, book: Book, ctx: Context) -> None:
+        self.book, self.ctx, self.cache = book, ctx, {}  # type: ignore[var-annotated]
+
+    def lines(self, old: int | None, tier: int, lang: str) -> list[str]:
+        new = self.ctx.model.version
+        if old is None or old == new:
+            return []
+        key = (old, tier, lang)
+        if key not in self.cache:
+            before = self.book.models.get(old)
+            if before is None:
+                self.cache[key] = []
+            else:
+                change = next(c for c in diff(before, self.ctx.model).tiers if c.tier == tier)
+                self.cache[key] = tier_notice(change, lang)
+        return list(self.cache[key])
+
+
+def rebalance_account(book: Book, ctx: Context, account_id: str, now: datetime, apply: bool,
+                      requested: int | None = None) -> Rebalance:
+    ar = review_account(book, ctx, account_id, now, requested)
+    return _rebalance(book, ctx, ar, now, apply, _Diffs(book, ctx))
+
+
+def rebalance_book(book: Book, ctx: Context, now: datetime, apply: bool,
+                   failures: list[Failure] | None = None) -> list[Rebalance]:
+    """Every account that needs action gets a trade list and a record (most urgent first);
+    accounts that cannot be reviewed go to ``failures`` (see ``review_book``)."""
+    diffs = _Diffs(book, ctx)
+    prices_sha = book.records.put_blob(ctx.quotes.data)
+    return [_rebalance(book, ctx, ar, now, apply, diffs, prices_sha)
+            for ar in review_book(book, ctx, now, failures) if ar.review.action_needed]
+
+
+def _rebalance(book: Book, ctx: Context, ar: AccountReview, now: datetime, apply: bool,
+               diffs: _Diffs, prices_sha: str | None = None) -> Rebalance:
+    trades = plan(ctx, ar)
+    account, rev = ar.account, ar.review
+    texts = {lang: notice(rev, trades, diffs.lines(account.model_version, rev.tier, lang), lang,
+                          ctx.settings.min_trade)
+             for lang in ("en", "zh")}
+    if trades is None:
+        return Rebalance(ar, None, texts, None, False)
+    prices_sha = prices_sha or book.records.put_blob(ctx.quotes.data)
+    booked = bool(apply)
+    content = rebalance_content(ctx, ar, trades, prices_sha, booked, texts["en"])
+    record = book.records.append(RecordKind.REBALANCE, account.client_id, account.id, content,
+                                 now)
+    if booked:
+        shares, cash = apply_fills(_arrays(ctx, account), float(account.cash), trades.orders,
+                                   trades.flow)
+        positions = {t: _shares(s) for t, s in zip(ctx.tickers, shares, strict=True) if s > 0}
+        book.accounts.replace_holdings(account.id, Decimal(repr(cash)).quantize(CASH_PLACES),
+                                       positions)
+        version = ctx.model.version if trades.mode.value == "full" else account.model_version
+        book.accounts.rebalanced(account.id, rev.tier, version, [f.id for f in ar.flows])
+    return Rebalance(ar, trades, texts, record, booked)
+
+
+def _shares(x: float) -> Decimal:
+    value = Decimal(repr(float(x))).quantize(SHARE_PLACES)
+    return value.to_integral_value() if value == value.to_integral_value() else value
+
+
+def rebalance_content(ctx: Context, ar: AccountReview, trades: TradeList, prices_sha: str,
+                      applied: bool, text: list[str]) -> dict[str, Any]:
+    """The record of a rebalance: the state it started from, the rules, the model version and
+    prices (by hash), the trades and the notice shown."""
+    a, s = ar.account, ctx.settings
+    state = {"tier": a.tier, "requested_tier": ar.requested_tier, "expired": ar.expired,
+             "model_version": a.model_version, "cash": str(a.cash),
+             "positions": {t: str(v) for t, v in sorted(a.positions.items())},
+             "flows": [{"id": f.id, "kind": f.kind.value, "amount": str(f.amount)}
+                       for f in ar.flows],
+             "drift_threshold": str(a.drift_threshold), "allow_fractional": a.allow_fractional}
+    return {**records._base(prices=prices_sha, model=ctx.model.digest),
+            "state": state,
+            "universe": {"tickers": list(ctx.tickers), "levels": [int(x) for x in ctx.levels]},
+            "rules": {"min_trade": s.min_trade, "bps": s.bps, "fixed": s.fixed,
+                      "rule": s.rule},
+            "outputs": rebalance_outputs(ctx.model.version, ar.review, trades, applied),
+            "text": text}
+
+
+def rebalance_outputs(version: int, rev: Review, trades: TradeList,
+                      applied: bool | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "model_version": version, "tier": rev.tier,
+        "triggers": [f.trigger.value for f in rev.fired], "mode": trades.mode.value,
+        "outcome": trades.outcome.value,
+        "orders": [{"ticker": o.ticker, "side": o.side.value, "shares": round(o.shares, 8),
+                    "price": o.price, "value": round(o.value, 4), "cost": round(o.cost, 4),
+                    "reason": o.reason.value} for o in trades.orders],
+        "drift_before": round(trades.drift_before, 8), "drift_after": round(trades.drift_after, 8),
+        "costs": round(trades.costs, 4), "cash_after": round(trades.cash_after, 4)}
+    if applied is not None:
+        out["applied"] = applied
+    return out
+
+
+def settings(min_trade: float, bps: float, fixed: float, rule: str | None = None
+             ) -> TradeSettings:
+    """Trade settings from options, refused in one line when negative or not finite, or
+    when the rule is not a band or drift rule (the book has no calendar)."""
+    import math
+
+    if rule is not None:
+        from roboadvisor.data.backtest_config import parse_rule
+
+        try:
+            parsed = parse_rule(rule)
+        except ValueError as exc:
+            raise BookError.from_catalog("model.rule_bad", rule=rule, reason=str(exc)) from None
+        if parsed.kind not in (RuleKind.BANDS, RuleKind.DRIFT):
+            raise BookError.from_catalog("model.rule_bad", rule=rule,
+                                         reason="use a band or drift rule, e.g. bands:5/25")
+
+    for name, value in (("--min-trade", min_trade), ("--cost-bps", bps),
+                        ("--cost-fixed", fixed)):
+        if not math.isfinite(value) or value < 0:
+            raise BookError.from_catalog("model.option_negative", option=name, value=value)
+    return TradeSettings(min_trade, bps, fixed, rule)
+
+
+def order_rows(result: Rebalance) -> list[dict[str, Any]]:
+    """The orders of a rebalance as rows (ticker, side, shares, price, value, cost, reason)."""
+    if result.trades is None:
+        return []
+    return [{"account": result.review.account.id, "ticker": o.ticker, "side": o.side.value,
+             "shares": o.shares, "price": o.price, "value": round(o.value, 4),
+             "cost": round(o.cost, 4), "reason": o.reason.value} for o in result.trades.orders]

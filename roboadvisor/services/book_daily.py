@@ -109,6 +109,12 @@ class Context:
     quotes: Quotes
     prices: np.ndarray
     settings: TradeSettings = field(default_factory=TradeSettings)
+    own_levels: np.ndarray | None = None
+    """The products' own R-levels (``levels`` are lowered by the model; None: the same)."""
+
+    @property
+    def raw_levels(self) -> np.ndarray:
+        return self.levels if self.own_levels is None else self.own_levels
 
     @property
     def rule(self) -> RebalanceRule | None:
@@ -120,10 +126,10 @@ def context(book: Book, universe: Any, quotes: Quotes,
     model = models.get(book, version)
     tickers = tuple(universe.tickers)
     weights = model_matrix(model, tickers)
-    levels = effective_levels(np.array([a.risk_level for a in universe.assets], dtype=int),
-                              weights)
+    own = np.array([a.risk_level for a in universe.assets], dtype=int)
+    levels = effective_levels(own, weights)
     prices = np.array([quotes.prices[t] for t in tickers], dtype=float)
-    return Context(model, tickers, levels, weights, quotes, prices, settings)
+    return Context(model, tickers, levels, weights, quotes, prices, settings, own)
 
 
 def effective_levels(levels: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -159,6 +165,7 @@ class AccountReview:
     expired: bool
     requested_tier: int | None
     latest_version: int
+    lowest: bool = False
 
     @property
     def flow_amount(self) -> float:
@@ -196,7 +203,8 @@ def replay(model: ModelVersion, content: dict[str, Any], quotes: Quotes
                   model_matrix(model, tickers), quotes,
                   np.array([quotes.prices[t] for t in tickers], dtype=float),
                   TradeSettings(rules["min_trade"], rules["bps"], rules["fixed"],
-                                rules.get("rule")))
+                                rules.get("rule")),
+                  np.array(u["own_levels"], dtype=int) if "own_levels" in u else None)
     account = Account(content["account_id"], content["client_id"], st["tier"], False,
                       datetime.now(UTC), Decimal(st["cash"]),
                       {t: Decimal(v) for t, v in st["positions"].items()},
@@ -204,13 +212,19 @@ def replay(model: ModelVersion, content: dict[str, Any], quotes: Quotes
                       st["model_version"])
     flows = tuple(CashFlow(f["id"], account.id, FlowKind(f["kind"]), Decimal(f["amount"]),
                            datetime.now(UTC).date(), FlowStatus.PENDING) for f in st["flows"])
-    ar = review_of(ctx, account, flows, None, st["expired"], st["requested_tier"])
+    ar = review_of(ctx, account, flows, None, st["expired"], st["requested_tier"],
+                   lowest=st.get("lowest", False))
     return ar.review, plan(ctx, ar)
 
 
 def review_of(ctx: Context, account: Account, flows: tuple[CashFlow, ...], assessed: int | None,
-              expired: bool, requested: int | None = None) -> AccountReview:
-    """The pure step: an account, its pending flows and assessment facts -> its review."""
+              expired: bool, requested: int | None = None, *,
+              lowest: bool = False) -> AccountReview:
+    """The pure step: an account, its pending flows and assessment facts -> its review.
+
+    ``lowest``: the client is of the lowest category (C1-lowest), who may hold R1 products
+    only whatever the model: the review then judges products by their own R-levels and aims
+    at the tier-1 model restricted to its R1 products (see ``lowest_category_models``)."""
     if requested is None and assessed is not None and assessed != account.tier \
             and not account.above_level:
         requested = assessed
@@ -218,26 +232,41 @@ def review_of(ctx: Context, account: Account, flows: tuple[CashFlow, ...], asses
                          assessment_expired=expired, model_version=account.model_version,
                          latest_model_version=ctx.model.version,
                          pending_flow=signed_flows(flows))
-    rev = review(_arrays(ctx, account), ctx.prices, float(account.cash), ctx.weights,
-                 ctx.levels, facts, policy_of(account, ctx.rule))
-    return AccountReview(account, rev, flows, expired, requested, ctx.model.version)
+    weights, levels = ((lowest_category_models(ctx.weights, ctx.raw_levels), ctx.raw_levels)
+                       if lowest else (ctx.weights, ctx.levels))
+    rev = review(_arrays(ctx, account), ctx.prices, float(account.cash), weights,
+                 levels, facts, policy_of(account, ctx.rule))
+    return AccountReview(account, rev, flows, expired, requested, ctx.model.version, lowest)
 
 
-def _assessment(book: Book, account: Account, now: datetime) -> tuple[int | None, bool]:
+def lowest_category_models(weights: np.ndarray, raw_levels: np.ndarray) -> np.ndarray:
+    """The model rows a lowest-category client is reviewed against: tier 1's weights on its
+    R1 products, rescaled to sum to 1 (all R1 products equally when tier 1 holds none). A
+    conservative stand-in until model versions carry an R1-only portfolio of their own."""
+    out = weights.copy()
+    r1 = raw_levels <= 1
+    row = np.where(r1, weights[0], 0.0)
+    out[0] = row / row.sum() if row.sum() > 0 else r1 / r1.sum()
+    return out
+
+
+def _assessment(book: Book, account: Account,
+                now: datetime) -> tuple[int | None, bool, bool]:
+    """The assessed tier, whether the assessment expired, whether the client is C1-lowest."""
     latest = book.assessments.latest(account.client_id)
     if latest is None:
-        return None, True
-    return latest.tier, latest.expired(now)
+        return None, True, False
+    return latest.tier, latest.expired(now), latest.lowest
 
 
 def review_account(book: Book, ctx: Context, account_id: str, now: datetime,
                    requested: int | None = None) -> AccountReview:
     account = service.account(book, account_id)
-    assessed, expired = _assessment(book, account, now)
+    assessed, expired, lowest = _assessment(book, account, now)
     if requested is not None:
         _check_requested(account, requested, assessed, expired)
     flows = tuple(f for f in book.accounts.flows(account_id) if f.status.value == "pending")
-    return review_of(ctx, account, flows, assessed, expired, requested)
+    return review_of(ctx, account, flows, assessed, expired, requested, lowest=lowest)
 
 
 @dataclass(frozen=True)
@@ -263,7 +292,7 @@ def review_book(book: Book, ctx: Context, now: datetime,
         assessed, expired = (found.tier, found.expired(now)) if found else (None, True)
         try:
             out.append(review_of(ctx, account, tuple(pending.get(account.id, ())), assessed,
-                                 expired))
+                                 expired, lowest=bool(found and found.lowest)))
         except RoboAdvisorError as exc:
             if failures is None:
                 raise
@@ -377,6 +406,7 @@ def rebalance_content(ctx: Context, ar: AccountReview, trades: TradeList, prices
     prices (by hash), the trades and the notice shown."""
     a, s = ar.account, ctx.settings
     state = {"tier": a.tier, "requested_tier": ar.requested_tier, "expired": ar.expired,
+             "lowest": ar.lowest,
              "model_version": a.model_version, "cash": str(a.cash),
              "positions": {t: str(v) for t, v in sorted(a.positions.items())},
              "flows": [{"id": f.id, "kind": f.kind.value, "amount": str(f.amount)}
@@ -384,7 +414,8 @@ def rebalance_content(ctx: Context, ar: AccountReview, trades: TradeList, prices
              "drift_threshold": str(a.drift_threshold), "allow_fractional": a.allow_fractional}
     return {**records._base(prices=prices_sha, model=ctx.model.digest),
             "state": state,
-            "universe": {"tickers": list(ctx.tickers), "levels": [int(x) for x in ctx.levels]},
+            "universe": {"tickers": list(ctx.tickers), "levels": [int(x) for x in ctx.levels],
+                         "own_levels": [int(x) for x in ctx.raw_levels]},
             "rules": {"min_trade": s.min_trade, "bps": s.bps, "fixed": s.fixed,
                       "rule": s.rule},
             "outputs": rebalance_outputs(ctx.model.version, ar.review, trades, applied),

@@ -188,3 +188,32 @@ def test_a_book_run_skips_an_account_it_cannot_handle_and_goes_on(store, book_ur
     assert [f["account_id"] for f in done["failed"]] == ["B1"]
     text = run(book_url, "book", "rebalance", "--prices", str(prices_file))
     assert "account B1 skipped" in text.stderr
+
+
+def test_a_lowest_category_account_is_kept_in_r1_products(book_url: str,
+                                                          tmp_path: Path) -> None:
+    """C1-lowest may hold R1 products only, although the tier-1 model (rated as a whole)
+    holds equity: its rebalance sells the rest and buys R1 products alone."""
+    from roboadvisor.data.universe_file import load_universe
+    from tests.book.test_cli_book import _lowest_answers
+
+    prices_file = drifted_book(book_url, tmp_path)
+    levels = {a.ticker: a.risk_level for a in load_universe(None)}
+    model = run(book_url, "model", "show", "--json")["tiers"]["1"]["weights"]
+    assert any(levels[t] > 1 for t, w in model.items() if w > 0)  # the premise
+    run(book_url, "client", "add", "low")
+    run(book_url, "client", "assess", "low", "--answers", str(_lowest_answers(tmp_path)))
+    run(book_url, "account", "open", "L1", "--client", "low")
+    holdings = tmp_path / "low.csv"
+    holdings.write_text("account,ticker,shares\nL1,VTI,20\nL1,AGG,40\nL1,CASH,2000\n")
+    run(book_url, "account", "import-holdings", str(holdings))
+    done = run(book_url, "account", "rebalance", "L1", "--prices", str(prices_file),
+               "--apply", "--json")
+    assert done["orders"]
+    assert {o["ticker"] for o in done["orders"] if o["side"] == "buy"} <= \
+        {t for t, level in levels.items() if level == 1}
+    after = run(book_url, "account", "show", "L1", "--json")
+    held = {t for t, shares in after["positions"].items() if float(shares) > 0}
+    assert held and {levels[t] for t in held} == {1}
+    verified = run(book_url, "records", "verify", "--recompute", "--json")
+    assert verified["ok"] and not verified["differences"]

@@ -158,3 +158,19 @@ def test_every_code_has_its_message_in_both_languages() -> None:
         assert _fields(messages[f"trading.trigger.{f.trigger.value}"]["en"]) <= set(f.params)
     result = trade_list(h, P, 0.0, MODELS[2])
     assert t(f"trading.outcome.{result.outcome.value}", Lang.EN, min_trade=50, reserve=0)
+
+
+def test_effective_levels_lower_a_product_to_the_first_tier_whose_model_holds_it() -> None:
+    from roboadvisor.domain.review import effective_levels
+
+    own = np.array([1, 3, 5, 4])
+    models = np.zeros((5, 4))
+    models[0] = [0.9, 0.1, 0, 0]      # tier 1 holds an R3 product (rated as a whole)
+    models[1] = [0.8, 0.1, 0.1, 0]    # tier 2 an R5 one
+    models[4] = [0.1, 0.3, 0.3, 0.3]
+    assert effective_levels(own, models).tolist() == [1, 1, 2, 4]
+    # under holdings suitability no tier holds above its level: the own levels stand
+    holdings = np.zeros((5, 4))
+    for k in range(5):
+        holdings[k, own <= k + 1] = 1
+    assert effective_levels(own, holdings).tolist() == own.tolist()

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from roboadvisor.data.atomic import fsync_dir
+from roboadvisor.data.atomic import TMP_SUFFIX, fsync_dir
 
 
 @contextlib.contextmanager
@@ -33,6 +33,11 @@ def atomic_dir(target: Path) -> Iterator[Path]:
         yield tmp
         for folder, _dirs, files in os.walk(tmp):
             for name in files:
+                if name.startswith(".") and name.endswith(TMP_SUFFIX):
+                    # the temporary file of a writer killed mid-write (a Dask worker whose
+                    # partition was re-run elsewhere): never part of the result
+                    os.unlink(Path(folder) / name)
+                    continue
                 fd = os.open(Path(folder) / name, os.O_RDONLY)
                 try:
                     os.fsync(fd)

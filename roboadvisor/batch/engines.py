@@ -59,7 +59,7 @@ def run_partition_or_error(task: PartitionTask) -> PartitionOutcome | RoboAdviso
 def run_dask(tasks: Sequence[PartitionTask], on_done: OnDone | None = None, *,
              scheduler: str | None = None, workers: int = 2,
              connect_timeout: float = 10.0) -> list[PartitionOutcome]:
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, LocalCluster, as_completed, wait
 
     cluster = None
     try:
@@ -86,7 +86,10 @@ def run_dask(tasks: Sequence[PartitionTask], on_done: OnDone | None = None, *,
                 if on_done is not None:
                     on_done(outcome)
         except BaseException:
-            client.cancel(futures)
+            # Not cancel: a cancelled task that already started runs on in its worker and may
+            # write into the output's temporary folder after the caller removed it. Letting
+            # every task end first costs the rest of the run on a failure, never a stray file.
+            wait(futures)
             raise
         return [outcomes[t.partition] for t in tasks]
     finally:

@@ -136,7 +136,10 @@ def _write(task: PartitionTask, folder: str, table: pa.Table) -> tuple[str, str]
     """Write one partition's file atomically; its path relative to the output and SHA-256."""
     relative = f"{folder}/{part_name(task.partition)}"
     path = Path(task.out) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Only the table's folder, never the output folder itself: when a run fails, the output's
+    # temporary folder is removed while cancelled tasks may still be running on workers, and
+    # they must not bring it back.
+    path.parent.mkdir(exist_ok=True)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, **PARQUET_OPTIONS)
     return relative, hashlib.sha256(path.read_bytes()).hexdigest()

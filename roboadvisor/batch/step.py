@@ -45,9 +45,8 @@ class ModelArrays:
     """What every partition is reviewed against (small; shipped to every worker).
 
     ``targets``: (5, A) target weights of tiers 1..5, rows sum to 1, universe order.
-    ``prices``: (A,) latest prices. ``risk_levels``: (A,) the lowest tier allowed to hold
-    each product (its R-level under holdings suitability; see
-    ``services.suitability.lowest_permitted_tiers``).
+    ``prices``: (A,) latest prices. ``risk_levels``: (A,) each product's level as the review
+    sees it (``domain.review.effective_levels``): a tier k account may hold it when <= k.
     ``as_of_day``: review date, days since 1970-01-01. ``drift_threshold``: a decimal.
     """
 

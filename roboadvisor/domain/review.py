@@ -146,8 +146,8 @@ def review(shares: np.ndarray, prices: np.ndarray, cash: float, model_weights: n
            policy: ReviewPolicy = ReviewPolicy()) -> Review:
     """Review one account. ``model_weights``: tiers x assets, row k for tier k+1 (each row
     sums to 1 over the products its level allows); ``product_levels``: per asset, the lowest
-    tier allowed to hold it (1..5; its R-level under holdings suitability, see
-    ``services.suitability.lowest_permitted_tiers``); a tier k client may hold those <= k."""
+    tier allowed to hold it (1..5; see ``effective_levels``); a tier k client may hold
+    those <= k."""
     h = np.asarray(shares, dtype=float)
     p = np.asarray(prices, dtype=float)
     models = np.atleast_2d(np.asarray(model_weights, dtype=float))
@@ -269,3 +269,13 @@ def _with_reserve(rules: TradeRules, reserve: float) -> TradeRules:
     from dataclasses import replace
 
     return replace(rules, reserve=reserve)
+
+
+def effective_levels(levels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Product levels as the review sees them: a product's own level R1..R5, lowered to the
+    lowest tier whose model portfolio holds it (under portfolio-level suitability a tier's
+    model may hold a product above its level, rated as a whole; under holdings suitability
+    this changes nothing). A tier k account may buy what has an effective level <= k."""
+    held = weights > 0
+    lowest = np.where(held.any(axis=0), np.argmax(held, axis=0) + 1, 99)
+    return np.minimum(levels, lowest)

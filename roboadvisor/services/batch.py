@@ -117,14 +117,14 @@ def tier_targets(universe: Universe, suitability: str | None = None) -> np.ndarr
     return targets
 
 
-def permitted_levels(universe: Universe, suitability: str | None = None) -> np.ndarray:
-    """(assets,) the lowest tier allowed to hold each product under the shipped policies
-    (``services.suitability.lowest_permitted_tiers``): a tier k account may hold product a
-    when ``levels[a] <= k``."""
-    from roboadvisor.data.policy_file import load_policies
-    from roboadvisor.services.suitability import lowest_permitted_tiers
+def permitted_levels(universe: Universe, targets: np.ndarray) -> np.ndarray:
+    """(assets,) the level of each product as the review sees it: its own R-level, lowered
+    to the lowest tier whose target holds it (``domain.review.effective_levels``, the rule of
+    the account review); a tier k account may hold product a when ``levels[a] <= k``."""
+    from roboadvisor.domain.review import effective_levels
 
-    return lowest_permitted_tiers(universe, load_policies(None, universe, suitability))
+    own = np.array([a.risk_level for a in universe], dtype=np.int8)
+    return effective_levels(own, targets).astype(np.int8)
 
 
 def _layout(questionnaire: Any) -> Any:
@@ -162,9 +162,9 @@ def synth_book(request: SynthRequest, progress: Progress | None = None) -> Synth
                 if request.prices_file else reference_snapshot())
     prices = _price_vector(snapshot, universe.tickers, request.prices_file)
     as_of = date.fromisoformat(snapshot.as_of)
-    model = SynthModel(scoring_tables(questionnaire),
-                       tier_targets(universe, request.suitability), prices,
-                       permitted_levels(universe, request.suitability),
+    targets = tier_targets(universe, request.suitability)
+    model = SynthModel(scoring_tables(questionnaire), targets, prices,
+                       permitted_levels(universe, targets),
                        (as_of - date(1970, 1, 1)).days)
     manifest = BookManifest(partitions, request.accounts, snapshot.as_of,
                             _layout(questionnaire), universe.tickers, snapshot,
@@ -282,8 +282,9 @@ def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any, tuple[str
     prices = _price_vector(snapshot, universe.tickers, request.prices_file)
     as_of = date.fromisoformat(book.as_of)
     suitability = (book.generator or {}).get("suitability")
-    model = ModelArrays(scoring_tables(questionnaire), tier_targets(universe, suitability),
-                        prices, permitted_levels(universe, suitability),
+    targets = tier_targets(universe, suitability)
+    model = ModelArrays(scoring_tables(questionnaire), targets,
+                        prices, permitted_levels(universe, targets),
                         (as_of - date(1970, 1, 1)).days, request.drift_threshold)
     return model, snapshot, questionnaire, universe.tickers
 

@@ -30,7 +30,14 @@ from roboadvisor.book.models import (
 )
 from roboadvisor.book.repositories import Book
 from roboadvisor.domain.rebalancing import RebalanceRule, RuleKind
-from roboadvisor.domain.review import AccountFacts, Review, ReviewPolicy, plan_trades, review
+from roboadvisor.domain.review import (
+    AccountFacts,
+    Review,
+    ReviewPolicy,
+    effective_levels,
+    plan_trades,
+    review,
+)
 from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE, TradeList, TradeRules, apply_fills
 from roboadvisor.domain.trading import CostModel
 from roboadvisor.errors import BookError
@@ -130,16 +137,6 @@ def context(book: Book, universe: Any, quotes: Quotes,
     levels = effective_levels(own, weights)
     prices = np.array([quotes.prices[t] for t in tickers], dtype=float)
     return Context(model, tickers, levels, weights, quotes, prices, settings, own)
-
-
-def effective_levels(levels: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Product levels as the review sees them: a product's own level R1..R5, lowered to the
-    lowest tier whose model portfolio holds it (under portfolio-level suitability a tier's
-    model may hold a product above its level, rated as a whole; under holdings suitability
-    this changes nothing). A tier k account may buy what has an effective level <= k."""
-    held = weights > 0
-    lowest = np.where(held.any(axis=0), np.argmax(held, axis=0) + 1, 99)
-    return np.minimum(levels, lowest)
 
 
 def model_matrix(model: ModelVersion, tickers: tuple[str, ...]) -> np.ndarray:

@@ -3,12 +3,9 @@ above the tier, and describe the rating and its rule (catalog texts, en/zh)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
-from roboadvisor.domain.models import Allocation, Tier, Universe
+from roboadvisor.domain.models import Allocation, Universe
 from roboadvisor.domain.policy import Policy
 from roboadvisor.domain.suitability import (
     PortfolioRating,
@@ -16,7 +13,7 @@ from roboadvisor.domain.suitability import (
     band_range,
     rate_portfolio,
 )
-from roboadvisor.errors import ConfigError, InfeasibleError
+from roboadvisor.errors import InfeasibleError
 from roboadvisor.reports.i18n import t
 
 
@@ -78,31 +75,3 @@ def suitability_record(rating: PortfolioRating | None, policy: Policy) -> dict[s
             "stress_bands": list(rating.rules.stress_bands),
             "rule": rule_text(rating)}
     return record
-
-
-def lowest_permitted_tiers(universe: Universe, policies: Mapping[Tier, Policy]) -> np.ndarray:
-    """For each product of ``universe`` (in its order), the lowest tier whose policy lets a
-    client hold it (1..5; 6 when no tier may), as int8.
-
-    Under ``holdings`` suitability this is the product's R-level; under ``portfolio``
-    suitability it is the first tier whose bounds do not exclude the product (tier 1 may hold
-    equity ETFs then). One vector serves the account review and the book job alike: a tier k
-    client may hold product a exactly when ``lowest[a] <= k``. Raises ConfigError when the
-    tiers' permissions are not nested (a product allowed at tier k but not at k+1), which no
-    ordered set of tiers should produce.
-    """
-    from roboadvisor.domain.constraints import portfolio_constraints
-
-    tiers = sorted(policies, key=lambda t: t.value)
-    lowest = np.full(len(universe), len(tiers) + 1, dtype=np.int8)
-    previous = np.zeros(len(universe), dtype=bool)
-    for tier in tiers:
-        permitted = portfolio_constraints(universe, policies[tier]).upper > 0
-        if (previous & ~permitted).any():
-            lost = [universe.tickers[i] for i in np.flatnonzero(previous & ~permitted)]
-            raise ConfigError(f"tier {tier.value} may not hold {', '.join(lost)}, which a lower "
-                              "tier may hold; make each tier's products include the lower "
-                              "tiers' products")
-        lowest[permitted & ~previous] = tier.value
-        previous = permitted
-    return lowest

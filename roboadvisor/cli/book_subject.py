@@ -75,3 +75,33 @@ def basis(db: str | None, client_id: str | None, account_id: str | None,
                                account=found.account.id, value=money(amount),
                                cash=money(value.cash), as_of=value.as_of))
     return Basis(found, amount, value, tuple(notes), tuple(warnings))
+
+
+def issue_report(db: str | None, found: Basis, view: Any, out: Path,
+                 inputs: dict[str, str]) -> tuple[Any, Any]:
+    """In one transaction: the stored profile, the holdings, the report's record; the page is
+    written before the commit and removed if the commit fails (page and record together)."""
+    from dataclasses import replace
+
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.data.atomic import atomic_write_text
+    from roboadvisor.reports.html import render_report
+    from roboadvisor.services import book_report as service
+
+    notes = (*found.warnings, *view.notes)
+    written = False
+    try:
+        with book(db) as (b, now):
+            profile = service.stored_profile(b, found.subject, view.lang)
+            view = replace(view, profile=profile, audit_key=profile.answers_sha256,
+                           notes=notes,
+                           book=service.book_view(found.subject, found.value, view.portfolio))
+            view, html, made = service.issue(
+                b, view, lambda v: render_report(v, found.subject.name), inputs, now)
+            atomic_write_text(out, html)
+            written = True
+    except BaseException:
+        if written:
+            out.unlink(missing_ok=True)
+        raise
+    return view, made

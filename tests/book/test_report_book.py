@@ -125,3 +125,112 @@ def test_project_bad_input_is_one_line_exit_2(booked: dict, args: tuple[str, ...
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _report(url: str, out: Path, *args: str, code: int = 0) -> object:
+    return run(url, "report", "--out", str(out), "--paths", "500", "--years", "5", *args,
+               code=code)
+
+
+def _records(url: str) -> list[dict]:
+    return run(url, "records", "list", "--json")
+
+
+def test_report_for_an_account_is_recorded_with_its_page(booked: dict, tmp_path: Path) -> None:
+    url, prices = booked["url"], booked["prices"]
+    out = tmp_path / "a1.html"
+    data = _report(url, out, "--account", "A1", "--prices", str(prices), "--goal", "100000",
+                   "--json")
+    last = _records(url)[-1]
+    assert last["kind"] == "report" and data["book"]["report_record"] == last["seq"]
+    content = run(url, "records", "show", str(last["seq"]), "--json")["content"]
+    assert content["outputs"]["html_sha256"] == sha256(out)
+    assert content["inputs"]["prices"] == sha256(prices)
+    assert content["account_id"] == "A1" and content["client_id"] == "alice"
+    assessed = [r for r in _records(url) if r["kind"] == "assessment" and
+                r["client_id"] == "alice"][-1]
+    assert data["book"]["assessment_record"] == assessed["seq"]
+    assert data["book"]["previous_hash"] == _records(url)[-2]["hash"]
+    # The profile is the stored assessment's, equal to assessing the example afresh.
+    fresh = assess_answers_file(EXAMPLES / "tier4_growth.yaml").profile
+    assert data["profile"]["tolerance_score"] == fresh.tolerance_score
+    assert data["profile"]["capacity_score"] == fresh.capacity_score
+    assert data["audit_key"] == content["inputs"]["answers"]
+    # Holdings against the portfolio, valued at the file's last closes.
+    held = data["book"]["holdings"]
+    assert held["total"] == pytest.approx(_value(prices), rel=1e-9)
+    assert data["projection"]["amount"] == pytest.approx(_value(prices), rel=1e-9)
+    lines = {line["ticker"]: line for line in held["lines"]}
+    assert {t: lines[t]["shares"] for t in POSITIONS} == POSITIONS
+    assert {t: line["target"] for t, line in lines.items() if line["target"] > 0} == {
+        h["ticker"]: h["weight"] for h in data["portfolio"]["holdings"]}
+    # The page names the record, the client (the key is here), and no personal data in JSON.
+    page = out.read_text()
+    assert f"record #{last['seq']}" in page and "Alice Secretname" in page
+    assert "Secretname" not in json.dumps(data)
+    verified = run(url, "records", "verify", "--recompute", "--json")
+    assert verified["ok"]
+    assert [s["seq"] for s in verified["skipped"] if s["kind"] == "report"] == [last["seq"]]
+    assert all("not re-run" in s["reason"] for s in verified["skipped"]
+               if s["kind"] == "report")
+
+
+def test_report_for_a_client_without_the_key_uses_a_neutral_label(
+        booked: dict, tmp_path: Path, _isolated_book: Path) -> None:
+    url = booked["url"]
+    (_isolated_book / "roboadvisor" / "book.key").unlink()
+    out = tmp_path / "alice.html"
+    data = _report(url, out, "--client", "alice", "--json")
+    page = out.read_text()
+    assert "Secretname" not in page and "client alice" in page
+    assert data["projection"]["amount"] == 100000 and data["book"]["holdings"] is None
+    # Without the key the explanation is the text recorded at the assessment.
+    assessed = [r for r in _records(url) if r["kind"] == "assessment" and
+                r["client_id"] == "alice"][-1]
+    shown = run(url, "records", "show", str(assessed["seq"]), "--json")["content"]["text"]
+    assert data["profile"]["explanation"] == shown
+    assert _records(url)[-1]["kind"] == "report"
+
+
+def test_an_expired_assessment_is_shown_as_expired(booked: dict, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from roboadvisor.book import schema
+    from roboadvisor.book.store import open_store
+
+    url = booked["url"]
+    opened = open_store(url)
+    with opened.transaction() as conn:
+        conn.execute(update(schema.assessments)
+                     .where(schema.assessments.c.client_id == "bob")
+                     .values(expires_at=datetime(2020, 1, 2, tzinfo=UTC)))
+    opened.close()
+    out = tmp_path / "bob.html"
+    result = _report(url, out, "--client", "bob", "--amount", "1000")
+    assert "expired on 2020-01-02" in result.stderr
+    page = out.read_text()
+    assert 'data-key="assessment_expired"' in page and "2020-01-02" in page
+
+
+REPORT_BAD = [
+    (("--client", "nobody"), "unknown client nobody"),
+    (("--account", "Z9"), "unknown account Z9"),
+    (("--client", "gone"), "was erased"),
+    (("--client", "alice", "--answers", str(EXAMPLES / "tier4_growth.yaml")), "drop --answers"),
+    (("--client", "alice", "--account", "A1"), "not both"),
+    (("--account", "A1"), "no price for them"),
+]
+
+
+@pytest.mark.parametrize(("args", "says"), REPORT_BAD,
+                         ids=[f"report-{i}" for i in range(len(REPORT_BAD))])
+def test_report_bad_input_is_one_line_exit_2_nothing_written(
+        booked: dict, tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    url = booked["url"]
+    before = _records(url)
+    out = tmp_path / "bad.html"
+    result = _report(url, out, *args, code=2)
+    assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert _records(url) == before and not out.exists()

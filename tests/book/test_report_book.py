@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from roboadvisor.data.questionnaire_files import read_answers_file
 from roboadvisor.services.assess import assess_answers_file
 from tests.book.helpers import EXAMPLES, record_count, run
 from tests.synthetic_prices import write_synthetic_prices
@@ -167,7 +168,11 @@ def test_report_for_an_account_is_recorded_with_its_page(booked: dict, tmp_path:
     # The page names the record, the client (the key is here), and no personal data in JSON.
     page = out.read_text()
     assert f"record #{last['seq']}" in page and "Alice Secretname" in page
-    assert "Secretname" not in json.dumps(data)
+    everything = json.dumps(data, ensure_ascii=False)
+    assert "Secretname" not in everything
+    answers = read_answers_file(EXAMPLES / "tier4_growth.yaml").answers
+    for option in set(answers.values()):
+        assert f'"{option}"' not in everything, option
     verified = run(url, "records", "verify", "--recompute", "--json")
     assert verified["ok"]
     assert [s["seq"] for s in verified["skipped"] if s["kind"] == "report"] == [last["seq"]]

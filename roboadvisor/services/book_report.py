@@ -39,6 +39,7 @@ def stored_profile(book: Book, subject: Subject, lang: str) -> ProfileView:
     ``lang`` from the stored answers when the key opens them, else the text recorded when the
     client was assessed (no key needed)."""
     from roboadvisor.domain.models import Tier
+    from roboadvisor.domain.scoring import COMBINING_RULE
     from roboadvisor.reports.build import profile_view
     from roboadvisor.reports.i18n import t
     from roboadvisor.services.assess import tier_label
@@ -55,7 +56,6 @@ def stored_profile(book: Book, subject: Subject, lang: str) -> ProfileView:
         explanation, knockouts, flags = tuple(recorded.get("text", ())), (), ()
         limiting = ("tolerance" if a.tolerance_score < a.capacity_score else
                     "capacity" if a.capacity_score < a.tolerance_score else "both")
-    from roboadvisor.domain.scoring import COMBINING_RULE
 
     return ProfileView(
         tolerance_score=a.tolerance_score, capacity_score=a.capacity_score,
@@ -99,20 +99,16 @@ def holdings_view(subject: Subject, value: Value, portfolio: PortfolioView) -> H
     for ticker in tickers:
         shares = account.positions.get(ticker)
         price = value.prices.get(ticker)
-        amount = float(shares) * price if shares is not None and price is not None else \
-            (0.0 if shares is None and value.total is not None else None)
+        if shares is None:  # in the portfolio, not held
+            amount = 0.0 if value.total is not None else None
+        else:
+            amount = float(shares) * price if price is not None else None
         weight = amount / value.total if amount is not None and value.total else None
-        lines.append(PositionLine(ticker, _shares(shares), price, amount, weight,
+        lines.append(PositionLine(ticker, "0" if shares is None else
+                                  format(shares.normalize(), "f"), price, amount, weight,
                                   target.get(ticker, 0.0)))
     return HoldingsView(account.id, account.tier, account.above_level, value.cash, value.total,
                         value.as_of, tuple(lines), value.unpriced)
-
-
-def _shares(shares: Any) -> str:
-    if shares is None:
-        return "0"
-    text = format(shares.normalize(), "f")
-    return text
 
 
 def book_view(subject: Subject, value: Value | None, portfolio: PortfolioView) -> BookView:

@@ -19,6 +19,7 @@ class RecordKind(StrEnum):
     ALLOCATION = "allocation"
     OVERRIDE = "override"
     ACCOUNT = "account"
+    REPORT = "report"
     HOLDINGS = "holdings"
     CASH_FLOW = "cash_flow"
     ERASURE = "erasure"

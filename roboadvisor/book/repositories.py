@@ -89,6 +89,10 @@ class Records(Protocol):
     def get(self, seq: int) -> Record | None: ...
     def put_blob(self, data: bytes) -> str: ...
     def blob(self, sha256: str) -> bytes | None: ...
+    def head(self) -> tuple[int, str]:
+        """The next record's number and the hash it will follow, locked against other
+        appenders until the transaction ends (a page that names its own record)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -425,6 +429,14 @@ class SqlRecords:
         row = self.conn.execute(select(schema.records)
                                 .where(schema.records.c.seq == seq)).first()
         return self._of(row) if row else None
+
+    def head(self) -> tuple[int, str]:
+        r = schema.records
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
+        last = self.conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc())
+                                 .limit(1)).first()
+        return (last.seq + 1, last.hash) if last else (1, chain.GENESIS)
 
     def count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(schema.records)).scalar())

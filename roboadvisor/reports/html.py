@@ -13,8 +13,9 @@ from roboadvisor.reports.views import ReportView
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def render_report(view: ReportView) -> str:
-    """The report page (a complete HTML document)."""
+def render_report(view: ReportView, client_name: str | None = None) -> str:
+    """The report page (a complete HTML document). ``client_name`` (personal data, only when
+    the book's key opened it) replaces the neutral "client ID" label."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
@@ -29,7 +30,7 @@ def render_report(view: ReportView) -> str:
         terms=phrases.terms(view.projection, lang),
         model=phrases.model_text(view.projection, lang),
         inputs=phrases.inputs(view.projection, lang),
-        year_rows=_year_rows(view))
+        year_rows=_year_rows(view), client_name=client_name)
 
 
 def _class_name(name: str, lang: Lang) -> str:

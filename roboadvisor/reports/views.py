@@ -171,6 +171,55 @@ class ReportView:
     projection: ProjectionView
     audit_key: str | None
     notes: tuple[str, ...] = ()
+    book: BookView | None = None
+    """For a client or account of the book: ids, records and holdings (no personal data)."""
+
+
+@dataclass(frozen=True)
+class PositionLine:
+    """One line of an account against the portfolio: shares (exact, as text), last close,
+    value (money), weight of the account's total and the target weight (decimals)."""
+
+    ticker: str
+    shares: str
+    price: float | None
+    value: float | None
+    weight: float | None
+    target: float
+
+
+@dataclass(frozen=True)
+class HoldingsView:
+    """An account's holdings against the report's portfolio (``total`` None: not valued,
+    ``unpriced`` names the tickers without a price)."""
+
+    account_id: str
+    tier: int
+    above_level: bool
+    cash: float
+    total: float | None
+    prices_as_of: str | None
+    lines: tuple[PositionLine, ...]
+    unpriced: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BookView:
+    """Where the report stands in the client book: the ids, the assessment used (expired or
+    not), the records it rests on and the report's own record (its number and the hash it
+    follows in the chain)."""
+
+    client_id: str
+    account_id: str | None
+    assessment_id: int
+    assessed_at: str
+    expires_at: str
+    expired: bool
+    assessment_record: int | None
+    assessment_record_hash: str | None
+    report_record: int | None = None
+    previous_hash: str | None = None
+    holdings: HoldingsView | None = None
 
 
 def record(view: Any) -> Any:

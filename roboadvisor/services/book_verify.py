@@ -58,6 +58,10 @@ def verify(book: Book, recompute: bool = False) -> Verification:
     skipped: list[Skipped] = []
     done = 0
     for record in all_records:
+        if record.kind is RecordKind.REPORT:  # a rendered page: hashes kept, nothing to re-run
+            skipped.append(Skipped(record.seq, record.kind.value, "report_book.reason_report",
+                                   {}))
+            continue
         if record.kind is RecordKind.ASSESSMENT:
             outcome = _assessment(book, record)
         elif record.kind is RecordKind.ALLOCATION:

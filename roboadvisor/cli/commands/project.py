@@ -5,10 +5,13 @@ from typing import Literal
 
 import typer
 
+from roboadvisor.cli.book_context import DB
+from roboadvisor.cli.book_subject import ACCOUNT, CLIENT
 from roboadvisor.cli.commands.allocate import ANSWERS, LANG, TIER
 from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
 
-HELP = ("Project a tier's portfolio (--tier N or --answers FILE) with Monte Carlo paths: "
+HELP = ("Project a tier's portfolio (--tier N, --answers FILE, or from the client book "
+        "--client ID / --account ID) with Monte Carlo paths: "
         "wealth percentiles by year, the chance of reaching --goal, the monthly saving that "
         "makes it likely, and with --withdraw-monthly the chance of running out.\n\n"
         "Examples:\n\n"
@@ -17,12 +20,14 @@ HELP = ("Project a tier's portfolio (--tier N or --answers FILE) with Monte Carl
         "  roboadvisor project --answers questionnaires/examples/tier2_moderately_conservative"
         ".yaml --amount 600000 --withdraw-monthly 2500 --years 30 --inflation 0.02\n\n"
         "  roboadvisor project --tier 3 --amount 50000 --model bootstrap --prices prices.csv "
-        "--plot fan.png --lang zh")
+        "--plot fan.png --lang zh\n\n"
+        "  roboadvisor project --account A1 --prices prices.csv --monthly 500 --goal 500000")
 
 
 def project(tier: str | None = TIER, answers: Path | None = ANSWERS,
-            amount: float = typer.Option(0.0, "--amount", metavar="X",
-                                         help="Money invested today."),
+            amount: float | None = typer.Option(
+                None, "--amount", metavar="X", help="Money invested today (default: with "
+                "--account its current value, else 0)."),
             monthly: float = typer.Option(0.0, "--monthly", metavar="Y",
                                           help="Saved at the end of each month."),
             years: int = typer.Option(30, "--years", metavar="T", help="Horizon in years."),
@@ -49,7 +54,9 @@ def project(tier: str | None = TIER, answers: Path | None = ANSWERS,
             plot: Path | None = typer.Option(None, "--plot", metavar="FILE.png",
                                              help="Write the fan chart."),
             universe: Path | None = UNIVERSE, policies: Path | None = POLICIES,
-            lang: Literal["en", "zh"] = LANG, json_output: bool = JSON) -> None:
+            lang: Literal["en", "zh"] = LANG, json_output: bool = JSON,
+            client: str | None = CLIENT, account: str | None = ACCOUNT,
+            db: str | None = DB) -> None:
     """Project a portfolio towards a goal."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import projection as view
@@ -58,8 +65,20 @@ def project(tier: str | None = TIER, answers: Path | None = ANSWERS,
     from roboadvisor.reports.views import record
     from roboadvisor.services import project as service
 
+    book = None
+    if client is not None or account is not None:
+        from roboadvisor.cli.book_subject import basis
+        from roboadvisor.services.book_subject import check_choice
+
+        check_choice(client, account, **{"--tier": tier, "--answers": answers})
+        book = basis(db, client, account, amount, prices, lang)
+        tier, amount = str(book.subject.tier), book.amount
+        for line in book.notes:
+            render.note(line)
+        render.show_warnings(book.warnings)
     request = service.ProjectionRequest(
-        tier=tier, answers=answers, amount=amount, monthly=monthly, years=years, goal=goal,
+        tier=tier, answers=answers, amount=amount or 0.0, monthly=monthly, years=years,
+        goal=goal,
         withdraw_monthly=withdraw, inflation=inflation, fees=fees, paths=paths, model=model,
         prices_file=prices, seed=seed, target_probability=probability, lang=lang,
         policies_file=policies, universe_file=universe)
@@ -69,6 +88,7 @@ def project(tier: str | None = TIER, answers: Path | None = ANSWERS,
     if plot is not None:
         view.plot_projection(view_model, plot, lang)
     if json_output:
-        render.print_json(record(result))
+        render.print_json(record(result) if book is None else
+                          {**record(result), "book": book.record()})
     else:
         view.show_projection(view_model, lang)

@@ -5,23 +5,31 @@ from typing import Literal
 
 import typer
 
+from roboadvisor.cli.book_context import DB
+from roboadvisor.cli.book_subject import ACCOUNT, CLIENT
 from roboadvisor.cli.commands.allocate import ANSWERS, LANG, TIER
 from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
 
-HELP = ("Write the client proposal (--answers FILE or --tier N) as one HTML page that opens "
+HELP = ("Write the client proposal (--answers FILE or --tier N, or from the client book "
+        "--client ID / --account ID) as one HTML page that opens "
         "offline and prints cleanly: risk profile, portfolio, why, how it behaved on real "
         "history (with --prices or cached prices), projection towards --goal, costs, "
-        "assumptions and limits, audit key.\n\nExamples:\n\n"
+        "assumptions and limits, audit key. From the book it shows the stored assessment, "
+        "the account's holdings against the portfolio, and appends a 'report' advice record "
+        "(hashes of the inputs and of the page) whose number the page carries."
+        "\n\nExamples:\n\n"
         "  roboadvisor report --answers questionnaires/examples/tier4_growth.yaml --out r.html "
         "--prices prices.csv --amount 100000 --monthly 1000 --goal 1000000\n\n"
-        "  roboadvisor report --tier 3 --out r.html --lang zh")
+        "  roboadvisor report --tier 3 --out r.html --lang zh\n\n"
+        "  roboadvisor report --account A1 --out r.html --prices prices.csv --goal 500000")
 
 
 def report(out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html",
                                     help="Where to write the page."),
            answers: Path | None = ANSWERS, tier: str | None = TIER,
-           amount: float = typer.Option(100_000.0, "--amount", metavar="X",
-                                        help="Money invested today (projection, costs)."),
+           amount: float | None = typer.Option(
+               None, "--amount", metavar="X", help="Money invested today (projection, costs; "
+               "default: with --account its current value, else 100000)."),
            monthly: float = typer.Option(0.0, "--monthly", metavar="Y",
                                          help="Saved at the end of each month."),
            years: int = typer.Option(20, "--years", metavar="T", help="Projection horizon."),
@@ -39,7 +47,8 @@ def report(out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html",
            seed: int | None = typer.Option(None, "--seed", metavar="S", help="Random seed."),
            prices: Path | None = PRICES, universe: Path | None = UNIVERSE,
            policies: Path | None = POLICIES, lang: Literal["en", "zh"] = LANG,
-           json_output: bool = JSON) -> None:
+           json_output: bool = JSON, client: str | None = CLIENT,
+           account: str | None = ACCOUNT, db: str | None = DB) -> None:
     """Write the client report."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import report as view
@@ -48,16 +57,38 @@ def report(out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html",
     from roboadvisor.services.report import ReportRequest, build_report
 
     view.check_html_path(out)
+    found, made = None, None
+    if client is not None or account is not None:
+        from roboadvisor.cli.book_subject import basis
+        from roboadvisor.services.book_subject import check_choice
+
+        check_choice(client, account, **{"--answers": answers, "--tier": tier})
+        found = basis(db, client, account, amount, prices, lang)
+        tier, amount = str(found.subject.tier), found.amount
+        for line in found.notes:
+            render.note(line)
     request = ReportRequest(
         answers=answers, tier=tier, lang=lang, prices_file=prices, policies_file=policies,
         universe_file=universe,
-        projection=ProjectionRequest(amount=amount, monthly=monthly, years=years, goal=goal,
+        projection=ProjectionRequest(amount=100_000.0 if amount is None else amount,
+                                     monthly=monthly, years=years, goal=goal,
                                      withdraw_monthly=withdraw, inflation=inflation,
                                      fees=fees, paths=paths, model=model, seed=seed))
     with render.progress("Report", total=None):
         facts = build_report(request)
-    view.write_report(facts, out)
+    if found is None:
+        view.write_report(facts, out)
+    else:
+        from roboadvisor.cli.book_subject import issue_report
+        from roboadvisor.services.book_report import input_hashes
+
+        facts, made = issue_report(db, found, facts, out,
+                                   input_hashes(universe, policies, prices))
     if json_output:
         render.print_json(record(facts))
     else:
         view.show_report(facts, out)
+    if found is not None:
+        from roboadvisor.cli.render.book import recorded
+
+        recorded(made, found.subject.client_id, lang)

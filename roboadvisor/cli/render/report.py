@@ -24,12 +24,12 @@ def check_html_path(path: Path) -> Path:
     return path
 
 
-def write_report(view: ReportView, path: Path) -> Path:
+def write_report(view: ReportView, path: Path, client_name: str | None = None) -> Path:
     """Render the page and write it whole or not at all."""
     from roboadvisor.data.atomic import atomic_write_text
     from roboadvisor.reports.html import render_report
 
-    atomic_write_text(Path(path), render_report(view))
+    atomic_write_text(Path(path), render_report(view, client_name))
     return Path(path)
 
 

@@ -39,7 +39,7 @@ from roboadvisor.domain.price_checks import (
     PriceReport,
     Rule,
     check_dates,
-    drop_weekend_repeats,
+    drop_repeated_rows,
     parse_dates,
     parse_numbers,
     validate_prices,
@@ -99,7 +99,7 @@ def _read_validated(path: Path, mtime_ns: int, size: int, accept_falls: bool,
     values.index = index
     extra = renamed + date_issues + number_issues
     if not date_issues and not check_dates(index):
-        values, dropped = drop_weekend_repeats(values)
+        values, dropped = drop_repeated_rows(values)
         extra += dropped
     report = validate_prices(values, extra=extra, today=today, accept_falls=accept_falls)
     if report.errors:

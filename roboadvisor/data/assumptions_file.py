@@ -18,6 +18,7 @@ from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import Estimates, Universe
 from roboadvisor.errors import ConfigError, MissingAssumptionsError
+from roboadvisor.errors import catalog_text as _msg
 
 DEFAULT_ASSUMPTIONS = RESOURCES_DIR / "cma_default.yaml"
 
@@ -61,7 +62,7 @@ def load_risk_free_rate(path: Path | None = None) -> float:
 
 def _risk_free(data: dict[str, Any], path: Path) -> float:
     return number(data.get("risk_free_rate"), f"{path}: field 'risk_free_rate'", ConfigError,
-                  -0.05, 0.30, hint="(an annual decimal such as 0.03)")
+                  -0.05, 0.30, hint=_msg("files.hint_annual_decimal_eg"))
 
 
 def _field(data: dict[str, Any], key: str, kind: Any, path: Path) -> Any:
@@ -75,7 +76,7 @@ def _number(entry: Any, key: str, path: Path, ticker: str) -> float:
     value = entry.get(key) if isinstance(entry, dict) else None
     lo, hi = (-1.0, 1.0) if key == "expected_return" else (0.0, 2.0)
     return number(value, f"{path}: assets.{ticker}.{key}", ConfigError, lo, hi,
-                  lo_open=key == "volatility", hint="(an annual decimal)")
+                  lo_open=key == "volatility", hint=_msg("files.hint_annual_decimal"))
 
 
 def _check_correlation(corr: np.ndarray, path: Path) -> None:

@@ -154,7 +154,10 @@ class _Parser:
         self.base = path.resolve().parent
 
     def fail(self, field: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {field}: {message}")
+        """"<path>: <field>: <problem>" from the catalog (the problem in the user's language
+        when it is a catalog text)."""
+        return ConfigError.from_catalog("files.field", path=self.path, field=field,
+                                        problem=message)
 
     def config(self) -> BacktestConfig:
         d = self.data
@@ -599,5 +602,5 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def _number(value: Any, fail: Any, lo: float, hi: float) -> float:
     try:
         return number(value, "", ValueError, lo, hi)
-    except ValueError as exc:  # fail() adds the file and the field
-        raise fail(str(exc).lstrip(" =")) from None
+    except ValueError as exc:
+        raise fail(exc.args[0]) from None  # fail() adds the file and the field

@@ -31,6 +31,7 @@ from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import AssetClass, Region, Tier, Universe
 from roboadvisor.domain.policy import Bound, Objective, Policy
 from roboadvisor.errors import ConfigError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 DEFAULT_POLICIES = RESOURCES_DIR / "policies.yaml"
 
@@ -126,7 +127,7 @@ def _policy(path: Path, tier: Tier, raw: Any) -> Policy:
                           "remove it or change the objective")
     max_risk = raw.get("max_product_risk", tier.max_product_risk)
     max_risk = int(number(max_risk, f"{where}: max_product_risk", ConfigError, 1, 5,
-                          whole=True, hint="(R1..R5)"))
+                          whole=True, hint=_msg("files.hint_risk_level")))
     if max_risk > tier.max_product_risk:
         raise ConfigError(
             f"{where}: max_product_risk {max_risk} exceeds the tier: investor level "
@@ -161,7 +162,7 @@ def _min_position(raw: dict[str, Any], where: str) -> float:
     if value is None:
         return 0.0
     return number(value, f"{where}: min_position", ConfigError, 0.0, 0.5, hi_open=True,
-                  hint="(a weight fraction, e.g. 0.01 for 1%)")
+                  hint=_msg("files.hint_weight_eg"))
 
 
 def _optional_number(raw: dict[str, Any], key: str, where: str, lo: float, hi: float,
@@ -202,7 +203,7 @@ def _bound(spec: Any, label: str) -> Bound:
         raise ConfigError(f"{label}: expected [min, max] or {{min: .., max: ..}}, "
                           f"got {shown(spec)}")
     lower, upper = (number(v, f"{label}: {side}", ConfigError, 0.0, 1.0,
-                           hint="(a weight fraction)")
+                           hint=_msg("files.hint_weight"))
                     for v, side in zip(pair, ("min", "max"), strict=True))
     if lower > upper:
         raise ConfigError(f"{label}: min {lower:g} exceeds max {upper:g}")

@@ -59,3 +59,65 @@ def test_number_and_field_errors_in_chinese(tmp_path: Path) -> None:
                            hint="") in out
     code, en = run("backtest", "run", str(config))
     assert code == 2 and en.strip().endswith("costs.bps: 5000 is outside 0..1000")
+
+
+def test_universe_table_in_chinese() -> None:
+    code, out = run("universe", "show", "--lang", "zh")
+    assert code == 0
+    for key in ("ticker", "name", "class", "region", "expense", "risk", "market_weight"):
+        assert t(f"tables.{key}", Lang.ZH) in out
+    assert t("tables.ticker", Lang.EN) not in out
+    code, en = run("universe", "show")
+    assert code == 0 and "Ticker" in en and "Market wt" in en and "代码" not in en
+
+
+def test_frontier_table_in_chinese() -> None:
+    from roboadvisor.domain.models import Tier
+    from roboadvisor.services.assess import tier_label
+
+    code, out = run("frontier", "--points", "4", "--lang", "zh")
+    assert code == 0, out
+    for key in ("volatility", "expected_return", "sharpe", "frontier_same_risk"):
+        assert t(f"tables.{key}", Lang.ZH) in out
+    assert t("tables.frontier_title", Lang.ZH, count=4) in out
+    assert t("tables.tier_label", Lang.ZH, k=3, name=tier_label(Tier(3), "zh")) in out
+    assert t("tables.frontier_note", Lang.ZH) in " ".join(out.split())
+    assert "Expected return" not in out and "Efficient frontier" not in out
+    code, en = run("frontier", "--points", "4")
+    assert code == 0 and "Efficient frontier · 4 points" in en and "波动率" not in en
+
+
+def _prices(tmp_path: Path) -> Path:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    index = pd.bdate_range("2018-01-01", "2020-12-31", name="Date")
+    tickers = ["VTI", "BND", "GLD"]
+    values = 100 * np.exp(np.cumsum(rng.normal(0.0003, 0.01, (len(index), 3)), axis=0))
+    path = tmp_path / "p.csv"
+    pd.DataFrame(values, index=index, columns=tickers).to_csv(path, float_format="%.4f")
+    return path
+
+
+def test_backtest_tables_in_chinese(tmp_path: Path) -> None:
+    prices = _prices(tmp_path)
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("name: A\nweights: {VTI: 0.6, BND: 0.4}\nbenchmark: GLD\n")
+    b.write_text("name: B\nweights: {VTI: 0.3, GLD: 0.7}\nbenchmark: none\n")
+    code, out = run("backtest", "run", str(a), "--prices", str(prices), "--lang", "zh")
+    assert code == 0, out
+    for key in ("tables.bt_performance", "tables.bt_metric", "tables.bt_max_drawdown",
+                "tables.bt_years_title", "tables.bt_weights", "tables.bt_held_end",
+                "tables.bt_benchmark", "suitability.time_weighted", "tables.bt_cagr"):
+        assert t(key, Lang.ZH) in out, key
+    assert "Performance" not in out and "Max drawdown" not in out
+    code, out = run("backtest", "compare", str(a), str(b), "--prices", str(prices),
+                    "--lang", "zh")
+    assert code == 0, out
+    for key in ("tables.bt_comparison", "tables.bt_rule", "tables.bt_costs",
+                "tables.bt_sortino", "tables.bt_best_year"):
+        assert t(key, Lang.ZH) in out, key
+    assert t("tables.bt_every_strategy", Lang.ZH) in out
+    code, en = run("backtest", "compare", str(a), str(b), "--prices", str(prices))
+    assert code == 0 and "Backtest comparison" in en and "Note: every strategy:" in en

@@ -121,3 +121,28 @@ def test_backtest_tables_in_chinese(tmp_path: Path) -> None:
     assert t("tables.bt_every_strategy", Lang.ZH) in out
     code, en = run("backtest", "compare", str(a), str(b), "--prices", str(prices))
     assert code == 0 and "Backtest comparison" in en and "Note: every strategy:" in en
+
+
+def test_backtest_warnings_and_coverage_errors_in_chinese(tmp_path: Path) -> None:
+    import pandas as pd
+
+    prices = _prices(tmp_path)
+    frame = pd.read_csv(prices, index_col=0)
+    frame.loc[frame.index < "2019-01-01", "GLD"] = None  # GLD starts late
+    frame.to_csv(prices)
+    first_gld = frame["GLD"].first_valid_index()
+    a = tmp_path / "a.yaml"
+    a.write_text("name: A\nweights: {VTI: 0.6, BND: 0.4}\nbenchmark: GLD\n")
+    code, out = run("backtest", "run", str(a), "--prices", str(prices), "--lang", "zh")
+    assert code == 0, out
+    assert t("market.benchmark_starts_late", Lang.ZH, ticker="GLD", day=first_gld) in out
+    b = tmp_path / "b.yaml"
+    b.write_text("name: B\nweights: {VTI: 0.5, GLD: 0.5}\nbenchmark: none\n")
+    code, out = run("backtest", "run", str(b), "--prices", str(prices), "--start",
+                    "2018-06-01", "--lang", "zh")
+    assert code == 2
+    names = t("market.first_price_of", Lang.ZH, ticker="GLD", day=first_gld)
+    assert out.strip() == "错误: " + t("market.start_before_first", Lang.ZH, start="2018-06-01",
+                                      names=names, use=first_gld, drop="GLD")
+    code, en = run("backtest", "run", str(b), "--prices", str(prices), "--start", "2018-06-01")
+    assert code == 2 and f"GLD (first price {first_gld})" in en

@@ -146,3 +146,34 @@ def test_backtest_warnings_and_coverage_errors_in_chinese(tmp_path: Path) -> Non
                                       names=names, use=first_gld, drop="GLD")
     code, en = run("backtest", "run", str(b), "--prices", str(prices), "--start", "2018-06-01")
     assert code == 2 and f"GLD (first price {first_gld})" in en
+
+
+def _policies(tmp_path: Path, old: str, new: str) -> Path:
+    from roboadvisor.data.policy_file import DEFAULT_POLICIES
+
+    text = DEFAULT_POLICIES.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "policies.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_policy_field_and_infeasibility_errors_in_chinese(tmp_path: Path) -> None:
+    sums = _policies(tmp_path, "fixed_income: [0.30, 0.70]", "fixed_income: [0.80, 0.90]")
+    code, out = run("allocate", "--tier", "1", "--policies", str(sums), "--lang", "zh")
+    where = t("files.where_tier", Lang.ZH, path=sums, k=1)
+    assert code == 2
+    assert out.strip() == "错误: " + t("files.minimums_sum", Lang.ZH, where=where,
+                                      name="class_bounds", total="1.1")
+    china = _policies(tmp_path, "china: [0.0, 0.0]", "china: [0.3, 0.4]")
+    code, out = run("allocate", "--tier", "1", "--policies", str(china), "--lang", "zh")
+    assert code == 2
+    from roboadvisor.services.market import get_universe
+
+    who = t("constraints.who_tier", Lang.ZH, k=1)
+    reach = sum(a.max_weight for a in get_universe(None).assets if a.region.value == "china")
+    expected = t("constraints.group_reach_low", Lang.ZH, who=who, min="30.0%", label="china",
+                 reach=f"{reach:.1%}", kind=t("constraints.kind_region", Lang.ZH))
+    assert out.strip() == "错误: " + expected
+    code, en = run("allocate", "--tier", "1", "--policies", str(china))
+    assert code == 2 and en.startswith("error: tier 1 requires at least 30.0% china")

@@ -70,6 +70,7 @@ from roboadvisor.errors import (
     InfeasibleError,
     OptimizationError,
     VolatilityCeilingError,
+    catalog_text,
 )
 
 _CLEAN = 1e-9        # weights below this after solving are set to 0
@@ -302,13 +303,9 @@ def allocation_of(w: np.ndarray, est: Estimates, notes: tuple[str, ...] = ()) ->
 
 def _infeasible_with_holdings(c: PortfolioConstraints, w0: np.ndarray | None) -> InfeasibleError:
     if w0 is not None and c.max_turnover is not None:
-        return InfeasibleError(
-            f"{c.who}: the turnover limit {percent(c.max_turnover)} is too tight to move the "
-            "current holdings inside the policy's bounds; raise max_turnover or rebalance "
-            "without the limit")
-    return InfeasibleError(
-        f"{c.who}: no portfolio meets the asset, class and region bounds together; "
-        "relax the class or region minimums")
+        return InfeasibleError.from_catalog("constraints.turnover_too_tight", who=c.who,
+                                            limit=percent(c.max_turnover))
+    return InfeasibleError.from_catalog("constraints.no_portfolio", who=c.who)
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,10 +354,13 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
         w_min = min_variance_weights(est, c, w0)  # raises when even that is infeasible
         lowest = float(np.sqrt(max(float(w_min @ est.covariance @ w_min), 0.0)))
         if policy.target_volatility < lowest * (1 - 1e-6):
-            raise VolatilityCeilingError(
-                f"{c.who} target volatility {percent(policy.target_volatility)} is below the "
-                f"lowest achievable {percent(lowest)}; raise target_volatility or widen the "
-                "bounds", policy.target_volatility, lowest)
+            params = {"who": c.who, "target": percent(policy.target_volatility),
+                      "lowest": percent(lowest)}
+            error = VolatilityCeilingError(catalog_text("constraints.ceiling_below_lowest",
+                                                        **params),
+                                           policy.target_volatility, lowest)
+            error.key, error.params = "constraints.ceiling_below_lowest", params
+            raise error
         w = w_min  # the target is the lowest volatility itself (up to rounding)
         at_floor = True
     elif w is None and obj is Objective.MAX_SHARPE:
@@ -375,15 +375,13 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
                                     if w0 is not None else (len(universe),))
             if w0 is not None and np.any(rates > 0):
                 net -= float(rates @ np.abs(best - w0))
-                costs = (f" after transaction costs of {float(rates.max()):g} per unit traded"
-                         if np.ptp(rates) == 0 else
-                         f" after transaction costs of up to {float(rates.max()):g} per unit "
-                         "traded")
+                costs = catalog_text("constraints.after_costs" if np.ptp(rates) == 0
+                                     else "constraints.after_costs_up_to",
+                                     rate=f"{float(rates.max()):g}")
             if net <= est.risk_free_rate + 1e-12:
-                raise InfeasibleError(
-                    f"{c.who}: no allowed portfolio is expected to beat the risk-free rate "
-                    f"{percent(est.risk_free_rate)}{costs}, so the maximum Sharpe ratio is "
-                    "undefined; use objective min_variance or revise the expected returns")
+                raise InfeasibleError.from_catalog("constraints.no_sharpe", who=c.who,
+                                                   rate=percent(est.risk_free_rate),
+                                                   costs=costs)
     if w is None:
         raise _infeasible_with_holdings(c, w0)
     w = clean_weights(w, c)

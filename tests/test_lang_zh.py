@@ -177,3 +177,13 @@ def test_policy_field_and_infeasibility_errors_in_chinese(tmp_path: Path) -> Non
     assert out.strip() == "错误: " + expected
     code, en = run("allocate", "--tier", "1", "--policies", str(china))
     assert code == 2 and en.startswith("error: tier 1 requires at least 30.0% china")
+
+
+def test_cache_errors_in_chinese(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "cache"
+    not_a_dir.write_text("")
+    code, out = run("data", "status", "--cache-dir", str(not_a_dir), "--lang", "zh")
+    assert code == 2
+    assert out.strip() == "错误: " + t("cache.root_is_file", Lang.ZH, root=not_a_dir)
+    code, en = run("data", "status", "--cache-dir", str(not_a_dir))
+    assert code == 2 and "is a file, not a directory" in en

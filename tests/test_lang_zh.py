@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from roboadvisor.cli.app import app
@@ -187,3 +188,18 @@ def test_cache_errors_in_chinese(tmp_path: Path) -> None:
     assert out.strip() == "错误: " + t("cache.root_is_file", Lang.ZH, root=not_a_dir)
     code, en = run("data", "status", "--cache-dir", str(not_a_dir))
     assert code == 2 and "is a file, not a directory" in en
+
+
+@pytest.mark.realdata
+def test_views_and_option_errors_in_chinese(tmp_path: Path, real_prices_csv: Path) -> None:
+    views = tmp_path / "v.yaml"
+    views.write_text("views:\n  - {asset: VTI, versus: VTI, outperformance: 0.01}\n")
+    code, out = run("allocate", "--tier", "3", "--views", str(views), "--lang", "zh")
+    assert code == 2 and out.strip() == "错误: " + t("files.views_need_history", Lang.ZH)
+    code, out = run("allocate", "--tier", "3", "--views", str(views), "--source", "history",
+                    "--method", "black-litterman", "--prices", str(real_prices_csv),
+                    "--lang", "zh")
+    where = t("files.where_view_asset", Lang.ZH, path=views, n=1, asset="VTI")
+    assert code == 2
+    assert out.strip() == "错误: " + t("files.view_versus_same", Lang.ZH, where=where,
+                                      asset="VTI")

@@ -60,6 +60,13 @@ def test_number_and_field_errors_in_chinese(tmp_path: Path) -> None:
                            hint="") in out
     code, en = run("backtest", "run", str(config))
     assert code == 2 and en.strip().endswith("costs.bps: 5000 is outside 0..1000")
+    config.write_text("tier: 3\ncosts:\n  bps: 5\n  colour: red\n")
+    code, out = run("backtest", "run", str(config), "--lang", "zh")
+    problem = t("files.problem_unknown_fields", Lang.ZH, fields="colour",
+                allowed="bps, per_asset_bps, fixed")
+    assert code == 2
+    assert out.strip() == "错误: " + t("files.field", Lang.ZH, path=config, field="costs",
+                                      problem=problem)
 
 
 def test_universe_table_in_chinese() -> None:

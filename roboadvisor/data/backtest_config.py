@@ -72,6 +72,7 @@ from roboadvisor.domain.walkforward import (
     WalkForwardSpec,
 )
 from roboadvisor.errors import ConfigError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 TIER_BENCHMARKS: dict[Tier, str] = {
     Tier.CONSERVATIVE: "AOK",             # iShares Core Conservative Allocation (~30% equity)
@@ -142,8 +143,8 @@ def load_backtest_config(path: Path) -> BacktestConfig:
     data = load_mapping(path, ConfigError)
     unknown = sorted(set(map(str, data)) - set(_FIELDS))
     if unknown:
-        raise ConfigError(f"{path}: unknown field(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(_FIELDS)}")
+        raise ConfigError.from_catalog("files.unknown_fields", where=path,
+                                       fields=", ".join(unknown), allowed=", ".join(_FIELDS))
     return _Parser(path, data).config()
 
 
@@ -164,8 +165,7 @@ class _Parser:
         tier = self.tier()
         weights = self.weights()
         if (tier is None) == (weights is None):
-            raise ConfigError(f"{self.path}: give either 'tier' (1..5) or 'weights' "
-                              "(ticker: weight), not both or neither")
+            raise ConfigError.from_catalog("files.tier_or_weights", where=self.path)
         targets = self.enum("targets", TargetMode, TargetMode.FIXED)
         wf = None
         if targets is TargetMode.WALK_FORWARD:
@@ -177,7 +177,7 @@ class _Parser:
             raise self.fail("walk_forward", "only used with 'targets: walk_forward'")
         start, end = self.date("start"), self.date("end")
         if start is not None and end is not None and start >= end:
-            raise self.fail("end", f"{end} is not after start {start}")
+            raise self.fail("end", _msg("files.end_not_after_start", end=end, start=start))
         benchmark = d.get("benchmark", "auto")
         auto = False
         if benchmark is None or str(benchmark).strip().lower() in ("none", "false", ""):
@@ -223,11 +223,11 @@ class _Parser:
             ticker = str(key).strip().upper()
             w = _number(value, lambda m, t=ticker: self.fail(f"weights.{t}", m), 0.0, 1.0)
             if ticker in out:
-                raise self.fail(f"weights.{ticker}", "appears twice; keep one")
+                raise self.fail(f"weights.{ticker}", _msg("files.appears_twice"))
             out[ticker] = w
         total = sum(out.values())
         if abs(total - 1.0) > 1e-6:
-            raise self.fail("weights", f"sum to {total:.6g}, not 1; adjust them")
+            raise self.fail("weights", _msg("files.weights_sum", total=f"{total:.6g}"))
         return tuple(out.items())
 
     def walk_forward(self) -> WalkForwardSpec:
@@ -238,8 +238,7 @@ class _Parser:
         allowed = {"window", "frequency", "returns", "covariance", "on_infeasible"}
         unknown = sorted(set(map(str, raw)) - allowed)
         if unknown:
-            raise self.fail("walk_forward", f"unknown field(s) {', '.join(unknown)}; allowed: "
-                            f"{', '.join(sorted(allowed))}")
+            raise self.fail("walk_forward", _unknown(unknown, sorted(allowed)))
         window = raw.get("window", 252)
         if isinstance(window, bool) or not isinstance(window, int) or window < 20:
             raise self.fail("walk_forward.window", f"must be a whole number of trading days "
@@ -265,8 +264,9 @@ class _Parser:
         try:
             return kind(str(raw).strip().lower().replace("-", "_"))
         except ValueError:
-            raise self.fail(label or key, f"{shown(raw)} is not one of "
-                            f"{', '.join(m.value for m in kind)}") from None
+            raise self.fail(label or key, _msg("files.problem_not_one_of", value=shown(raw),
+                                               choices=", ".join(m.value for m in kind))
+                            ) from None
 
     def date(self, key: str) -> dt.date | None:
         raw = self.data.get(key)
@@ -297,8 +297,7 @@ class _Parser:
                             "fixed: 0}")
         unknown = sorted(set(map(str, raw)) - {"bps", "per_asset_bps", "fixed"})
         if unknown:
-            raise self.fail("costs", f"unknown field(s) {', '.join(unknown)}; allowed: bps, "
-                            "per_asset_bps, fixed")
+            raise self.fail("costs", _unknown(unknown, ["bps", "per_asset_bps", "fixed"]))
         bps = _number(raw.get("bps", 0.0), lambda m: self.fail("costs.bps", m), 0.0, 1000.0)
         fixed = _number(raw.get("fixed", 0.0), lambda m: self.fail("costs.fixed", m), 0.0,
                         1e9)
@@ -322,8 +321,7 @@ class _Parser:
                             f"50, reserve: 0}}, got {raw!r}")
         unknown = sorted(set(map(str, raw)) - {"min_trade", "reserve"})
         if unknown:
-            raise self.fail("whole_shares", f"unknown field(s) {', '.join(unknown)}; allowed: "
-                            "min_trade, reserve")
+            raise self.fail("whole_shares", _unknown(unknown, ["min_trade", "reserve"]))
         min_trade = _number(raw.get("min_trade", DEFAULT_MIN_TRADE),
                             lambda m: self.fail("whole_shares.min_trade", m), 0.0, 1e9)
         reserve = _number(raw.get("reserve", 0.0),
@@ -337,8 +335,7 @@ class _Parser:
                             "frequency: monthly}")
         unknown = sorted(set(map(str, raw)) - {"initial", "amount", "frequency"})
         if unknown:
-            raise self.fail("cash_flows", f"unknown field(s) {', '.join(unknown)}; allowed: "
-                            "initial, amount, frequency")
+            raise self.fail("cash_flows", _unknown(unknown, ["initial", "amount", "frequency"]))
         initial = _number(raw.get("initial", 100_000.0),
                           lambda m: self.fail("cash_flows.initial", m), 1e-6, 1e15)
         amount = _number(raw.get("amount", 0.0), lambda m: self.fail("cash_flows.amount", m),
@@ -384,13 +381,13 @@ def resolve_path(text: str, base: Path | None, fail: Any) -> Path:
     if raw.is_absolute():
         if raw.exists():
             return raw
-        raise fail(f"{raw} does not exist")
+        raise fail(_msg("files.does_not_exist", path=raw))
     candidates = ([base / raw] if base is not None else []) + [Path.cwd() / raw]
     for c in candidates:
         if c.exists():
             return c
     tried = " or ".join(str(c) for c in candidates)
-    raise fail(f"{text} not found (looked for {tried})")
+    raise fail(_msg("files.not_found_looked", path=text, tried=tried))
 
 
 _FREQ_WORDS = {f.value for f in Frequency} | {"semi_annual", "semi-annual", "yearly",
@@ -597,6 +594,12 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     d_all = dates.to_numpy(dtype="datetime64[ns]")[ok]
     order = np.argsort(d_all, kind="stable")
     return d_all.astype("datetime64[D]")[order], scaled[ok][order]
+
+
+def _unknown(unknown: list[str], allowed: list[str]) -> str:
+    """ "unknown field(s) a, b; allowed: c, d" as a catalog text."""
+    return _msg("files.problem_unknown_fields", fields=", ".join(unknown),
+                allowed=", ".join(allowed))
 
 
 def _number(value: Any, fail: Any, lo: float, hi: float) -> float:

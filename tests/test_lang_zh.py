@@ -210,3 +210,23 @@ def test_views_and_option_errors_in_chinese(tmp_path: Path, real_prices_csv: Pat
     assert code == 2
     assert out.strip() == "错误: " + t("files.view_versus_same", Lang.ZH, where=where,
                                       asset="VTI")
+
+
+def test_risk_free_file_errors_in_chinese(tmp_path: Path) -> None:
+    import pandas as pd
+
+    prices = _prices(tmp_path)
+    days = pd.bdate_range("2018-01-01", "2020-12-31")
+    rf = tmp_path / "rf.csv"
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "rate": -0.40}).to_csv(rf, index=False)
+    config = tmp_path / "c.yaml"
+    config.write_text(f"weights: {{VTI: 1.0}}\nbenchmark: none\nrisk_free: {rf}\n")
+    code, out = run("backtest", "run", str(config), "--prices", str(prices), "--lang", "zh")
+    from roboadvisor.data.backtest_config import RISK_FREE_RANGE
+
+    lo, hi = RISK_FREE_RANGE
+    problem = t("rates.implausible", Lang.ZH, value=f"{-0.40:.2%}", day=days[0].date(),
+                lo=f"{lo:.0%}", hi=f"{hi:.0%}", count=len(days))
+    assert code == 2
+    assert out.strip() == "错误: " + t("data.at_line", Lang.ZH, path=rf, line=2,
+                                      problem=problem)

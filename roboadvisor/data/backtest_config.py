@@ -543,14 +543,14 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: risk-free file not found") from None
+        raise ConfigError.from_catalog("rates.not_found", path=path) from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"{path}: cannot read the risk-free file "
-                          f"({shown(str(exc), 120)})") from None
+        raise ConfigError.from_catalog("rates.unreadable", path=path,
+                                       reason=shown(str(exc), 120)) from None
     cols = {str(c).strip().lower(): c for c in frame.columns}
     date_col = cols.get("date")
     if date_col is None:
-        raise ConfigError(f"{path}: the risk-free file needs a 'Date' column")
+        raise ConfigError.from_catalog("rates.no_date", path=path)
     values = [c for c in frame.columns if c != date_col]
     irx = [c for c in values if str(c).strip().upper().startswith("IRX")]
     if irx:
@@ -559,8 +559,8 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
         col = values[0]
         scale = 0.01 if "pct" in str(col).lower() or "%" in str(col) else 1.0
     else:
-        raise ConfigError(f"{path}: cannot tell which column is the risk-free yield (found "
-                          f"{shown(', '.join(map(str, values)))}); keep one, or name it IRX")
+        raise ConfigError.from_catalog("rates.which_column", path=path,
+                                       found=shown(", ".join(map(str, values))))
     name = str(col).strip()[:40]
     text = frame[col].str.strip()
     missing = text.isin(_RF_MISSING)
@@ -568,29 +568,32 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     bad_text = np.flatnonzero((~missing & rates.isna()).to_numpy())
     if bad_text.size:
         i = int(bad_text[0])
-        raise ConfigError(f"{path}: line {i + 2}: yield {shown(text.iloc[i])} in column "
-                          f"{name} is not a number ({bad_text.size} such row(s)); "
-                          "leave the cell empty when the yield is missing")
+        raise ConfigError.from_catalog("data.at_line", path=path, line=i + 2,
+                                       problem=_msg("rates.not_a_number",
+                                                    value=shown(text.iloc[i]), column=name,
+                                                    count=bad_text.size))
     dates, issues = parse_dates(frame[date_col])
     if issues:
-        raise ConfigError(f"{path}: line {issues[0].row + 2}: {issues[0].message}")
+        raise ConfigError.from_catalog("data.at_line", path=path, line=issues[0].row + 2,
+                                       problem=issues[0].message)
     ok = rates.notna().to_numpy()
     if not ok.any():
-        raise ConfigError(f"{path}: no usable rows (Date, {name})")
+        raise ConfigError.from_catalog("rates.no_rows", path=path, column=name)
     if float(np.median(np.abs(rates[ok].to_numpy(dtype=float) * scale))) > 0.5:
         # A yield column in percent read as decimals would make cash earn 100x too much.
-        raise ConfigError(f"{path}: column {name} has a median of "
-                          f"{np.median(rates[ok].to_numpy(dtype=float) * scale):.2f} as an "
-                          "annual decimal (over 50%); if it is in percent, name it IRX or "
-                          "put 'pct' in its header")
+        raise ConfigError.from_catalog(
+            "rates.percent_as_decimal", path=path, column=name,
+            median=f"{np.median(rates[ok].to_numpy(dtype=float) * scale):.2f}")
     scaled = rates.to_numpy(dtype=float) * scale
     lo, hi = RISK_FREE_RANGE
     out = np.flatnonzero(ok & ((scaled < lo) | (scaled > hi)))
     if out.size:
         i = int(out[0])
-        raise ConfigError(f"{path}: line {i + 2}: a yield of {scaled[i]:.2%} a year on "
-                          f"{dates[i].date()} is outside {lo:.0%}..{hi:.0%}; check the file "
-                          f"(percent vs decimal?) ({out.size} such row(s))")
+        raise ConfigError.from_catalog("data.at_line", path=path, line=i + 2,
+                                       problem=_msg("rates.implausible",
+                                                    value=f"{scaled[i]:.2%}",
+                                                    day=dates[i].date(), lo=f"{lo:.0%}",
+                                                    hi=f"{hi:.0%}", count=out.size))
     d_all = dates.to_numpy(dtype="datetime64[ns]")[ok]
     order = np.argsort(d_all, kind="stable")
     return d_all.astype("datetime64[D]")[order], scaled[ok][order]

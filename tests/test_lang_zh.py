@@ -230,3 +230,15 @@ def test_risk_free_file_errors_in_chinese(tmp_path: Path) -> None:
     assert code == 2
     assert out.strip() == "错误: " + t("data.at_line", Lang.ZH, path=rf, line=2,
                                       problem=problem)
+
+
+def test_backtest_option_errors_in_chinese(tmp_path: Path) -> None:
+    config = tmp_path / "a.yaml"
+    config.write_text("weights: {VTI: 1.0}\n")
+    code, out = run("backtest", "compare", str(config), str(config), "--lang", "zh")
+    assert code == 2
+    assert out.strip() == "错误: " + t("market.given_twice", Lang.ZH, path=config, same="")
+    missing = tmp_path / "none.csv"
+    code, out = run("backtest", "run", str(config), "--prices", str(missing), "--lang", "zh")
+    assert code == 2 and out.strip() == "错误: " + t("market.prices_not_found", Lang.ZH,
+                                                    path=missing)

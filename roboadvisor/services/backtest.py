@@ -141,15 +141,15 @@ def configure_many(paths: Sequence[Path], **overrides: Any) -> list[BacktestConf
     """The configurations of ``backtest compare``: two or more different files, each loaded
     with the same command-line ``overrides`` (see ``configure``)."""
     if len(paths) < 2:
-        raise ConfigError(f"backtest compare needs two or more configurations, got "
-                          f"{len(paths)}; for one, use `roboadvisor backtest run "
-                          f"{paths[0] if paths else 'FILE'}`")
+        raise ConfigError.from_catalog("market.compare_needs_two", count=len(paths),
+                                       file=paths[0] if paths else "FILE")
     seen: dict[Path, Path] = {}
     for path in paths:
         key = Path(path).resolve()
         if key in seen:
-            same = "" if str(seen[key]) == str(path) else f" (also as {seen[key]})"
-            raise ConfigError(f"{path}: given twice{same}; list each configuration once")
+            same = ("" if str(seen[key]) == str(path)
+                    else catalog_text("market.also_as", path=seen[key]))
+            raise ConfigError.from_catalog("market.given_twice", path=path, same=same)
         seen[key] = Path(path)
     return [configure(p, **overrides) for p in paths]
 
@@ -226,10 +226,9 @@ def _check_costs(config: BacktestConfig, plan: _Plan) -> None:
     stray = [t for t, _ in config.costs.per_asset_bps if t not in plan.tickers]
     if stray:
         can = "can hold" if plan.mode is TargetMode.WALK_FORWARD else "holds"
-        raise ConfigError(
-            f"{config.where}: costs.per_asset_bps.{stray[0]}: the strategy does not hold "
-            f"{stray[0]} (it {can} {', '.join(plan.tickers)}); remove it or correct the "
-            "ticker")
+        raise ConfigError.from_catalog(
+            "market.stray_cost_can_hold" if can == "can hold" else "market.stray_cost_holds",
+            where=config.where, ticker=stray[0], tickers=", ".join(plan.tickers))
 
 
 def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates: np.ndarray,
@@ -463,7 +462,7 @@ def configure(path: Path, *, prices: Path | None = None, start: Any = None, end:
     changes: dict[str, Any] = {"start": start, "end": end}
     if prices is not None:
         if not Path(prices).is_file():
-            raise ConfigError(f"--prices {prices}: file not found")
+            raise ConfigError.from_catalog("market.prices_not_found", path=prices)
         changes["prices"] = Path(prices)
     if rule is not None:
         try:
@@ -509,7 +508,7 @@ def check_outputs(csv_dir: Path | None, plot: Path | None) -> None:
 
     if csv_dir is not None:
         if Path(csv_dir).exists() and not Path(csv_dir).is_dir():
-            raise ConfigError(f"--csv {csv_dir}: exists and is not a directory")
+            raise ConfigError.from_catalog("market.csv_not_dir", path=csv_dir)
         check_output(Path(csv_dir) / "equity.csv", "--csv", create_parent=True,
                      error=ConfigError)
     if plot is not None:

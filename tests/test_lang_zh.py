@@ -120,6 +120,11 @@ def test_backtest_tables_in_chinese(tmp_path: Path) -> None:
                 "tables.bt_benchmark", "suitability.time_weighted", "tables.bt_cagr"):
         assert t(key, Lang.ZH) in out, key
     assert "Performance" not in out and "Max drawdown" not in out
+    from roboadvisor.domain.backtest import CashFlowPlan
+
+    initial = CashFlowPlan().initial  # the configs give no cash_flows
+    assert t("tables.bt_initial", Lang.ZH, value=f"{initial:,.0f}") in out
+    assert t("tables.bt_no_costs", Lang.ZH) in out
     code, out = run("backtest", "compare", str(a), str(b), "--prices", str(prices),
                     "--lang", "zh")
     assert code == 0, out

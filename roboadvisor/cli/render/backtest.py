@@ -41,27 +41,30 @@ def _year(y: YearReturn | None) -> str:
     return "-" if y is None else f"{y.year} {_signed_pct(y.value)}"
 
 
-def _costs_text(run: BacktestRun) -> str:
+def _costs_text(run: BacktestRun, lang: str = "en", prefix: bool = True) -> str:
     c = run.config.costs
     parts = [f"{c.bps:g} bp"]
     if c.per_asset_bps:
         parts.append(", ".join(f"{t} {b:g} bp" for t, b in c.per_asset_bps))
     if c.fixed:
-        parts.append(f"{c.fixed:g} per trade")
-    return "costs " + " + ".join(parts) if (c.bps or c.per_asset_bps or c.fixed) else "no costs"
+        parts.append(_tr("tables.bt_per_trade", lang, value=f"{c.fixed:g}"))
+    if not (c.bps or c.per_asset_bps or c.fixed):
+        return _tr("tables.bt_no_costs", lang)
+    joined = " + ".join(parts)
+    return _tr("tables.bt_costs_line", lang, costs=joined) if prefix else joined
 
 
-def _flows_text(run: BacktestRun) -> str:
+def _flows_text(run: BacktestRun, lang: str = "en") -> str:
     f = run.config.cash_flows
-    text = f"initial {_money(f.initial)}"
+    text = _tr("tables.bt_initial", lang, value=_money(f.initial))
     if f.amount and f.frequency is not None:
-        verb = "contribute" if f.amount > 0 else "withdraw"
-        text += f", {verb} {_money(abs(f.amount))} {f.frequency.value}"
+        key = "tables.bt_contribute" if f.amount > 0 else "tables.bt_withdraw"
+        text += _tr(key, lang, value=_money(abs(f.amount)), frequency=f.frequency.value)
     rules = run.config.trade_rules
     if rules is not None:
-        text += f" · whole shares, min order {_money(rules.min_trade)}"
+        text += _tr("tables.bt_whole_shares", lang, value=_money(rules.min_trade))
         if rules.reserve:
-            text += f", reserve {_money(rules.reserve)}"
+            text += _tr("tables.bt_reserve", lang, value=_money(rules.reserve))
     return text
 
 
@@ -160,7 +163,8 @@ def show_run(run: BacktestRun) -> None:
     console.print(f"[bold]{run.config.name}[/bold]  ({run.config.where})", highlight=False)
     console.print(_tr("tables.bt_targets", lang, value=run.targets_from), markup=False)
     console.print(_tr("tables.bt_rule_line", lang, rule=run.config.rule.describe(),
-                      costs=_costs_text(run), flows=_flows_text(run), rf=s.risk_free),
+                      costs=_costs_text(run, lang), flows=_flows_text(run, lang),
+                      rf=s.risk_free),
                   markup=False)
 
     table = Table(title=_tr("tables.bt_performance", lang), title_justify="left")
@@ -237,7 +241,7 @@ def show_comparison(runs: Sequence[BacktestRun]) -> None:
         table.add_column(r.config.name, justify="right", overflow="fold")
     table.add_row(_tr("tables.bt_rule", lang), *[r.config.rule.describe() for r in runs])
     table.add_row(_tr("tables.bt_costs", lang),
-                  *[_costs_text(r).removeprefix("costs ") for r in runs])
+                  *[_costs_text(r, lang, prefix=False) for r in runs])
     for label, fn in _rows_for(summaries):
         table.add_row(_tr(label, lang), *[_cell(fn(s), lang) for s in summaries])
     console = out()

@@ -75,6 +75,8 @@ def test_universe_table_in_chinese() -> None:
     for key in ("ticker", "name", "class", "region", "expense", "risk", "market_weight"):
         assert t(f"tables.{key}", Lang.ZH) in out
     assert t("tables.ticker", Lang.EN) not in out
+    assert t("tables.class_fixed_income", Lang.ZH) in out and "fixed_income" not in out
+    assert t("tables.region_developed_ex_us", Lang.ZH) in out
     code, en = run("universe", "show")
     assert code == 0 and "Ticker" in en and "Market wt" in en and "代码" not in en
 

@@ -60,7 +60,8 @@ def show_universe(universe: Universe) -> None:
         table.add_column(t(f"tables.{header}", lang), justify=justify)  # type: ignore[arg-type]
     for i, a in enumerate(universe.assets):
         market = "-" if weights is None else pct(float(weights[i]), 1)
-        table.add_row(a.ticker, a.name, a.asset_class.value, a.region.value, a.currency,
+        table.add_row(a.ticker, a.name, t(f"tables.class_{a.asset_class.value}", lang),
+                      t(f"tables.region_{a.region.value}", lang), a.currency,
                       pct(a.expense_ratio), f"R{a.risk_level}", pct(a.min_weight, 0),
                       pct(a.max_weight, 0), market)
     out().print(table)

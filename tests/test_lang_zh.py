@@ -249,3 +249,17 @@ def test_backtest_option_errors_in_chinese(tmp_path: Path) -> None:
     code, out = run("backtest", "run", str(config), "--prices", str(missing), "--lang", "zh")
     assert code == 2 and out.strip() == "错误: " + t("market.prices_not_found", Lang.ZH,
                                                     path=missing)
+
+
+def test_price_file_read_errors_in_chinese(tmp_path: Path) -> None:
+    prices = tmp_path / "p.csv"
+    prices.write_text("Date,VTI,VTI\n2020-01-02,1,2\n")
+    code, out = run("data", "import", str(prices), "--cache-dir", str(tmp_path / "c"),
+                    "--lang", "zh")
+    assert code == 2
+    assert out.strip() == "错误: " + t("prices.column_twice", Lang.ZH, path=prices,
+                                      ticker="VTI")
+    code, out = run("data", "import", str(tmp_path), "--cache-dir", str(tmp_path / "c"),
+                    "--lang", "zh")
+    assert code == 2 and out.strip() == "错误: " + t("prices.directory", Lang.ZH,
+                                                    path=tmp_path)

@@ -60,6 +60,12 @@ def test_number_and_field_errors_in_chinese(tmp_path: Path) -> None:
                            hint="") in out
     code, en = run("backtest", "run", str(config))
     assert code == 2 and en.strip().endswith("costs.bps: 5000 is outside 0..1000")
+    config.write_text("tier: 3\ncash_flows:\n  amount: 500\n")
+    code, out = run("backtest", "run", str(config), "--lang", "zh")
+    assert code == 2
+    assert out.strip() == "错误: " + t("files.field", Lang.ZH, path=config,
+                                      field="cash_flows.frequency",
+                                      problem=t("files.amount_needs_frequency", Lang.ZH))
     config.write_text("tier: 3\ncosts:\n  bps: 5\n  colour: red\n")
     code, out = run("backtest", "run", str(config), "--lang", "zh")
     problem = t("files.problem_unknown_fields", Lang.ZH, fields="colour",

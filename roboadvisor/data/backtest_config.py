@@ -170,11 +170,10 @@ class _Parser:
         wf = None
         if targets is TargetMode.WALK_FORWARD:
             if tier is None:
-                raise self.fail("targets", "walk_forward re-optimises a tier's policy; "
-                                "set 'tier' instead of 'weights'")
+                raise self.fail("targets", _msg("files.wf_needs_tier"))
             wf = self.walk_forward()
         elif d.get("walk_forward") is not None:
-            raise self.fail("walk_forward", "only used with 'targets: walk_forward'")
+            raise self.fail("walk_forward", _msg("files.wf_only_with_targets"))
         start, end = self.date("start"), self.date("end")
         if start is not None and end is not None and start >= end:
             raise self.fail("end", _msg("files.end_not_after_start", end=end, start=start))
@@ -189,8 +188,9 @@ class _Parser:
             bench = str(benchmark).strip().upper()
         costs, flows = self.costs(), self.cash_flows()
         if 0 < flows.amount <= costs.fixed:
-            raise self.fail("cash_flows.amount", f"a contribution of {flows.amount:g} does not "
-                            f"cover costs.fixed ({costs.fixed:g} per trade); raise it")
+            raise self.fail("cash_flows.amount", _msg("files.contribution_below_cost",
+                                                      amount=f"{flows.amount:g}",
+                                                      fixed=f"{costs.fixed:g}"))
         return BacktestConfig(
             name=str(d.get("name") or self.path.stem), source=self.path, tier=tier,
             weights=weights, universe=self.optional_path("universe"), targets=targets,
@@ -216,8 +216,7 @@ class _Parser:
         if raw is None:
             return None
         if not isinstance(raw, dict) or not raw:
-            raise self.fail("weights", "must be a mapping of ticker to weight, e.g. "
-                            "{VTI: 0.6, AGG: 0.4}")
+            raise self.fail("weights", _msg("files.weights_mapping"))
         out: dict[str, float] = {}
         for key, value in raw.items():
             ticker = str(key).strip().upper()
@@ -233,16 +232,14 @@ class _Parser:
     def walk_forward(self) -> WalkForwardSpec:
         raw = self.data.get("walk_forward") or {}
         if not isinstance(raw, dict):
-            raise self.fail("walk_forward", "must be a mapping (window, frequency, returns, "
-                            "covariance)")
+            raise self.fail("walk_forward", _msg("files.wf_mapping"))
         allowed = {"window", "frequency", "returns", "covariance", "on_infeasible"}
         unknown = sorted(set(map(str, raw)) - allowed)
         if unknown:
             raise self.fail("walk_forward", _unknown(unknown, sorted(allowed)))
         window = raw.get("window", 252)
         if isinstance(window, bool) or not isinstance(window, int) or window < 20:
-            raise self.fail("walk_forward.window", f"must be a whole number of trading days "
-                            f">= 20, got {shown(window)}")
+            raise self.fail("walk_forward.window", _msg("files.wf_window", value=shown(window)))
         try:
             freq = Frequency.parse(raw.get("frequency", "monthly"))
         except ValueError as exc:
@@ -293,8 +290,7 @@ class _Parser:
     def costs(self) -> CostModel:
         raw = self.data.get("costs") or {}
         if not isinstance(raw, dict):
-            raise self.fail("costs", "must be a mapping: {bps: 5, per_asset_bps: {...}, "
-                            "fixed: 0}")
+            raise self.fail("costs", _msg("files.costs_mapping"))
         unknown = sorted(set(map(str, raw)) - {"bps", "per_asset_bps", "fixed"})
         if unknown:
             raise self.fail("costs", _unknown(unknown, ["bps", "per_asset_bps", "fixed"]))
@@ -303,7 +299,7 @@ class _Parser:
                         1e9)
         per = raw.get("per_asset_bps") or {}
         if not isinstance(per, dict):
-            raise self.fail("costs.per_asset_bps", "must be a mapping of ticker to bps")
+            raise self.fail("costs.per_asset_bps", _msg("files.per_asset_mapping"))
         overrides = tuple(
             (str(t).strip().upper(),
              _number(v, lambda m, t=t: self.fail(f"costs.per_asset_bps.{t}", m), 0.0, 1000.0))
@@ -317,8 +313,7 @@ class _Parser:
         if raw is True:
             return TradeRules()
         if not isinstance(raw, dict):
-            raise self.fail("whole_shares", f"must be true, false or a mapping {{min_trade: "
-                            f"50, reserve: 0}}, got {raw!r}")
+            raise self.fail("whole_shares", _msg("files.whole_shares_shape", value=shown(raw)))
         unknown = sorted(set(map(str, raw)) - {"min_trade", "reserve"})
         if unknown:
             raise self.fail("whole_shares", _unknown(unknown, ["min_trade", "reserve"]))
@@ -331,8 +326,7 @@ class _Parser:
     def cash_flows(self) -> CashFlowPlan:
         raw = self.data.get("cash_flows") or {}
         if not isinstance(raw, dict):
-            raise self.fail("cash_flows", "must be a mapping: {initial: 100000, amount: 500, "
-                            "frequency: monthly}")
+            raise self.fail("cash_flows", _msg("files.cash_flows_mapping"))
         unknown = sorted(set(map(str, raw)) - {"initial", "amount", "frequency"})
         if unknown:
             raise self.fail("cash_flows", _unknown(unknown, ["initial", "amount", "frequency"]))
@@ -347,8 +341,7 @@ class _Parser:
             except ValueError as exc:
                 raise self.fail("cash_flows.frequency", str(exc)) from None
         if amount != 0 and freq is None:
-            raise self.fail("cash_flows.frequency", "a periodic amount needs a frequency "
-                            "(monthly, quarterly, semiannual, annual)")
+            raise self.fail("cash_flows.frequency", _msg("files.amount_needs_frequency"))
         return CashFlowPlan(initial=initial, amount=amount, frequency=freq)
 
     def risk_free(self) -> RiskFree:

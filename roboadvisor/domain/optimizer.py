@@ -86,27 +86,24 @@ def aligned_estimates(estimates: Estimates, universe: Universe) -> Estimates:
     if est.tickers != universe.tickers:
         missing = [t for t in universe.tickers if t not in est.tickers]
         if missing:
-            raise EstimationError(
-                f"no expected return or covariance for {', '.join(missing)} (estimates "
-                f"cover {', '.join(est.tickers)}); estimate them or remove them from the "
-                "universe")
+            raise EstimationError.from_catalog("constraints.no_estimates",
+                                               missing=", ".join(missing),
+                                               covered=", ".join(est.tickers))
         est = est.subset(universe.tickers)
     cov = est.covariance
     if not np.isfinite(est.expected_returns).all() or (
             not is_checked_covariance(cov) and not np.isfinite(cov).all()):
-        raise EstimationError(f"the estimates ({est.source}) contain missing or infinite "
-                              "values; re-estimate them")
+        raise EstimationError.from_catalog("constraints.estimates_not_finite",
+                                           source=est.source)
     if is_checked_covariance(cov):  # check_covariance made it: symmetric, positive definite
         return est
     scale = float(np.abs(np.diag(cov)).max()) if len(cov) else 1.0
     if not np.allclose(cov, cov.T, rtol=0, atol=1e-12 * scale):
-        raise EstimationError(f"the covariance matrix ({est.source}) is not symmetric; "
-                              "repair it with estimates.check_covariance")
+        raise EstimationError.from_catalog("constraints.cov_not_symmetric", source=est.source)
     smallest = float(np.linalg.eigvalsh(cov).min())
     if smallest < -1e-10 * scale:
-        raise EstimationError(
-            f"the covariance matrix ({est.source}) is not positive semi-definite (smallest "
-            f"eigenvalue {smallest:.2e}); repair it with estimates.check_covariance")
+        raise EstimationError.from_catalog("constraints.cov_not_psd", source=est.source,
+                                           smallest=f"{smallest:.2e}")
     return est
 
 
@@ -114,18 +111,22 @@ def _check_policy(policy: Policy) -> None:
     who = policy_label(policy)
     if policy.objective is Objective.TARGET_VOLATILITY and not (
             policy.target_volatility is not None and policy.target_volatility > 0):
-        raise ConfigError(f"{who}: objective target_volatility needs a positive "
-                          "target_volatility")
+        raise ConfigError.from_catalog("constraints.needs_positive", who=who,
+                                       objective="target_volatility",
+                                       field="target_volatility")
     if policy.objective is Objective.UTILITY and not (
             policy.risk_aversion is not None and policy.risk_aversion > 0):
-        raise ConfigError(f"{who}: objective utility needs a positive risk_aversion")
+        raise ConfigError.from_catalog("constraints.needs_positive", who=who,
+                                       objective="utility", field="risk_aversion")
     if policy.max_turnover is not None and policy.max_turnover < 0:
-        raise ConfigError(f"{who}: max_turnover must be >= 0")
+        raise ConfigError.from_catalog("constraints.not_negative", who=who,
+                                       field="max_turnover")
     if policy.transaction_cost < 0:
-        raise ConfigError(f"{who}: transaction_cost must be >= 0")
+        raise ConfigError.from_catalog("constraints.not_negative", who=who,
+                                       field="transaction_cost")
     if not 0 <= policy.min_position < 0.5:
-        raise ConfigError(f"{who}: min_position must be at least 0 and below 0.5, got "
-                          f"{policy.min_position:g}")
+        raise ConfigError.from_catalog("constraints.min_position_range", who=who,
+                                       value=f"{policy.min_position:g}")
 
 
 def _current(current_weights: np.ndarray | None, n: int) -> np.ndarray | None:

@@ -61,6 +61,47 @@ def test_weekend_rows_repeating_friday_are_dropped_with_one_warning(tmp_path: Pa
     assert len(repeats) == 1 and f"{weekend_rows} row(s)" in repeats[0].message
 
 
+def three_tickers(n: int = 300) -> pd.DataFrame:
+    return pd.concat([daily(n, seed=s)["VTI"].rename(t) for s, t in
+                      [(1, "VTI"), (2, "BND"), (3, "GLD")]], axis=1)
+
+
+def test_weekday_holidays_repeating_every_price_are_dropped_with_one_warning(
+        tmp_path: Path) -> None:
+    prices = three_tickers()
+    # a calendar of every weekday (holidays forward-filled), weekends too
+    holidays = prices.index[[20, 75, 140]]
+    filled = prices.drop(holidays).reindex(prices.index).ffill()
+    calendar = filled.asfreq("D").ffill()
+    weekend_rows = int((calendar.index.day_of_week >= 5).sum())
+    file = read_price_file(save(calendar, tmp_path / "p.csv"))
+    assert list(file.prices.index) == list(prices.drop(holidays).index)
+    [warning] = [w for w in file.report.warnings
+                 if w.rule in (Rule.HOLIDAY_REPEAT, Rule.WEEKEND_REPEAT)]
+    assert warning.rule is Rule.HOLIDAY_REPEAT
+    assert f"{weekend_rows + 3} row(s)" in warning.message
+    assert f"{weekend_rows} on Saturdays" in warning.message and "3 on weekdays" in warning.message
+
+
+def test_a_quiet_weekday_of_one_or_two_tickers_is_kept(tmp_path: Path) -> None:
+    for columns in (["VTI"], ["VTI", "BND"]):
+        prices = three_tickers()[columns]
+        prices.iloc[50] = prices.iloc[49]  # nothing moved that day: a genuine quiet day
+        file = read_price_file(save(prices, tmp_path / "q.csv"))
+        assert len(file.prices) == len(prices)
+        assert file.report.warnings == [] or all(
+            w.rule not in (Rule.HOLIDAY_REPEAT, Rule.WEEKEND_REPEAT) for w in file.report.warnings)
+
+
+@pytest.mark.realdata
+def test_the_real_daily_file_loses_no_trading_day(real_prices_csv: Path) -> None:
+    raw = pd.read_csv(real_prices_csv, index_col=0)
+    file = read_price_file(real_prices_csv)
+    assert len(file.prices) == len(raw)
+    assert not [w for w in file.report.warnings
+                if w.rule in (Rule.HOLIDAY_REPEAT, Rule.WEEKEND_REPEAT)]
+
+
 def test_a_fall_of_90_percent_that_stays_is_refused_unless_accepted(tmp_path: Path) -> None:
     prices = daily(300)
     prices.iloc[200:] /= 20  # an unadjusted 20-for-1 split

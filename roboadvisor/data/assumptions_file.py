@@ -18,6 +18,7 @@ from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import Estimates, Universe
 from roboadvisor.errors import ConfigError, MissingAssumptionsError
+from roboadvisor.errors import catalog_text as _msg
 
 DEFAULT_ASSUMPTIONS = RESOURCES_DIR / "cma_default.yaml"
 
@@ -31,13 +32,14 @@ def load_assumptions(universe: Universe, path: Path | None = None) -> Estimates:
     names = [str(t).upper() for t in _field(corr_block, "tickers", list, path)]
     matrix = np.asarray(_field(corr_block, "matrix", list, path), dtype=float)
     if matrix.shape != (len(names), len(names)):
-        raise ConfigError(f"{path}: correlation.matrix must be {len(names)}x{len(names)} to "
-                          f"match correlation.tickers, got {matrix.shape}")
+        raise ConfigError.from_catalog("files.corr_shape", path=path, n=len(names),
+                                       shape=matrix.shape)
     missing = tuple(t for t in universe.tickers if t not in assets or t not in names)
     if missing:
-        raise MissingAssumptionsError(
-            f"{path}: no assumptions for {', '.join(missing)}; add them to the file or use "
-            "--source history with --prices FILE", path, missing)
+        params = {"path": path, "tickers": ", ".join(missing)}
+        error = MissingAssumptionsError(_msg("files.no_assumptions", **params), path, missing)
+        error.key, error.params = "files.no_assumptions", params
+        raise error
     idx = [names.index(t) for t in universe.tickers]
     corr = matrix[np.ix_(idx, idx)]
     _check_correlation(corr, path)
@@ -45,7 +47,7 @@ def load_assumptions(universe: Universe, path: Path | None = None) -> Estimates:
     vol = np.array([_number(assets[t], "volatility", path, t) for t in universe.tickers])
     if np.any(vol <= 0):
         bad = universe.tickers[int(np.argmin(vol))]
-        raise ConfigError(f"{path}: assets.{bad}.volatility must be positive")
+        raise ConfigError.from_catalog("files.volatility_positive", path=path, ticker=bad)
     rf = _risk_free(data, path)
     return Estimates(universe.tickers, mu, np.outer(vol, vol) * corr, rf,
                      source=f"capital market assumptions ({path.name})",
@@ -61,13 +63,13 @@ def load_risk_free_rate(path: Path | None = None) -> float:
 
 def _risk_free(data: dict[str, Any], path: Path) -> float:
     return number(data.get("risk_free_rate"), f"{path}: field 'risk_free_rate'", ConfigError,
-                  -0.05, 0.30, hint="(an annual decimal such as 0.03)")
+                  -0.05, 0.30, hint=_msg("files.hint_annual_decimal_eg"))
 
 
 def _field(data: dict[str, Any], key: str, kind: Any, path: Path) -> Any:
     value = data.get(key)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise ConfigError(f"{path}: field '{key}' is missing or of the wrong type")
+        raise ConfigError.from_catalog("files.field_wrong_type", path=path, key=key)
     return value
 
 
@@ -75,17 +77,17 @@ def _number(entry: Any, key: str, path: Path, ticker: str) -> float:
     value = entry.get(key) if isinstance(entry, dict) else None
     lo, hi = (-1.0, 1.0) if key == "expected_return" else (0.0, 2.0)
     return number(value, f"{path}: assets.{ticker}.{key}", ConfigError, lo, hi,
-                  lo_open=key == "volatility", hint="(an annual decimal)")
+                  lo_open=key == "volatility", hint=_msg("files.hint_annual_decimal"))
 
 
 def _check_correlation(corr: np.ndarray, path: Path) -> None:
     if not np.allclose(corr, corr.T, atol=1e-9):
-        raise ConfigError(f"{path}: correlation.matrix is not symmetric")
+        raise ConfigError.from_catalog("files.corr_not_symmetric", path=path)
     if not np.allclose(np.diag(corr), 1.0):
-        raise ConfigError(f"{path}: correlation.matrix must have 1 on its diagonal")
+        raise ConfigError.from_catalog("files.corr_diagonal", path=path)
     if np.any(np.abs(corr) > 1 + 1e-12):
-        raise ConfigError(f"{path}: correlation.matrix has entries outside -1..1")
+        raise ConfigError.from_catalog("files.corr_range", path=path)
     smallest = float(np.linalg.eigvalsh(corr).min())
     if smallest <= 1e-10:
-        raise ConfigError(f"{path}: correlation.matrix is not positive definite (smallest "
-                          f"eigenvalue {smallest:.2e}); re-estimate it or shrink it")
+        raise ConfigError.from_catalog("files.corr_not_pd", path=path,
+                                       smallest=f"{smallest:.2e}")

@@ -72,6 +72,7 @@ from roboadvisor.domain.walkforward import (
     WalkForwardSpec,
 )
 from roboadvisor.errors import ConfigError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 TIER_BENCHMARKS: dict[Tier, str] = {
     Tier.CONSERVATIVE: "AOK",             # iShares Core Conservative Allocation (~30% equity)
@@ -142,8 +143,8 @@ def load_backtest_config(path: Path) -> BacktestConfig:
     data = load_mapping(path, ConfigError)
     unknown = sorted(set(map(str, data)) - set(_FIELDS))
     if unknown:
-        raise ConfigError(f"{path}: unknown field(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(_FIELDS)}")
+        raise ConfigError.from_catalog("files.unknown_fields", where=path,
+                                       fields=", ".join(unknown), allowed=", ".join(_FIELDS))
     return _Parser(path, data).config()
 
 
@@ -154,27 +155,28 @@ class _Parser:
         self.base = path.resolve().parent
 
     def fail(self, field: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {field}: {message}")
+        """"<path>: <field>: <problem>" from the catalog (the problem in the user's language
+        when it is a catalog text)."""
+        return ConfigError.from_catalog("files.field", path=self.path, field=field,
+                                        problem=message)
 
     def config(self) -> BacktestConfig:
         d = self.data
         tier = self.tier()
         weights = self.weights()
         if (tier is None) == (weights is None):
-            raise ConfigError(f"{self.path}: give either 'tier' (1..5) or 'weights' "
-                              "(ticker: weight), not both or neither")
+            raise ConfigError.from_catalog("files.tier_or_weights", where=self.path)
         targets = self.enum("targets", TargetMode, TargetMode.FIXED)
         wf = None
         if targets is TargetMode.WALK_FORWARD:
             if tier is None:
-                raise self.fail("targets", "walk_forward re-optimises a tier's policy; "
-                                "set 'tier' instead of 'weights'")
+                raise self.fail("targets", _msg("files.wf_needs_tier"))
             wf = self.walk_forward()
         elif d.get("walk_forward") is not None:
-            raise self.fail("walk_forward", "only used with 'targets: walk_forward'")
+            raise self.fail("walk_forward", _msg("files.wf_only_with_targets"))
         start, end = self.date("start"), self.date("end")
         if start is not None and end is not None and start >= end:
-            raise self.fail("end", f"{end} is not after start {start}")
+            raise self.fail("end", _msg("files.end_not_after_start", end=end, start=start))
         benchmark = d.get("benchmark", "auto")
         auto = False
         if benchmark is None or str(benchmark).strip().lower() in ("none", "false", ""):
@@ -186,8 +188,9 @@ class _Parser:
             bench = str(benchmark).strip().upper()
         costs, flows = self.costs(), self.cash_flows()
         if 0 < flows.amount <= costs.fixed:
-            raise self.fail("cash_flows.amount", f"a contribution of {flows.amount:g} does not "
-                            f"cover costs.fixed ({costs.fixed:g} per trade); raise it")
+            raise self.fail("cash_flows.amount", _msg("files.contribution_below_cost",
+                                                      amount=f"{flows.amount:g}",
+                                                      fixed=f"{costs.fixed:g}"))
         return BacktestConfig(
             name=str(d.get("name") or self.path.stem), source=self.path, tier=tier,
             weights=weights, universe=self.optional_path("universe"), targets=targets,
@@ -213,34 +216,30 @@ class _Parser:
         if raw is None:
             return None
         if not isinstance(raw, dict) or not raw:
-            raise self.fail("weights", "must be a mapping of ticker to weight, e.g. "
-                            "{VTI: 0.6, AGG: 0.4}")
+            raise self.fail("weights", _msg("files.weights_mapping"))
         out: dict[str, float] = {}
         for key, value in raw.items():
             ticker = str(key).strip().upper()
             w = _number(value, lambda m, t=ticker: self.fail(f"weights.{t}", m), 0.0, 1.0)
             if ticker in out:
-                raise self.fail(f"weights.{ticker}", "appears twice; keep one")
+                raise self.fail(f"weights.{ticker}", _msg("files.appears_twice"))
             out[ticker] = w
         total = sum(out.values())
         if abs(total - 1.0) > 1e-6:
-            raise self.fail("weights", f"sum to {total:.6g}, not 1; adjust them")
+            raise self.fail("weights", _msg("files.weights_sum", total=f"{total:.6g}"))
         return tuple(out.items())
 
     def walk_forward(self) -> WalkForwardSpec:
         raw = self.data.get("walk_forward") or {}
         if not isinstance(raw, dict):
-            raise self.fail("walk_forward", "must be a mapping (window, frequency, returns, "
-                            "covariance)")
+            raise self.fail("walk_forward", _msg("files.wf_mapping"))
         allowed = {"window", "frequency", "returns", "covariance", "on_infeasible"}
         unknown = sorted(set(map(str, raw)) - allowed)
         if unknown:
-            raise self.fail("walk_forward", f"unknown field(s) {', '.join(unknown)}; allowed: "
-                            f"{', '.join(sorted(allowed))}")
+            raise self.fail("walk_forward", _unknown(unknown, sorted(allowed)))
         window = raw.get("window", 252)
         if isinstance(window, bool) or not isinstance(window, int) or window < 20:
-            raise self.fail("walk_forward.window", f"must be a whole number of trading days "
-                            f">= 20, got {shown(window)}")
+            raise self.fail("walk_forward.window", _msg("files.wf_window", value=shown(window)))
         try:
             freq = Frequency.parse(raw.get("frequency", "monthly"))
         except ValueError as exc:
@@ -262,8 +261,9 @@ class _Parser:
         try:
             return kind(str(raw).strip().lower().replace("-", "_"))
         except ValueError:
-            raise self.fail(label or key, f"{shown(raw)} is not one of "
-                            f"{', '.join(m.value for m in kind)}") from None
+            raise self.fail(label or key, _msg("files.problem_not_one_of", value=shown(raw),
+                                               choices=", ".join(m.value for m in kind))
+                            ) from None
 
     def date(self, key: str) -> dt.date | None:
         raw = self.data.get(key)
@@ -290,18 +290,16 @@ class _Parser:
     def costs(self) -> CostModel:
         raw = self.data.get("costs") or {}
         if not isinstance(raw, dict):
-            raise self.fail("costs", "must be a mapping: {bps: 5, per_asset_bps: {...}, "
-                            "fixed: 0}")
+            raise self.fail("costs", _msg("files.costs_mapping"))
         unknown = sorted(set(map(str, raw)) - {"bps", "per_asset_bps", "fixed"})
         if unknown:
-            raise self.fail("costs", f"unknown field(s) {', '.join(unknown)}; allowed: bps, "
-                            "per_asset_bps, fixed")
+            raise self.fail("costs", _unknown(unknown, ["bps", "per_asset_bps", "fixed"]))
         bps = _number(raw.get("bps", 0.0), lambda m: self.fail("costs.bps", m), 0.0, 1000.0)
         fixed = _number(raw.get("fixed", 0.0), lambda m: self.fail("costs.fixed", m), 0.0,
                         1e9)
         per = raw.get("per_asset_bps") or {}
         if not isinstance(per, dict):
-            raise self.fail("costs.per_asset_bps", "must be a mapping of ticker to bps")
+            raise self.fail("costs.per_asset_bps", _msg("files.per_asset_mapping"))
         overrides = tuple(
             (str(t).strip().upper(),
              _number(v, lambda m, t=t: self.fail(f"costs.per_asset_bps.{t}", m), 0.0, 1000.0))
@@ -315,12 +313,10 @@ class _Parser:
         if raw is True:
             return TradeRules()
         if not isinstance(raw, dict):
-            raise self.fail("whole_shares", f"must be true, false or a mapping {{min_trade: "
-                            f"50, reserve: 0}}, got {raw!r}")
+            raise self.fail("whole_shares", _msg("files.whole_shares_shape", value=shown(raw)))
         unknown = sorted(set(map(str, raw)) - {"min_trade", "reserve"})
         if unknown:
-            raise self.fail("whole_shares", f"unknown field(s) {', '.join(unknown)}; allowed: "
-                            "min_trade, reserve")
+            raise self.fail("whole_shares", _unknown(unknown, ["min_trade", "reserve"]))
         min_trade = _number(raw.get("min_trade", DEFAULT_MIN_TRADE),
                             lambda m: self.fail("whole_shares.min_trade", m), 0.0, 1e9)
         reserve = _number(raw.get("reserve", 0.0),
@@ -330,12 +326,10 @@ class _Parser:
     def cash_flows(self) -> CashFlowPlan:
         raw = self.data.get("cash_flows") or {}
         if not isinstance(raw, dict):
-            raise self.fail("cash_flows", "must be a mapping: {initial: 100000, amount: 500, "
-                            "frequency: monthly}")
+            raise self.fail("cash_flows", _msg("files.cash_flows_mapping"))
         unknown = sorted(set(map(str, raw)) - {"initial", "amount", "frequency"})
         if unknown:
-            raise self.fail("cash_flows", f"unknown field(s) {', '.join(unknown)}; allowed: "
-                            "initial, amount, frequency")
+            raise self.fail("cash_flows", _unknown(unknown, ["initial", "amount", "frequency"]))
         initial = _number(raw.get("initial", 100_000.0),
                           lambda m: self.fail("cash_flows.initial", m), 1e-6, 1e15)
         amount = _number(raw.get("amount", 0.0), lambda m: self.fail("cash_flows.amount", m),
@@ -347,8 +341,7 @@ class _Parser:
             except ValueError as exc:
                 raise self.fail("cash_flows.frequency", str(exc)) from None
         if amount != 0 and freq is None:
-            raise self.fail("cash_flows.frequency", "a periodic amount needs a frequency "
-                            "(monthly, quarterly, semiannual, annual)")
+            raise self.fail("cash_flows.frequency", _msg("files.amount_needs_frequency"))
         return CashFlowPlan(initial=initial, amount=amount, frequency=freq)
 
     def risk_free(self) -> RiskFree:
@@ -381,13 +374,13 @@ def resolve_path(text: str, base: Path | None, fail: Any) -> Path:
     if raw.is_absolute():
         if raw.exists():
             return raw
-        raise fail(f"{raw} does not exist")
+        raise fail(_msg("files.does_not_exist", path=raw))
     candidates = ([base / raw] if base is not None else []) + [Path.cwd() / raw]
     for c in candidates:
         if c.exists():
             return c
     tried = " or ".join(str(c) for c in candidates)
-    raise fail(f"{text} not found (looked for {tried})")
+    raise fail(_msg("files.not_found_looked", path=text, tried=tried))
 
 
 _FREQ_WORDS = {f.value for f in Frequency} | {"semi_annual", "semi-annual", "yearly",
@@ -543,14 +536,14 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: risk-free file not found") from None
+        raise ConfigError.from_catalog("rates.not_found", path=path) from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"{path}: cannot read the risk-free file "
-                          f"({shown(str(exc), 120)})") from None
+        raise ConfigError.from_catalog("rates.unreadable", path=path,
+                                       reason=shown(str(exc), 120)) from None
     cols = {str(c).strip().lower(): c for c in frame.columns}
     date_col = cols.get("date")
     if date_col is None:
-        raise ConfigError(f"{path}: the risk-free file needs a 'Date' column")
+        raise ConfigError.from_catalog("rates.no_date", path=path)
     values = [c for c in frame.columns if c != date_col]
     irx = [c for c in values if str(c).strip().upper().startswith("IRX")]
     if irx:
@@ -559,8 +552,8 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
         col = values[0]
         scale = 0.01 if "pct" in str(col).lower() or "%" in str(col) else 1.0
     else:
-        raise ConfigError(f"{path}: cannot tell which column is the risk-free yield (found "
-                          f"{shown(', '.join(map(str, values)))}); keep one, or name it IRX")
+        raise ConfigError.from_catalog("rates.which_column", path=path,
+                                       found=shown(", ".join(map(str, values))))
     name = str(col).strip()[:40]
     text = frame[col].str.strip()
     missing = text.isin(_RF_MISSING)
@@ -568,36 +561,45 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     bad_text = np.flatnonzero((~missing & rates.isna()).to_numpy())
     if bad_text.size:
         i = int(bad_text[0])
-        raise ConfigError(f"{path}: line {i + 2}: yield {shown(text.iloc[i])} in column "
-                          f"{name} is not a number ({bad_text.size} such row(s)); "
-                          "leave the cell empty when the yield is missing")
+        raise ConfigError.from_catalog("data.at_line", path=path, line=i + 2,
+                                       problem=_msg("rates.not_a_number",
+                                                    value=shown(text.iloc[i]), column=name,
+                                                    count=bad_text.size))
     dates, issues = parse_dates(frame[date_col])
     if issues:
-        raise ConfigError(f"{path}: line {issues[0].row + 2}: {issues[0].message}")
+        raise ConfigError.from_catalog("data.at_line", path=path, line=issues[0].row + 2,
+                                       problem=issues[0].message)
     ok = rates.notna().to_numpy()
     if not ok.any():
-        raise ConfigError(f"{path}: no usable rows (Date, {name})")
+        raise ConfigError.from_catalog("rates.no_rows", path=path, column=name)
     if float(np.median(np.abs(rates[ok].to_numpy(dtype=float) * scale))) > 0.5:
         # A yield column in percent read as decimals would make cash earn 100x too much.
-        raise ConfigError(f"{path}: column {name} has a median of "
-                          f"{np.median(rates[ok].to_numpy(dtype=float) * scale):.2f} as an "
-                          "annual decimal (over 50%); if it is in percent, name it IRX or "
-                          "put 'pct' in its header")
+        raise ConfigError.from_catalog(
+            "rates.percent_as_decimal", path=path, column=name,
+            median=f"{np.median(rates[ok].to_numpy(dtype=float) * scale):.2f}")
     scaled = rates.to_numpy(dtype=float) * scale
     lo, hi = RISK_FREE_RANGE
     out = np.flatnonzero(ok & ((scaled < lo) | (scaled > hi)))
     if out.size:
         i = int(out[0])
-        raise ConfigError(f"{path}: line {i + 2}: a yield of {scaled[i]:.2%} a year on "
-                          f"{dates[i].date()} is outside {lo:.0%}..{hi:.0%}; check the file "
-                          f"(percent vs decimal?) ({out.size} such row(s))")
+        raise ConfigError.from_catalog("data.at_line", path=path, line=i + 2,
+                                       problem=_msg("rates.implausible",
+                                                    value=f"{scaled[i]:.2%}",
+                                                    day=dates[i].date(), lo=f"{lo:.0%}",
+                                                    hi=f"{hi:.0%}", count=out.size))
     d_all = dates.to_numpy(dtype="datetime64[ns]")[ok]
     order = np.argsort(d_all, kind="stable")
     return d_all.astype("datetime64[D]")[order], scaled[ok][order]
 
 
+def _unknown(unknown: list[str], allowed: list[str]) -> str:
+    """ "unknown field(s) a, b; allowed: c, d" as a catalog text."""
+    return _msg("files.problem_unknown_fields", fields=", ".join(unknown),
+                allowed=", ".join(allowed))
+
+
 def _number(value: Any, fail: Any, lo: float, hi: float) -> float:
     try:
         return number(value, "", ValueError, lo, hi)
-    except ValueError as exc:  # fail() adds the file and the field
-        raise fail(str(exc).lstrip(" =")) from None
+    except ValueError as exc:
+        raise fail(exc.args[0]) from None  # fail() adds the file and the field

@@ -127,19 +127,15 @@ class PriceCache:
         self.root = Path(root).expanduser()
         self.prices_dir = self.root / _LINK
         if self.root.exists() and not self.root.is_dir():
-            raise ConfigError(f"the price cache directory {self.root} is a file, not a "
-                              "directory; pass --cache-dir (or set ROBOADVISOR_CACHE_DIR) to "
-                              "a directory")
+            raise ConfigError.from_catalog("cache.root_is_file", root=self.root)
         if self.prices_dir.exists() and not self.prices_dir.is_dir():
-            raise ConfigError(f"{self.prices_dir} is a file, but the price cache keeps a "
-                              "directory there; move the file away or use another --cache-dir")
+            raise ConfigError.from_catalog("cache.prices_is_file", path=self.prices_dir)
 
     # -- paths ------------------------------------------------------------------------------
     def path_for(self, ticker: str) -> Path:
         name = ticker.upper()
         if not is_ticker(name):
-            raise ConfigError(f"{shown(ticker)} is not a ticker symbol; use 1 to 15 letters, "
-                              "digits or . - ^ = (e.g. VTI, BRK-B, ^GSPC)")
+            raise ConfigError.from_catalog("market.bad_ticker", value=shown(ticker))
         return self.prices_dir / f"{quote(name, safe='')}{_SUFFIX}"
 
     def _files(self) -> Iterator[Path]:
@@ -170,9 +166,7 @@ class PriceCache:
         try:
             lock.acquire()
         except Timeout:
-            raise CacheError(f"another roboadvisor command is writing the price cache "
-                             f"{self.root} right now; wait for it to finish, then run this "
-                             "again") from None
+            raise CacheError.from_catalog("data.cache_busy", root=self.root) from None
         try:
             yield
         finally:
@@ -343,8 +337,8 @@ class PriceCache:
         try:
             new.mkdir()
         except OSError as exc:
-            raise CacheError(f"cannot write to the price cache {self.root} ({exc.strerror}); "
-                             "fix its permissions or use --cache-dir") from None
+            raise CacheError.from_catalog("cache.not_writable", root=self.root,
+                                          reason=exc.strerror) from None
         return new
 
     def _build(self, new: Path, current: Path | None,
@@ -403,14 +397,13 @@ class PriceCache:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise CacheError(f"cannot write to the price cache {self.root} "
-                             f"({exc.strerror}); fix its permissions or use --cache-dir"
-                             ) from None
+            raise CacheError.from_catalog("cache.not_writable", root=self.root,
+                                          reason=exc.strerror) from None
 
     @staticmethod
     def _write_failed(path: Path, exc: OSError) -> CacheError:
-        return CacheError(f"cannot write {path} ({exc.strerror or exc}); the previous cached "
-                          "prices are unchanged. Free disk space or use --cache-dir")
+        return CacheError.from_catalog("cache.write_failed", path=path,
+                                       reason=exc.strerror or exc)
 
     @staticmethod
     def _table(ticker: str, prices: pd.Series, source: str, requested_start: date | None,
@@ -451,8 +444,8 @@ class PriceCache:
                     try:
                         path.unlink()
                     except OSError as exc:
-                        raise CacheError(f"cannot delete {path} ({exc.strerror}); remove it "
-                                         "by hand") from None
+                        raise CacheError.from_catalog("cache.cannot_delete", path=path,
+                                                      reason=exc.strerror) from None
                 with contextlib.suppress(OSError):
                     directory.rmdir()  # only when empty
             self._remove_litter()
@@ -462,9 +455,8 @@ class PriceCache:
     @staticmethod
     def _corrupt(path: Path, ticker: str, exc: BaseException) -> CacheError:
         reason = " ".join(str(exc).split())[:120] or type(exc).__name__
-        return CacheError(f"cache file {path} is unreadable ({reason}); run `roboadvisor data "
-                          f"clear` or `roboadvisor data fetch --tickers {ticker.upper()}` to "
-                          "fetch it again")
+        return CacheError.from_catalog("cache.unreadable", path=path, reason=reason,
+                                       ticker=ticker.upper())
 
     def _entry_from_meta(self, path: Path, ticker: str, meta: dict[bytes, bytes]) -> CacheEntry:
         try:

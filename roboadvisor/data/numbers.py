@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from roboadvisor.errors import catalog_text as _msg
 from roboadvisor.errors import shown
 
 ErrorFactory = Callable[[str], Exception]
@@ -29,30 +30,47 @@ def number(value: Any, where: str, error: ErrorFactory, lo: float = -math.inf,
            whole: bool = False, hint: str = "") -> float:
     """``value`` as a float when it is a finite number in the range (``lo``/``hi`` inclusive
     unless ``lo_open``/``hi_open``; ``whole`` also requires an integer), else ``error`` raised
-    with ``"<where> must be ..., got <value>"``. ``hint`` adds a unit, e.g. "(a decimal)"."""
-    extra = f" {hint}" if hint else ""
+    with ``"<where> must be ..., got <value>"`` from the catalog (``from_catalog`` when
+    ``error`` has it, else ``error(text)`` with a localizable ``Text``). ``hint`` adds a unit,
+    e.g. "(a decimal)" (a catalog text to be shown in the user's language)."""
+    extra = hint if hint else ""
+    lead = f"{where} " if where else ""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        kind = "a whole number" if whole else "a number"
-        raise error(f"{where} must be {kind}{extra}, got {shown(value)}")
+        kind = _msg("files.kind_whole" if whole else "files.kind_number")
+        raise _raise(error, "files.must_be", where=lead, kind=kind, hint=extra,
+                     value=shown(value))
     result = float(value)
     if not math.isfinite(result):
-        raise error(f"{where} must be a finite number{extra}, got {shown(value)}")
+        raise _raise(error, "files.must_be", where=lead, kind=_msg("files.kind_finite"),
+                     hint=extra, value=shown(value))
     if whole and not result.is_integer():
-        raise error(f"{where} must be a whole number{extra}, got {shown(value)}")
+        raise _raise(error, "files.must_be", where=lead, kind=_msg("files.kind_whole"),
+                     hint=extra, value=shown(value))
     said = f"{where} {result:g}" if where.endswith(":") else f"{where} = {result:g}"
+    said = said.lstrip(" =")
     below = result <= lo if lo_open else result < lo
     above = result >= hi if hi_open else result > hi
     if below or above:
         if not (lo_open or hi_open or math.isinf(lo) or math.isinf(hi)):
-            raise error(f"{said} is outside {lo:g}..{hi:g}{extra}")
-        raise error(f"{said} must be {_range(lo, hi, lo_open, hi_open)}{extra}")
+            raise _raise(error, "files.outside", said=said, lo=f"{lo:g}", hi=f"{hi:g}",
+                         hint=extra)
+        raise _raise(error, "files.out_of_range", said=said,
+                     range=_range(lo, hi, lo_open, hi_open), hint=extra)
     return result
 
 
+def _raise(error: ErrorFactory, key: str, **params: Any) -> Exception:
+    from_catalog = getattr(error, "from_catalog", None)
+    if callable(from_catalog):
+        return from_catalog(key, **params)
+    return error(_msg(key, **params))
+
+
 def _range(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
-    parts = []
-    if not math.isinf(lo):
-        parts.append(f"{'above' if lo_open else 'at least'} {lo:g}")
-    if not math.isinf(hi):
-        parts.append(f"{'below' if hi_open else 'at most'} {hi:g}")
-    return " and ".join(parts)
+    low = None if math.isinf(lo) else _msg("files.above" if lo_open else "files.at_least",
+                                           value=f"{lo:g}")
+    high = None if math.isinf(hi) else _msg("files.below" if hi_open else "files.at_most",
+                                            value=f"{hi:g}")
+    if low is not None and high is not None:
+        return _msg("files.range_both", low=low, high=high)
+    return low if low is not None else high or ""

@@ -31,6 +31,7 @@ from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import AssetClass, Region, Tier, Universe
 from roboadvisor.domain.policy import Bound, Objective, Policy
 from roboadvisor.errors import ConfigError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 DEFAULT_POLICIES = RESOURCES_DIR / "policies.yaml"
 
@@ -68,11 +69,11 @@ def _parse_policies(path: Path) -> tuple[dict[Tier, Policy], Mapping[str, Any]]:
     data = load_mapping(path, ConfigError)
     unknown = sorted(set(map(str, data)) - set(_TOP_LEVEL))
     if unknown:
-        raise ConfigError(f"{path}: unknown top-level field(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(_TOP_LEVEL)}")
+        raise ConfigError.from_catalog("files.unknown_top_fields", where=path,
+                                       fields=", ".join(unknown), allowed=", ".join(_TOP_LEVEL))
     raw_tiers = data.get("tiers")
     if not isinstance(raw_tiers, dict) or not raw_tiers:
-        raise ConfigError(f"{path}: 'tiers' must be a mapping from tier 1..5 to its policy")
+        raise ConfigError.from_catalog("files.tiers_mapping", where=path)
     policies: dict[Tier, Policy] = {}
     for key, raw in raw_tiers.items():
         try:
@@ -80,12 +81,12 @@ def _parse_policies(path: Path) -> tuple[dict[Tier, Policy], Mapping[str, Any]]:
         except ValueError as exc:
             raise ConfigError(f"{path}: tiers: {exc}") from None
         if tier in policies:
-            raise ConfigError(f"{path}: tier {tier.value} is defined twice; keep one")
+            raise ConfigError.from_catalog("files.tier_twice", where=path, k=tier.value)
         policies[tier] = _policy(path, tier, raw)
     missing = [str(t.value) for t in Tier if t not in policies]
     if missing:
-        raise ConfigError(f"{path}: no policy for tier(s) {', '.join(missing)}; "
-                          "define all five tiers 1..5")
+        raise ConfigError.from_catalog("files.tiers_missing", where=path,
+                                       tiers=", ".join(missing))
     return dict(sorted(policies.items())), MappingProxyType(data)
 
 
@@ -93,52 +94,52 @@ def _check_tickers(path: Path, policies: dict[Tier, Policy], universe: Universe)
     for tier, policy in policies.items():
         unknown = [t for t, _ in policy.asset_bounds if t not in universe]
         if unknown:
-            raise ConfigError(f"{path}: tier {tier.value}: asset_bounds names "
-                              f"{', '.join(unknown)}, not in universe {shown(universe.name)}; "
-                              "fix the ticker or remove the bound")
+            raise ConfigError.from_catalog("files.bounds_not_in_universe",
+                                           where=_msg("files.where_tier", path=path,
+                                                      k=tier.value),
+                                           tickers=", ".join(unknown),
+                                           universe=shown(universe.name))
 
 
 def _policy(path: Path, tier: Tier, raw: Any) -> Policy:
-    where = f"{path}: tier {tier.value}"
+    where = _msg("files.where_tier", path=path, k=tier.value)
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a mapping of policy fields")
+        raise ConfigError.from_catalog("files.policy_mapping", where=where)
     unknown = sorted(set(map(str, raw)) - set(_FIELDS))
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(_FIELDS)}")
+        raise ConfigError.from_catalog("files.unknown_fields", where=where,
+                                       fields=", ".join(unknown), allowed=", ".join(_FIELDS))
     if raw.get("objective") in (None, ""):
-        raise ConfigError(f"{where}: missing field 'objective' (one of "
-                          f"{', '.join(o.value for o in Objective)})")
+        raise ConfigError.from_catalog("files.missing_objective", where=where,
+                                       choices=", ".join(o.value for o in Objective))
     objective = _enum(Objective, raw["objective"], f"{where}: objective")
     target = _optional_number(raw, "target_volatility", where, 0.0, 1.0, open_low=True)
     aversion = _optional_number(raw, "risk_aversion", where, 0.0, 1e6, open_low=True)
     if objective is Objective.TARGET_VOLATILITY and target is None:
-        raise ConfigError(f"{where}: objective target_volatility needs 'target_volatility' "
-                          "(an annualised decimal, e.g. 0.08 for 8%)")
+        raise ConfigError.from_catalog("files.needs_target_volatility", where=where)
     if objective is Objective.UTILITY and aversion is None:
-        raise ConfigError(f"{where}: objective utility needs 'risk_aversion' (a positive "
-                          "number, e.g. 3)")
+        raise ConfigError.from_catalog("files.needs_risk_aversion", where=where)
     if target is not None and objective is not Objective.TARGET_VOLATILITY:
-        raise ConfigError(f"{where}: target_volatility is only used with objective "
-                          "target_volatility; remove it or change the objective")
+        raise ConfigError.from_catalog("files.only_with_objective", where=where,
+                                       field="target_volatility", objective="target_volatility")
     if aversion is not None and objective is not Objective.UTILITY:
-        raise ConfigError(f"{where}: risk_aversion is only used with objective utility; "
-                          "remove it or change the objective")
+        raise ConfigError.from_catalog("files.only_with_objective", where=where,
+                                       field="risk_aversion", objective="utility")
     max_risk = raw.get("max_product_risk", tier.max_product_risk)
     max_risk = int(number(max_risk, f"{where}: max_product_risk", ConfigError, 1, 5,
-                          whole=True, hint="(R1..R5)"))
+                          whole=True, hint=_msg("files.hint_risk_level")))
     if max_risk > tier.max_product_risk:
-        raise ConfigError(
-            f"{where}: max_product_risk {max_risk} exceeds the tier: investor level "
-            f"{tier.suitability_level} may hold products R1..R{tier.max_product_risk} only")
+        raise ConfigError.from_catalog("files.product_risk_above_tier", where=where,
+                                       risk=max_risk, level=tier.suitability_level,
+                                       top=tier.max_product_risk)
     class_bounds = _bounds(raw, "class_bounds", where, AssetClass)
     region_bounds = _bounds(raw, "region_bounds", where, Region)
     asset_bounds = _bounds(raw, "asset_bounds", where, None)
     for name, bounds in (("class_bounds", class_bounds), ("region_bounds", region_bounds)):
         floor = sum(b.lower for _, b in bounds)
         if floor > 1 + 1e-9:
-            raise ConfigError(f"{where}: the minimums in {name} sum to {floor:g} > 1; "
-                              "lower them")
+            raise ConfigError.from_catalog("files.minimums_sum", where=where, name=name,
+                                           total=f"{floor:g}")
     return Policy(
         name=str(raw.get("name") or tier.label),
         objective=objective,
@@ -161,7 +162,7 @@ def _min_position(raw: dict[str, Any], where: str) -> float:
     if value is None:
         return 0.0
     return number(value, f"{where}: min_position", ConfigError, 0.0, 0.5, hi_open=True,
-                  hint="(a weight fraction, e.g. 0.01 for 1%)")
+                  hint=_msg("files.hint_weight_eg"))
 
 
 def _optional_number(raw: dict[str, Any], key: str, where: str, lo: float, hi: float,
@@ -178,7 +179,7 @@ def _bounds(raw: dict[str, Any], key: str, where: str,
     if value is None:
         return ()
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: {key} must be a mapping like {{name: [min, max]}}")
+        raise ConfigError.from_catalog("files.bounds_mapping", where=where, key=key)
     result: list[tuple[Any, Bound]] = []
     for name, spec in value.items():
         label = f"{where}: {key}.{name}"
@@ -194,18 +195,19 @@ def _bound(spec: Any, label: str) -> Bound:
     if isinstance(spec, dict):
         extra = sorted(set(map(str, spec)) - {"min", "max"})
         if extra:
-            raise ConfigError(f"{label}: unknown key(s) {', '.join(extra)}; use min and max")
+            raise ConfigError.from_catalog("files.bound_keys", where=label,
+                                           keys=", ".join(extra))
         pair = [spec.get("min", 0.0), spec.get("max", 1.0)]
     elif isinstance(spec, list) and len(spec) == 2:
         pair = spec
     else:
-        raise ConfigError(f"{label}: expected [min, max] or {{min: .., max: ..}}, "
-                          f"got {shown(spec)}")
+        raise ConfigError.from_catalog("files.bound_shape", where=label, value=shown(spec))
     lower, upper = (number(v, f"{label}: {side}", ConfigError, 0.0, 1.0,
-                           hint="(a weight fraction)")
+                           hint=_msg("files.hint_weight"))
                     for v, side in zip(pair, ("min", "max"), strict=True))
     if lower > upper:
-        raise ConfigError(f"{label}: min {lower:g} exceeds max {upper:g}")
+        raise ConfigError.from_catalog("files.min_exceeds_max", where=label, min=f"{lower:g}",
+                                       max=f"{upper:g}")
     return Bound(lower, upper)
 
 
@@ -213,5 +215,5 @@ def _enum(kind: type[StrEnum], value: Any, where: str) -> Any:
     try:
         return kind(str(value).strip().lower())
     except ValueError:
-        raise ConfigError(f"{where}: {shown(value)} is not one of "
-                          f"{', '.join(m.value for m in kind)}") from None
+        raise ConfigError.from_catalog("files.not_one_of", where=where, value=shown(value),
+                                       choices=", ".join(m.value for m in kind)) from None

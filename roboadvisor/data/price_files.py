@@ -39,7 +39,7 @@ from roboadvisor.domain.price_checks import (
     PriceReport,
     Rule,
     check_dates,
-    drop_weekend_repeats,
+    drop_repeated_rows,
     parse_dates,
     parse_numbers,
     validate_prices,
@@ -79,8 +79,7 @@ def read_price_file(path: Path, accept_falls: bool = False) -> PriceFile:
     """
     path = Path(path)
     if path.is_dir():
-        raise DataQualityError(f"{path} is a directory, not a price file; give the path of "
-                               "a CSV or parquet file")
+        raise DataQualityError.from_catalog("prices.directory", path=path)
     if not path.is_file():
         raise DataQualityError.from_catalog("data.file_not_found", path=path)
     stat = path.stat()
@@ -99,14 +98,13 @@ def _read_validated(path: Path, mtime_ns: int, size: int, accept_falls: bool,
     values.index = index
     extra = renamed + date_issues + number_issues
     if not date_issues and not check_dates(index):
-        values, dropped = drop_weekend_repeats(values)
+        values, dropped = drop_repeated_rows(values)
         extra += dropped
     report = validate_prices(values, extra=extra, today=today, accept_falls=accept_falls)
     if report.errors:
         raise _describe(path, report.errors, is_parquet)
     if not values.notna().to_numpy().any():
-        raise DataQualityError(f"no prices in {path}: every ticker column is empty; expected "
-                               "a Date column and one adjusted-close column per ticker")
+        raise DataQualityError.from_catalog("prices.all_empty", path=path)
     return PriceFile(path, values.astype("float64"), report)
 
 
@@ -133,15 +131,15 @@ def _read_csv(path: Path) -> tuple[pd.Series, pd.DataFrame, list[Issue]]:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=NA_TOKENS,
                           encoding="utf-8-sig", skipinitialspace=True)
     except UnicodeDecodeError:
-        raise DataQualityError(f"{path}: is not UTF-8 text; save it as a UTF-8 CSV") from None
+        raise DataQualityError.from_catalog("prices.not_utf8", path=path) from None
     except pd.errors.EmptyDataError:
-        raise DataQualityError(f"{path}: file is empty; expected a header 'Date,TICKER,...'"
-                               ) from None
+        raise DataQualityError.from_catalog("prices.empty", path=path) from None
     except pd.errors.ParserError as exc:
         msg = " ".join(str(exc).split())
-        raise DataQualityError(f"{path}: not a valid CSV ({msg})") from None
+        raise DataQualityError.from_catalog("prices.bad_csv", path=path, reason=msg) from None
     except OSError as exc:
-        raise DataQualityError(f"{path}: cannot read ({exc.strerror})") from None
+        raise DataQualityError.from_catalog("prices.unreadable", path=path,
+                                            reason=exc.strerror) from None
     _check_separator(path, header)
     names = [h.strip() for h in header]
     renamed = _check_header(path, header)
@@ -175,7 +173,8 @@ def _read_parquet(path: Path) -> tuple[pd.Series, pd.DataFrame, list[Issue]]:
         raw = pd.read_parquet(path)
     except (pa.ArrowException, OSError, ValueError) as exc:
         reason = " ".join(str(exc).split())[:160]
-        raise DataQualityError(f"{path}: not a readable parquet file ({reason})") from None
+        raise DataQualityError.from_catalog("prices.bad_parquet", path=path,
+                                            reason=reason) from None
     has_date_column = any(str(c).strip().lower() == "date" for c in raw.columns)
     date_index = isinstance(raw.index, pd.DatetimeIndex) or str(raw.index.name).lower() == "date"
     if not has_date_column and date_index:
@@ -195,9 +194,9 @@ def _check_header(path: Path, header: list[str]) -> list[Issue]:
         raise DataQualityError.from_catalog("data.no_date_column", path=path)
     raw_tickers = [h for h, low in zip(header, lowered, strict=True) if low != "date"]
     if not raw_tickers:
-        raise DataQualityError(f"{path}: no ticker columns after Date")
+        raise DataQualityError.from_catalog("prices.no_tickers", path=path)
     if any(not t.strip() for t in raw_tickers):
-        raise DataQualityError(f"{path}: a column has no name; give every column a ticker")
+        raise DataQualityError.from_catalog("prices.unnamed_column", path=path)
     tickers: list[str] = []
     renamed: list[Issue] = []
     for raw_name in raw_tickers:
@@ -213,10 +212,10 @@ def _check_header(path: Path, header: list[str]) -> list[Issue]:
     seen: set[str] = set()
     for t in tickers:
         if t in seen:
-            raise DataQualityError(f"{path}: column {t} appears twice; keep one")
+            raise DataQualityError.from_catalog("prices.column_twice", path=path, ticker=t)
         seen.add(t)
     if lowered.count("date") > 1:
-        raise DataQualityError(f"{path}: more than one Date column; keep one")
+        raise DataQualityError.from_catalog("prices.dates_twice", path=path)
     return renamed
 
 

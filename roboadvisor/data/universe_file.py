@@ -37,26 +37,28 @@ def _parse_universe(path: Path) -> Universe:
     data = load_mapping(path, UniverseError)
     raw_assets = data.get("assets")
     if not isinstance(raw_assets, list) or not raw_assets:
-        raise UniverseError(f"{path}: 'assets' must be a non-empty list of assets")
+        raise UniverseError.from_catalog("files.assets_list", where=path)
     assets = tuple(_asset(path, i, raw) for i, raw in enumerate(raw_assets))
     name = str(data.get("name") or data.get("id") or path.stem)
     universe = Universe(name, assets)  # checks duplicate tickers
     if sum(a.min_weight for a in assets) > 1 + 1e-9:
-        raise UniverseError(f"{path}: the min_weight values sum to more than 1; lower them")
+        raise UniverseError.from_catalog("files.min_weights_sum", where=path)
     return universe
 
 
 def _asset(path: Path, i: int, raw: Any) -> Asset:
     if not isinstance(raw, dict):
-        raise UniverseError(f"{path}: asset #{i + 1} must be a mapping of fields")
+        raise UniverseError.from_catalog("files.asset_mapping", where=path, number=i + 1)
     label = f"{path}: asset {raw.get('ticker', f'#{i + 1}')}"
     unknown = set(raw) - set(_REQUIRED) - set(_OPTIONAL)
     if unknown:
-        raise UniverseError(f"{label}: unknown field(s) {', '.join(sorted(unknown))}; "
-                            f"allowed: {', '.join(_REQUIRED + _OPTIONAL)}")
+        raise UniverseError.from_catalog("files.unknown_fields", where=label,
+                                         fields=", ".join(sorted(map(str, unknown))),
+                                         allowed=", ".join(_REQUIRED + _OPTIONAL))
     missing = [f for f in _REQUIRED if raw.get(f) in (None, "")]
     if missing:
-        raise UniverseError(f"{label}: missing field(s) {', '.join(missing)}")
+        raise UniverseError.from_catalog("files.missing_fields", where=label,
+                                         fields=", ".join(missing))
     ticker = str(raw["ticker"]).strip().upper()
     asset = Asset(
         ticker=ticker,
@@ -73,10 +75,10 @@ def _asset(path: Path, i: int, raw: Any) -> Asset:
         description=str(raw.get("description", "")),
     )
     if asset.risk_level != raw["risk_level"]:
-        raise UniverseError(f"{label}: risk_level must be a whole number 1..5 (R1..R5)")
+        raise UniverseError.from_catalog("files.risk_level_whole", where=label)
     if asset.min_weight > asset.max_weight:
-        raise UniverseError(f"{label}: min_weight {asset.min_weight} exceeds max_weight "
-                            f"{asset.max_weight}")
+        raise UniverseError.from_catalog("files.min_weight_exceeds", where=label,
+                                         min=asset.min_weight, max=asset.max_weight)
     return asset
 
 
@@ -88,5 +90,6 @@ def _enum(kind: type[AssetClass] | type[Region], value: Any, where: str) -> Any:
     try:
         return kind(str(value).strip().lower())
     except ValueError:
-        raise UniverseError(f"{where} = {shown(value)} is not one of "
-                            f"{', '.join(m.value for m in kind)}") from None
+        raise UniverseError.from_catalog("files.value_not_one_of", where=where,
+                                         value=shown(value),
+                                         choices=", ".join(m.value for m in kind)) from None

@@ -16,6 +16,7 @@ from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.estimates import View
 from roboadvisor.domain.models import Universe
 from roboadvisor.errors import ConfigError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 _FIELDS = ("asset", "expected_return", "versus", "outperformance", "confidence")
 
@@ -26,34 +27,31 @@ def load_views(path: Path, universe: Universe) -> tuple[View, ...]:
     data = load_mapping(path, ConfigError)
     raw = data.get("views")
     if not isinstance(raw, list) or not raw:
-        raise ConfigError(f"{path}: 'views' must be a non-empty list of views")
+        raise ConfigError.from_catalog("files.views_list", where=path)
     return tuple(_view(path, i, entry, universe) for i, entry in enumerate(raw))
 
 
 def _view(path: Path, i: int, raw: Any, universe: Universe) -> View:
-    where = f"{path}: view #{i + 1}"
+    where = _msg("files.where_view", path=path, n=i + 1)
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a mapping with asset, expected_return or "
-                          "versus + outperformance, and confidence")
+        raise ConfigError.from_catalog("files.view_mapping", where=where)
     unknown = sorted(set(map(str, raw)) - set(_FIELDS))
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(_FIELDS)}")
+        raise ConfigError.from_catalog("files.unknown_fields", where=where,
+                                       fields=", ".join(unknown), allowed=", ".join(_FIELDS))
     asset = _ticker(raw.get("asset"), f"{where}: asset", universe)
-    where = f"{path}: view #{i + 1} ({asset})"
+    where = _msg("files.where_view_asset", path=path, n=i + 1, asset=asset)
     versus = raw.get("versus")
     if versus is None:
         if "outperformance" in raw:
-            raise ConfigError(f"{where}: outperformance needs 'versus' (the asset it beats); "
-                              "for an absolute view use expected_return")
+            raise ConfigError.from_catalog("files.view_needs_versus", where=where)
         value = _number(raw.get("expected_return"), f"{where}: expected_return", -1.0, 1.0)
     else:
         versus = _ticker(versus, f"{where}: versus", universe)
         if versus == asset:
-            raise ConfigError(f"{where}: versus must name another asset than {asset}")
+            raise ConfigError.from_catalog("files.view_versus_same", where=where, asset=asset)
         if "expected_return" in raw:
-            raise ConfigError(f"{where}: a relative view (with versus) takes 'outperformance', "
-                              "not expected_return")
+            raise ConfigError.from_catalog("files.view_relative", where=where)
         value = _number(raw.get("outperformance"), f"{where}: outperformance", -1.0, 1.0)
     confidence = _number(raw.get("confidence", 0.5), f"{where}: confidence", 0.0, 1.0)
     return View(asset, value, versus, confidence)
@@ -61,11 +59,12 @@ def _view(path: Path, i: int, raw: Any, universe: Universe) -> View:
 
 def _ticker(value: Any, where: str, universe: Universe) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where} must be a ticker of the universe")
+        raise ConfigError.from_catalog("files.view_ticker", where=where)
     ticker = value.strip().upper()
     if ticker not in universe:
-        raise ConfigError(f"{where}: {ticker} is not in universe {shown(universe.name)} "
-                          f"({', '.join(universe.tickers)})")
+        raise ConfigError.from_catalog("files.view_not_in_universe", where=where, ticker=ticker,
+                                       universe=shown(universe.name),
+                                       tickers=", ".join(universe.tickers))
     return ticker
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from roboadvisor.errors import InputError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -29,7 +30,12 @@ MAX_DEPTH = 32
 
 
 class _Problem(Exception):
-    """A reading problem, phrased to follow the file's name ("file is empty", ...)."""
+    """A reading problem, phrased to follow the file's name ("file is empty", ...): a catalog
+    key "files.<name>" and its parameters."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        super().__init__(key)
+        self.text = _msg(f"files.{key}", **params)
 
 
 _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -45,8 +51,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     seen: set[Any] = set()
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            raise _Problem(f"uses a YAML merge key '<<' (line {key_node.start_mark.line + 1});"
-                           " write the keys out in full")
+            raise _Problem("merge_key", line=key_node.start_mark.line + 1)
         key = loader.construct_object(key_node, deep=True)
         try:
             duplicate = key in seen
@@ -54,8 +59,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
         except TypeError:  # an unhashable key: let PyYAML report it
             continue
         if duplicate:
-            raise _Problem(f"has the key {shown(key)} twice (line {key_node.start_mark.line + 1}); "
-                           "keep one")
+            raise _Problem("duplicate_key_at", key=shown(key), line=key_node.start_mark.line + 1)
     return loader.construct_mapping(node, deep=True)
 
 
@@ -66,7 +70,7 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _Problem(f"has the key {shown(key)} twice; keep one")
+            raise _Problem("duplicate_key", key=shown(key))
         result[key] = value
     return result
 
@@ -74,23 +78,22 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _read_text(path: Path) -> str:
     try:
         if path.is_dir():
-            raise _Problem("is a directory, not a file")
+            raise _Problem("directory")
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise _Problem(f"is larger than {MAX_FILE_BYTES // 1000} kB; is it the right file?")
+            raise _Problem("too_large", kb=MAX_FILE_BYTES // 1000)
         data = path.read_bytes()
     except FileNotFoundError:
-        raise _Problem("file not found") from None
+        raise _Problem("not_found") from None
     except OSError as exc:
-        raise _Problem(f"cannot be read ({exc.strerror or exc})") from None
+        raise _Problem("unreadable", reason=exc.strerror or exc) from None
     if b"\x00" in data:
-        raise _Problem("is a binary file, not YAML or JSON text")
+        raise _Problem("binary")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _Problem("is not UTF-8 text (a binary file?); save it as UTF-8 YAML or JSON") \
-            from None
+        raise _Problem("not_utf8") from None
     if not text.strip():
-        raise _Problem("file is empty")
+        raise _Problem("empty")
     return text
 
 
@@ -100,13 +103,11 @@ def _check_yaml_structure(text: str) -> None:
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         line = event.start_mark.line + 1 if event.start_mark else 0
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Problem(f"uses a YAML anchor or alias (&/*) at line {line}; data files "
-                           "must write every value out in full")
+            raise _Problem("alias", line=line)
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise _Problem(f"is nested more than {MAX_DEPTH} levels deep (line {line}); "
-                               "is it the right file?")
+                raise _Problem("too_deep_at", depth=MAX_DEPTH, line=line)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -123,8 +124,7 @@ def _check_json_depth(text: str) -> None:
             depth += 1
             deepest = max(deepest, depth)
             if deepest > MAX_DEPTH:
-                raise _Problem(f"is nested more than {MAX_DEPTH} levels deep; is it the "
-                               "right file?")
+                raise _Problem("too_deep", depth=MAX_DEPTH)
         elif ch in "]}":
             depth -= 1
 
@@ -135,20 +135,20 @@ def _parse(path: Path, text: str) -> Any:
         try:
             return json.loads(text, object_pairs_hook=_json_pairs)
         except json.JSONDecodeError as exc:
-            raise _Problem(f"is not valid JSON: {exc.msg} (line {exc.lineno}, column "
-                           f"{exc.colno})") from None
+            raise _Problem("bad_json", detail=exc.msg, line=exc.lineno, column=exc.colno
+                           ) from None
     try:
         _check_yaml_structure(text)
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise _Problem(f"is not valid YAML: {exc.problem or exc.context}{at}") from None
+        at = _msg("files.line_column", line=mark.line + 1, column=mark.column + 1) if mark \
+            else ""
+        raise _Problem("bad_yaml", detail=exc.problem or exc.context, at=at) from None
     except yaml.YAMLError as exc:
-        raise _Problem(f"is not valid YAML: {' '.join(str(exc).split())}") from None
+        raise _Problem("bad_yaml", detail=" ".join(str(exc).split()), at="") from None
     except ValueError as exc:  # a value PyYAML recognises but cannot build, e.g. 2020-13-01
-        raise _Problem(f"has an invalid value ({shown(str(exc), 80)}); fix it or quote it"
-                       ) from None
+        raise _Problem("bad_value", detail=shown(str(exc), 80)) from None
 
 
 def read_document(path: Path, error: type[InputError] = InputError, label: str = "") -> Any:
@@ -158,14 +158,21 @@ def read_document(path: Path, error: type[InputError] = InputError, label: str =
     "answers file").
     """
     path = Path(path)
-    prefix = f"{label} {path}" if label else str(path)
+    prefix = _prefix(path, label)
     try:
         content = _parse(path, _read_text(path))
     except _Problem as exc:
-        raise error(f"{prefix}: {exc}") from None
+        raise error.from_catalog("data.in_file", path=prefix, problem=exc.text) from None
     if content is None:
-        raise error(f"{prefix}: file is empty (only comments)")
+        raise error.from_catalog("data.in_file", path=prefix, problem=_msg("files.only_comments"))
     return content
+
+
+def _prefix(path: Path, label: str) -> str:
+    """The file as messages name it: "answers file <path>" (label localized) or the path."""
+    if not label:
+        return str(path)
+    return _msg(f"files.label_{label.replace(' ', '_')}", path=path)
 
 
 def load_mapping(path: Path, error: type[InputError] = InputError,
@@ -173,7 +180,6 @@ def load_mapping(path: Path, error: type[InputError] = InputError,
     """A document whose top level must be a mapping of keys to values."""
     data = read_document(path, error, label)
     if not isinstance(data, dict):
-        prefix = f"{label} {path}" if label else str(path)
-        raise error(f"{prefix}: expected a mapping of keys to values at the top level, "
-                    f"found {type(data).__name__}")
+        raise error.from_catalog("data.in_file", path=_prefix(Path(path), label),
+                                 problem=_msg("files.not_mapping", found=type(data).__name__))
     return data

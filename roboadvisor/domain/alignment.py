@@ -29,7 +29,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from roboadvisor.errors import CoverageError
+from roboadvisor.errors import CoverageError, catalog_text
 
 MAX_STALE_DAYS = 7
 
@@ -66,27 +66,27 @@ def align_prices(prices: pd.DataFrame, tickers: Sequence[str], start: date | Non
     """
     tickers = list(tickers)
     if not tickers:
-        raise CoverageError("no tickers to align; list at least one")
+        raise CoverageError.from_catalog("market.no_tickers")
     absent = [t for t in tickers if t not in prices.columns]
     if absent:
-        raise CoverageError(f"no prices for {', '.join(absent)}; fetch or import them "
-                            "(`roboadvisor data fetch`, `roboadvisor data import FILE`)")
+        raise CoverageError.from_catalog("market.no_prices_fetch", tickers=", ".join(absent))
     if start is not None and end is not None and start > end:
-        raise CoverageError(f"start {start} is after end {end}; swap them")
+        raise CoverageError.from_catalog("market.start_after_end", start=start, end=end)
     cov = coverage(prices[tickers])
     empty = [t for t, c in cov.items() if c.first is None]
     if empty:
-        raise CoverageError(f"no prices for {', '.join(empty)}; fetch or import them")
+        raise CoverageError.from_catalog("market.no_prices", tickers=", ".join(empty))
 
     latest_first = max(c.first for c in cov.values() if c.first is not None)
     if start is not None:
         late = [c for c in cov.values() if c.first is not None and c.first > start]
         if late:
             late.sort(key=lambda c: c.first or start)
-            names = ", ".join(f"{c.ticker} (first price {c.first})" for c in late)
-            raise CoverageError(
-                f"start {start} is before the first price of {names}: use --start "
-                f"{latest_first} or later, or drop {late[-1].ticker}")
+            names = [catalog_text("market.first_price_of", ticker=c.ticker, day=c.first)
+                     for c in late]
+            raise CoverageError.from_catalog("market.start_before_first", start=start,
+                                             names=_joined(names), use=latest_first,
+                                             drop=late[-1].ticker)
     window_start = start if start is not None else latest_first
 
     latest_last = max(c.last for c in cov.values() if c.last is not None)
@@ -94,18 +94,16 @@ def align_prices(prices: pd.DataFrame, tickers: Sequence[str], start: date | Non
     assert earliest.last is not None
     if (latest_last - earliest.last).days > MAX_STALE_DAYS and (end is None
                                                                   or end > earliest.last):
-        raise CoverageError(
-            f"{earliest.ticker} has no prices after {earliest.last} while others run to "
-            f"{latest_last}: use --end {earliest.last}, refresh it (`roboadvisor data fetch`), "
-            f"or drop {earliest.ticker}")
+        raise CoverageError.from_catalog("market.stale_ticker", ticker=earliest.ticker,
+                                         last=earliest.last, others=latest_last)
     window_end = earliest.last if end is None else min(end, earliest.last)
 
     # Carry prices forward before cutting, so a gap on the window's first day is filled too.
     history = prices.loc[prices.index <= pd.Timestamp(window_end), tickers].ffill()
     frame = history.loc[history.index >= pd.Timestamp(window_start)]
     if frame.empty or frame.isna().any().any():
-        raise CoverageError(f"no dates with prices for all of {', '.join(tickers)} between "
-                            f"{window_start} and {window_end}; widen the window")
+        raise CoverageError.from_catalog("market.no_common_dates", tickers=", ".join(tickers),
+                                         start=window_start, end=window_end)
     return frame.astype("float64")
 
 
@@ -136,3 +134,10 @@ def splice_adjusted(old: pd.Series, new: pd.Series,
             return None
     merged = new.combine_first(old * factor).sort_index()
     return merged.astype("float64")
+
+
+def _joined(texts: Sequence[object]) -> object:
+    """Catalog texts as one list ("a, b, c"; "a、b、c" in Chinese), still localizable."""
+    if len(texts) == 1:
+        return texts[0]
+    return catalog_text("market.list", first=texts[0], rest=_joined(texts[1:]))

@@ -18,6 +18,7 @@ from roboadvisor.domain.models import Universe
 from roboadvisor.domain.policy import Policy
 from roboadvisor.domain.suitability import Suitability
 from roboadvisor.errors import InfeasibleError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 _TOL = 1e-9          # slack on feasibility pre-checks (weights)
 
@@ -75,10 +76,10 @@ class PortfolioConstraints:
 def policy_label(policy: Policy | None) -> str:
     """How messages name a policy: "tier 2", else "policy 'name'"."""
     if policy is None:
-        return "the universe"
+        return _msg("constraints.who_universe")
     if policy.tier is not None:
-        return f"tier {int(policy.tier)}"
-    return f"policy {shown(policy.name)}"
+        return _msg("constraints.who_tier", k=int(policy.tier))
+    return _msg("constraints.who_policy", name=shown(policy.name))
 
 
 def percent(x: float) -> str:
@@ -111,10 +112,9 @@ def portfolio_constraints(universe: Universe, policy: Policy | None = None) -> P
         for i, a in enumerate(universe):
             if by_holding and a.risk_level > level:
                 if lower[i] > _TOL:
-                    raise InfeasibleError(
-                        f"{who} requires at least {percent(lower[i])} of {a.ticker} but its "
-                        f"suitability allows products up to R{level} and {a.ticker} is "
-                        f"R{a.risk_level}; drop the minimum weight of {a.ticker}")
+                    raise InfeasibleError.from_catalog(
+                        "constraints.min_above_suitability", who=who, min=percent(lower[i]),
+                        ticker=a.ticker, level=level, risk=a.risk_level)
                 upper[i] = 0.0
                 excluded.append(a.ticker)
         for kind, bounds in (("class", policy.class_bounds), ("region", policy.region_bounds)):
@@ -125,9 +125,9 @@ def portfolio_constraints(universe: Universe, policy: Policy | None = None) -> P
                                          float(bound.lower), float(bound.upper)))
     for i, a in enumerate(universe):
         if lower[i] > upper[i] + _TOL:
-            raise InfeasibleError(
-                f"{who}: {a.ticker} needs a weight of at least {percent(lower[i])} but at most "
-                f"{percent(upper[i])}; relax its min_weight or max_weight")
+            raise InfeasibleError.from_catalog(
+                "constraints.asset_bounds_cross", who=who, ticker=a.ticker,
+                min=percent(lower[i]), max=percent(upper[i]))
     cons = PortfolioConstraints(
         universe.tickers, lower, upper, tuple(groups), tuple(excluded), who,
         None if policy is None else policy.max_turnover,
@@ -155,53 +155,50 @@ def _check_feasible(c: PortfolioConstraints, universe: Universe, policy: Policy 
     who = c.who
     total_max = float(c.upper.sum())
     if total_max < 1 - _TOL:
-        extra = (f" after suitability excludes {', '.join(c.excluded)}" if c.excluded else "")
-        raise InfeasibleError(
-            f"{who}: the maximum weights of the allowed assets sum to {percent(total_max)}"
-            f"{extra}, below 100%; raise some max_weight or allow more assets")
+        extra = (_msg("constraints.after_exclusion", tickers=", ".join(c.excluded))
+                 if c.excluded else "")
+        raise InfeasibleError.from_catalog("constraints.max_sum_low", who=who,
+                                           total=percent(total_max), extra=extra)
     total_min = float(c.lower.sum())
     if total_min > 1 + _TOL:
-        raise InfeasibleError(
-            f"{who}: the minimum weights of the assets sum to {percent(total_min)}, above 100%; "
-            "lower some min_weight")
+        raise InfeasibleError.from_catalog("constraints.min_sum_high", who=who,
+                                           total=percent(total_min))
     for g in c.groups:
         mask = np.array(g.members)
         if g.lower > g.upper + _TOL:
-            raise InfeasibleError(
-                f"{who}: {g.kind} {g.label} minimum {percent(g.lower)} exceeds its maximum "
-                f"{percent(g.upper)}")
+            raise InfeasibleError.from_catalog(
+                "constraints.group_bounds_cross", who=who, kind=_kind(g.kind), label=g.label,
+                min=percent(g.lower), max=percent(g.upper))
         if g.lower > _TOL:
             if not mask.any():
-                raise InfeasibleError(
-                    f"{who} requires at least {percent(g.lower)} {g.label} but the universe "
-                    f"{shown(universe.name)} has no {g.label} asset; add one or drop the minimum")
+                raise InfeasibleError.from_catalog(
+                    "constraints.group_absent", who=who, min=percent(g.lower), label=g.label,
+                    universe=shown(universe.name))
             reach = float(c.upper[mask].sum())
             if reach <= _TOL and policy is not None:
                 levels = sorted({a.risk_level for a, m in zip(universe, mask, strict=True)
                                  if m})
-                raise InfeasibleError(
-                    f"{who} requires at least {percent(g.lower)} {g.label} but its suitability "
-                    f"level C{policy.max_product_risk} allows no {g.label} product (all are "
-                    f"R{levels[0]} or above); lower the {g.kind} minimum or the tier's "
-                    "suitability")
+                raise InfeasibleError.from_catalog(
+                    "constraints.group_unsuitable", who=who, min=percent(g.lower),
+                    label=g.label, level=policy.max_product_risk, risk=levels[0],
+                    kind=_kind(g.kind))
             if reach < g.lower - _TOL:
-                raise InfeasibleError(
-                    f"{who} requires at least {percent(g.lower)} {g.label} but the allowed "
-                    f"{g.label} assets can hold at most {percent(reach)} (their max weights); "
-                    f"lower the {g.kind} minimum or raise those max weights")
+                raise InfeasibleError.from_catalog(
+                    "constraints.group_reach_low", who=who, min=percent(g.lower),
+                    label=g.label, reach=percent(reach), kind=_kind(g.kind))
         floor = float(c.lower[mask].sum())
         if floor > g.upper + _TOL:
-            raise InfeasibleError(
-                f"{who} allows at most {percent(g.upper)} {g.label} but the min weights of its "
-                f"{g.label} assets sum to {percent(floor)}; lower them or raise the maximum")
+            raise InfeasibleError.from_catalog(
+                "constraints.group_floor_high", who=who, max=percent(g.upper), label=g.label,
+                floor=percent(floor))
     for kind in ("class", "region"):
         gs = [g for g in c.groups if g.kind == kind]
         if not gs:
             continue
         mins = sum(g.lower for g in gs)
         if mins > 1 + _TOL:
-            raise InfeasibleError(
-                f"{who}: the {kind} minimums sum to {percent(mins)}, above 100%; lower some")
+            raise InfeasibleError.from_catalog("constraints.group_mins_high", who=who,
+                                               kind=_kind(kind), total=percent(mins))
         # Assets outside every bounded group of this kind are capped by their own max weight.
         covered = np.zeros(len(c.upper), dtype=bool)
         reach = 0.0
@@ -211,9 +208,13 @@ def _check_feasible(c: PortfolioConstraints, universe: Universe, policy: Policy 
             covered |= mask
         reach += float(c.upper[~covered].sum())
         if reach < 1 - _TOL:
-            raise InfeasibleError(
-                f"{who}: with the {kind} maximums and the assets' max weights at most "
-                f"{percent(reach)} can be invested, below 100%; raise some {kind} maximum")
+            raise InfeasibleError.from_catalog("constraints.group_max_low", who=who,
+                                               kind=_kind(kind), reach=percent(reach))
+
+
+def _kind(kind: str) -> str:
+    """"class" or "region" as messages say it (a catalog text)."""
+    return _msg(f"constraints.kind_{kind}")
 
 
 def group_matrix(c: PortfolioConstraints) -> np.ndarray:

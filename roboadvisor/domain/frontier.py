@@ -103,8 +103,7 @@ def _tidy(w: np.ndarray, c: PortfolioConstraints) -> np.ndarray:
 def _min_variance(mu: np.ndarray, cov: np.ndarray, c: PortfolioConstraints) -> np.ndarray:
     w = solve_problem(qp.Problem(Objective.MIN_VARIANCE, mu, cov, c))
     if w is None:
-        raise InfeasibleError(f"{c.who}: no portfolio meets the asset, class and region "
-                              "bounds together; relax the class or region minimums")
+        raise InfeasibleError.from_catalog("constraints.no_portfolio", who=c.who)
     return w
 
 

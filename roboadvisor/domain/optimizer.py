@@ -70,6 +70,7 @@ from roboadvisor.errors import (
     InfeasibleError,
     OptimizationError,
     VolatilityCeilingError,
+    catalog_text,
 )
 
 _CLEAN = 1e-9        # weights below this after solving are set to 0
@@ -85,27 +86,24 @@ def aligned_estimates(estimates: Estimates, universe: Universe) -> Estimates:
     if est.tickers != universe.tickers:
         missing = [t for t in universe.tickers if t not in est.tickers]
         if missing:
-            raise EstimationError(
-                f"no expected return or covariance for {', '.join(missing)} (estimates "
-                f"cover {', '.join(est.tickers)}); estimate them or remove them from the "
-                "universe")
+            raise EstimationError.from_catalog("constraints.no_estimates",
+                                               missing=", ".join(missing),
+                                               covered=", ".join(est.tickers))
         est = est.subset(universe.tickers)
     cov = est.covariance
     if not np.isfinite(est.expected_returns).all() or (
             not is_checked_covariance(cov) and not np.isfinite(cov).all()):
-        raise EstimationError(f"the estimates ({est.source}) contain missing or infinite "
-                              "values; re-estimate them")
+        raise EstimationError.from_catalog("constraints.estimates_not_finite",
+                                           source=est.source)
     if is_checked_covariance(cov):  # check_covariance made it: symmetric, positive definite
         return est
     scale = float(np.abs(np.diag(cov)).max()) if len(cov) else 1.0
     if not np.allclose(cov, cov.T, rtol=0, atol=1e-12 * scale):
-        raise EstimationError(f"the covariance matrix ({est.source}) is not symmetric; "
-                              "repair it with estimates.check_covariance")
+        raise EstimationError.from_catalog("constraints.cov_not_symmetric", source=est.source)
     smallest = float(np.linalg.eigvalsh(cov).min())
     if smallest < -1e-10 * scale:
-        raise EstimationError(
-            f"the covariance matrix ({est.source}) is not positive semi-definite (smallest "
-            f"eigenvalue {smallest:.2e}); repair it with estimates.check_covariance")
+        raise EstimationError.from_catalog("constraints.cov_not_psd", source=est.source,
+                                           smallest=f"{smallest:.2e}")
     return est
 
 
@@ -113,18 +111,22 @@ def _check_policy(policy: Policy) -> None:
     who = policy_label(policy)
     if policy.objective is Objective.TARGET_VOLATILITY and not (
             policy.target_volatility is not None and policy.target_volatility > 0):
-        raise ConfigError(f"{who}: objective target_volatility needs a positive "
-                          "target_volatility")
+        raise ConfigError.from_catalog("constraints.needs_positive", who=who,
+                                       objective="target_volatility",
+                                       field="target_volatility")
     if policy.objective is Objective.UTILITY and not (
             policy.risk_aversion is not None and policy.risk_aversion > 0):
-        raise ConfigError(f"{who}: objective utility needs a positive risk_aversion")
+        raise ConfigError.from_catalog("constraints.needs_positive", who=who,
+                                       objective="utility", field="risk_aversion")
     if policy.max_turnover is not None and policy.max_turnover < 0:
-        raise ConfigError(f"{who}: max_turnover must be >= 0")
+        raise ConfigError.from_catalog("constraints.not_negative", who=who,
+                                       field="max_turnover")
     if policy.transaction_cost < 0:
-        raise ConfigError(f"{who}: transaction_cost must be >= 0")
+        raise ConfigError.from_catalog("constraints.not_negative", who=who,
+                                       field="transaction_cost")
     if not 0 <= policy.min_position < 0.5:
-        raise ConfigError(f"{who}: min_position must be at least 0 and below 0.5, got "
-                          f"{policy.min_position:g}")
+        raise ConfigError.from_catalog("constraints.min_position_range", who=who,
+                                       value=f"{policy.min_position:g}")
 
 
 def _current(current_weights: np.ndarray | None, n: int) -> np.ndarray | None:
@@ -302,13 +304,9 @@ def allocation_of(w: np.ndarray, est: Estimates, notes: tuple[str, ...] = ()) ->
 
 def _infeasible_with_holdings(c: PortfolioConstraints, w0: np.ndarray | None) -> InfeasibleError:
     if w0 is not None and c.max_turnover is not None:
-        return InfeasibleError(
-            f"{c.who}: the turnover limit {percent(c.max_turnover)} is too tight to move the "
-            "current holdings inside the policy's bounds; raise max_turnover or rebalance "
-            "without the limit")
-    return InfeasibleError(
-        f"{c.who}: no portfolio meets the asset, class and region bounds together; "
-        "relax the class or region minimums")
+        return InfeasibleError.from_catalog("constraints.turnover_too_tight", who=c.who,
+                                            limit=percent(c.max_turnover))
+    return InfeasibleError.from_catalog("constraints.no_portfolio", who=c.who)
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,10 +355,13 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
         w_min = min_variance_weights(est, c, w0)  # raises when even that is infeasible
         lowest = float(np.sqrt(max(float(w_min @ est.covariance @ w_min), 0.0)))
         if policy.target_volatility < lowest * (1 - 1e-6):
-            raise VolatilityCeilingError(
-                f"{c.who} target volatility {percent(policy.target_volatility)} is below the "
-                f"lowest achievable {percent(lowest)}; raise target_volatility or widen the "
-                "bounds", policy.target_volatility, lowest)
+            params = {"who": c.who, "target": percent(policy.target_volatility),
+                      "lowest": percent(lowest)}
+            error = VolatilityCeilingError(catalog_text("constraints.ceiling_below_lowest",
+                                                        **params),
+                                           policy.target_volatility, lowest)
+            error.key, error.params = "constraints.ceiling_below_lowest", params
+            raise error
         w = w_min  # the target is the lowest volatility itself (up to rounding)
         at_floor = True
     elif w is None and obj is Objective.MAX_SHARPE:
@@ -375,15 +376,13 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
                                     if w0 is not None else (len(universe),))
             if w0 is not None and np.any(rates > 0):
                 net -= float(rates @ np.abs(best - w0))
-                costs = (f" after transaction costs of {float(rates.max()):g} per unit traded"
-                         if np.ptp(rates) == 0 else
-                         f" after transaction costs of up to {float(rates.max()):g} per unit "
-                         "traded")
+                costs = catalog_text("constraints.after_costs" if np.ptp(rates) == 0
+                                     else "constraints.after_costs_up_to",
+                                     rate=f"{float(rates.max()):g}")
             if net <= est.risk_free_rate + 1e-12:
-                raise InfeasibleError(
-                    f"{c.who}: no allowed portfolio is expected to beat the risk-free rate "
-                    f"{percent(est.risk_free_rate)}{costs}, so the maximum Sharpe ratio is "
-                    "undefined; use objective min_variance or revise the expected returns")
+                raise InfeasibleError.from_catalog("constraints.no_sharpe", who=c.who,
+                                                   rate=percent(est.risk_free_rate),
+                                                   costs=costs)
     if w is None:
         raise _infeasible_with_holdings(c, w0)
     w = clean_weights(w, c)

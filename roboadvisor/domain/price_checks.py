@@ -27,7 +27,9 @@ Warnings (usable, but look before trusting a result):
   (the longest real market closure in the sample is 7 days, after 2001-09-11);
 - ``SPIKE``: a one-day spike that reverses (see ``find_spikes``);
 - ``WEEKEND_REPEAT``: rows on a Saturday or Sunday that repeat the previous prices (a
-  forward-filled calendar); ``drop_weekend_repeats`` removes them and says how many.
+  forward-filled calendar); ``drop_repeated_rows`` removes them and says how many;
+- ``HOLIDAY_REPEAT``: the same warning when weekday rows where no ticker moved (holidays
+  forward-filled, at least ``MIN_TICKERS_FOR_HOLIDAY`` tickers listed) were dropped too.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ MAX_CALENDAR_GAP_DAYS = 7
 MAX_MEDIAN_GAP_DAYS = 4
 """Daily data has a median gap of 1 calendar day (3 over a weekend); weekly data 7."""
 MIN_ROWS_FOR_FREQUENCY = 4
+
+MIN_TICKERS_FOR_HOLIDAY = 3
+"""Tickers with a price on a weekday row where none moved before the row counts as a
+forward-filled holiday (with fewer, a quiet trading day is as likely)."""
 
 LARGE_FALL = 0.90
 """A one-day fall of this fraction or more is refused unless accepted."""
@@ -100,6 +106,7 @@ class Rule(StrEnum):
     LARGE_FALL = "large_fall"
     LARGE_FALL_ACCEPTED = "large_fall_accepted"
     WEEKEND_REPEAT = "weekend_repeat"
+    HOLIDAY_REPEAT = "holiday_repeat"
     TICKER_RENAMED = "ticker_renamed"
 
 
@@ -125,6 +132,7 @@ _SEVERITY = {
     Rule.LARGE_FALL: Severity.ERROR,
     Rule.LARGE_FALL_ACCEPTED: Severity.WARNING,
     Rule.WEEKEND_REPEAT: Severity.WARNING,
+    Rule.HOLIDAY_REPEAT: Severity.WARNING,
     Rule.TICKER_RENAMED: Severity.WARNING,
 }
 
@@ -211,23 +219,35 @@ def check_daily(index: pd.DatetimeIndex) -> list[Issue]:
                                        per_year=f"{per_year:.0f}", kind=_msg(f"data.kind_{kind}")))]
 
 
-def drop_weekend_repeats(prices: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
-    """Remove Saturday/Sunday rows whose every price repeats the previous row (a calendar
-    forward-filled over non-trading days); one warning saying how many. Rows on a weekend with
-    new prices are kept. Expects sorted, parseable dates."""
+def drop_repeated_rows(prices: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
+    """Remove rows that repeat the previous row's every price exactly on a day markets were
+    closed (a calendar forward-filled over non-trading days); one warning saying how many.
+
+    A Saturday/Sunday row is dropped whenever it repeats. Without an exchange calendar a weekday
+    holiday is told from a quiet day only by breadth: a weekday row is dropped when at least
+    ``MIN_TICKERS_FOR_HOLIDAY`` tickers have a price on it and none moved. (On the real
+    1993-2026 file two genuine trading days, 1998-07-20 and 1998-11-25, had both of the two
+    tickers then listed unchanged; no day with three or more listed tickers did.) Rows with new
+    prices are kept. Expects sorted, parseable dates."""
     if len(prices) < 2:
         return prices, []
     weekend = np.asarray(prices.index.day_of_week >= 5)
     previous = prices.shift(1)
     same = ((prices == previous) | prices.isna()).all(axis=1).to_numpy()
-    has_price = prices.notna().any(axis=1).to_numpy()
-    drop = weekend & same & has_price
+    listed = prices.notna().sum(axis=1).to_numpy()
+    drop = same & (listed > 0) & (weekend | (listed >= MIN_TICKERS_FOR_HOLIDAY))
     drop[0] = False
     if not drop.any():
         return prices, []
     first = _day(prices.index[int(np.flatnonzero(drop)[0])])
-    issue = Issue(Rule.WEEKEND_REPEAT, _msg("data.weekend_repeat", count=int(drop.sum()),
-                                            day=first), date=first)
+    weekdays = int((drop & ~weekend).sum())
+    if weekdays == 0:
+        issue = Issue(Rule.WEEKEND_REPEAT, _msg("data.weekend_repeat", count=int(drop.sum()),
+                                                day=first), date=first)
+    else:
+        issue = Issue(Rule.HOLIDAY_REPEAT, _msg("data.holiday_repeat", count=int(drop.sum()),
+                                                weekend=int((drop & weekend).sum()),
+                                                weekdays=weekdays, day=first), date=first)
     return prices.loc[~drop], [issue]
 
 

@@ -36,6 +36,7 @@ from roboadvisor.errors import (
     InfeasibleError,
     OptimizationError,
     VolatilityCeilingError,
+    catalog_text,
 )
 
 
@@ -180,12 +181,12 @@ def walk_forward_targets(
         except (OptimizationError, EstimationError) as exc:
             if not kept_days:
                 if isinstance(exc, InfeasibleError):  # the policy: input the user can fix
-                    raise InfeasibleError(f"walk-forward: the first optimisation, on "
-                                          f"{dates[d]}, is infeasible: {exc}") from None
+                    raise InfeasibleError.from_catalog("constraints.first_walk_forward",
+                                                       day=dates[d], problem=exc) from None
                 raise BacktestError(
                     f"walk-forward: the first optimisation, on {dates[d]}, failed ({exc}); "
                     "start later or change the policy") from None
-            failures.append(RebalanceFailure(str(dates[d]), str(exc)))
+            failures.append(RebalanceFailure(str(dates[d]), _reason(exc)))
         else:
             kept_days.append(d - start_day)
             kept_weights.append(weights)
@@ -194,3 +195,8 @@ def walk_forward_targets(
     schedule = TargetSchedule(np.asarray(kept_days), np.vstack(kept_weights))
     return WalkForwardTargets(schedule, days - start_day, tuple(failures), tuple(fallbacks))
 
+
+def _reason(error: Exception) -> str:
+    """The error's message, localizable when it came from the catalog."""
+    key = getattr(error, "key", None)
+    return catalog_text(key, **(getattr(error, "params", None) or {})) if key else str(error)

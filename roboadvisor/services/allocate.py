@@ -264,11 +264,9 @@ def load_market(request: MarketRequest) -> Market:
     universe = load_universe(request.universe_file)
     if source is Source.CMA:
         if request.method is not None:
-            raise InputError("--method applies to --source history only (the assumptions file "
-                             "already states its expected returns); drop --method")
+            raise InputError.from_catalog("files.method_needs_history")
         if request.views_file is not None:
-            raise InputError("--views applies to --source history with --method "
-                             "black-litterman; drop --views or change the source")
+            raise InputError.from_catalog("files.views_need_history")
         assumptions = load_assumptions(universe, request.assumptions_file)
         return Market(universe, assumptions, source, "assumptions")
     return _history_market(request, universe, load_risk_free_rate(request.assumptions_file))

@@ -53,6 +53,7 @@ from roboadvisor.errors import (
     CoverageError,
     DataQualityError,
     MissingAssumptionsError,
+    catalog_text,
 )
 
 ProgressFactory = Callable[[str, int], AbstractContextManager[Callable[..., None]]]
@@ -96,9 +97,9 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
     dates = full_dates[start_day:]
     prices = full_prices[start_day:]
     if dates.size < 2:
-        raise CoverageError(f"{config.where}: only {dates.size} trading day(s) between "
-                            f"{config.start or dates[0]} and {config.end or dates[-1]}; "
-                            "widen the dates")
+        raise CoverageError.from_catalog("market.too_few_days", where=config.where,
+                                         count=dates.size, start=config.start or dates[0],
+                                         end=config.end or dates[-1])
     rf_annual = _risk_free_annual(config, full_dates)
     failures: tuple = ()
     fallbacks: tuple = ()
@@ -106,13 +107,11 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
         schedule, failures, fallbacks = _walk_forward(config, plan, full_prices, full_dates,
                                                       start_day, rf_annual, progress)
         if fallbacks:
-            from roboadvisor.reports.i18n import t
-
-            warnings.append(t("suitability.least_risk_months", "en", count=len(fallbacks),
-                              date=fallbacks[0].date, reason=fallbacks[0].reason))
+            warnings.append(catalog_text("suitability.least_risk_months", count=len(fallbacks),
+                                         date=fallbacks[0].date, reason=fallbacks[0].reason))
         if failures:
-            warnings.append(f"{len(failures)} re-optimisation(s) failed and kept the previous "
-                            f"targets (first on {failures[0].date}: {failures[0].reason})")
+            warnings.append(catalog_text("market.reoptimisations_failed", count=len(failures),
+                                         day=failures[0].date, reason=failures[0].reason))
     else:
         schedule = TargetSchedule.fixed(plan.weights)
     result = simulate(prices, dates, schedule, config.rule, tickers=plan.tickers,
@@ -142,15 +141,15 @@ def configure_many(paths: Sequence[Path], **overrides: Any) -> list[BacktestConf
     """The configurations of ``backtest compare``: two or more different files, each loaded
     with the same command-line ``overrides`` (see ``configure``)."""
     if len(paths) < 2:
-        raise ConfigError(f"backtest compare needs two or more configurations, got "
-                          f"{len(paths)}; for one, use `roboadvisor backtest run "
-                          f"{paths[0] if paths else 'FILE'}`")
+        raise ConfigError.from_catalog("market.compare_needs_two", count=len(paths),
+                                       file=paths[0] if paths else "FILE")
     seen: dict[Path, Path] = {}
     for path in paths:
         key = Path(path).resolve()
         if key in seen:
-            same = "" if str(seen[key]) == str(path) else f" (also as {seen[key]})"
-            raise ConfigError(f"{path}: given twice{same}; list each configuration once")
+            same = ("" if str(seen[key]) == str(path)
+                    else catalog_text("market.also_as", path=seen[key]))
+            raise ConfigError.from_catalog("market.given_twice", path=path, same=same)
         seen[key] = Path(path)
     return [configure(p, **overrides) for p in paths]
 
@@ -227,10 +226,9 @@ def _check_costs(config: BacktestConfig, plan: _Plan) -> None:
     stray = [t for t, _ in config.costs.per_asset_bps if t not in plan.tickers]
     if stray:
         can = "can hold" if plan.mode is TargetMode.WALK_FORWARD else "holds"
-        raise ConfigError(
-            f"{config.where}: costs.per_asset_bps.{stray[0]}: the strategy does not hold "
-            f"{stray[0]} (it {can} {', '.join(plan.tickers)}); remove it or correct the "
-            "ticker")
+        raise ConfigError.from_catalog(
+            "market.stray_cost_can_hold" if can == "can hold" else "market.stray_cost_holds",
+            where=config.where, ticker=stray[0], tickers=", ".join(plan.tickers))
 
 
 def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates: np.ndarray,
@@ -325,10 +323,11 @@ def _benchmark_missing(config: BacktestConfig, reason: str, warnings: list[str])
     """An ``auto`` benchmark without prices is left out with a warning; a named one stops
     the run."""
     if config.benchmark_auto:
-        warnings.append(f"benchmark {config.benchmark} left out: {reason}")
+        warnings.append(catalog_text("market.benchmark_left_out", ticker=config.benchmark,
+                                     reason=reason))
         return
-    raise CoverageError(f"{config.where}: benchmark {config.benchmark}: {reason}; add its "
-                        "prices, or choose another benchmark (--benchmark TICKER, auto or none)")
+    raise CoverageError.from_catalog("market.benchmark_missing", where=config.where,
+                                     ticker=config.benchmark, reason=reason)
 
 
 def _concerns(message: str, first: np.datetime64, last: np.datetime64) -> bool:
@@ -347,13 +346,14 @@ def _check_end(config: BacktestConfig, frame: pd.DataFrame, tickers: tuple[str, 
         return  # align_prices names the ticker without prices
     last = min(lasts.values()).date()
     ending = [t for t, v in lasts.items() if v.date() == last]
-    who = ("where the prices end" if len(ending) == len(lasts)
-           else f"the last price of {', '.join(ending)}")
+    who = (catalog_text("market.where_prices_end") if len(ending) == len(lasts)
+           else catalog_text("market.last_price_of", tickers=", ".join(ending)))
     if config.start is not None and config.start > last:
-        raise CoverageError(f"{config.where}: start {config.start} is after {last}, {who}; "
-                            "use an earlier --start or newer prices")
+        raise CoverageError.from_catalog("market.start_after_last", where=config.where,
+                                         start=config.start, last=last, who=who)
     if config.end is not None and config.end > last:
-        warnings.append(f"end {config.end} is after {last}, {who}: the run ends on {last}")
+        warnings.append(catalog_text("market.end_after_last", end=config.end, last=last,
+                                     who=who))
 
 
 def _align(config: BacktestConfig, frame: pd.DataFrame, plan: _Plan) -> tuple[pd.DataFrame, int]:
@@ -407,16 +407,19 @@ def _benchmark_prices(config: BacktestConfig, frame: pd.DataFrame, dates: pd.Ind
     have = np.isfinite(values)
     if have.sum() < 2:  # a single price has no return to compare
         known = frame[bench].dropna()
-        span = (f"its prices run {known.index[0].date()} to {known.index[-1].date()}"
-                if len(known) else f"its prices start after {dates[-1].date()}")
-        count = "a single price" if have.any() else "no prices"
-        _benchmark_missing(config, f"{count} between {dates[0].date()} and "
-                           f"{dates[-1].date()} ({span})", warnings)
+        span = (catalog_text("market.prices_run", start=known.index[0].date(),
+                             end=known.index[-1].date())
+                if len(known) else catalog_text("market.prices_start_after",
+                                                day=dates[-1].date()))
+        count = catalog_text("market.single_price" if have.any() else "market.no_price")
+        _benchmark_missing(config, catalog_text("market.benchmark_span", count=count,
+                                                start=dates[0].date(), end=dates[-1].date(),
+                                                span=span), warnings)
         return None
     first = int(np.argmax(have))
     if first > 0:
-        warnings.append(f"benchmark {bench} starts {dates[first].date()}, after the backtest "
-                        "start; it is compared from that day")
+        warnings.append(catalog_text("market.benchmark_starts_late", ticker=bench,
+                                     day=dates[first].date()))
     values[first:] = pd.Series(values[first:]).ffill().to_numpy()
     return values
 
@@ -459,7 +462,7 @@ def configure(path: Path, *, prices: Path | None = None, start: Any = None, end:
     changes: dict[str, Any] = {"start": start, "end": end}
     if prices is not None:
         if not Path(prices).is_file():
-            raise ConfigError(f"--prices {prices}: file not found")
+            raise ConfigError.from_catalog("market.prices_not_found", path=prices)
         changes["prices"] = Path(prices)
     if rule is not None:
         try:
@@ -505,7 +508,7 @@ def check_outputs(csv_dir: Path | None, plot: Path | None) -> None:
 
     if csv_dir is not None:
         if Path(csv_dir).exists() and not Path(csv_dir).is_dir():
-            raise ConfigError(f"--csv {csv_dir}: exists and is not a directory")
+            raise ConfigError.from_catalog("market.csv_not_dir", path=csv_dir)
         check_output(Path(csv_dir) / "equity.csv", "--csv", create_parent=True,
                      error=ConfigError)
     if plot is not None:

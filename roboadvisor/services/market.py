@@ -48,6 +48,7 @@ from roboadvisor.errors import (
     CoverageError,
     DataQualityError,
     DownloadError,
+    catalog_text,
     shown,
 )
 
@@ -226,14 +227,13 @@ def normalise_tickers(tickers: Sequence[str]) -> list[str]:
     wanted = list(dict.fromkeys(t.strip().upper() for t in tickers if t and t.strip()))
     for t in wanted:
         if not TICKER_PATTERN.fullmatch(t):
-            raise ConfigError(f"{shown(t)} is not a ticker symbol; use 1 to 15 letters, digits or "
-                              ". - ^ = (e.g. VTI, BRK-B, ^GSPC)")
+            raise ConfigError.from_catalog("market.bad_ticker", value=shown(t))
     return wanted
 
 
 def _check_window(start: date | None, end: date | None) -> None:
     if start is not None and end is not None and start > end:
-        raise CoverageError(f"start {start} is after end {end}; swap them")
+        raise CoverageError.from_catalog("market.start_after_end", start=start, end=end)
 
 
 def _frame(cache: PriceCache, tickers: Sequence[str], start: date | None,
@@ -242,8 +242,7 @@ def _frame(cache: PriceCache, tickers: Sequence[str], start: date | None,
     for t in tickers:
         s = cache.read(t)
         if s is None:  # written moments ago; only a concurrent `data clear` gets here
-            raise CacheError(f"{cache.path_for(t)} disappeared while loading; run the "
-                             "command again")
+            raise CacheError.from_catalog("market.cache_file_gone", path=cache.path_for(t))
         series[t] = s
     frame = pd.concat(series, axis=1) if series else pd.DataFrame()
     return _window(frame, list(tickers), start, end)
@@ -275,14 +274,13 @@ def _from_file(path: Path, tickers: list[str], start: date | None, end: date | N
         by_reason.setdefault(f.detail, []).append(f.ticker)
     which = ", ".join(f"{', '.join(names)} ({why})" for why, names in by_reason.items())
     if dropped and not allow_missing:
-        raise DataQualityError(f"{path}: no prices for {which}; add their prices, or pass "
-                               "--allow-missing to drop them")
+        raise DataQualityError.from_catalog("market.file_lacks", path=path, which=which)
     if dropped:
-        warnings.append(f"dropped {which}")
+        warnings.append(catalog_text("market.dropped", which=which))
     kept = [t for t in tickers if t not in dropped]
     if not kept:
-        raise DataQualityError(f"{path}: none of the requested tickers "
-                               f"({', '.join(tickers)}) is in the file")
+        raise DataQualityError.from_catalog("market.file_has_none", path=path,
+                                            tickers=", ".join(tickers))
     return PriceData(_window(result.prices, kept, start, end), tuple(warnings), tuple(dropped))
 
 
@@ -496,11 +494,11 @@ class _CacheRun:
         if request.kind is _Kind.FULL or entry is None:
             hard.append(failure)
             return
-        what = "older" if request.kind is _Kind.HEAD else "newer"
-        self.warnings.append(
-            f"could not fetch {what} prices for {request.ticker} from "
-            f"{_source_label(self.source)} ({failure.kind.value.replace('_', ' ')}: "
-            f"{failure.detail}); using cached prices {entry.first} to {entry.last}")
+        self.warnings.append(catalog_text(
+            "market.topup_older" if request.kind is _Kind.HEAD else "market.topup_newer",
+            ticker=request.ticker, source=_source_label(self.source),
+            kind=failure.kind.value.replace("_", " "), detail=failure.detail,
+            first=entry.first, last=entry.last))
         self.status.setdefault(request.ticker, TickerStatus.KEPT)
         self.topup_failures.append(failure)
 
@@ -509,7 +507,9 @@ class _CacheRun:
             return
         frame = series.to_frame(ticker)
         for issue in check_gaps(frame) + find_spikes(frame):
-            self.warnings.append(f"{_source_label(self.source)}: {issue.message}")
+            self.warnings.append(catalog_text("market.from_source",
+                                              source=_source_label(self.source),
+                                              message=issue.message))
 
     def _store(self, request: _Request, new: pd.Series) -> bool:
         """Write the downloaded prices into the cache; False when they cannot be spliced onto

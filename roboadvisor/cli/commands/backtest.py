@@ -114,6 +114,7 @@ def compare(
     """Run several configurations and show them side by side in one table."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import backtest as view
+    from roboadvisor.errors import catalog_text
     from roboadvisor.services import backtest as service
 
     opts = _overrides(prices, start, end, rule, risk_free, benchmark)
@@ -123,7 +124,8 @@ def compare(
                                suitability=suitability)
     files = _outputs(results, csv_dir, plot)
     for r in results:
-        render.show_warnings(f"{r.config.name}: {w}" for w in r.warnings)
+        render.show_warnings(catalog_text("market.strategy_warning", name=r.config.name,
+                                          warning=w) for w in r.warnings)
     if json_output:
         render.print_json(view.comparison_record(results))
     else:

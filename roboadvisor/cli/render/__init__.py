@@ -66,6 +66,11 @@ def _lang() -> str:
     return CURRENT_LANG.get()
 
 
+def current_lang() -> str:
+    """The running command's --lang ("en" or "zh"), for renderers of tables."""
+    return _lang()
+
+
 def error(message: object) -> None:
     """One line on stderr, never wrapped, in the command's --lang when the message has a
     catalog key."""

@@ -14,6 +14,7 @@ from roboadvisor.cli import render
 from roboadvisor.cli.render import pct
 from roboadvisor.domain.explain import ConstraintKind, constraint_text_zh
 from roboadvisor.domain.models import Tier
+from roboadvisor.reports.i18n import localized
 from roboadvisor.services.allocate import (
     FRONTIER_NOTE,
     HELD_WEIGHT,
@@ -238,40 +239,65 @@ def show_explanation(result: AllocationResult, lang: str = "en",
 
 
 def show_frontier(result: FrontierResult) -> None:
-    """The frontier as a table by volatility, with the tier portfolios marked."""
+    """The frontier as a table by volatility, with the tier portfolios marked (labels in the
+    command's --lang)."""
+    from roboadvisor.reports.i18n import t as tr
+
+    lang = render.current_lang()
     console = render.out()
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name in ("Portfolio", "Volatility", "Expected return", "Sharpe", "Equity",
-                 "Frontier at same risk"):
-        table.add_column(name, justify="left" if name == "Portfolio" else "right")
+    for key in ("portfolio", "volatility", "expected_return", "sharpe", "equity",
+                "frontier_same_risk"):
+        table.add_column(tr(f"tables.{key}", lang),
+                         justify="left" if key == "portfolio" else "right")
     equity = [a.asset_class.value == "equity" for a in result.universe]
+
+    def tier_label(tier: Tier) -> str:
+        return tr("tables.tier_label", lang, k=tier.value, name=_tier_name(tier, lang))
+
     rows = [(a.volatility, "", a, None) for a in result.points]
-    rows += [(a.volatility, f"tier {t.value} · {t.label}", a, t) for t, a in result.tiers.items()]
+    rows += [(a.volatility, tier_label(t), a, t) for t, a in result.tiers.items()]
     for _, label, a, tier in sorted(rows, key=lambda r: (r[0], r[1])):
         eq = float(a.weights[equity].sum()) if any(equity) else 0.0
-        cells = [label or "frontier", pct(a.volatility), pct(a.expected_return),
-                 f"{a.sharpe_ratio:.2f}", pct(eq, 0)]
-        cells.append(_frontier_cell(result, tier) if tier is not None else "")
+        cells = [label or tr("tables.frontier_point", lang), pct(a.volatility),
+                 pct(a.expected_return), f"{a.sharpe_ratio:.2f}", pct(eq, 0)]
+        cells.append(_frontier_cell(result, tier, lang) if tier is not None else "")
         table.add_row(*cells, style="bold" if tier is not None else None)
     reasons = Table.grid(padding=(0, 1))
     reasons.add_column(no_wrap=True)
     reasons.add_column(overflow="fold")
     for t, reason in sorted(result.unavailable.items()):
-        table.add_row(f"tier {t.value} · {t.label}", "-", "-", "-", "-", "cannot be built",
+        table.add_row(tier_label(t), "-", "-", "-", "-", tr("tables.cannot_build", lang),
                       style="dim")
-        reasons.add_row(f"tier {t.value} cannot be built:",
-                        Text(reason.removeprefix(f"tier {t.value}: ")))
-    parts: list[object] = [Text(_estimates_line(result), style="dim"), "", table]
+        shown_reason = localized(reason, lang)
+        reasons.add_row(tr("tables.tier_cannot_build", lang, k=t.value),
+                        Text(shown_reason.removeprefix(f"tier {t.value}: ")))
+    parts: list[object] = [Text(_estimates_line(result, lang), style="dim"), "", table]
     if result.unavailable:
         parts += ["", reasons]
-    console.print(Panel(Group(*parts), title=f"Efficient frontier · {len(result.points)} points",
+    console.print(Panel(Group(*parts), title=tr("tables.frontier_title", lang,
+                                                 count=len(result.points)),
                         title_align="left", expand=False, box=box.ROUNDED, padding=(0, 1)))
-    render.note(FRONTIER_NOTE)
+    render.note(FRONTIER_NOTE if lang == "en" else tr("tables.frontier_note", lang))
 
 
-def _frontier_cell(result: FrontierResult, tier: Tier) -> str:
+def _tier_name(tier: Tier, lang: str) -> str:
+    from roboadvisor.services.assess import tier_label
+
+    return tier_label(tier, lang)
+
+
+def _on_frontier(lang: str) -> str:
+    from roboadvisor.reports.i18n import t as tr
+
+    return tr("tables.on_frontier", lang)
+
+
+def _frontier_cell(result: FrontierResult, tier: Tier, lang: str = "en") -> str:
     best = result.frontier_at_tier_volatility.get(tier)
     if best is None:
         return "-"
     gap = best - result.tiers[tier].expected_return
-    return f"{pct(best)} ({gap * 1e4:+.0f} bp)" if gap > 5e-5 else f"{pct(best)} (on it)"
+    if gap > 5e-5:
+        return f"{pct(best)} ({gap * 1e4:+.0f} bp)"
+    return f"{pct(best)} ({_on_frontier(lang)})"

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from roboadvisor.cli.render import note, out, pct
+from roboadvisor.cli.render import current_lang, note, out, pct
+from roboadvisor.errors import catalog_text
 
 if TYPE_CHECKING:
     from roboadvisor.domain.metrics import PerformanceSummary, YearReturn
@@ -40,96 +41,98 @@ def _year(y: YearReturn | None) -> str:
     return "-" if y is None else f"{y.year} {_signed_pct(y.value)}"
 
 
-def _costs_text(run: BacktestRun) -> str:
+def _costs_text(run: BacktestRun, lang: str = "en", prefix: bool = True) -> str:
     c = run.config.costs
     parts = [f"{c.bps:g} bp"]
     if c.per_asset_bps:
         parts.append(", ".join(f"{t} {b:g} bp" for t, b in c.per_asset_bps))
     if c.fixed:
-        parts.append(f"{c.fixed:g} per trade")
-    return "costs " + " + ".join(parts) if (c.bps or c.per_asset_bps or c.fixed) else "no costs"
+        parts.append(_tr("tables.bt_per_trade", lang, value=f"{c.fixed:g}"))
+    if not (c.bps or c.per_asset_bps or c.fixed):
+        return _tr("tables.bt_no_costs", lang)
+    joined = " + ".join(parts)
+    return _tr("tables.bt_costs_line", lang, costs=joined) if prefix else joined
 
 
-def _flows_text(run: BacktestRun) -> str:
+def _flows_text(run: BacktestRun, lang: str = "en") -> str:
     f = run.config.cash_flows
-    text = f"initial {_money(f.initial)}"
+    text = _tr("tables.bt_initial", lang, value=_money(f.initial))
     if f.amount and f.frequency is not None:
-        verb = "contribute" if f.amount > 0 else "withdraw"
-        text += f", {verb} {_money(abs(f.amount))} {f.frequency.value}"
+        key = "tables.bt_contribute" if f.amount > 0 else "tables.bt_withdraw"
+        text += _tr(key, lang, value=_money(abs(f.amount)), frequency=f.frequency.value)
     rules = run.config.trade_rules
     if rules is not None:
-        text += f" · whole shares, min order {_money(rules.min_trade)}"
+        text += _tr("tables.bt_whole_shares", lang, value=_money(rules.min_trade))
         if rules.reserve:
-            text += f", reserve {_money(rules.reserve)}"
+            text += _tr("tables.bt_reserve", lang, value=_money(rules.reserve))
     return text
 
 
-def _tr(key: str) -> str:
+def _tr(key: str, lang: str = "en", /, **params: Any) -> str:
     from roboadvisor.reports.i18n import t
 
-    return t(key, "en")
+    return t(key, lang, **params)
 
 
-# --- the metric rows shared by `run` and `compare` ---------------------------------------------
+# --- the metric rows shared by `run` and `compare` (label: a catalog key) ---------------------
 _Row = tuple[str, Callable[["PerformanceSummary"], str]]
 
 _ROWS: tuple[_Row, ...] = (
-    ("Start", lambda s: s.start),
-    ("End", lambda s: s.end),
-    ("Years", lambda s: _num(s.years, 1)),
-    ("Final value", lambda s: _money(s.final_value)),
-    (_tr("suitability.time_weighted"), lambda s: pct(s.total_return)),
-    ("CAGR", lambda s: pct(s.cagr)),
-    (_tr("suitability.money_weighted"), lambda s: pct(s.money_weighted_return)),
-    (_tr("suitability.gain"), lambda s: _money(s.gain)),
-    ("Volatility", lambda s: pct(s.volatility)),
-    ("Sharpe", lambda s: _num(s.sharpe)),
-    ("Sortino", lambda s: _num(s.sortino)),
-    ("Max drawdown", lambda s: pct(s.max_drawdown)),
-    ("  peak", lambda s: s.drawdown_peak or "-"),
-    ("  trough", lambda s: s.drawdown_trough or "-"),
-    ("  recovered", lambda s: s.drawdown_recovery or ("not yet" if s.drawdown_peak else "-")),
-    ("Calmar", lambda s: _num(s.calmar)),
-    ("Turnover/yr", lambda s: pct(s.turnover)),
-    ("Rebalances", lambda s: str(s.rebalances)),
-    ("Costs paid", lambda s: _money(s.total_costs)),
-    ("Cost drag/yr", lambda s: pct(s.cost_drag, 3)),
-    ("Best year", lambda s: _year(s.best_year)),
-    ("Worst year", lambda s: _year(s.worst_year)),
+    ("tables.bt_start", lambda s: s.start),
+    ("tables.bt_end", lambda s: s.end),
+    ("tables.bt_years", lambda s: _num(s.years, 1)),
+    ("tables.bt_final_value", lambda s: _money(s.final_value)),
+    ("suitability.time_weighted", lambda s: pct(s.total_return)),
+    ("tables.bt_cagr", lambda s: pct(s.cagr)),
+    ("suitability.money_weighted", lambda s: pct(s.money_weighted_return)),
+    ("suitability.gain", lambda s: _money(s.gain)),
+    ("tables.volatility", lambda s: pct(s.volatility)),
+    ("tables.sharpe", lambda s: _num(s.sharpe)),
+    ("tables.bt_sortino", lambda s: _num(s.sortino)),
+    ("tables.bt_max_drawdown", lambda s: pct(s.max_drawdown)),
+    ("tables.bt_peak", lambda s: s.drawdown_peak or "-"),
+    ("tables.bt_trough", lambda s: s.drawdown_trough or "-"),
+    ("tables.bt_recovered", lambda s: s.drawdown_recovery or (
+        catalog_text("tables.bt_not_yet") if s.drawdown_peak else "-")),
+    ("tables.bt_calmar", lambda s: _num(s.calmar)),
+    ("tables.bt_turnover", lambda s: pct(s.turnover)),
+    ("tables.bt_rebalances", lambda s: str(s.rebalances)),
+    ("tables.bt_costs_paid", lambda s: _money(s.total_costs)),
+    ("tables.bt_cost_drag", lambda s: pct(s.cost_drag, 3)),
+    ("tables.bt_best_year", lambda s: _year(s.best_year)),
+    ("tables.bt_worst_year", lambda s: _year(s.worst_year)),
 )
 
 _FLOW_ROWS: tuple[_Row, ...] = (
-    ("Contributed", lambda s: _money(s.contributions)),
-    ("Withdrawn", lambda s: _money(s.withdrawals)),
+    ("tables.bt_contributed", lambda s: _money(s.contributions)),
+    ("tables.bt_withdrawn", lambda s: _money(s.withdrawals)),
 )
 
 _BENCH_ROWS: tuple[_Row, ...] = (
-    ("Benchmark", lambda s: s.benchmark.name if s.benchmark else "-"),
-    ("  from", lambda s: s.benchmark.start if s.benchmark else "-"),
-    ("  its total return", lambda s: pct(s.benchmark.total_return) if s.benchmark else "-"),
-    ("  its CAGR", lambda s: pct(s.benchmark.cagr) if s.benchmark else "-"),
-    ("  its volatility", lambda s: pct(s.benchmark.volatility) if s.benchmark else "-"),
-    ("  its max drawdown", lambda s: pct(s.benchmark.max_drawdown) if s.benchmark else "-"),
-    ("  excess return/yr",
+    ("tables.bt_benchmark", lambda s: s.benchmark.name if s.benchmark else "-"),
+    ("tables.bt_bench_from", lambda s: s.benchmark.start if s.benchmark else "-"),
+    ("tables.bt_bench_total", lambda s: pct(s.benchmark.total_return) if s.benchmark else "-"),
+    ("tables.bt_bench_cagr", lambda s: pct(s.benchmark.cagr) if s.benchmark else "-"),
+    ("tables.bt_bench_vol", lambda s: pct(s.benchmark.volatility) if s.benchmark else "-"),
+    ("tables.bt_bench_drawdown", lambda s: pct(s.benchmark.max_drawdown) if s.benchmark else "-"),
+    ("tables.bt_excess",
      lambda s: _signed_pct(s.benchmark.excess_return) if s.benchmark else "-"),
-    ("  tracking error", lambda s: pct(s.benchmark.tracking_error) if s.benchmark else "-"),
-    ("  information ratio",
+    ("tables.bt_tracking", lambda s: pct(s.benchmark.tracking_error) if s.benchmark else "-"),
+    ("tables.bt_information",
      lambda s: _num(s.benchmark.information_ratio) if s.benchmark else "-"),
 )
 
 
-def _limits(s: PerformanceSummary) -> list[str]:
+def _limits(s: PerformanceSummary, lang: str = "en") -> list[str]:
     """What the summary leaves out, and why (shown under the metrics)."""
     from roboadvisor.domain.metrics import MIN_RISK_RETURNS
 
     notes = []
     if not s.annualised:
-        notes.append("period under a year: returns not annualised (CAGR, per-year figures "
-                     "and Calmar shown as -)")
+        notes.append(_tr("tables.bt_not_annualised", lang))
     if not s.risk_measured:
-        notes.append(f"fewer than {MIN_RISK_RETURNS} daily returns: volatility, Sharpe and "
-                     "Sortino not measured")
-    notes.append(_tr("suitability.returns_note"))
+        notes.append(_tr("tables.bt_risk_not_measured", lang, count=MIN_RISK_RETURNS))
+    notes.append(_tr("suitability.returns_note", lang))
     return notes
 
 
@@ -138,38 +141,49 @@ def _rows_for(summaries: Sequence[PerformanceSummary]) -> list[_Row]:
     if any(s.contributions or s.withdrawals for s in summaries):
         rows[4:4] = _FLOW_ROWS  # after the final value
     if any(s.failed_rebalances for s in summaries):
-        rows.append(("Failed re-optimisations", lambda s: str(s.failed_rebalances)))
+        rows.append(("tables.bt_failed_rows", lambda s: str(s.failed_rebalances)))
     if any(s.benchmark for s in summaries):
         rows.extend(_BENCH_ROWS)
     return rows
 
 
 # --- backtest run -------------------------------------------------------------------------------
+def _cell(value: str, lang: str) -> str:
+    from roboadvisor.reports.i18n import localized
+
+    return localized(value, lang)
+
+
 def show_run(run: BacktestRun) -> None:
-    """Header, metrics, calendar years, weights and failed re-optimisations of one run."""
+    """Header, metrics, calendar years, weights and failed re-optimisations of one run
+    (labels in the command's --lang)."""
+    lang = current_lang()
     console = out()
     s = run.summary
     console.print(f"[bold]{run.config.name}[/bold]  ({run.config.where})", highlight=False)
-    console.print(f"Targets: {run.targets_from}", markup=False)
-    console.print(f"Rule: {run.config.rule.describe()} · {_costs_text(run)} · "
-                  f"{_flows_text(run)} · risk-free {s.risk_free}", markup=False)
+    console.print(_tr("tables.bt_targets", lang, value=run.targets_from), markup=False)
+    console.print(_tr("tables.bt_rule_line", lang, rule=run.config.rule.describe(),
+                      costs=_costs_text(run, lang), flows=_flows_text(run, lang),
+                      rf=s.risk_free),
+                  markup=False)
 
-    table = Table(title="Performance", title_justify="left")
-    table.add_column("Metric", no_wrap=True)
-    table.add_column("Value", justify="right")
+    table = Table(title=_tr("tables.bt_performance", lang), title_justify="left")
+    table.add_column(_tr("tables.bt_metric", lang), no_wrap=True)
+    table.add_column(_tr("tables.bt_value", lang), justify="right")
     for label, fn in _rows_for([s]):
-        table.add_row(label, fn(s))
+        table.add_row(_tr(label, lang), _cell(fn(s), lang))
     console.print(table)
-    for text in _limits(s):
-        console.print(f"Note: {text}", markup=False, highlight=False, soft_wrap=True)
+    for text in _limits(s, lang):
+        console.print(_tr("tables.bt_note", lang, text=text), markup=False, highlight=False,
+                      soft_wrap=True)
 
-    years = Table(title="Calendar-year returns (* partial year)", title_justify="left")
-    years.add_column("Year")
-    years.add_column("Portfolio", justify="right")
+    years = Table(title=_tr("tables.bt_years_title", lang), title_justify="left")
+    years.add_column(_tr("tables.bt_year", lang))
+    years.add_column(_tr("tables.portfolio", lang), justify="right")
     bench = {y.year: y for y in s.benchmark.yearly} if s.benchmark else {}
     if bench:
         years.add_column(s.benchmark.name, justify="right")
-        years.add_column("Difference", justify="right")
+        years.add_column(_tr("tables.bt_difference", lang), justify="right")
     for y in s.yearly:
         row = [f"{y.year}{'' if y.complete else '*'}", _signed_pct(y.value)]
         if bench:
@@ -180,10 +194,10 @@ def show_run(run: BacktestRun) -> None:
     console.print(years)
 
     res = run.result
-    weights = Table(title="Weights", title_justify="left")
-    weights.add_column("Ticker")
-    weights.add_column("Target (last)", justify="right")
-    weights.add_column("Held at the end", justify="right")
+    weights = Table(title=_tr("tables.bt_weights", lang), title_justify="left")
+    weights.add_column(_tr("tables.ticker", lang))
+    weights.add_column(_tr("tables.bt_target_last", lang), justify="right")
+    weights.add_column(_tr("tables.bt_held_end", lang), justify="right")
     last_target = res.target_weights[-1]
     for i, t in enumerate(res.tickers):
         weights.add_row(t, pct(float(last_target[i])), pct(float(res.final_weights[i])))
@@ -193,47 +207,52 @@ def show_run(run: BacktestRun) -> None:
              f"(walk-forward); the last set is shown")
 
     if run.fallbacks:
-        held = Table(title="Volatility ceiling out of reach (least-risk portfolio held)",
-                     title_justify="left")
-        held.add_column("Date")
-        held.add_column("Note", overflow="fold")
+        held = Table(title=_tr("tables.bt_ceiling_title", lang), title_justify="left")
+        held.add_column(_tr("tables.bt_date", lang))
+        held.add_column(_tr("tables.bt_note_column", lang), overflow="fold")
         for f in run.fallbacks[:10]:
             held.add_row(f.date, f.reason)
         if len(run.fallbacks) > 10:
-            held.add_row("…", f"{len(run.fallbacks) - 10} more (see --json)")
+            held.add_row("…", _tr("tables.bt_more", lang, count=len(run.fallbacks) - 10))
         console.print(held)
     if res.failures:
-        fails = Table(title="Failed re-optimisations (previous targets kept)",
-                      title_justify="left")
-        fails.add_column("Date")
-        fails.add_column("Reason", overflow="fold")
+        fails = Table(title=_tr("tables.bt_failed_title", lang), title_justify="left")
+        fails.add_column(_tr("tables.bt_date", lang))
+        fails.add_column(_tr("tables.bt_reason", lang), overflow="fold")
         for f in res.failures[:10]:
             fails.add_row(f.date, f.reason)
         if len(res.failures) > 10:
-            fails.add_row("…", f"{len(res.failures) - 10} more (see --json)")
+            fails.add_row("…", _tr("tables.bt_more", lang, count=len(res.failures) - 10))
         console.print(fails)
 
 
 def show_comparison(runs: Sequence[BacktestRun]) -> None:
-    """Several strategies side by side: one column each."""
+    """Several strategies side by side: one column each (labels in the command's --lang)."""
+    from rich.cells import cell_len
+
+    lang = current_lang()
     summaries = [r.summary for r in runs]
-    table = Table(title="Backtest comparison", title_justify="left")
+    table = Table(title=_tr("tables.bt_comparison", lang), title_justify="left")
     # The labels never shrink; the strategy columns fold their text instead.
-    width = max(len(label) for label, _ in [("Costs", None), *_rows_for(summaries)])
-    table.add_column("Metric", no_wrap=True, min_width=width)
+    labels = [_tr(key, lang) for key, _ in [("tables.bt_costs", None), *_rows_for(summaries)]]
+    table.add_column(_tr("tables.bt_metric", lang), no_wrap=True,
+                     min_width=max(cell_len(label) for label in labels))
     for r in runs:
         table.add_column(r.config.name, justify="right", overflow="fold")
-    table.add_row("Rule", *[r.config.rule.describe() for r in runs])
-    table.add_row("Costs", *[_costs_text(r).removeprefix("costs ") for r in runs])
+    table.add_row(_tr("tables.bt_rule", lang), *[r.config.rule.describe() for r in runs])
+    table.add_row(_tr("tables.bt_costs", lang),
+                  *[_costs_text(r, lang, prefix=False) for r in runs])
     for label, fn in _rows_for(summaries):
-        table.add_row(label, *[fn(s) for s in summaries])
+        table.add_row(_tr(label, lang), *[_cell(fn(s), lang) for s in summaries])
     console = out()
     console.print(table)
-    limits = {text: [r.config.name for r in runs if text in _limits(r.summary)]
-              for r in runs for text in _limits(r.summary)}
+    limits = {text: [r.config.name for r in runs if text in _limits(r.summary, lang)]
+              for r in runs for text in _limits(r.summary, lang)}
     for text, names in limits.items():
-        who = "every strategy" if len(names) == len(runs) else ", ".join(names)
-        console.print(f"Note: {who}: {text}", markup=False, highlight=False, soft_wrap=True)
+        who = (_tr("tables.bt_every_strategy", lang) if len(names) == len(runs)
+               else ", ".join(names))
+        console.print(_tr("tables.bt_note_who", lang, who=who, text=text), markup=False,
+                      highlight=False, soft_wrap=True)
 
 
 # --- JSON -----------------------------------------------------------------------------------------

@@ -48,20 +48,25 @@ def universe_record(universe: Universe) -> dict[str, Any]:
 
 def show_universe(universe: Universe) -> None:
     weights = universe.market_weights()
-    table = Table(title=f"{universe.name} ({len(universe)} assets)", title_justify="left")
-    for header, justify in (("Ticker", "left"), ("Name", "left"), ("Class", "left"),
-                            ("Region", "left"), ("Ccy", "left"), ("Expense", "right"),
-                            ("Risk", "center"), ("Min", "right"), ("Max", "right"),
-                            ("Market wt", "right")):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    from roboadvisor.reports.i18n import t
+
+    lang = _lang()
+    table = Table(title=t("tables.universe_title", lang, name=universe.name,
+                          count=len(universe)), title_justify="left")
+    for header, justify in (("ticker", "left"), ("name", "left"), ("class", "left"),
+                            ("region", "left"), ("currency", "left"), ("expense", "right"),
+                            ("risk", "center"), ("min", "right"), ("max", "right"),
+                            ("market_weight", "right")):
+        table.add_column(t(f"tables.{header}", lang), justify=justify)  # type: ignore[arg-type]
     for i, a in enumerate(universe.assets):
         market = "-" if weights is None else pct(float(weights[i]), 1)
-        table.add_row(a.ticker, a.name, a.asset_class.value, a.region.value, a.currency,
+        table.add_row(a.ticker, a.name, t(f"tables.class_{a.asset_class.value}", lang),
+                      t(f"tables.region_{a.region.value}", lang), a.currency,
                       pct(a.expense_ratio), f"R{a.risk_level}", pct(a.min_weight, 0),
                       pct(a.max_weight, 0), market)
     out().print(table)
     if weights is None:
-        note("market weights: not given for every asset (equilibrium returns need them all)")
+        note(t("tables.no_market_weights", lang))
 
 
 # --- cache entries ----------------------------------------------------------------------------

@@ -72,6 +72,18 @@ def live_client(book: Book, client_id: str) -> Client:
     return found
 
 
+def valid_assessment(book: Book, client_id: str, now: datetime) -> StoredAssessment:
+    """The client's latest assessment; refused when there is none or it has expired (nothing
+    may be advised on an expired profile until the client is assessed again)."""
+    latest = book.assessments.latest(client_id)
+    if latest is None:
+        raise BookError.from_catalog("book.not_assessed", id=client_id)
+    if latest.expired(now):
+        raise BookError.from_catalog("book.assessment_expired", id=client_id,
+                                     date=latest.expires_at.date().isoformat())
+    return latest
+
+
 def client_view(book: Book, client_id: str, now: datetime) -> ClientView:
     found = client(book, client_id)
     latest = book.assessments.latest(client_id)
@@ -137,12 +149,7 @@ def open_account(book: Book, account_id: str, client_id: str, tier: int | None,
     live_client(book, client_id)
     if book.accounts.get(account_id) is not None:
         raise BookError.from_catalog("book.account_exists", id=account_id)
-    latest = book.assessments.latest(client_id)
-    if latest is None:
-        raise BookError.from_catalog("book.not_assessed", id=client_id)
-    if latest.expired(now):
-        raise BookError.from_catalog("book.assessment_expired", id=client_id,
-                                     date=latest.expires_at.date().isoformat())
+    latest = valid_assessment(book, client_id, now)
     chosen = latest.tier if tier is None else tier
     if not 1 <= chosen <= 5:
         raise BookError.from_catalog("book.tier_range", tier=chosen)

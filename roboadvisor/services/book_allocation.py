@@ -39,12 +39,7 @@ def tier_in_force(book: Book, client_id: str, requested: int | None, now: dateti
     a higher one only through an account opened with --above-level; an expired assessment
     allows nothing until the client is assessed again."""
     service.live_client(book, client_id)
-    latest = book.assessments.latest(client_id)
-    if latest is None:
-        raise BookError.from_catalog("book.not_assessed", id=client_id)
-    if latest.expired(now):
-        raise BookError.from_catalog("book.assessment_expired", id=client_id,
-                                     date=latest.expires_at.date().isoformat())
+    latest = service.valid_assessment(book, client_id, now)
     if requested is not None and requested > latest.tier:
         raise BookError.from_catalog("book.allocate_above", id=client_id, tier=requested,
                                      assessed=latest.tier)

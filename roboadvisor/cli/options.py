@@ -86,3 +86,10 @@ def _flags_without_a_type() -> None:
 
 
 _flags_without_a_type()
+
+
+# Cash flows of a projection: the same options on `project` and `report`.
+MONTHLY = typer.Option(0.0, "--monthly", metavar="Y", help="Saved at the end of each month.")
+GOAL = typer.Option(None, "--goal", metavar="G", help="Wealth wanted at the horizon.")
+WITHDRAW = typer.Option(0.0, "--withdraw-monthly", metavar="W",
+                        help="Taken out at the end of each month.")

@@ -8,7 +8,15 @@ import typer
 from roboadvisor.cli.book_context import DB
 from roboadvisor.cli.book_subject import ACCOUNT, CLIENT
 from roboadvisor.cli.commands.allocate import ANSWERS, LANG, TIER
-from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
+from roboadvisor.cli.options import (
+    GOAL,
+    JSON,
+    MONTHLY,
+    POLICIES,
+    PRICES,
+    UNIVERSE,
+    WITHDRAW,
+)
 
 HELP = ("Project a tier's portfolio (--tier N, --answers FILE, or from the client book "
         "--client ID / --account ID) with Monte Carlo paths: "
@@ -28,13 +36,9 @@ def project(tier: str | None = TIER, answers: Path | None = ANSWERS,
             amount: float | None = typer.Option(
                 None, "--amount", metavar="X", help="Money invested today (default: with "
                 "--account its current value, else 0)."),
-            monthly: float = typer.Option(0.0, "--monthly", metavar="Y",
-                                          help="Saved at the end of each month."),
+            monthly: float = MONTHLY,
             years: int = typer.Option(30, "--years", metavar="T", help="Horizon in years."),
-            goal: float | None = typer.Option(None, "--goal", metavar="G",
-                                              help="Wealth wanted at the horizon."),
-            withdraw: float = typer.Option(0.0, "--withdraw-monthly", metavar="W",
-                                           help="Taken out at the end of each month."),
+            goal: float | None = GOAL, withdraw: float = WITHDRAW,
             inflation: float | None = typer.Option(
                 None, "--inflation", metavar="I", help="Yearly inflation as a decimal (0.02): "
                 "amounts and results in today's money."),

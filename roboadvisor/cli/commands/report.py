@@ -8,7 +8,15 @@ import typer
 from roboadvisor.cli.book_context import DB
 from roboadvisor.cli.book_subject import ACCOUNT, CLIENT
 from roboadvisor.cli.commands.allocate import ANSWERS, LANG, TIER
-from roboadvisor.cli.options import JSON, POLICIES, PRICES, UNIVERSE
+from roboadvisor.cli.options import (
+    GOAL,
+    JSON,
+    MONTHLY,
+    POLICIES,
+    PRICES,
+    UNIVERSE,
+    WITHDRAW,
+)
 
 HELP = ("Write the client proposal (--answers FILE or --tier N, or from the client book "
         "--client ID / --account ID) as one HTML page that opens "
@@ -30,13 +38,9 @@ def report(out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html",
            amount: float | None = typer.Option(
                None, "--amount", metavar="X", help="Money invested today (projection, costs; "
                "default: with --account its current value, else 100000)."),
-           monthly: float = typer.Option(0.0, "--monthly", metavar="Y",
-                                         help="Saved at the end of each month."),
+           monthly: float = MONTHLY,
            years: int = typer.Option(20, "--years", metavar="T", help="Projection horizon."),
-           goal: float | None = typer.Option(None, "--goal", metavar="G",
-                                             help="Wealth wanted at the horizon."),
-           withdraw: float = typer.Option(0.0, "--withdraw-monthly", metavar="W",
-                                          help="Taken out at the end of each month."),
+           goal: float | None = GOAL, withdraw: float = WITHDRAW,
            inflation: float | None = typer.Option(0.02, "--inflation", metavar="I",
                                                   help="Yearly inflation (decimal)."),
            fees: float = typer.Option(0.0, "--fees", metavar="F",

@@ -207,23 +207,24 @@ def show_run(run: BacktestRun) -> None:
              f"(walk-forward); the last set is shown")
 
     if run.fallbacks:
-        held = Table(title=_tr("tables.bt_ceiling_title", lang), title_justify="left")
-        held.add_column(_tr("tables.bt_date", lang))
-        held.add_column(_tr("tables.bt_note_column", lang), overflow="fold")
-        for f in run.fallbacks[:10]:
-            held.add_row(f.date, f.reason)
-        if len(run.fallbacks) > 10:
-            held.add_row("…", _tr("tables.bt_more", lang, count=len(run.fallbacks) - 10))
-        console.print(held)
+        console.print(_dated_notes("tables.bt_ceiling_title", "tables.bt_note_column",
+                                   run.fallbacks, lang))
     if res.failures:
-        fails = Table(title=_tr("tables.bt_failed_title", lang), title_justify="left")
-        fails.add_column(_tr("tables.bt_date", lang))
-        fails.add_column(_tr("tables.bt_reason", lang), overflow="fold")
-        for f in res.failures[:10]:
-            fails.add_row(f.date, f.reason)
-        if len(res.failures) > 10:
-            fails.add_row("…", _tr("tables.bt_more", lang, count=len(res.failures) - 10))
-        console.print(fails)
+        console.print(_dated_notes("tables.bt_failed_title", "tables.bt_reason",
+                                   res.failures, lang))
+
+
+def _dated_notes(title: str, column: str, items: Sequence[Any], lang: str,
+                 shown: int = 10) -> Table:
+    """A table of the first ``shown`` (date, reason) items, and a row counting the rest."""
+    table = Table(title=_tr(title, lang), title_justify="left")
+    table.add_column(_tr("tables.bt_date", lang))
+    table.add_column(_tr(column, lang), overflow="fold")
+    for item in items[:shown]:
+        table.add_row(item.date, item.reason)
+    if len(items) > shown:
+        table.add_row("…", _tr("tables.bt_more", lang, count=len(items) - shown))
+    return table
 
 
 def show_comparison(runs: Sequence[BacktestRun]) -> None:

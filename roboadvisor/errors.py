@@ -7,6 +7,8 @@ first date. The CLI turns any ``RoboAdvisorError`` into one line on stderr and e
 
 from __future__ import annotations
 
+from typing import Self
+
 ECHO_LIMIT = 40
 """Characters of a user's value repeated in a message (a 300 MB line must not come back)."""
 
@@ -32,7 +34,7 @@ class RoboAdvisorError(Exception):
     params: dict[str, object] | None = None
 
     @classmethod
-    def from_catalog(cls, key: str, /, **params: object) -> RoboAdvisorError:
+    def from_catalog(cls, key: str, /, **params: object) -> Self:
         """An error whose message is catalog entry ``key`` (English in ``str()``)."""
         from roboadvisor.reports.i18n import Lang, t
 

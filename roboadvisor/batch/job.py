@@ -87,7 +87,7 @@ class PartitionCounts:
             _add(self.block_orders, other.block_orders))
 
 
-def _add(a: tuple, b: tuple) -> tuple:  # type: ignore[type-arg]
+def _add(a: tuple, b: tuple) -> tuple:
     if not a or not b:
         return a or b
     return tuple(x + y for x, y in zip(a, b, strict=True))

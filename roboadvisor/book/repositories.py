@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from sqlalchemy import func, insert, select, text, update
 
@@ -182,7 +182,7 @@ class SqlClients:
     def all(self) -> list[Client]:
         c = schema.clients
         rows = self.conn.execute(select(c.c.id, c.c.created_at, c.c.erased_at).order_by(c.c.id))
-        return [Client(row.id, _utc(row.created_at), _utc(row.erased_at),  # type: ignore[arg-type]
+        return [Client(row.id, _utc(row.created_at), _utc(row.erased_at),
                        personal_available=False) for row in rows]
 
     def erase(self, client_id: str, now: datetime) -> None:
@@ -205,6 +205,7 @@ class SqlAssessments:
         values = {k: v for k, v in stored.__dict__.items() if k != "id"}
         values["answers_enc"] = self.personal.seal(chain.canonical(dict(answers)))
         new_id = self.conn.execute(insert(schema.assessments).values(**values)).inserted_primary_key
+        assert new_id is not None
         return StoredAssessment(**{**stored.__dict__, "id": int(new_id[0])})
 
     @staticmethod
@@ -295,6 +296,7 @@ class SqlAccounts:
         new_id = self.conn.execute(insert(schema.cash_flows).values(
             account_id=account_id, kind=kind.value, amount=amount, on_date=on,
             status=FlowStatus.PENDING.value, created_at=now)).inserted_primary_key
+        assert new_id is not None
         return CashFlow(int(new_id[0]), account_id, kind, amount, on, FlowStatus.PENDING)
 
     def flows(self, account_id: str) -> list[CashFlow]:
@@ -358,7 +360,7 @@ class SqlModels:
         for r in self.conn.execute(select(m).where(m.c.version == row.version)):
             body = json.loads(r.body)
             tiers[int(r.tier)] = ModelTier(int(r.tier), **body)
-        return ModelVersion(row.version, _utc(row.created_at), row.source, row.note,  # type: ignore[arg-type]
+        return ModelVersion(row.version, _utc(row.created_at), row.source, row.note,
                             json.loads(row.inputs), row.digest, row.record_seq, tiers)
 
     def latest(self) -> ModelVersion | None:
@@ -439,7 +441,8 @@ class SqlRecords:
         return (last.seq + 1, last.hash) if last else (1, chain.GENESIS)
 
     def count(self) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(schema.records)).scalar())
+        total = self.conn.execute(select(func.count()).select_from(schema.records)).scalar()
+        return int(total or 0)
 
     def put_blob(self, data: bytes) -> str:
         digest = chain.sha256_bytes(data)
@@ -454,7 +457,13 @@ class SqlRecords:
         return bytes(data) if data is not None else None
 
 
-def _utc(value: datetime | None) -> datetime | None:  # type: ignore[return]
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: None) -> None: ...
+
+
+def _utc(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes: the book stores UTC, so mark them as such."""
     from datetime import UTC
 
@@ -464,4 +473,4 @@ def _utc(value: datetime | None) -> datetime | None:  # type: ignore[return]
 
 
 def _iso(value: datetime) -> str:
-    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")

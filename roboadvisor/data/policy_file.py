@@ -59,7 +59,7 @@ def load_policies(path: Path | None = None,
     policies, data = _parse_policies(path)
     if universe is not None:
         _check_tickers(path, policies, universe)
-    return dict(sorted(apply_suitability(path, data, dict(policies), suitability).items()))
+    return dict(sorted(apply_suitability(path, dict(data), dict(policies), suitability).items()))
 
 
 @once_per_file_version

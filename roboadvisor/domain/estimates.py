@@ -444,6 +444,7 @@ def expected_returns_of(returns: pd.DataFrame | np.ndarray, method: ReturnsMetho
         return ema_return(returns, span or 500)
     if rm is ReturnsMethod.CAPM:
         return capm_return(returns, risk_free_rate, market_weights)
+    assert market_weights is not None  # refused above for the two methods that need them
     if rm is ReturnsMethod.EQUILIBRIUM:
         return equilibrium_return(covariance, market_weights, risk_free_rate, risk_aversion)
     return black_litterman_return(covariance, market_weights, tickers, views, risk_free_rate,

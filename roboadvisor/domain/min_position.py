@@ -44,8 +44,9 @@ def objective_value(p: qp.Problem, w: np.ndarray) -> float:
     """The value ``p`` maximises at ``w`` (minimisation objectives negated), transaction
     costs included as the solver counts them."""
     cost = 0.0
-    if p.w0 is not None and p.cost and p.constraints.transaction_cost > 0:
-        cost = p.constraints.transaction_cost * float(np.abs(w - p.w0).sum())
+    rates = np.asarray(p.constraints.transaction_cost, dtype=float)  # one rate, or one per asset
+    if p.w0 is not None and p.cost and np.any(rates > 0):
+        cost = float(np.sum(rates * np.abs(w - p.w0)))
     var = float(w @ p.cov @ w)
     if p.objective is Objective.MIN_VARIANCE:
         return -(var + cost)

@@ -396,14 +396,14 @@ def check_gaps(prices: pd.DataFrame, max_gap_days: int = MAX_CALENDAR_GAP_DAYS) 
         present = np.flatnonzero(~np.isnan(values))
         if present.size == 0:
             continue
-        missing = np.flatnonzero(np.isnan(values[present[0]:])) + present[0]
+        missing = np.flatnonzero(np.isnan(values[present[0]:])) + int(present[0])
         if missing.size:
-            i = int(missing[0])
+            first_missing = int(missing[0])
             issues.append(Issue(Rule.MISSING_VALUES,
                                 _msg("data.missing_values", ticker=col, count=int(missing.size),
                                      first=_day(prices.index[present[0]]),
-                                     day=_day(prices.index[i])), ticker=str(col),
-                                date=_day(prices.index[i]), row=i))
+                                     day=_day(prices.index[first_missing])), ticker=str(col),
+                                date=_day(prices.index[first_missing]), row=first_missing))
     return issues
 
 

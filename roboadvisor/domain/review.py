@@ -177,7 +177,7 @@ def review(shares: np.ndarray, prices: np.ndarray, cash: float, model_weights: n
         fired.append(Fired(Trigger.MODEL_VERSION, (
             ("old", facts.model_version if facts.model_version is not None else 0),
             ("new", facts.latest_model_version))))
-    if _rule_fires(policy.rule, values, targets):
+    if policy.rule is not None and _rule_fires(policy.rule, values, targets):
         fired.append(Fired(Trigger.RULE, (("rule", policy.rule.describe()),)))
     if policy.drift_threshold is not None and drift > policy.drift_threshold:
         fired.append(Fired(Trigger.DRIFT, (("drift", drift),

@@ -135,11 +135,11 @@ def knockouts(questionnaire: Questionnaire, answers: Mapping[str, str],
     """Chosen options that cap the tier; the strictest are binding if below ``score_tier``."""
     hits = [(q, o) for q in questionnaire.questions
             if (o := _chosen(q, answers)).max_tier is not None]
-    strictest = min((o.max_tier for _, o in hits), default=score_tier)
-    return tuple(Knockout(q.id, o.id, q.dimension, o.max_tier,
-                          o.max_tier == strictest < score_tier,
+    caps = [(q, o, o.max_tier) for q, o in hits if o.max_tier is not None]
+    strictest = min((cap for _, _, cap in caps), default=score_tier)
+    return tuple(Knockout(q.id, o.id, q.dimension, cap, cap == strictest < score_tier,
                           o.knockout_reason or Localized({}))
-                 for q, o in hits)
+                 for q, o, cap in caps)
 
 
 def score_answers(questionnaire: Questionnaire, answers: Mapping[str, str]) -> RiskProfile:

@@ -150,7 +150,7 @@ def score_batch(tables: ScoringTables, codes: np.ndarray) -> BatchProfiles:
         raise ValueError("an answer code is outside its question's options")
     raw = [tables.scores[j][by_question[j]] for j in range(q)]  # option-score lookup
     flagged = list(raw)
-    flags = np.zeros(n, dtype=np.uint8 if len(tables.rules) <= 8 else np.uint32)
+    flags: np.ndarray = np.zeros(n, dtype=np.uint8 if len(tables.rules) <= 8 else np.uint32)
     for bit, (cq, cmask, rq, rmask, cap) in enumerate(tables.rules):
         fires = cmask[by_question[cq]] & rmask[by_question[rq]]
         flagged[rq] = np.where(fires, np.minimum(flagged[rq], cap), flagged[rq])

@@ -139,7 +139,7 @@ def cash_flow_values(h: np.ndarray, cash: float, t: np.ndarray,
         for _ in range(3):
             y = waterfill(np.maximum(t * (value + net) - h, 0.0), net)
             net = cash - rates @ y - fixed * np.count_nonzero(y > DUST * value)
-        count = np.count_nonzero(y > DUST * value)
+        count = int(np.count_nonzero(y > DUST * value))
         if cash - fixed * count <= 0:  # too small to split: buy the largest gap only
             y = np.zeros_like(h)
             y[int(np.argmax(t * (value + cash) - h))] = cash
@@ -160,7 +160,7 @@ def cash_flow_values(h: np.ndarray, cash: float, t: np.ndarray,
     for _ in range(3):
         y = waterfill(np.maximum(h - t * (value - gross), 0.0), gross)
         gross = wanted + rates @ y + fixed * np.count_nonzero(y > DUST * value)
-    count = np.count_nonzero(y > DUST * value)
+    count = int(np.count_nonzero(y > DUST * value))
     scale = (wanted + fixed * count) / (y.sum() - rates @ y)
     x = np.minimum(scale * y, h)
     cost = rates @ x + fixed * np.count_nonzero(x > DUST * value)

@@ -111,7 +111,7 @@ class ProjectionResult:
 def check_request(request: ProjectionRequest) -> ReturnModel:
     """Every check that needs no file, with the option to change in the message."""
     def bad(key: str, **params: object) -> InputError:
-        return InputError.from_catalog(key, **params)  # type: ignore[return-value]
+        return InputError.from_catalog(key, **params)
 
     try:
         model = ReturnModel(str(request.model).strip().lower())

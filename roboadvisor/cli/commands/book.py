@@ -85,7 +85,7 @@ def run(
         view.show_run(result, language)
 
 
-def _lang(value: str):  # type: ignore[no-untyped-def]
+def _lang(value: str):
     from roboadvisor.reports.i18n import Lang
 
     try:

@@ -72,7 +72,8 @@ def plan(answers: Path | None = typer.Option(
         render.print_json(service.plan_record(result))
         view.show_notes(result)
         return
-    show_assessment(result.assessment, lang)
+    if result.assessment is not None:
+        show_assessment(result.assessment, lang)
     view.show_allocation(result, lang)
     view.show_explanation(result, lang, with_classes=False)
 

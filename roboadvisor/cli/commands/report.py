@@ -95,4 +95,5 @@ def report(out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html",
     if found is not None:
         from roboadvisor.cli.render.book import recorded
 
-        recorded(made, found.subject.client_id, lang)
+        if made is not None:
+            recorded(made, found.subject.client_id, lang)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rich import box
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -13,7 +13,7 @@ from rich.text import Text
 from roboadvisor.cli import render
 from roboadvisor.cli.render import pct
 from roboadvisor.domain.explain import ConstraintKind, constraint_text_zh
-from roboadvisor.domain.models import Tier
+from roboadvisor.domain.models import Allocation, Tier
 from roboadvisor.reports.i18n import localized
 from roboadvisor.services.allocate import (
     FRONTIER_NOTE,
@@ -121,7 +121,7 @@ def show_allocation(result: AllocationResult, lang: str = "en") -> None:
         (_estimates_line(result, lang), "dim"))
     if result.rating is not None:
         head.append("\n" + rating_line(result.rating, result.policy, lang))
-    parts: list[object] = [head, "", _holdings_table(result, lang), "",
+    parts: list[RenderableType] = [head, "", _holdings_table(result, lang), "",
                            _classes_table(result, lang)]
     if result.shares is not None:
         s = result.shares
@@ -228,7 +228,7 @@ def show_explanation(result: AllocationResult, lang: str = "en",
                         f"≤ R{result.policy.max_product_risk}")
     if not ex.binding:
         binding.add_row(t["none"], "", "")
-    parts: list[object] = [table, ""]
+    parts: list[RenderableType] = [table, ""]
     if result.rating is not None and with_classes:  # plan shows it in the portfolio panel
         parts += [Text(rating_line(result.rating, result.policy, lang)), ""]
     if with_classes:
@@ -255,7 +255,8 @@ def show_frontier(result: FrontierResult) -> None:
     def tier_label(tier: Tier) -> str:
         return tr("tables.tier_label", lang, k=tier.value, name=_tier_name(tier, lang))
 
-    rows = [(a.volatility, "", a, None) for a in result.points]
+    rows: list[tuple[float, str, Allocation, Tier | None]] = [
+        (a.volatility, "", a, None) for a in result.points]
     rows += [(a.volatility, tier_label(t), a, t) for t, a in result.tiers.items()]
     for _, label, a, tier in sorted(rows, key=lambda r: (r[0], r[1])):
         eq = float(a.weights[equity].sum()) if any(equity) else 0.0
@@ -272,7 +273,7 @@ def show_frontier(result: FrontierResult) -> None:
         shown_reason = localized(reason, lang)
         reasons.add_row(tr("tables.tier_cannot_build", lang, k=t.value),
                         Text(shown_reason.removeprefix(f"tier {t.value}: ")))
-    parts: list[object] = [Text(_estimates_line(result, lang), style="dim"), "", table]
+    parts: list[RenderableType] = [Text(_estimates_line(result, lang), style="dim"), "", table]
     if result.unavailable:
         parts += ["", reasons]
     console.print(Panel(Group(*parts), title=tr("tables.frontier_title", lang,

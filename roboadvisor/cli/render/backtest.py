@@ -181,7 +181,7 @@ def show_run(run: BacktestRun) -> None:
     years.add_column(_tr("tables.bt_year", lang))
     years.add_column(_tr("tables.portfolio", lang), justify="right")
     bench = {y.year: y for y in s.benchmark.yearly} if s.benchmark else {}
-    if bench:
+    if bench and s.benchmark is not None:
         years.add_column(s.benchmark.name, justify="right")
         years.add_column(_tr("tables.bt_difference", lang), justify="right")
     for y in s.yearly:

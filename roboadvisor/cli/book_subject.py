@@ -78,7 +78,7 @@ def basis(db: str | None, client_id: str | None, account_id: str | None,
 
 
 def issue_report(db: str | None, found: Basis, view: Any, out: Path,
-                 inputs: dict[str, str]) -> tuple[Any, Any]:
+                 inputs: dict[str, bytes]) -> tuple[Any, Any]:
     """In one transaction: the stored profile, the holdings, the report's record; the page is
     written before the commit and removed if the commit fails (page and record together)."""
     from dataclasses import replace

@@ -3,7 +3,9 @@ assessment, the account's holdings against the portfolio, and the report's own a
 
 Issuing a report appends a 'report' record (a report is advice handed to a client): the hashes
 of its inputs (the assessment's record and answers, universe, policies, assumptions, the price
-file) and of the HTML page, the key figures shown, and the summary text. The page names its own
+file) and of the HTML page, the key figures shown, and the summary text. The input files and the
+page itself are kept as blobs beside the record, so the very page the client was given can be
+taken out and checked years later (`records show N --page FILE`, `records verify --recompute`). The page names its own
 record: the number is taken with the chain locked (``Records.head``) in the transaction that
 appends it, so page and record agree or neither is kept.
 """
@@ -121,9 +123,9 @@ def book_view(subject: Subject, value: Value | None, portfolio: PortfolioView) -
         holdings=holdings_view(subject, value, portfolio) if value is not None else None)
 
 
-def input_hashes(universe: Path | None, policies: Path | None,
-                 prices: Path | None) -> dict[str, str]:
-    """SHA-256 of every file the report read (the shipped defaults when none was given)."""
+def input_files(universe: Path | None, policies: Path | None,
+                prices: Path | None) -> dict[str, bytes]:
+    """The bytes of every file the report read (the shipped defaults when none was given)."""
     from roboadvisor.data.assumptions_file import DEFAULT_ASSUMPTIONS
     from roboadvisor.data.policy_file import DEFAULT_POLICIES
     from roboadvisor.data.universe_file import DEFAULT_UNIVERSE
@@ -132,7 +134,7 @@ def input_hashes(universe: Path | None, policies: Path | None,
              "assumptions": DEFAULT_ASSUMPTIONS}
     if prices is not None:
         files["prices"] = prices
-    return {name: sha256_bytes(Path(path).read_bytes()) for name, path in files.items()}
+    return {name: Path(path).read_bytes() for name, path in files.items()}
 
 
 def report_content(view: ReportView, html_sha256: str, inputs: dict[str, str]) -> dict[str, Any]:
@@ -161,15 +163,26 @@ def report_content(view: ReportView, html_sha256: str, inputs: dict[str, str]) -
 
 
 def issue(book: Book, view: ReportView, render: Callable[[ReportView], str],
-          inputs: dict[str, str], now: datetime) -> tuple[ReportView, str, Record]:
-    """Number the report (the next record, chain locked), render it, append its record."""
+          files: dict[str, bytes], now: datetime) -> tuple[ReportView, str, Record]:
+    """Number the report (the next record, chain locked), render it, keep its inputs and the
+    page as blobs, append its record."""
     assert view.book is not None
     seq, previous = book.records.head()
     numbered = replace(view, book=replace(view.book, report_record=seq, previous_hash=previous))
     html = render(numbered)
-    content = report_content(numbered, sha256_bytes(html.encode("utf-8")), inputs)
+    inputs = {name: book.records.put_blob(data) for name, data in files.items()}
+    content = report_content(numbered, book.records.put_blob(html.encode("utf-8")), inputs)
     made = book.records.append(RecordKind.REPORT, view.book.client_id, view.book.account_id,
                                content, now)
     if made.seq != seq or made.prev_hash != previous:  # never with the lock; refuse if so
         raise BookError.from_catalog("report_book.chain_moved", seq=seq)
     return numbered, html, made
+
+
+def stored_page(book: Book, record: Record) -> bytes | None:
+    """The HTML page a report record was issued with, when its blob is kept and intact."""
+    if record.kind is not RecordKind.REPORT:
+        return None
+    sha = record.content()["outputs"]["html_sha256"]
+    data = book.records.blob(sha)
+    return data if data is not None and sha256_bytes(data) == sha else None

@@ -58,11 +58,9 @@ def verify(book: Book, recompute: bool = False) -> Verification:
     skipped: list[Skipped] = []
     done = 0
     for record in all_records:
-        if record.kind is RecordKind.REPORT:  # a rendered page: hashes kept, nothing to re-run
-            skipped.append(Skipped(record.seq, record.kind.value, "report_book.reason_report",
-                                   {}))
-            continue
-        if record.kind is RecordKind.ASSESSMENT:
+        if record.kind is RecordKind.REPORT:
+            outcome = _report(book, record)
+        elif record.kind is RecordKind.ASSESSMENT:
             outcome = _assessment(book, record)
         elif record.kind is RecordKind.ALLOCATION:
             outcome = _allocation(book, record)
@@ -217,6 +215,26 @@ def _model(book: Book, record: Record) -> list[Difference] | Skipped:
                 found.append(Difference(record.seq, record.kind.value,
                                         f"tier {tier} weight {ticker}", ow.get(ticker, 0.0),
                                         nw.get(ticker, 0.0)))
+    return found
+
+
+def _report(book: Book, record: Record) -> list[Difference] | Skipped:
+    """A report: the page kept with the record is the one whose hash the record names, and
+    every input file it read is kept intact. (A page is not re-rendered:
+    what the client was given is the page itself.)"""
+    content = record.content()
+    kept = {"page": content["outputs"]["html_sha256"],
+            **{name: sha for name, sha in content["inputs"].items()
+               if name not in ("answers", "assessment_record") and sha is not None}}
+    found: list[Difference] = []
+    for name, sha in kept.items():  # answers and assessment: in the assessment's own record
+        data = book.records.blob(sha)
+        if data is None:  # issued before pages were kept
+            return Skipped(record.seq, record.kind.value, "book.reason_no_input",
+                           {"name": name, "sha": sha[:12]})
+        if sha256_bytes(data) != sha:
+            found.append(Difference(record.seq, record.kind.value, f"{name} sha256", sha,
+                                    sha256_bytes(data)))
     return found
 
 

@@ -1,5 +1,6 @@
 """`roboadvisor records ...`: the append-only advice record (list, show, verify)."""
 
+from pathlib import Path
 from typing import Literal
 
 import typer
@@ -27,17 +28,37 @@ def list_(client_id: str | None = typer.Option(None, "--client", metavar="ID"),
 
 @app.command("show", cls=options.PlainUsage)
 def show(seq: int = typer.Argument(..., metavar="N"), db: str | None = DB,
+         page: Path | None = typer.Option(None, "--page", metavar="FILE",
+                                          help="For a report record: write the very page the "
+                                               "client was given to FILE."),
          lang: Literal["en", "zh"] = LANG, json_output: bool = options.JSON) -> None:
     """One record in full: inputs' hashes, outputs, the text shown."""
     from roboadvisor.cli.book_context import book
     from roboadvisor.cli.render import book as view
     from roboadvisor.errors import BookError
 
+    if page is not None:
+        from roboadvisor.data.outputs import check_output
+
+        check_output(page, "--page", suffix=".html")
     with book(db) as (b, _):
         found = b.records.get(seq)
-    if found is None:
-        raise BookError.from_catalog("book.record_unknown", seq=seq)
+        if found is None:
+            raise BookError.from_catalog("book.record_unknown", seq=seq)
+        kept = None
+        if page is not None:
+            from roboadvisor.services.book_report import stored_page
+
+            kept = stored_page(b, found)
+            if kept is None:
+                raise BookError.from_catalog("report_book.no_page", seq=seq)
+    if page is not None and kept is not None:
+        from roboadvisor.data.atomic import atomic_write_bytes
+
+        atomic_write_bytes(page, kept)
     view.record(found, lang, json_output)
+    if page is not None and not json_output:
+        view.page_written(seq, page, found.content()["outputs"]["html_sha256"], lang)
 
 
 @app.command("verify")

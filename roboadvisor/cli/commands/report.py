@@ -84,10 +84,10 @@ def report(out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html",
         view.write_report(facts, out)
     else:
         from roboadvisor.cli.book_subject import issue_report
-        from roboadvisor.services.book_report import input_hashes
+        from roboadvisor.services.book_report import input_files
 
         facts, made = issue_report(db, found, facts, out,
-                                   input_hashes(universe, policies, prices))
+                                   input_files(universe, policies, prices))
     if json_output:
         render.print_json(record(facts))
     else:

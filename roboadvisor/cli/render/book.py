@@ -261,6 +261,10 @@ def record(found: Record, lang: str, json_output: bool) -> None:
     out.print(json.dumps(shown, indent=2, ensure_ascii=False, sort_keys=True), soft_wrap=True)
 
 
+def page_written(seq: int, path: object, sha: str, lang: str) -> None:
+    render.out().print(t("report_book.page_written", lang, seq=seq, path=path, sha=sha[:12]))
+
+
 def verification(result: Verification, lang: str, json_output: bool) -> None:
     if json_output:
         render.print_json({

@@ -5,8 +5,8 @@ Issuing a report appends a 'report' record (a report is advice handed to a clien
 of its inputs (the assessment's record and answers, universe, policies, assumptions, the price
 file) and of the HTML page, the key figures shown, and the summary text. The input files and the
 page itself are kept as blobs beside the record, so the very page the client was given can be
-taken out and checked years later (`records show N --page FILE`, `records verify --recompute`). The page names its own
-record: the number is taken with the chain locked (``Records.head``) in the transaction that
+taken out and checked years later (`records show N --page FILE`, `records verify --recompute`).
+The page names its own record: the number is taken with the chain locked (``Records.head``) in the transaction that
 appends it, so page and record agree or neither is kept.
 """
 

@@ -194,7 +194,7 @@ def test_the_page_given_to_the_client_comes_back_and_tampering_shows(
     before = run(url, "records", "verify", "--recompute", "--json")
     assert before["ok"] and before["recomputed"] >= 1
     # Not a report: refused in one line, nothing written.
-    assessed = [r for r in _records(url) if r["kind"] == "assessment"][0]["seq"]
+    assessed = next(r["seq"] for r in _records(url) if r["kind"] == "assessment")
     refused = run(url, "records", "show", str(assessed), "--page",
                   str(tmp_path / "no.html"), code=2)
     assert "no kept page" in refused.stderr and not (tmp_path / "no.html").exists()

@@ -6,8 +6,8 @@ of its inputs (the assessment's record and answers, universe, policies, assumpti
 file) and of the HTML page, the key figures shown, and the summary text. The input files and the
 page itself are kept as blobs beside the record, so the very page the client was given can be
 taken out and checked years later (`records show N --page FILE`, `records verify --recompute`).
-The page names its own record: the number is taken with the chain locked (``Records.head``) in the transaction that
-appends it, so page and record agree or neither is kept.
+The page names its own record: the number is taken with the chain locked (``Records.head``)
+in the transaction that appends it, so page and record agree or neither is kept.
 """
 
 from __future__ import annotations

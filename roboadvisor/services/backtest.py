@@ -300,10 +300,11 @@ def _absent_from_file(config: BacktestConfig, tickers: list[str]) -> set[str]:
     when the file itself cannot be read: its loader's error is then the right one)."""
     if config.prices is None:
         return set()
-    from roboadvisor.data.price_files import read_price_file
+    from roboadvisor.data.price_files import PriceFile, read_price_file
 
     try:
-        prices = read_price_file(config.prices).prices
+        prices = (config.prices.prices if isinstance(config.prices, PriceFile)
+                  else read_price_file(config.prices).prices)
     except DataQualityError:
         return set()
     return {t for t in tickers if t not in prices.columns or not prices[t].notna().any()}

@@ -35,6 +35,7 @@ from roboadvisor.errors import DataError, InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from roboadvisor.data.price_files import PriceInput
     from roboadvisor.domain.models import Allocation
     from roboadvisor.services.allocate import AllocationResult
 
@@ -192,7 +193,7 @@ def bad_year_of(weights: np.ndarray, portfolio: AllocationResult,
 
 
 def bad_year_for(allocation: Allocation, prices: pd.DataFrame | None,
-                 prices_file: Path | None) -> BadYear:
+                 prices_file: PriceInput | None) -> BadYear:
     """The bad-year figure of the explanations: a bootstrap of the held ETFs' real monthly
     returns when prices are at hand (``prices``: daily closes already loaded, else
     ``prices_file``), the normal model on the allocation's own figures otherwise."""
@@ -230,7 +231,8 @@ def _normal(portfolio: AllocationResult, held: tuple[str, ...], weights: np.ndar
     return normal_returns(weights, est.expected_returns, est.covariance, months, paths, rng)
 
 
-def load_history(tickers: tuple[str, ...], prices_file: Path | None, cache_dir: Path | None,
+def load_history(tickers: tuple[str, ...], prices_file: PriceInput | None,
+                 cache_dir: Path | None,
                  *, required: bool) -> History | None:
     """Monthly returns of ``tickers`` over the months where all of them have prices, from
     ``prices_file`` or the cache; None (or an error when ``required``) without prices."""

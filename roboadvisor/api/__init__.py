@@ -45,7 +45,12 @@ EXPORTS: dict[str, str] = {
 }
 """Public name -> the module of ``roboadvisor.api`` that defines it."""
 
-__all__ = sorted(EXPORTS)
+__all__ = [
+    "Allocation", "Assessment", "BacktestResult", "Bands", "CashFlowPlan", "CostModel",
+    "CovarianceMethod", "Estimates", "Frequency", "Frontier", "Objective", "RebalanceRule",
+    "ReturnsMethod", "RoboAdvisorError", "Tier", "allocate", "assess", "backtest",
+    "check_prices", "estimates", "frontier",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -184,7 +184,7 @@ def allocate(tier: Tier | int | str | Assessment | None = None, *,
         tier, answers = assess(answers, lang=lang), None
     assessment = tier if isinstance(tier, Assessment) else None
     request = AllocationRequest(
-        tier=None if assessment is not None else tier, answers=_path(answers), amount=amount,
+        tier=None if isinstance(tier, Assessment) else tier, answers=_path(answers), amount=amount,
         lang=lang, market=_market(estimates, prices, method, None, views, universe, cache_dir),
         policies_file=_path(policies), assessment=assessment, suitability=suitability)
     return Allocation(service.allocate(request, step=progress), request)

@@ -76,6 +76,9 @@ class BacktestRun:
     fallbacks: tuple = ()
     """Walk-forward dates that held the least-risk portfolio (``RebalanceFailure``: date and
     note)."""
+    prices: np.ndarray | None = None
+    """The held assets' adjusted closes on the backtest dates, shape (days, assets) in
+    ``result.tickers`` order (for daily weights: ``roboadvisor.api``)."""
 
 
 def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
@@ -126,7 +129,8 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
     rf_daily = daily_risk_free(rf_previous[start_day:])
     summary = summarize(result, rf_daily, config.risk_free.describe(), bench,
                         config.benchmark or "")
-    return BacktestRun(config, result, summary, bench, plan.source, tuple(warnings), fallbacks)
+    return BacktestRun(config, result, summary, bench, plan.source, tuple(warnings), fallbacks,
+                       prices)
 
 
 def run_many(configs: Sequence[BacktestConfig], *, cache_dir: Path | None = None,

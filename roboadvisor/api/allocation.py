@@ -7,9 +7,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from roboadvisor.api.prices import PricesLike, price_input
 from roboadvisor.domain.estimates import CovarianceMethod, ReturnsMethod
@@ -24,6 +22,9 @@ from roboadvisor.services.allocate import (
     MarketRequest,
 )
 from roboadvisor.services.assess import Assessment
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Allocation", "Frontier", "allocate", "estimates", "frontier"]
 
@@ -49,9 +50,18 @@ class Allocation:
     @property
     def weights(self) -> pd.Series:
         """Weight of each ETF of the universe (decimals, sum 1), indexed by ticker."""
+        import pandas as pd
+
         a = self.result.allocation
         return pd.Series(a.weights, index=pd.Index(a.tickers, name="ticker"), name="weight",
                          dtype=float)
+
+    @property
+    def holdings(self) -> pd.Series:
+        """The ETFs actually bought: weights above 0.01% (below is solver noise),
+        renormalised to sum to 1, as whole shares and ``ra.backtest`` use them."""
+        w = self.weights[self.weights > service.HELD_WEIGHT]
+        return w / w.sum()
 
     @property
     def expected_return(self) -> float:
@@ -75,6 +85,8 @@ class Allocation:
     @property
     def risk_contributions(self) -> pd.Series:
         """Each held ETF's share of the portfolio variance (sums to 1)."""
+        import pandas as pd
+
         return pd.Series({c.name: c.risk for c in self.result.explanation.assets},
                          name="risk", dtype=float)
 
@@ -250,6 +262,8 @@ class Frontier:
     def points(self) -> pd.DataFrame:
         """One row per frontier portfolio: ``volatility``, ``expected_return``,
         ``sharpe_ratio`` (annualised decimals), lowest risk first."""
+        import pandas as pd
+
         return pd.DataFrame([(a.volatility, a.expected_return, a.sharpe_ratio)
                              for a in self.result.points],
                             columns=["volatility", "expected_return", "sharpe_ratio"])
@@ -257,6 +271,8 @@ class Frontier:
     @property
     def weights(self) -> pd.DataFrame:
         """The frontier portfolios' weights, shape (points, tickers)."""
+        import pandas as pd
+
         est = self.result.estimates
         return pd.DataFrame([a.weights for a in self.result.points], columns=list(est.tickers))
 
@@ -264,6 +280,8 @@ class Frontier:
     def tiers(self) -> pd.DataFrame:
         """The tier portfolios (index: tier 1..5 that the universe can build), their
         volatility, expected return and Sharpe ratio."""
+        import pandas as pd
+
         rows = {int(t): (a.volatility, a.expected_return, a.sharpe_ratio)
                 for t, a in self.result.tiers.items()}
         frame = pd.DataFrame.from_dict(rows, orient="index",

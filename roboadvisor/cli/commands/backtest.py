@@ -74,14 +74,15 @@ def run(
                                      help="Save the equity curve and drawdowns as a PNG."),
 ) -> None:
     """Run one backtest configuration; options override the file's fields."""
+    from roboadvisor.api.backtesting import backtest
     from roboadvisor.cli import render
     from roboadvisor.cli.render import backtest as view
     from roboadvisor.services import backtest as service
 
     cfg = service.configure(config, **_overrides(prices, start, end, rule, risk_free, benchmark))
     service.check_outputs(csv_dir, plot)
-    result = service.run_backtest(cfg, cache_dir=cache_dir, progress=render.progress,
-                                  suitability=suitability)
+    result = backtest(cfg, cache_dir=cache_dir, progress=render.progress,
+                      suitability=suitability).run
     files = _outputs([result], csv_dir, plot)
     render.show_warnings(result.warnings)
     if json_output:

@@ -17,9 +17,9 @@ TRADING_DAYS_PER_YEAR = 252
 # below is used.
 __all__ = [
     "Allocation", "Assessment", "BacktestResult", "Bands", "CashFlowPlan", "CostModel",
-    "CovarianceMethod", "Estimates", "Frequency", "Frontier", "Objective", "RebalanceRule",
-    "ReturnsMethod", "RoboAdvisorError", "Tier", "allocate", "assess", "backtest",
-    "check_prices", "estimates", "frontier",
+    "CovarianceMethod", "Estimates", "Frequency", "Frontier", "Objective", "Projection",
+    "RebalanceRule", "ReturnsMethod", "RoboAdvisorError", "Tier", "allocate", "assess",
+    "backtest", "check_prices", "estimates", "frontier", "project",
 ]
 
 

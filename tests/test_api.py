@@ -29,7 +29,8 @@ runner = CliRunner()
 HEAVY = ("pandas", "numpy", "cvxpy", "pypfopt", "yfinance", "matplotlib", "sqlalchemy", "dask",
          "scipy", "sklearn", "pyarrow")
 API_MODULES = ["roboadvisor.api.assessment", "roboadvisor.api.allocation",
-               "roboadvisor.api.backtesting", "roboadvisor.api.prices"]
+               "roboadvisor.api.backtesting", "roboadvisor.api.prices",
+               "roboadvisor.api.projection"]
 
 
 def cli_json(*argv: str) -> dict:
@@ -65,7 +66,8 @@ def test_docstring_examples_run(module: str) -> None:
 
 
 def test_every_public_function_has_an_example_and_units() -> None:
-    for name in ("assess", "allocate", "estimates", "frontier", "backtest", "check_prices"):
+    for name in ("assess", "allocate", "estimates", "frontier", "backtest", "check_prices",
+                 "project"):
         doc = getattr(roboadvisor, name).__doc__
         assert ">>> " in doc and "Returns" in doc and "Parameters" in doc, name
 
@@ -199,6 +201,16 @@ def test_frontier_equals_the_cli() -> None:
         front.tiers["expected_return"].to_dict()
 
 
+def test_project_equals_the_cli() -> None:
+    record = cli_json("project", "--tier", "4", "--amount", "100000", "--monthly", "1000",
+                      "--years", "20", "--goal", "900000", "--paths", "1000")
+    fan = roboadvisor.project(4, amount=100_000, monthly=1000, years=20, goal=900_000,
+                              paths=1000)
+    text = json.dumps(record)
+    assert str(fan.goal_probability) in text and str(fan.saving_needed) in text
+    assert str(float(fan.percentiles.loc[20, 50])) in text
+
+
 def test_backtest_run_equals_the_cli_on_the_same_prices(tmp_path: Path) -> None:
     table = _synthetic(900)
     csv = tmp_path / "prices.csv"
@@ -216,3 +228,66 @@ def test_backtest_run_equals_the_cli_on_the_same_prices(tmp_path: Path) -> None:
         assert dict(result.metrics)["final_value"] == record["summary"]["final_value"]
         assert json.loads(json.dumps(dict(result.metrics))) == record["summary"]
         assert result.run.result.rebalance_count == len(record["rebalance_dates"])
+
+
+# --- the README's "Python API" section, run as written, against the CLI ------------------------
+def _readme_python_api_code() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Python API", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, NaN equal to NaN (JSON-shaped values)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return a == b
+
+
+@pytest.mark.realdata
+def test_readme_python_api_gives_the_cli_figures(real_prices_csv: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    code = _readme_python_api_code().replace("../shared/data/", f"{real_prices_csv.parent}/")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert (tmp_path / "tier3_equity.png").stat().st_size > 10_000
+    monkeypatch.chdir(ROOT)
+    profile, portfolio, result = (namespace[k] for k in ("profile", "portfolio", "result"))
+
+    # assess: the README's answers are the shipped tier-3 example's
+    example = EXAMPLES / "tier3_balanced.yaml"
+    assert namespace["answers"] == yaml.safe_load(example.read_text())["answers"]
+    assessed = cli_json("assess", "--answers", str(example))
+    assert (assessed["tier"], assessed["combined_score"], assessed["answers_sha256"]) == (
+        int(profile.tier), profile.profile.combined_score, profile.answers_sha256)
+
+    # allocate tier 3 on the same prices
+    allocated = cli_json("allocate", "--tier", "3", "--source", "history", "--prices",
+                         str(real_prices_csv))
+    assert allocated["estimates"]["source"] == "history"
+    assert allocated["weights"] == portfolio.weights[portfolio.weights > 1e-4].to_dict()
+    assert (allocated["expected_return"], allocated["volatility"]) == (
+        portfolio.expected_return, portfolio.volatility)
+
+    # backtest: a configuration file holding the CLI's weights, run by `backtest run`
+    held = pd.Series(allocated["weights"])
+    config = tmp_path / "tier3_history.yaml"
+    config.write_text(yaml.safe_dump({
+        "name": "tier 3 from history", "weights": (held / held.sum()).to_dict(),
+        "rule": "quarterly", "costs": {"bps": 5}, "start": "2015-01-01", "benchmark": "AOM",
+        "risk_free": 0.02}, sort_keys=False))
+    ran = cli_json("backtest", "run", str(config), "--prices", str(real_prices_csv))
+    assert _same(json.loads(json.dumps(dict(result.metrics))), ran["summary"])
+    assert ran["summary"]["benchmark"]["name"] == "AOM"
+    assert result.equity.iloc[-1] == ran["summary"]["final_value"]
+    assert ran["rebalance_dates"] == sorted(
+        {d for d, e in zip(result.trades["date"], result.trades["event"], strict=True)
+         if e == "rebalance"})

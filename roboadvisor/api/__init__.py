@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from roboadvisor.api.assessment import Assessment, assess
     from roboadvisor.api.backtesting import BacktestResult, backtest
     from roboadvisor.api.prices import check_prices
+    from roboadvisor.api.projection import Projection, project
     from roboadvisor.api.specs import (
         Bands,
         CashFlowPlan,
@@ -37,7 +38,7 @@ EXPORTS: dict[str, str] = {
     "allocate": "allocation", "Allocation": "allocation", "estimates": "allocation",
     "frontier": "allocation", "Frontier": "allocation",
     "backtest": "backtesting", "BacktestResult": "backtesting",
-    "check_prices": "prices",
+    "check_prices": "prices", "project": "projection", "Projection": "projection",
     "Tier": "specs", "Objective": "specs", "RebalanceRule": "specs", "Bands": "specs",
     "Frequency": "specs", "CostModel": "specs", "CashFlowPlan": "specs",
     "ReturnsMethod": "specs", "CovarianceMethod": "specs", "Estimates": "specs",
@@ -47,9 +48,9 @@ EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Allocation", "Assessment", "BacktestResult", "Bands", "CashFlowPlan", "CostModel",
-    "CovarianceMethod", "Estimates", "Frequency", "Frontier", "Objective", "RebalanceRule",
-    "ReturnsMethod", "RoboAdvisorError", "Tier", "allocate", "assess", "backtest",
-    "check_prices", "estimates", "frontier",
+    "CovarianceMethod", "Estimates", "Frequency", "Frontier", "Objective", "Projection",
+    "RebalanceRule", "ReturnsMethod", "RoboAdvisorError", "Tier", "allocate", "assess",
+    "backtest", "check_prices", "estimates", "frontier", "project",
 ]
 
 

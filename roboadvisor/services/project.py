@@ -61,7 +61,7 @@ class ProjectionRequest:
     fees: float = 0.0
     paths: int = 10_000
     model: str = ReturnModel.NORMAL.value
-    prices_file: Path | None = None
+    prices_file: PriceInput | None = None
     seed: int | None = None
     target_probability: float = 0.8
     lang: str = "en"

@@ -230,6 +230,17 @@ def test_backtest_run_equals_the_cli_on_the_same_prices(tmp_path: Path) -> None:
         assert result.run.result.rebalance_count == len(record["rebalance_dates"])
 
 
+def test_an_allocation_backtests_as_its_holdings() -> None:
+    table = _synthetic(300)
+    portfolio = roboadvisor.allocate(2)
+    prices = pd.DataFrame({t: table.iloc[:, i % 3].to_numpy()
+                           for i, t in enumerate(portfolio.holdings.index)}, index=table.index)
+    direct = roboadvisor.backtest(portfolio, prices)
+    by_weights = roboadvisor.backtest(portfolio.holdings.to_dict(), prices)
+    pd.testing.assert_series_equal(direct.equity, by_weights.equity, check_names=False)
+    assert direct.name == "tier 2 allocation"
+
+
 # --- the README's "Python API" section, run as written, against the CLI ------------------------
 def _readme_python_api_code() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -23,12 +23,15 @@ from roboadvisor.domain.trading import CostModel
 from roboadvisor.services import backtest as service
 from roboadvisor.services.backtest import BacktestRun, ProgressFactory
 
+if TYPE_CHECKING:
+    from roboadvisor.api.allocation import Allocation
+
 __all__ = ["BacktestResult", "backtest"]
 
-Strategy: TypeAlias = (
-    "Tier | int | str | Mapping[str, float] | pd.Series | os.PathLike[str] | BacktestConfig")
-"""A tier (1..5, ``"C3"``, ``"balanced"``), target weights by ticker, a backtest
-configuration file (a ``pathlib.Path``) or a loaded ``BacktestConfig``."""
+Strategy: TypeAlias = ("Tier | int | str | Mapping[str, float] | pd.Series | Allocation | "
+                       "os.PathLike[str] | BacktestConfig")
+"""A tier (1..5, ``"C3"``, ``"balanced"``), target weights by ticker, an allocation (its
+``holdings``), a backtest configuration file (a ``pathlib.Path``) or a ``BacktestConfig``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,9 +131,9 @@ def backtest(strategy: Strategy, prices: PricesLike | None = None, *,
 
     Parameters
     ----------
-    strategy : Tier, int, str, Mapping[str, float], pandas.Series, Path or BacktestConfig
+    strategy : Tier, int, str, Mapping, pandas.Series, Allocation, Path or BacktestConfig
         A tier (its allocation on the shipped assumptions, as ``ra.allocate(tier)``),
-        target weights by ticker (sum 1, e.g. ``ra.allocate(3).weights``), or a backtest
+        target weights by ticker (sum 1), an ``Allocation`` (its ``holdings``), or a backtest
         configuration file (``pathlib.Path``, see ``backtests/*.yaml``) whose fields the
         other arguments override.
     prices : pandas.DataFrame or path, optional
@@ -235,12 +238,20 @@ def _config(strategy: Strategy, prices: PricesLike | None, rule: RebalanceRule |
 
 
 def _targets(strategy: Strategy) -> dict[str, Any]:
+    from roboadvisor.api.allocation import Allocation
+
+    if isinstance(strategy, Allocation):
+        strategy = strategy.holdings
     if isinstance(strategy, Mapping | pd.Series):
         return {"weights": {str(t): float(w) for t, w in strategy.items() if float(w) != 0}}
     return {"tier": int(strategy) if isinstance(strategy, Tier) else strategy}
 
 
 def _name(strategy: Strategy) -> str:
+    from roboadvisor.api.allocation import Allocation
+
+    if isinstance(strategy, Allocation):
+        return f"tier {int(strategy.tier)} allocation"
     if isinstance(strategy, Mapping | pd.Series):
         return "weights"
     return f"tier {strategy}" if not isinstance(strategy, Tier) else f"tier {int(strategy)}"

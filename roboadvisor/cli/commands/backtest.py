@@ -113,6 +113,7 @@ def compare(
                                      help="Save all equity curves and drawdowns as a PNG."),
 ) -> None:
     """Run several configurations and show them side by side in one table."""
+    from roboadvisor.api.backtesting import backtest
     from roboadvisor.cli import render
     from roboadvisor.cli.render import backtest as view
     from roboadvisor.errors import catalog_text
@@ -121,8 +122,8 @@ def compare(
     opts = _overrides(prices, start, end, rule, risk_free, benchmark)
     cfgs = service.configure_many(configs, **opts)
     service.check_outputs(csv_dir, plot)
-    results = service.run_many(cfgs, cache_dir=cache_dir, progress=render.progress,
-                               suitability=suitability)
+    results = [backtest(c, cache_dir=cache_dir, progress=render.progress,
+                        suitability=suitability).run for c in cfgs]
     files = _outputs(results, csv_dir, plot)
     for r in results:
         render.show_warnings(catalog_text("market.strategy_warning", name=r.config.name,

@@ -302,3 +302,36 @@ def test_readme_python_api_gives_the_cli_figures(real_prices_csv: Path, tmp_path
     assert ran["rebalance_dates"] == sorted(
         {d for d, e in zip(result.trades["date"], result.trades["event"], strict=True)
          if e == "rebalance"})
+
+
+def _universe_prices(days: int = 800, seed: int = 5) -> pd.DataFrame:
+    """Calm synthetic prices for every ETF of the shipped universe (one common factor)."""
+    tickers = list(roboadvisor.allocate(3).weights.index)
+    rng = np.random.default_rng(seed)
+    common = rng.normal(0.0002, 0.003, (days, 1))
+    steps = common * rng.uniform(0.2, 1.5, len(tickers)) + rng.normal(0, 0.002,
+                                                                      (days, len(tickers)))
+    index = pd.bdate_range("2021-01-01", periods=days, name="Date")
+    return pd.DataFrame(100 * np.exp(steps.cumsum(axis=0)), index=index, columns=tickers)
+
+
+def test_estimates_given_to_allocate_are_the_ones_prices_give() -> None:
+    table = _universe_prices()
+    est = roboadvisor.estimates(table)
+    from_prices = roboadvisor.allocate(3, prices=table)
+    from_estimates = roboadvisor.allocate(3, estimates=est)
+    pd.testing.assert_series_equal(from_prices.weights, from_estimates.weights)
+    assert from_estimates.record()["estimates"]["source"] == "given"
+    sample = roboadvisor.estimates(table, covariance="sample")
+    assert not np.allclose(sample.covariance, est.covariance)
+    with pytest.raises(RoboAdvisorError, match="covariance"):
+        roboadvisor.estimates(table, covariance="robust")
+
+
+def test_estimates_without_an_asset_of_the_universe_are_refused() -> None:
+    table = _universe_prices()
+    est = roboadvisor.estimates(table)
+    two = roboadvisor.Estimates(est.tickers[:2], est.expected_returns[:2],
+                                est.covariance[:2, :2], est.risk_free_rate, "two")
+    with pytest.raises(RoboAdvisorError, match=est.tickers[2]):
+        roboadvisor.allocate(3, estimates=two)

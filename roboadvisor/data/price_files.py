@@ -98,8 +98,8 @@ FRAME_NAME = Path("prices DataFrame")
 def read_price_frame(frame: pd.DataFrame, accept_falls: bool = False) -> PriceFile:
     """Validate a price table from memory by the rules of a price file (the module
     docstring): the same checks and the same ``DataQualityError`` messages, naming the row
-    (0-based, as ``frame.iloc``) as a parquet file's are. ``frame`` is laid out as a parquet
-    file may be: dates as a ``Date`` column or as the index (e.g. from
+    (1-based: ``frame.iloc[0]`` is row 1) as a parquet file's are. ``frame`` is laid out
+    as a parquet file may be: dates as a ``Date`` column or as the index (e.g. from
     ``pandas.read_csv(path, index_col="Date")``), one column per ticker."""
     if not isinstance(frame, pd.DataFrame):
         raise DataQualityError.from_catalog("api.prices_not_a_frame",
@@ -123,11 +123,10 @@ def _read_validated(path: Path, mtime_ns: int, size: int, accept_falls: bool,
 
 
 def _validated(path: Path, dates_raw: pd.Series, values_raw: pd.DataFrame,
-               renamed: list[Issue], by_row: bool, accept_falls: bool,
+               renamed: list[Issue], is_parquet: bool, accept_falls: bool,
                today: date) -> PriceFile:
     """Every rule of ``domain.price_checks`` on a parsed table; errors name ``path`` and the
-    row (``by_row``: parquet files, frames) or the CSV line."""
-    is_parquet = by_row
+    row (``is_parquet``: parquet files and tables from memory) or else the CSV line."""
     index, date_issues = parse_dates(dates_raw)
     values, number_issues = parse_numbers(values_raw)
     values.index = index

@@ -118,8 +118,10 @@ def _market(estimates: Estimates | str | None, prices: PricesLike | None,
         source = estimates
     else:
         source = "history" if prices is not None and given is None else "cma"
+    table = price_input(prices)
     return MarketRequest(
-        source=source, prices_file=price_input(prices),
+        source=source, prices_file=table if isinstance(table, Path) else None,
+        prices_table=None if isinstance(table, Path) else table,
         method=None if method is None else str(method),
         views_file=_path(views), universe_file=_path(universe), cache_dir=_path(cache_dir),
         estimates=given, covariance=None if covariance is None else str(covariance))

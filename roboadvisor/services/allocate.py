@@ -52,7 +52,7 @@ from roboadvisor.services.suitability import rate_allocation, suitability_record
 if TYPE_CHECKING:
     import pandas as pd
 
-    from roboadvisor.data.price_files import PriceInput
+    from roboadvisor.data.price_files import PriceFile, PriceInput
     from roboadvisor.domain.suitability import PortfolioRating
     from roboadvisor.services.assess import Assessment
     from roboadvisor.services.market import PriceData
@@ -79,12 +79,13 @@ FRONTIER_POINTS = 50
 @dataclass(frozen=True)
 class MarketRequest:
     """Which estimates to use. ``source``/``method`` are checked strings (CLI spellings:
-    ``black-litterman`` works as well as ``black_litterman``). ``prices_file`` is a price
-    file's path or a table validated as one (``price_files.read_price_frame``);
-    ``estimates`` made by the caller win over ``source`` (the Python API's)."""
+    ``black-litterman`` works as well as ``black_litterman``). ``prices_table`` (a table
+    from memory validated as a price file, ``price_files.read_price_frame``) and
+    ``estimates`` made by the caller are the Python API's: they win over ``prices_file``
+    and ``source``."""
 
     source: str = Source.CMA.value
-    prices_file: PriceInput | None = None
+    prices_file: Path | None = None
     method: str | None = None
     views_file: Path | None = None
     universe_file: Path | None = None
@@ -93,6 +94,12 @@ class MarketRequest:
     estimates: Estimates | None = None
     covariance: str | None = None
     """History only: ledoit_wolf (default), shrunk_correlation, sample or exponential."""
+    prices_table: PriceFile | None = None
+
+    @property
+    def prices(self) -> PriceInput | None:
+        """Where the prices come from: the table, else the file (None: the cache)."""
+        return self.prices_table if self.prices_table is not None else self.prices_file
 
 
 @dataclass(frozen=True, eq=False)
@@ -499,15 +506,15 @@ def _load_prices(tickers: tuple[str, ...] | list[str], request: MarketRequest) -
     --allow-missing)."""
     from roboadvisor.services.market import load_price_data
 
-    if request.prices_file is None:
+    if request.prices is None:
         return load_price_data(tickers, cache_dir=request.cache_dir, download=False)
-    data = load_price_data(tickers, prices_file=request.prices_file, allow_missing=True,
+    data = load_price_data(tickers, prices_file=request.prices, allow_missing=True,
                            download=False)
     if data.dropped:
         where = (f"universe file {request.universe_file}" if request.universe_file is not None
                  else "the default universe")
         raise CoverageError(
-            f"prices file {request.prices_file} has no column for {', '.join(data.dropped)} "
+            f"prices file {request.prices} has no column for {', '.join(data.dropped)} "
             f"(in {where}); add the column to the prices file or remove the asset from the "
             "universe")
     return data
@@ -566,7 +573,7 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
         label = tier_label(tier, lang)
     from roboadvisor.services.project import bad_year_for
 
-    bad_year = bad_year_for(allocation, market.prices, request.market.prices_file)
+    bad_year = bad_year_for(allocation, market.prices, request.market.prices)
     explanation = explain_allocation(allocation, est.subset(universe.tickers).covariance,
                                      universe, policy, constraints, lang=lang, tier_label=label,
                                      bad_year=bad_year)
@@ -574,7 +581,7 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
     if request.amount is not None:
         shares, as_of, more = _whole_shares(allocation, request.amount, market, request.market)
         notes += tuple(n for n in more if n not in notes)
-    elif market.source is Source.CMA and request.market.prices_file is not None:
+    elif market.source is Source.CMA and request.market.prices is not None:
         from roboadvisor.reports.i18n import text
 
         notes += (text("errors.prices_ignored"),)
@@ -629,7 +636,7 @@ def _latest_prices(tickers: list[str], market: Market,
         try:
             data = _load_prices(tickers, request)
         except CoverageError:
-            if request.prices_file is not None:
+            if request.prices is not None:
                 raise
             return None
         frame, warnings = data.prices, data.warnings

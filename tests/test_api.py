@@ -335,3 +335,14 @@ def test_estimates_without_an_asset_of_the_universe_are_refused() -> None:
                                 est.covariance[:2, :2], est.risk_free_rate, "two")
     with pytest.raises(RoboAdvisorError, match=est.tickers[2]):
         roboadvisor.allocate(3, estimates=two)
+
+
+@pytest.mark.realdata
+def test_a_projection_on_a_table_equals_one_on_its_file(real_prices_csv: Path) -> None:
+    table = pd.read_csv(real_prices_csv)
+    on_table = roboadvisor.project(3, amount=100_000, years=10, model="bootstrap",
+                                   prices=table, paths=500)
+    on_file = roboadvisor.project(3, amount=100_000, years=10, model="bootstrap",
+                                  prices=real_prices_csv, paths=500)
+    pd.testing.assert_frame_equal(on_table.percentiles, on_file.percentiles)
+    assert on_table.result.history_window == on_file.result.history_window

@@ -143,14 +143,18 @@ def check_request(request: ProjectionRequest) -> ReturnModel:
 
 def run_projection(request: ProjectionRequest) -> ProjectionResult:
     """The portfolio of the request's tier or answers, projected."""
+    from roboadvisor.data.price_files import PriceFile
     from roboadvisor.services.allocate import AllocationRequest, MarketRequest, allocate
 
     model = check_request(request)
+    prices = request.prices_file
+    table = prices if isinstance(prices, PriceFile) else None
+    path = prices if not isinstance(prices, PriceFile) else None
     portfolio = allocate(AllocationRequest(
         tier=request.tier, answers=request.answers, lang=request.lang,
         policies_file=request.policies_file,
         market=MarketRequest(universe_file=request.universe_file, cache_dir=request.cache_dir,
-                             prices_file=request.prices_file)))
+                             prices_file=path, prices_table=table)))
     return project_portfolio(portfolio, request, model)
 
 

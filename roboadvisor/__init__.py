@@ -11,3 +11,24 @@ Conventions used everywhere in the package (stated once, here):
 __version__ = "0.1.0"
 
 TRADING_DAYS_PER_YEAR = 252
+
+# The Python API (``roboadvisor.api``), loaded on first use so that ``import roboadvisor``
+# (and the command line's start) stays cheap: no pandas, cvxpy or PyPortfolioOpt until a name
+# below is used.
+__all__ = [
+    "Allocation", "Assessment", "BacktestResult", "Bands", "CashFlowPlan", "CostModel",
+    "CovarianceMethod", "Estimates", "Frequency", "Frontier", "Objective", "Projection",
+    "RebalanceRule", "ReturnsMethod", "RoboAdvisorError", "Tier", "allocate", "assess",
+    "backtest", "check_prices", "estimates", "frontier", "project",
+]
+
+
+def __getattr__(name: str) -> object:
+    """``roboadvisor.<name>`` for the API's names, imported on first use (PEP 562)."""
+    if name in __all__:
+        from roboadvisor import api
+
+        value = getattr(api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'roboadvisor' has no attribute {name!r}")

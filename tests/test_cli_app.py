@@ -41,8 +41,10 @@ EXAMPLE = ROOT / "questionnaires" / "examples" / "tier3_balanced.yaml"
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["plan", "--answers", str(EXAMPLE)],
-                                  ["plan", "--answers", str(EXAMPLE), "--json"]],
-                         ids=["help", "plan", "plan-json"])
+                                  ["plan", "--answers", str(EXAMPLE), "--json"],
+                                  ["assess", "--answers", str(EXAMPLE), "--json"],
+                                  ["allocate", "--tier", "3", "--json"]],
+                         ids=["help", "plan", "plan-json", "assess-api", "allocate-api"])
 def test_help_and_plan_do_not_import_heavy_modules(argv: list[str]) -> None:
     code = (f"import sys, runpy; sys.argv=['roboadvisor', *{argv!r}]\n"
             "try:\n    runpy.run_module('roboadvisor', run_name='__main__')\n"

@@ -52,10 +52,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -73,6 +74,9 @@ from roboadvisor.domain.walkforward import (
 )
 from roboadvisor.errors import ConfigError, shown
 from roboadvisor.errors import catalog_text as _msg
+
+if TYPE_CHECKING:
+    from roboadvisor.data.price_files import PriceInput
 
 TIER_BENCHMARKS: dict[Tier, str] = {
     Tier.CONSERVATIVE: "AOK",             # iShares Core Conservative Allocation (~30% equity)
@@ -120,7 +124,7 @@ class BacktestConfig:
     walk_forward: WalkForwardSpec | None
     assumptions: Path | None
     policies: Path | None
-    prices: Path | None
+    prices: PriceInput | None   # a file, or a table from memory validated as one
     start: dt.date | None
     end: dt.date | None
     rule: RebalanceRule
@@ -148,16 +152,29 @@ def load_backtest_config(path: Path) -> BacktestConfig:
     return _Parser(path, data).config()
 
 
+def config_from_mapping(data: Mapping[str, Any], where: str = "backtest options",
+                        name: str = "backtest") -> BacktestConfig:
+    """A configuration from the fields of a file given as a mapping (the Python API's
+    ``backtest``): the same parser, defaults and checks as a file; errors name ``where``
+    and the field; relative paths are relative to the current directory."""
+    unknown = sorted(set(map(str, data)) - set(_FIELDS))
+    if unknown:
+        raise ConfigError.from_catalog("files.unknown_fields", where=where,
+                                       fields=", ".join(unknown), allowed=", ".join(_FIELDS))
+    return _Parser(None, {"name": name, **data}, where).config()
+
+
 class _Parser:
-    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path | None, data: dict[str, Any], where: str = "") -> None:
         self.path = path
+        self.where = path if path is not None else where
         self.data = data
-        self.base = path.resolve().parent
+        self.base = path.resolve().parent if path is not None else None
 
     def fail(self, field: str, message: str) -> ConfigError:
         """"<path>: <field>: <problem>" from the catalog (the problem in the user's language
         when it is a catalog text)."""
-        return ConfigError.from_catalog("files.field", path=self.path, field=field,
+        return ConfigError.from_catalog("files.field", path=self.where, field=field,
                                         problem=message)
 
     def config(self) -> BacktestConfig:
@@ -165,7 +182,7 @@ class _Parser:
         tier = self.tier()
         weights = self.weights()
         if (tier is None) == (weights is None):
-            raise ConfigError.from_catalog("files.tier_or_weights", where=self.path)
+            raise ConfigError.from_catalog("files.tier_or_weights", where=self.where)
         targets = self.enum("targets", TargetMode, TargetMode.FIXED)
         wf = None
         if targets is TargetMode.WALK_FORWARD:
@@ -192,7 +209,8 @@ class _Parser:
                                                       amount=f"{flows.amount:g}",
                                                       fixed=f"{costs.fixed:g}"))
         return BacktestConfig(
-            name=str(d.get("name") or self.path.stem), source=self.path, tier=tier,
+            name=str(d.get("name") or getattr(self.path, "stem", "")), source=self.path,
+            tier=tier,
             weights=weights, universe=self.optional_path("universe"), targets=targets,
             walk_forward=wf, assumptions=self.optional_path("assumptions"),
             policies=self.optional_path("policies"), prices=self.optional_path("prices"),

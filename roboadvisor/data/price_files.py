@@ -61,6 +61,10 @@ class PriceFile:
     prices: pd.DataFrame
     report: PriceReport
 
+    def __str__(self) -> str:
+        """The file's path (or ``FRAME_NAME`` for a table from memory), as messages name it."""
+        return str(self.path)
+
     def warning_messages(self, tickers: Sequence[str] | None = None) -> tuple[str, ...]:
         """Warnings as one-line messages naming the file; only those about ``tickers`` (and
         the whole calendar) when given."""
@@ -87,12 +91,42 @@ def read_price_file(path: Path, accept_falls: bool = False) -> PriceFile:
     return replace(file, path=path, prices=file.prices.copy())
 
 
+FRAME_NAME = Path("prices DataFrame")
+"""How errors and warnings name a price table given from memory (``read_price_frame``)."""
+
+
+def read_price_frame(frame: pd.DataFrame, accept_falls: bool = False) -> PriceFile:
+    """Validate a price table from memory by the rules of a price file (the module
+    docstring): the same checks and the same ``DataQualityError`` messages, naming the row
+    (1-based: ``frame.iloc[0]`` is row 1) as a parquet file's are. ``frame`` is laid out
+    as a parquet file may be: dates as a ``Date`` column or as the index (e.g. from
+    ``pandas.read_csv(path, index_col="Date")``), one column per ticker."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataQualityError.from_catalog("api.prices_not_a_frame",
+                                            kind=type(frame).__name__)
+    raw = _date_index_as_column(frame)
+    names = [str(c).strip() for c in raw.columns]
+    renamed = _check_header(FRAME_NAME, [str(c) for c in raw.columns])
+    raw = raw.set_axis(names, axis=1)
+    dates_raw, values_raw = _split(FRAME_NAME, raw)
+    return _validated(FRAME_NAME, dates_raw, values_raw, renamed, True, accept_falls,
+                      date.today())
+
+
 @functools.lru_cache(maxsize=4)
 def _read_validated(path: Path, mtime_ns: int, size: int, accept_falls: bool,
                     today: date) -> PriceFile:
     """Parse and validate (the key's mtime and size make a changed file a new entry)."""
     is_parquet = path.suffix.lower() in {".parquet", ".pq"}
     dates_raw, values_raw, renamed = _read_parquet(path) if is_parquet else _read_csv(path)
+    return _validated(path, dates_raw, values_raw, renamed, is_parquet, accept_falls, today)
+
+
+def _validated(path: Path, dates_raw: pd.Series, values_raw: pd.DataFrame,
+               renamed: list[Issue], is_parquet: bool, accept_falls: bool,
+               today: date) -> PriceFile:
+    """Every rule of ``domain.price_checks`` on a parsed table; errors name ``path`` and the
+    row (``is_parquet``: parquet files and tables from memory) or else the CSV line."""
     index, date_issues = parse_dates(dates_raw)
     values, number_issues = parse_numbers(values_raw)
     values.index = index
@@ -175,14 +209,21 @@ def _read_parquet(path: Path) -> tuple[pd.Series, pd.DataFrame, list[Issue]]:
         reason = " ".join(str(exc).split())[:160]
         raise DataQualityError.from_catalog("prices.bad_parquet", path=path,
                                             reason=reason) from None
-    has_date_column = any(str(c).strip().lower() == "date" for c in raw.columns)
-    date_index = isinstance(raw.index, pd.DatetimeIndex) or str(raw.index.name).lower() == "date"
-    if not has_date_column and date_index:
-        raw = raw.reset_index(names="Date")
+    raw = _date_index_as_column(raw)
     names = [str(c).strip() for c in raw.columns]
     renamed = _check_header(path, [str(c) for c in raw.columns])
     raw.columns = names
     return (*_split(path, raw), renamed)
+
+
+def _date_index_as_column(raw: pd.DataFrame) -> pd.DataFrame:
+    """A table whose dates are its index (a DatetimeIndex or an index named Date) with the
+    dates as a ``Date`` column instead, as the checks read them."""
+    has_date_column = any(str(c).strip().lower() == "date" for c in raw.columns)
+    date_index = isinstance(raw.index, pd.DatetimeIndex) or str(raw.index.name).lower() == "date"
+    if not has_date_column and date_index:
+        return raw.reset_index(names="Date")
+    return raw
 
 
 def _check_header(path: Path, header: list[str]) -> list[Issue]:
@@ -226,14 +267,20 @@ def _split(path: Path, raw: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     return raw[date_col].reset_index(drop=True), values.reset_index(drop=True)
 
 
-class PriceFileSource:
-    """A price file as a ``PriceSource``: read and validated once, on first use."""
+PriceInput = Path | PriceFile
+"""Where a calculation's prices come from: a price file's path, or a table validated as one
+(``read_price_frame``)."""
 
-    def __init__(self, path: Path, accept_falls: bool = False) -> None:
-        self.path = Path(path)
+
+class PriceFileSource:
+    """A price file as a ``PriceSource``: read and validated once, on first use (or a
+    ``PriceFile`` validated already, e.g. a table from memory)."""
+
+    def __init__(self, path: Path | PriceFile, accept_falls: bool = False) -> None:
+        self._file: PriceFile | None = path if isinstance(path, PriceFile) else None
+        self.path = path.path if isinstance(path, PriceFile) else Path(path)
         self.accept_falls = accept_falls
         self.name = f"file:{self.path.name}"
-        self._file: PriceFile | None = None
 
     def load(self) -> PriceFile:
         if self._file is None:

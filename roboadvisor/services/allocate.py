@@ -34,7 +34,7 @@ from roboadvisor.data.policy_file import load_policies
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.constraints import portfolio_constraints
 from roboadvisor.domain.discrete import WholeShares, whole_shares
-from roboadvisor.domain.estimates import ReturnsMethod
+from roboadvisor.domain.estimates import CovarianceMethod, ReturnsMethod
 from roboadvisor.domain.explain import Explanation, explain_allocation
 from roboadvisor.domain.models import Allocation, Estimates, Tier, Universe
 from roboadvisor.domain.optimizer import optimise
@@ -52,6 +52,7 @@ from roboadvisor.services.suitability import rate_allocation, suitability_record
 if TYPE_CHECKING:
     import pandas as pd
 
+    from roboadvisor.data.price_files import PriceFile, PriceInput
     from roboadvisor.domain.suitability import PortfolioRating
     from roboadvisor.services.assess import Assessment
     from roboadvisor.services.market import PriceData
@@ -65,6 +66,8 @@ class Source(StrEnum):
 
     CMA = "cma"
     HISTORY = "history"
+    GIVEN = "given"
+    """Estimates the caller made (``MarketRequest.estimates``, the Python API's)."""
 
 
 DEFAULT_HISTORY_METHOD = ReturnsMethod.EQUILIBRIUM
@@ -76,7 +79,10 @@ FRONTIER_POINTS = 50
 @dataclass(frozen=True)
 class MarketRequest:
     """Which estimates to use. ``source``/``method`` are checked strings (CLI spellings:
-    ``black-litterman`` works as well as ``black_litterman``)."""
+    ``black-litterman`` works as well as ``black_litterman``). ``prices_table`` (a table
+    from memory validated as a price file, ``price_files.read_price_frame``) and
+    ``estimates`` made by the caller are the Python API's: they win over ``prices_file``
+    and ``source``."""
 
     source: str = Source.CMA.value
     prices_file: Path | None = None
@@ -85,6 +91,15 @@ class MarketRequest:
     universe_file: Path | None = None
     assumptions_file: Path | None = None
     cache_dir: Path | None = None
+    estimates: Estimates | None = None
+    covariance: str | None = None
+    """History only: ledoit_wolf (default), shrunk_correlation, sample or exponential."""
+    prices_table: PriceFile | None = None
+
+    @property
+    def prices(self) -> PriceInput | None:
+        """Where the prices come from: the table, else the file (None: the cache)."""
+        return self.prices_table if self.prices_table is not None else self.prices_file
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,8 +275,11 @@ def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResu
 
 def load_market(request: MarketRequest) -> Market:
     """The universe and its estimates from the requested source."""
-    source = _parse_source(request.source)
     universe = load_universe(request.universe_file)
+    if request.estimates is not None:
+        return Market(universe, _given_estimates(request.estimates, universe), Source.GIVEN,
+                      "given")
+    source = _parse_source(request.source)
     if source is Source.CMA:
         if request.method is not None:
             raise InputError.from_catalog("files.method_needs_history")
@@ -443,12 +461,32 @@ def _resolve_tier(request: AllocationRequest) -> tuple[Tier, Assessment | None]:
 
 
 def _parse_source(value: str) -> Source:
-    try:
-        return Source(str(value).strip().lower())
-    except ValueError:
+    choices = (Source.CMA, Source.HISTORY)   # GIVEN comes with the estimates themselves
+    text = str(value).strip().lower()
+    if text not in choices:
         raise InputError.from_catalog("errors.option_choice", option="--source",
                                       value=str(value)[:40],
-                                      choices=", ".join(s.value for s in Source)) from None
+                                      choices=", ".join(s.value for s in choices))
+    return Source(text)
+
+
+def _parse_covariance(value: str | None) -> CovarianceMethod:
+    if value is None:
+        return CovarianceMethod.LEDOIT_WOLF
+    try:
+        return CovarianceMethod(str(value).strip().lower().replace("-", "_"))
+    except ValueError:
+        raise InputError.from_catalog(
+            "errors.option_choice", option="covariance", value=str(value)[:40],
+            choices=", ".join(m.value for m in CovarianceMethod)) from None
+
+
+def _given_estimates(estimates: Estimates, universe: Universe) -> Estimates:
+    """The caller's estimates in universe order; every asset of the universe needs one."""
+    missing = [t for t in universe.tickers if t not in estimates.tickers]
+    if missing:
+        raise InputError.from_catalog("api.estimates_missing", tickers=", ".join(missing))
+    return estimates.subset(universe.tickers)
 
 
 def _parse_method(value: str | None) -> ReturnsMethod:
@@ -468,15 +506,15 @@ def _load_prices(tickers: tuple[str, ...] | list[str], request: MarketRequest) -
     --allow-missing)."""
     from roboadvisor.services.market import load_price_data
 
-    if request.prices_file is None:
+    if request.prices is None:
         return load_price_data(tickers, cache_dir=request.cache_dir, download=False)
-    data = load_price_data(tickers, prices_file=request.prices_file, allow_missing=True,
+    data = load_price_data(tickers, prices_file=request.prices, allow_missing=True,
                            download=False)
     if data.dropped:
         where = (f"universe file {request.universe_file}" if request.universe_file is not None
                  else "the default universe")
         raise CoverageError(
-            f"prices file {request.prices_file} has no column for {', '.join(data.dropped)} "
+            f"prices file {request.prices} has no column for {', '.join(data.dropped)} "
             f"(in {where}); add the column to the prices file or remove the asset from the "
             "universe")
     return data
@@ -502,8 +540,10 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
         raise CoverageError(f"--source history: {exc}") from None
     prices = align_prices(data.prices, universe.tickers)
     market_weights = universe.market_weights()
-    estimates = estimates_from_prices(prices, returns_method=method, risk_free_rate=rf,
-                                      market_weights=market_weights, views=views)
+    estimates = estimates_from_prices(prices, returns_method=method,
+                                      cov_method=_parse_covariance(request.covariance),
+                                      risk_free_rate=rf, market_weights=market_weights,
+                                      views=views)
     name = method.value.replace("_", "-")
     warnings = tuple(data.warnings)
     best = float(np.max(estimates.expected_returns))
@@ -533,7 +573,7 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
         label = tier_label(tier, lang)
     from roboadvisor.services.project import bad_year_for
 
-    bad_year = bad_year_for(allocation, market.prices, request.market.prices_file)
+    bad_year = bad_year_for(allocation, market.prices, request.market.prices)
     explanation = explain_allocation(allocation, est.subset(universe.tickers).covariance,
                                      universe, policy, constraints, lang=lang, tier_label=label,
                                      bad_year=bad_year)
@@ -541,7 +581,7 @@ def _allocate_tier(market: Market, policy: Policy, tier: Tier, request: Allocati
     if request.amount is not None:
         shares, as_of, more = _whole_shares(allocation, request.amount, market, request.market)
         notes += tuple(n for n in more if n not in notes)
-    elif market.source is Source.CMA and request.market.prices_file is not None:
+    elif market.source is Source.CMA and request.market.prices is not None:
         from roboadvisor.reports.i18n import text
 
         notes += (text("errors.prices_ignored"),)
@@ -596,7 +636,7 @@ def _latest_prices(tickers: list[str], market: Market,
         try:
             data = _load_prices(tickers, request)
         except CoverageError:
-            if request.prices_file is not None:
+            if request.prices is not None:
                 raise
             return None
         frame, warnings = data.prices, data.warnings

@@ -76,6 +76,9 @@ class BacktestRun:
     fallbacks: tuple = ()
     """Walk-forward dates that held the least-risk portfolio (``RebalanceFailure``: date and
     note)."""
+    prices: np.ndarray | None = None
+    """The held assets' adjusted closes on the backtest dates, shape (days, assets) in
+    ``result.tickers`` order (for daily weights: ``roboadvisor.api``)."""
 
 
 def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
@@ -126,7 +129,8 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
     rf_daily = daily_risk_free(rf_previous[start_day:])
     summary = summarize(result, rf_daily, config.risk_free.describe(), bench,
                         config.benchmark or "")
-    return BacktestRun(config, result, summary, bench, plan.source, tuple(warnings), fallbacks)
+    return BacktestRun(config, result, summary, bench, plan.source, tuple(warnings), fallbacks,
+                       prices)
 
 
 def run_many(configs: Sequence[BacktestConfig], *, cache_dir: Path | None = None,
@@ -300,10 +304,11 @@ def _absent_from_file(config: BacktestConfig, tickers: list[str]) -> set[str]:
     when the file itself cannot be read: its loader's error is then the right one)."""
     if config.prices is None:
         return set()
-    from roboadvisor.data.price_files import read_price_file
+    from roboadvisor.data.price_files import PriceFile, read_price_file
 
     try:
-        prices = read_price_file(config.prices).prices
+        prices = (config.prices.prices if isinstance(config.prices, PriceFile)
+                  else read_price_file(config.prices).prices)
     except DataQualityError:
         return set()
     return {t for t in tickers if t not in prices.columns or not prices[t].notna().any()}

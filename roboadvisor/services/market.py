@@ -35,7 +35,7 @@ import pandas as pd
 
 from roboadvisor import config
 from roboadvisor.data.cache import CacheEntry, PriceCache
-from roboadvisor.data.price_files import PriceFileSource, read_price_file
+from roboadvisor.data.price_files import PriceFile, PriceFileSource, PriceInput, read_price_file
 from roboadvisor.data.sources import FailureKind, FetchResult, PriceSource, TickerFailure
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.domain.alignment import splice_adjusted
@@ -128,7 +128,7 @@ def get_universe(path: Path | None = None) -> Universe:
     return load_universe(path)
 
 
-def load_prices(tickers: Sequence[str], *, prices_file: Path | None = None,
+def load_prices(tickers: Sequence[str], *, prices_file: PriceInput | None = None,
                 start: date | None = None, end: date | None = None,
                 cache_dir: Path | None = None, allow_missing: bool = False,
                 download: bool = True, source: PriceSource | None = None) -> pd.DataFrame:
@@ -138,7 +138,7 @@ def load_prices(tickers: Sequence[str], *, prices_file: Path | None = None,
                            download=download, source=source).prices
 
 
-def load_price_data(tickers: Sequence[str], *, prices_file: Path | None = None,
+def load_price_data(tickers: Sequence[str], *, prices_file: PriceInput | None = None,
                     start: date | None = None, end: date | None = None,
                     cache_dir: Path | None = None, allow_missing: bool = False,
                     download: bool = True, source: PriceSource | None = None,
@@ -148,7 +148,8 @@ def load_price_data(tickers: Sequence[str], *, prices_file: Path | None = None,
     wanted = normalise_tickers(tickers)
     _check_window(start, end)
     if prices_file is not None:
-        return _from_file(Path(prices_file), wanted, start, end, allow_missing)
+        source_file = prices_file if isinstance(prices_file, PriceFile) else Path(prices_file)
+        return _from_file(source_file, wanted, start, end, allow_missing)
     cache = _open_cache(cache_dir)
     run = _CacheRun(cache, source, today or date.today(), progress)
     run.update(wanted, start, end, allow_missing=allow_missing, download=download,
@@ -263,7 +264,7 @@ def _window(frame: pd.DataFrame, tickers: list[str], start: date | None,
     return frame
 
 
-def _from_file(path: Path, tickers: list[str], start: date | None, end: date | None,
+def _from_file(path: PriceInput, tickers: list[str], start: date | None, end: date | None,
                allow_missing: bool) -> PriceData:
     src = PriceFileSource(path)
     result = src.fetch(tickers, start, end)

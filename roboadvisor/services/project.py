@@ -35,6 +35,7 @@ from roboadvisor.errors import DataError, InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from roboadvisor.data.price_files import PriceInput
     from roboadvisor.domain.models import Allocation
     from roboadvisor.services.allocate import AllocationResult
 
@@ -60,7 +61,7 @@ class ProjectionRequest:
     fees: float = 0.0
     paths: int = 10_000
     model: str = ReturnModel.NORMAL.value
-    prices_file: Path | None = None
+    prices_file: PriceInput | None = None
     seed: int | None = None
     target_probability: float = 0.8
     lang: str = "en"
@@ -142,14 +143,18 @@ def check_request(request: ProjectionRequest) -> ReturnModel:
 
 def run_projection(request: ProjectionRequest) -> ProjectionResult:
     """The portfolio of the request's tier or answers, projected."""
+    from roboadvisor.data.price_files import PriceFile
     from roboadvisor.services.allocate import AllocationRequest, MarketRequest, allocate
 
     model = check_request(request)
+    prices = request.prices_file
+    table = prices if isinstance(prices, PriceFile) else None
+    path = prices if not isinstance(prices, PriceFile) else None
     portfolio = allocate(AllocationRequest(
         tier=request.tier, answers=request.answers, lang=request.lang,
         policies_file=request.policies_file,
         market=MarketRequest(universe_file=request.universe_file, cache_dir=request.cache_dir,
-                             prices_file=request.prices_file)))
+                             prices_file=path, prices_table=table)))
     return project_portfolio(portfolio, request, model)
 
 
@@ -192,7 +197,7 @@ def bad_year_of(weights: np.ndarray, portfolio: AllocationResult,
 
 
 def bad_year_for(allocation: Allocation, prices: pd.DataFrame | None,
-                 prices_file: Path | None) -> BadYear:
+                 prices_file: PriceInput | None) -> BadYear:
     """The bad-year figure of the explanations: a bootstrap of the held ETFs' real monthly
     returns when prices are at hand (``prices``: daily closes already loaded, else
     ``prices_file``), the normal model on the allocation's own figures otherwise."""
@@ -230,7 +235,8 @@ def _normal(portfolio: AllocationResult, held: tuple[str, ...], weights: np.ndar
     return normal_returns(weights, est.expected_returns, est.covariance, months, paths, rng)
 
 
-def load_history(tickers: tuple[str, ...], prices_file: Path | None, cache_dir: Path | None,
+def load_history(tickers: tuple[str, ...], prices_file: PriceInput | None,
+                 cache_dir: Path | None,
                  *, required: bool) -> History | None:
     """Monthly returns of ``tickers`` over the months where all of them have prices, from
     ``prices_file`` or the cache; None (or an error when ``required``) without prices."""

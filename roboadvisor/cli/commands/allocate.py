@@ -62,22 +62,23 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
              json_output: bool = JSON, client: str | None = CLIENT,
              db: str | None = DB) -> None:
     """A tier's portfolio."""
+    from roboadvisor.api.allocation import allocate as allocate_tier
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
     from roboadvisor.services import allocate as service
 
-    request = service.AllocationRequest(tier=tier, answers=answers, amount=amount, lang=lang,
-                                        market=market(source, prices, method, views, universe,
-                                                      cache_dir),
-                                        policies_file=policies, suitability=suitability)
     if client is not None:
-        request = _book_request(request, client, db)
+        tier, suitability = _book_tier(tier, answers, suitability, client, db)
     with render.progress("Optimising", total=2) as advance:
-        result = service.allocate(request, step=lambda text: advance(1, text))
+        portfolio = allocate_tier(tier, answers=answers, amount=amount, lang=lang,
+                                  estimates=source, prices=prices, method=method, views=views,
+                                  universe=universe, policies=policies, suitability=suitability,
+                                  cache_dir=cache_dir, progress=lambda text: advance(1, text))
+    result = portfolio.result
     if client is not None:
         from roboadvisor.cli.book_context import record_allocation
 
-        record_allocation(db, client, request, result, lang)
+        record_allocation(db, client, portfolio.request, result, lang)
     if json_output:
         render.print_json(service.allocation_record(result))
         view.show_notes(result)
@@ -85,14 +86,12 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
         view.show_allocation(result, lang)
 
 
-def _book_request(request: Any, client: str, db: str | None) -> Any:
+def _book_tier(tier: str | None, answers: Path | None, suitability: str | None, client: str,
+               db: str | None) -> tuple[Any, str | None]:
     """With --client: the tier in force from the book (a lower --tier is allowed)."""
-    from dataclasses import replace
-
     from roboadvisor.cli.book_context import client_tier
     from roboadvisor.errors import BookError
 
-    if request.answers is not None:
+    if answers is not None:
         raise BookError.from_catalog("book.client_with_answers")
-    tier, suitability = client_tier(db, client, request.tier, request.suitability)
-    return replace(request, tier=tier, suitability=suitability)
+    return client_tier(db, client, tier, suitability)

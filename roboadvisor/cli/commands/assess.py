@@ -39,6 +39,7 @@ def assess(
     db: str | None = DB,
 ) -> None:
     """Score the answers and show the risk profile."""
+    from roboadvisor.api.assessment import assess as assess_answers
     from roboadvisor.cli import render
     from roboadvisor.cli.render import profile as view
     from roboadvisor.errors import InputError
@@ -48,7 +49,7 @@ def assess(
         if save_answers is not None:
             raise InputError("--save-answers only applies to the interactive questionnaire; "
                              "drop it or drop --answers")
-        result = service.assess_answers_file(answers, questionnaire, lang)
+        result = assess_answers(answers, questionnaire, lang=lang)
     else:
         result = interactive_assessment(questionnaire, lang, save_answers)
     if client is not None:
@@ -75,10 +76,11 @@ def interactive_assessment(questionnaire_id: str | None, lang: str,
             raise AnswersError(f"--save-answers {save_to}: already exists; choose a new file "
                                "name")
         check_output(save_to, "--save-answers", error=AnswersError)
+    from roboadvisor.api.assessment import assess
+
     questionnaire = service.get_questionnaire(questionnaire_id)
     chosen = service.check_language(questionnaire, lang)
-    result = service.assess_answers(questionnaire, prompts.ask_answers(questionnaire, chosen),
-                                    chosen)
+    result = assess(prompts.ask_answers(questionnaire, chosen), questionnaire, lang=chosen)
     if save_to is not None:
         service.save_answers(save_to, result)
     return result

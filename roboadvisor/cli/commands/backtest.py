@@ -74,14 +74,15 @@ def run(
                                      help="Save the equity curve and drawdowns as a PNG."),
 ) -> None:
     """Run one backtest configuration; options override the file's fields."""
+    from roboadvisor.api.backtesting import backtest
     from roboadvisor.cli import render
     from roboadvisor.cli.render import backtest as view
     from roboadvisor.services import backtest as service
 
     cfg = service.configure(config, **_overrides(prices, start, end, rule, risk_free, benchmark))
     service.check_outputs(csv_dir, plot)
-    result = service.run_backtest(cfg, cache_dir=cache_dir, progress=render.progress,
-                                  suitability=suitability)
+    result = backtest(cfg, cache_dir=cache_dir, progress=render.progress,
+                      suitability=suitability).run
     files = _outputs([result], csv_dir, plot)
     render.show_warnings(result.warnings)
     if json_output:
@@ -112,6 +113,7 @@ def compare(
                                      help="Save all equity curves and drawdowns as a PNG."),
 ) -> None:
     """Run several configurations and show them side by side in one table."""
+    from roboadvisor.api.backtesting import backtest
     from roboadvisor.cli import render
     from roboadvisor.cli.render import backtest as view
     from roboadvisor.errors import catalog_text
@@ -120,8 +122,8 @@ def compare(
     opts = _overrides(prices, start, end, rule, risk_free, benchmark)
     cfgs = service.configure_many(configs, **opts)
     service.check_outputs(csv_dir, plot)
-    results = service.run_many(cfgs, cache_dir=cache_dir, progress=render.progress,
-                               suitability=suitability)
+    results = [backtest(c, cache_dir=cache_dir, progress=render.progress,
+                        suitability=suitability).run for c in cfgs]
     files = _outputs(results, csv_dir, plot)
     for r in results:
         render.show_warnings(catalog_text("market.strategy_warning", name=r.config.name,

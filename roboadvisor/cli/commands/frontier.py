@@ -5,12 +5,7 @@ from typing import Literal
 
 import typer
 
-from roboadvisor.cli.commands.allocate import (
-    METHOD,
-    SOURCE,
-    VIEWS,
-    market,
-)
+from roboadvisor.cli.commands.allocate import METHOD, SOURCE, VIEWS
 from roboadvisor.cli.options import CACHE_DIR, JSON, LANG, POLICIES, PRICES, UNIVERSE
 
 HELP = ("Trace the efficient frontier of the universe and mark the five tier portfolios "
@@ -30,17 +25,17 @@ def frontier(points: int = typer.Option(50, "--points", "-n", metavar="N",
              policies: Path | None = POLICIES, cache_dir: Path | None = CACHE_DIR,
              lang: Literal["en", "zh"] = LANG, json_output: bool = JSON) -> None:
     """The efficient frontier and the tier portfolios."""
+    from roboadvisor.api.allocation import frontier as trace
     from roboadvisor.cli import render
     from roboadvisor.cli.render import allocation as view
     from roboadvisor.cli.render import plots
     from roboadvisor.services import allocate as service
 
     target = plots.check_png_path(plot) if plot is not None else None
-    request = service.FrontierRequest(points=points, policies_file=policies,
-                                      market=market(source, prices, method, views, universe,
-                                                    cache_dir))
     with render.progress("Tracing the frontier", total=7) as advance:
-        result = service.frontier(request, step=lambda text: advance(1, text))
+        result = trace(points=points, policies=policies, estimates=source, prices=prices,
+                       method=method, views=views, universe=universe, cache_dir=cache_dir,
+                       progress=lambda text: advance(1, text)).result
     if json_output:
         render.print_json(service.frontier_record(result))
     else:

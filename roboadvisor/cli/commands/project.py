@@ -62,12 +62,12 @@ def project(tier: str | None = TIER, answers: Path | None = ANSWERS,
             client: str | None = CLIENT, account: str | None = ACCOUNT,
             db: str | None = DB) -> None:
     """Project a portfolio towards a goal."""
+    from roboadvisor.api import projection as api
     from roboadvisor.cli import render
     from roboadvisor.cli.render import projection as view
     from roboadvisor.cli.render.plots import check_png_path
     from roboadvisor.reports.build import projection_view
     from roboadvisor.reports.views import record
-    from roboadvisor.services import project as service
 
     book = None
     if client is not None or account is not None:
@@ -80,15 +80,14 @@ def project(tier: str | None = TIER, answers: Path | None = ANSWERS,
         for line in book.notes:
             render.note(line)
         render.show_warnings(book.warnings)
-    request = service.ProjectionRequest(
-        tier=tier, answers=answers, amount=amount or 0.0, monthly=monthly, years=years,
-        goal=goal,
-        withdraw_monthly=withdraw, inflation=inflation, fees=fees, paths=paths, model=model,
-        prices_file=prices, seed=seed, target_probability=probability, lang=lang,
-        policies_file=policies, universe_file=universe)
     if plot is not None:
         check_png_path(plot)
-    result = view_model = projection_view(service.run_projection(request))
+    projected = api.project(tier, answers=answers, amount=amount or 0.0, monthly=monthly,
+                            years=years, goal=goal, withdraw_monthly=withdraw,
+                            inflation=inflation, fees=fees, paths=paths, model=model,
+                            prices=prices, seed=seed, target_probability=probability,
+                            lang=lang, policies=policies, universe=universe)
+    result = view_model = projection_view(projected.result)
     if plot is not None:
         view.plot_projection(view_model, plot, lang)
     if json_output:

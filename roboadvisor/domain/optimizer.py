@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from roboadvisor.domain import qp
+from roboadvisor.domain import box_qp, qp
 from roboadvisor.domain.blas_threads import one_blas_thread_when_small
 from roboadvisor.domain.constraints import (
     GroupBound,
@@ -270,8 +270,13 @@ def solve_cvxpy(p: qp.Problem, solvers: Sequence[str] = ("CLARABEL", "SCS")) -> 
 
 
 def solve_problem(p: qp.Problem) -> np.ndarray | None:
-    """Weights solving ``p``, or None when it is infeasible: Clarabel on the direct standard
-    form first, then SCS on the cvxpy model. Raises OptimizationError when both fail."""
+    """Weights solving ``p``, or None when it is infeasible: the exact active-set short cut
+    when only the budget and per-asset bounds constrain ``p`` (``box_qp``), else (or when it
+    does not settle) Clarabel on the direct standard form, then SCS on the cvxpy model.
+    Raises OptimizationError when both fail."""
+    exact = box_qp.solve(p)
+    if exact is not None:
+        return exact
     first = qp.solve(p)
     if first.status is qp.Status.OPTIMAL:
         return first.weights

@@ -46,6 +46,12 @@ _hints: dict[tuple[int, Objective], np.ndarray] = {}
 _hints_lock = threading.Lock()
 
 
+def forget_warm_starts() -> None:
+    """Drop the remembered active sets (benchmarks of a single, cold solve)."""
+    with _hints_lock:
+        _hints.clear()
+
+
 def applicable(p: qp.Problem) -> bool:
     """True when ``p`` has only the budget and per-asset bounds (see the module docstring)."""
     c = p.constraints
@@ -232,7 +238,8 @@ def _affine(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     kkt[nf, :nf] = 1.0
     kkt[nf, nf] = 0.0
     rhs = np.zeros((nf + 1, 2))
-    rhs[:nf, 0] = -(cov[f] @ bound)          # bound is 0 on the free assets
+    held = np.flatnonzero(bound)
+    rhs[:nf, 0] = -(cov[np.ix_(f, held)] @ bound[held])
     rhs[nf, 0] = 1.0 - bound.sum()
     rhs[:nf, 1] = mu[f]
     try:

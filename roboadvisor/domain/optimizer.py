@@ -60,7 +60,7 @@ from roboadvisor.domain.constraints import (
     policy_label,
     portfolio_constraints,
 )
-from roboadvisor.domain.estimates import is_checked_covariance
+from roboadvisor.domain.estimates import cholesky_certifies, is_checked_covariance
 from roboadvisor.domain.models import Allocation, Estimates, Universe
 from roboadvisor.domain.policy import Objective, Policy
 from roboadvisor.domain.trading import CostModel
@@ -98,8 +98,10 @@ def aligned_estimates(estimates: Estimates, universe: Universe) -> Estimates:
     if is_checked_covariance(cov):  # check_covariance made it: symmetric, positive definite
         return est
     scale = float(np.abs(np.diag(cov)).max()) if len(cov) else 1.0
-    if not np.allclose(cov, cov.T, rtol=0, atol=1e-12 * scale):
+    if not np.abs(cov - cov.T).max(initial=0.0) <= 1e-12 * scale:
         raise EstimationError.from_catalog("constraints.cov_not_symmetric", source=est.source)
+    if cholesky_certifies(cov, floor=-1e-10 * scale):
+        return est
     smallest = float(np.linalg.eigvalsh(cov).min())
     if smallest < -1e-10 * scale:
         raise EstimationError.from_catalog("constraints.cov_not_psd", source=est.source,

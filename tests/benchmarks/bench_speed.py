@@ -1,6 +1,7 @@
 """Issue 14's table in one command: every row against its peer, measured in the same run.
 
     python tests/benchmarks/bench_speed.py [--rounds N] [--quick]
+        [--only startup|single|backtest|walk-forward]
 
 Each row times ours and the peer in interleaved rounds (ours, peer, ours, peer, ...), so a
 busy moment of this shared machine hits both; it prints the per-round ratio as min / median /
@@ -40,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from roboadvisor.domain import box_qp  # noqa: E402
 from roboadvisor.domain.backtest import CashFlowPlan, simulate  # noqa: E402
 from roboadvisor.domain.models import Asset, AssetClass, Estimates, Region, Universe  # noqa: E402
 from roboadvisor.domain.optimizer import optimise  # noqa: E402
@@ -235,7 +237,10 @@ def rows_single(rounds: int, sizes: tuple[int, ...]) -> list[Row]:
             x, kind = daily_returns(n, 1000)
             est = estimates_of(x, u.tickers)
             policy = Policy("bench", objective, target_volatility=TARGET_VOL)
-            ours = lambda est=est, policy=policy, u=u: optimise(est, policy, u).weights  # noqa: E731
+            def ours(est: Estimates = est, policy: Policy = policy,
+                     u: Universe = u) -> np.ndarray:
+                box_qp.forget_warm_starts()   # a single solve: no active set from the last
+                return optimise(est, policy, u).weights
             peers = [("cvxpy", lambda est=est, o=objective: cvxpy_solve(est, o))]
             if objective is Objective.MAX_SHARPE:
                 peers.insert(0, ("PyPortfolioOpt", lambda est=est: pypfopt_max_sharpe(est)))
@@ -332,10 +337,16 @@ def main() -> None:
           "ratio min / **median** / max (peer/ours, or ours/peer where the goal is <=)\n")
     print("| work | ours (median) | peer (median) | ratio | goal | agreement |")
     print("|---|---|---|---|---|---|")
-    rows = rows_startup(rounds)
-    rows += rows_single(rounds, (25, 100) if quick else (25, 100, 300))
-    rows += rows_backtest(rounds)
-    rows += rows_walk_forward(3 if not quick else 1)
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
+    rows: list[Row] = []
+    if only in ("", "startup"):
+        rows += rows_startup(rounds)
+    if only in ("", "single"):
+        rows += rows_single(rounds, (25, 100) if quick else (25, 100, 300))
+    if only in ("", "backtest"):
+        rows += rows_backtest(rounds)
+    if only in ("", "walk-forward"):
+        rows += rows_walk_forward(3 if not quick else 1)
     missed = [r.work for r in rows if not r.met]
     print(f"\n{len(rows) - len(missed)} of {len(rows)} goals met"
           + (f"; missed: {'; '.join(missed)}" if missed else ""))

@@ -330,11 +330,33 @@ def rows_backtest(rounds: int) -> list[Row]:
     return out
 
 
+def peers_on_one_blas_thread(fn: Callable[[], None]) -> None:
+    """Run ``fn`` with every in-process peer on one BLAS thread, as ours runs at these sizes
+    (``domain.blas_threads``): with the other core busy, two threads make the peers several
+    times slower, and the ratio would then measure the thread setting, not the method."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        fn()
+
+
 def main() -> None:
+    peers_on_one_blas_thread(_main)
+
+
+def _load() -> str:
+    import os
+
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
+def _main() -> None:
     rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
     quick = "--quick" in sys.argv
     print(f"issue 14 speed table, {time.strftime('%Y-%m-%d')}, {rounds} interleaved rounds; "
-          "ratio min / **median** / max (peer/ours, or ours/peer where the goal is <=)\n")
+          "ratio min / **median** / max (peer/ours, or ours/peer where the goal is <=); "
+          f"in-process peers on one BLAS thread like ours; {_load()} at the start\n")
     print("| work | ours (median) | peer (median) | ratio | goal | agreement |")
     print("|---|---|---|---|---|---|")
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
@@ -347,6 +369,7 @@ def main() -> None:
         rows += rows_backtest(rounds)
     if only in ("", "walk-forward"):
         rows += rows_walk_forward(3 if not quick else 1)
+    print(f"\n{_load()} at the end")
     missed = [r.work for r in rows if not r.met]
     print(f"\n{len(rows) - len(missed)} of {len(rows)} goals met"
           + (f"; missed: {'; '.join(missed)}" if missed else ""))

@@ -111,11 +111,12 @@ def _active_set(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
             if affine is None:
                 return None
             a, b, nu_a, nu_b = affine
-            lam = _lambda(p, cov, mu, a, b)
+            sa, sb = cov @ a, cov @ b
+            lam = _lambda(p, mu, a, b, sa, sb)
             if lam is None:
                 return None
             w = a + lam * b
-            grad = cov @ w - lam * mu + (nu_a + lam * nu_b)  # multiplier of lo minus of hi
+            grad = sa + lam * (sb - mu) + (nu_a + lam * nu_b)  # multiplier of lo minus of hi
         else:
             vertex = _vertex(cov, mu, lo, hi, state, p)
             if vertex is None:
@@ -255,16 +256,15 @@ def _affine(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     return a, b, float(sol[nf, 0]), float(sol[nf, 1])
 
 
-def _lambda(p: qp.Problem, cov: np.ndarray, mu: np.ndarray, a: np.ndarray,
-            b: np.ndarray) -> float | None:
-    """The λ of ``p``'s objective on the segment w = a + λ b (None: not on this segment in a
-    way the short cut can use)."""
+def _lambda(p: qp.Problem, mu: np.ndarray, a: np.ndarray, b: np.ndarray, sa: np.ndarray,
+            sb: np.ndarray) -> float | None:
+    """The λ of ``p``'s objective on the segment w = a + λ b (``sa``, ``sb``: Σa, Σb; None:
+    not on this segment in a way the short cut can use)."""
     obj = p.objective
     if obj is Objective.MIN_VARIANCE:
         return 0.0
     if obj is Objective.UTILITY:
         return 1.0 / p.gamma
-    sa, sb = cov @ a, cov @ b
     qa, qb, qc = float(a @ sa), float(a @ sb), float(b @ sb)   # variance A + 2Bλ + Cλ²
     if obj is Objective.MAX_SHARPE:
         excess = mu - p.rf

@@ -133,7 +133,8 @@ def _active_set(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
         limit = np.where(state == 0, _FEAS, tol)
         move = wrong > limit
         if not move.any():
-            return np.clip(w, lo, hi), state
+            w = np.clip(w, lo, hi)
+            return (w, state) if _objective_condition_holds(p, cov, mu, w, lam) else None
         seen.add(state.tobytes())
         new = _moved(state, move, w, lo)
         if new.tobytes() in seen:          # cycling: move the worst asset only
@@ -147,6 +148,20 @@ def _active_set(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                 return None
         state = new
     return None
+
+
+def _objective_condition_holds(p: qp.Problem, cov: np.ndarray, mu: np.ndarray, w: np.ndarray,
+                               lam: float) -> bool:
+    """The last KKT condition, checked on the answer rather than trusted from the closed
+    form: λ = w'Σw / (μ - rf)'w for the maximum Sharpe ratio, w'Σw = σ*² for the target
+    volatility (minimum variance and utility have λ fixed)."""
+    var = float(w @ cov @ w)
+    if p.objective is Objective.MAX_SHARPE:
+        excess = float((mu - p.rf) @ w)
+        return excess > 0 and abs(lam * excess - var) <= 1e-9 * max(var, 1e-300)
+    if p.objective is Objective.TARGET_VOLATILITY:
+        return abs(var - p.sigma ** 2) <= 1e-9 * p.sigma ** 2
+    return True
 
 
 def _moved(state: np.ndarray, move: np.ndarray, w: np.ndarray, lo: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ def test_version() -> None:
 
 HEAVY = ("cvxpy", "yfinance", "pypfopt", "matplotlib", "pandas", "sklearn", "jinja2", "scipy",
          "sqlalchemy", "alembic", "cryptography", "psycopg", "platformdirs", "filelock",
-         "pyarrow", "dask", "distributed")
+         "pyarrow", "dask", "distributed", "numpy.ma")
 """Modules that cost tenths of a second to import: neither --help nor a plan on the shipped
 assumptions may load them (issue 14: plan is a whole process in well under a second)."""
 ROOT = Path(__file__).resolve().parents[1]

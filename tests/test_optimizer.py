@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from roboadvisor.data.assumptions_file import load_assumptions
 from roboadvisor.data.universe_file import load_universe
-from roboadvisor.domain import optimizer, qp
+from roboadvisor.domain import box_qp, optimizer, qp
 from roboadvisor.domain.models import (
     Allocation,
     Asset,
@@ -560,12 +560,14 @@ def test_second_solver_takes_over_when_clarabel_fails(monkeypatch: pytest.Monkey
     est = synthetic_estimates()
     policy = Policy("p", Objective.UTILITY, risk_aversion=4.0, **TIER3)
     expected = optimise(est, policy, u).weights
+    monkeypatch.setattr(box_qp, "solve", lambda p: None)  # the general path, not the short cut
     monkeypatch.setattr(qp, "solve", lambda p: qp.Solution(qp.Status.FAILED, None, "stub"))
     np.testing.assert_allclose(optimise(est, policy, u).weights, expected, atol=1e-3)
 
 
 def test_both_solvers_failing_is_an_optimization_error(monkeypatch: pytest.MonkeyPatch) -> None:
     failed = qp.Solution(qp.Status.FAILED, None, "stub: MaxIterations")
+    monkeypatch.setattr(box_qp, "solve", lambda p: None)
     monkeypatch.setattr(qp, "solve", lambda p: failed)
     monkeypatch.setattr(optimizer, "solve_cvxpy", lambda p, solvers: failed)
     with pytest.raises(OptimizationError, match=r"tier 3: the utility problem was not solved "

@@ -167,3 +167,12 @@ def test_bad_inputs_are_refused() -> None:
         project(_constant(0.0, 13), CashFlows(1.0))
     with pytest.raises(ValueError, match="probability"):
         saving_needed(_constant(0.0, 12), CashFlows(1.0), 2.0, 1.0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 10_000, 10_001])
+def test_quantile_by_partition_is_numpys_quantile(n: int) -> None:
+    from roboadvisor.domain.projection import quantile_by_partition
+
+    x = np.random.default_rng(n).normal(size=n)
+    for q in (0.0, 0.05, 0.5, 0.77, 1.0):
+        assert quantile_by_partition(x, q) == float(np.quantile(x, q))

@@ -237,7 +237,7 @@ def simulate(
         raise BacktestError(f"{n_days} price rows but {dates.size} dates")
     if np.any(np.diff(dates) <= np.timedelta64(0, "D")):
         raise BacktestError("dates must be strictly increasing")
-    if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
+    if not (prices.min(initial=np.inf) > 0 and prices.max(initial=0.0) < np.inf):  # NaN fails
         bad_row, bad_col = np.argwhere(~(np.isfinite(prices) & (prices > 0)))[0]
         name = tickers[bad_col] if tickers else f"column {bad_col}"
         raise BacktestError(f"price of {name} on {dates[bad_row]} is missing or not positive; "
@@ -292,17 +292,24 @@ def _simulate_fixed_free(prices: np.ndarray, dates: np.ndarray, schedule: Target
     """Fixed targets, calendar or no rebalancing, no costs, no flows: fully vectorised.
 
     Within segment k (from rebalance day s_k) the value is V_k * sum_i t_i P_t,i / P_s_k,i.
+    Each day's units come from ``np.repeat`` of the segments' units (a contiguous block copy)
+    and one ``einsum`` takes the row products. Measured (issue 14, CPU time, one BLAS
+    thread): at 25 / 100 assets x 20 years this takes 0.16 / 0.73 ms against 0.7 / 1.1 ms for
+    a matrix-vector product per segment (a Python loop of 240 calls) and 0.22 / 0.90 ms for
+    the fancy-indexed gather it replaces.
     """
     n_days = prices.shape[0]
     t = schedule.weights[0]
     rebal = np.flatnonzero(calendar)
     starts = np.concatenate(([0], rebal))
-    seg = np.searchsorted(starts, np.arange(n_days), side="left") - 1
-    seg[0] = 0
+    # segment k holds the days after its start up to the next start (valued with its units
+    # before that day's trade); segment 0 holds day 0 too
+    ends = np.concatenate((rebal + 1, [n_days]))
+    firsts = np.concatenate(([0], rebal + 1))
     per_unit = t / prices[starts]          # units bought per unit of value at each start
-    growth = np.einsum("tn,tn->t", prices, per_unit[seg])
+    growth = np.einsum("tn,tn->t", prices, np.repeat(per_unit, ends - firsts, axis=0))
     v_start = initial * np.concatenate(([1.0], np.cumprod(growth[rebal])))
-    values = v_start[seg] * growth
+    values = np.repeat(v_start, ends - firsts) * growth
     pre = v_start[:-1, None] * per_unit[:-1] * prices[rebal]
     trades = np.vstack((initial * t, values[rebal, None] * t - pre))
     final = per_unit[-1] * prices[-1]

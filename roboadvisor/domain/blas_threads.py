@@ -11,6 +11,7 @@ costs tens of milliseconds, more than a 50-asset solve).
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
@@ -30,12 +31,22 @@ def _controller() -> Any:
     return ThreadpoolController()
 
 
+_inside = threading.local()
+
+
 @contextmanager
 def blas_threads_for(n_assets: int) -> Iterator[None]:
-    """One BLAS thread while a problem of ``n_assets`` assets is solved, when it is small."""
-    if THREADED_FROM_ASSETS <= n_assets <= SMALL_PROBLEM_ASSETS:
+    """One BLAS thread while a problem of ``n_assets`` assets is solved, when it is small.
+    Inside another such limit (a walk-forward's solves) nothing is done again: setting the
+    limit costs about half a millisecond, a good part of a small solve."""
+    if THREADED_FROM_ASSETS <= n_assets <= SMALL_PROBLEM_ASSETS and not getattr(
+            _inside, "limited", False):
         with _controller().limit(limits=1, user_api="blas"):
-            yield
+            _inside.limited = True
+            try:
+                yield
+            finally:
+                _inside.limited = False
     else:
         with nullcontext():
             yield

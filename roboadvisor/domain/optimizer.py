@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from roboadvisor.domain import qp
+from roboadvisor.domain import box_qp, qp
 from roboadvisor.domain.blas_threads import one_blas_thread_when_small
 from roboadvisor.domain.constraints import (
     GroupBound,
@@ -60,7 +60,7 @@ from roboadvisor.domain.constraints import (
     policy_label,
     portfolio_constraints,
 )
-from roboadvisor.domain.estimates import is_checked_covariance
+from roboadvisor.domain.estimates import cholesky_certifies, is_checked_covariance
 from roboadvisor.domain.models import Allocation, Estimates, Universe
 from roboadvisor.domain.policy import Objective, Policy
 from roboadvisor.domain.trading import CostModel
@@ -98,8 +98,10 @@ def aligned_estimates(estimates: Estimates, universe: Universe) -> Estimates:
     if is_checked_covariance(cov):  # check_covariance made it: symmetric, positive definite
         return est
     scale = float(np.abs(np.diag(cov)).max()) if len(cov) else 1.0
-    if not np.allclose(cov, cov.T, rtol=0, atol=1e-12 * scale):
+    if not np.abs(cov - cov.T).max(initial=0.0) <= 1e-12 * scale:
         raise EstimationError.from_catalog("constraints.cov_not_symmetric", source=est.source)
+    if cholesky_certifies(cov, floor=-1e-10 * scale):
+        return est
     smallest = float(np.linalg.eigvalsh(cov).min())
     if smallest < -1e-10 * scale:
         raise EstimationError.from_catalog("constraints.cov_not_psd", source=est.source,
@@ -270,8 +272,13 @@ def solve_cvxpy(p: qp.Problem, solvers: Sequence[str] = ("CLARABEL", "SCS")) -> 
 
 
 def solve_problem(p: qp.Problem) -> np.ndarray | None:
-    """Weights solving ``p``, or None when it is infeasible: Clarabel on the direct standard
-    form first, then SCS on the cvxpy model. Raises OptimizationError when both fail."""
+    """Weights solving ``p``, or None when it is infeasible: the exact active-set short cut
+    when only the budget and per-asset bounds constrain ``p`` (``box_qp``), else (or when it
+    does not settle) Clarabel on the direct standard form, then SCS on the cvxpy model.
+    Raises OptimizationError when both fail."""
+    exact = box_qp.solve(p)
+    if exact is not None:
+        return exact
     first = qp.solve(p)
     if first.status is qp.Status.OPTIMAL:
         return first.weights

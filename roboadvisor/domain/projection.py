@@ -309,7 +309,20 @@ def one_year_return_quantile(returns: MonthlyReturns, q: float = 0.05) -> float:
     if returns.months < MONTHS_PER_YEAR:
         raise ValueError("need at least 12 months per path")
     year = np.prod(1.0 + returns.values[:, :MONTHS_PER_YEAR], axis=1) - 1.0
-    return float(np.quantile(year, q))
+    return quantile_by_partition(year, q)
+
+
+def quantile_by_partition(x: np.ndarray, q: float) -> float:
+    """``np.quantile(x, q)`` (linear interpolation, the default) by two partial sorts: the
+    same figure, without ``np.quantile``'s ``np.unique``, which imports ``numpy.ma`` (about
+    0.1 s of every ``plan``: issue 14)."""
+    x = np.asarray(x, dtype=float).ravel()
+    h = (len(x) - 1) * q
+    lo = int(np.floor(h))
+    hi = min(lo + 1, len(x) - 1)
+    part = np.partition(x, (lo, hi))
+    a, b, t = float(part[lo]), float(part[hi]), h - lo
+    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)
 
 
 def lognormal_wealth_quantiles(initial: float, expected_return: float, volatility: float,

@@ -45,30 +45,50 @@ class CatalogError(Exception):
 @cache
 def catalog() -> dict[str, dict[str, str]]:
     """Every message: key -> {language code: template}. Read once per process."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     merged: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
     for path in sorted(MESSAGES_DIR.glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
-        if not isinstance(data, dict):
-            raise CatalogError(f"{path.name}: expected a mapping of message keys")
-        for key, texts in data.items():
+        for key, texts in _area_file(path.stem).items():
             if key in merged:
                 raise CatalogError(f"message {key!r} is in both {origin[key]} and {path.name}")
-            if not isinstance(texts, dict) or set(texts) != {lang.value for lang in Lang}:
-                raise CatalogError(f"{path.name}: message {key!r} needs exactly en and zh")
-            merged[key] = {str(k): str(v) for k, v in texts.items()}
+            merged[key] = texts
             origin[key] = path.name
     return merged
+
+
+@cache
+def _area_file(stem: str) -> dict[str, dict[str, str]]:
+    """The messages of ``messages/<stem>.yaml`` ({} when there is no such file), checked."""
+    import yaml
+
+    path = MESSAGES_DIR / f"{stem}.yaml"
+    if not path.is_file():
+        return {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path.name}: expected a mapping of message keys")
+    out: dict[str, dict[str, str]] = {}
+    for key, texts in data.items():
+        if not isinstance(texts, dict) or set(texts) != {lang.value for lang in Lang}:
+            raise CatalogError(f"{path.name}: message {key!r} needs exactly en and zh")
+        out[key] = {str(k): str(v) for k, v in texts.items()}
+    return out
+
+
+def _message(key: str) -> dict[str, str] | None:
+    """The texts of ``key``, read lazily by area (issue 14): a key "<area>.<name>" is looked
+    up in ``messages/<area>.yaml`` first, so a command reads the few areas it speaks from, not
+    all of them; any other key goes to the whole catalog (whose checks the tests run)."""
+    texts = _area_file(key.split(".", 1)[0]).get(key)
+    return texts if texts is not None else catalog().get(key)
 
 
 def t(key: str, lang: Lang | str = Lang.EN, /, **params: Any) -> str:
     """The message ``key`` in ``lang`` with ``params`` filled in; a parameter that is itself a
     catalog message (``Text``, an error from the catalog) is shown in ``lang`` too, and a list
     of them is joined with "; "."""
-    texts = catalog().get(key)
+    texts = _message(key)
     if texts is None:
         raise CatalogError(f"no message {key!r} in the catalog")
     shown = {k: _param(v, lang) for k, v in params.items()}

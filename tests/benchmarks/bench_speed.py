@@ -1,12 +1,16 @@
 """Issue 14's table in one command: every row against its peer, measured in the same run.
 
     python tests/benchmarks/bench_speed.py [--rounds N] [--quick]
+        [--only startup|single|backtest|walk-forward]
 
 Each row times ours and the peer in interleaved rounds (ours, peer, ours, peer, ...), so a
-busy moment of this shared machine hits both; it prints the per-round ratio as min / median /
-max, the goal, and the agreement of the answers. Data: the 25 longest-lived ETFs of
-../shared/data (seeded synthetic returns when the file is absent) and seeded synthetic
-5-factor returns for 100 and 300 assets. Rows:
+busy moment of this shared machine hits both (a round of a call of a few milliseconds is a
+batch of calls: 3 per single solve, 20 per backtest); it prints the per-round ratio as
+min / median / max, the goal, and the agreement of the answers. In-process peers run on one
+BLAS thread like ours; the timed processes keep their bytecode. The load average is printed
+at the start and the end. Single solves start cold (no active set kept from the last call).
+Data: the 25 longest-lived ETFs of ../shared/data (seeded synthetic returns when the file is
+absent) and seeded synthetic 5-factor returns for 100 and 300 assets. Rows:
 
 1. ``plan`` on the shipped example, whole process, against ``python -c "import cvxpy"``
    (ratio ours / peer; goal <= 0.4); ``--help`` beside it.
@@ -40,6 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from roboadvisor.domain import box_qp  # noqa: E402
 from roboadvisor.domain.backtest import CashFlowPlan, simulate  # noqa: E402
 from roboadvisor.domain.models import Asset, AssetClass, Estimates, Region, Universe  # noqa: E402
 from roboadvisor.domain.optimizer import optimise  # noqa: E402
@@ -137,27 +142,32 @@ def _t(seconds: float) -> str:
 
 
 def interleaved(ours: Callable[[], object], peer: Callable[[], object], rounds: int,
-                warm_up: bool = True) -> tuple[list[float], list[float], object, object]:
-    """Times of ``rounds`` alternating calls (one warm-up each first unless the rows before
-    already loaded and compiled everything), and the last results."""
+                warm_up: bool = True, batch: int = 1
+                ) -> tuple[list[float], list[float], object, object]:
+    """Times of ``rounds`` alternating rounds, each ``batch`` calls of ours then ``batch``
+    of the peer, per call (one warm-up each first unless the rows before already loaded and
+    compiled everything), and the last results. Batches smooth out the scheduler's pauses of
+    a loaded machine on calls of a few milliseconds."""
     a = b = None
     if warm_up:
         a, b = ours(), peer()
     t_ours, t_peer = [], []
     for _ in range(rounds):
         t = time.perf_counter()
-        a = ours()
-        t_ours.append(time.perf_counter() - t)
+        for _ in range(batch):
+            a = ours()
+        t_ours.append((time.perf_counter() - t) / batch)
         t = time.perf_counter()
-        b = peer()
-        t_peer.append(time.perf_counter() - t)
+        for _ in range(batch):
+            b = peer()
+        t_peer.append((time.perf_counter() - t) / batch)
     return t_ours, t_peer, a, b
 
 
 def row(work: str, ours: Callable[[], object], peer: Callable[[], object], peer_name: str,
         goal: float, lower_is_better: bool, rounds: int,
-        agree: Callable[[object, object], str], warm_up: bool = True) -> Row:
-    t_o, t_p, a, b = interleaved(ours, peer, rounds, warm_up)
+        agree: Callable[[object, object], str], warm_up: bool = True, batch: int = 1) -> Row:
+    t_o, t_p, a, b = interleaved(ours, peer, rounds, warm_up, batch)
     r = Row(work, t_o, t_p, peer_name, f"{'<=' if lower_is_better else '>='} {goal:g}x",
             False, agree(a, b))
     med = statistics.median(r.ratios())
@@ -173,9 +183,22 @@ def weight_gap(a: object, b: object) -> str:
 # --------------------------------------------------------------------------------------------
 # Rows
 # --------------------------------------------------------------------------------------------
-def run(cmd: list[str]) -> Callable[[], int]:
+def _process_env() -> dict[str, str]:
+    """The environment of the timed processes: bytecode cached (in a temporary folder, for
+    ours and the peer alike), as in any installed copy; this machine's sessions set
+    PYTHONDONTWRITEBYTECODE, which would recompile our 60-odd modules at every start."""
+    import os
+    import tempfile
+
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-speed-pyc-")
+    return env
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> Callable[[], int]:
     def call() -> int:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True)
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, env=env)
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr.decode()[-400:])
         return proc.returncode
@@ -183,13 +206,14 @@ def run(cmd: list[str]) -> Callable[[], int]:
 
 
 def rows_startup(rounds: int) -> list[Row]:
-    cvxpy = run([sys.executable, "-c", "import cvxpy"])
+    env = _process_env()
+    cvxpy = run([sys.executable, "-c", "import cvxpy"], env)
     same = lambda a, b: "exit 0"  # noqa: E731
     return [
         row("`plan` on the shipped example, whole process",
-            run([sys.executable, "-m", "roboadvisor", "plan", "--answers", str(EXAMPLE)]),
+            run([sys.executable, "-m", "roboadvisor", "plan", "--answers", str(EXAMPLE)], env),
             cvxpy, "`python -c \"import cvxpy\"`", 0.4, True, rounds, same),
-        row("`--help`, whole process", run([sys.executable, "-m", "roboadvisor", "--help"]),
+        row("`--help`, whole process", run([sys.executable, "-m", "roboadvisor", "--help"], env),
             cvxpy, "`python -c \"import cvxpy\"`", 0.4, True, rounds, same),
     ]
 
@@ -235,7 +259,10 @@ def rows_single(rounds: int, sizes: tuple[int, ...]) -> list[Row]:
             x, kind = daily_returns(n, 1000)
             est = estimates_of(x, u.tickers)
             policy = Policy("bench", objective, target_volatility=TARGET_VOL)
-            ours = lambda est=est, policy=policy, u=u: optimise(est, policy, u).weights  # noqa: E731
+            def ours(est: Estimates = est, policy: Policy = policy,
+                     u: Universe = u) -> np.ndarray:
+                box_qp.forget_warm_starts()   # a single solve: no active set from the last
+                return optimise(est, policy, u).weights
             peers = [("cvxpy", lambda est=est, o=objective: cvxpy_solve(est, o))]
             if objective is Objective.MAX_SHARPE:
                 peers.insert(0, ("PyPortfolioOpt", lambda est=est: pypfopt_max_sharpe(est)))
@@ -244,7 +271,7 @@ def rows_single(rounds: int, sizes: tuple[int, ...]) -> list[Row]:
                 for name, peer in peers:
                     out.append(row(f"single {objective.value}, {n} assets ({kind})", ours,
                                    peer, name, goals[objective][n], False, rounds,
-                                   weight_gap))
+                                   weight_gap, batch=3))
     return out
 
 
@@ -320,22 +347,51 @@ def rows_backtest(rounds: int) -> list[Row]:
             p, d, w, rule, cash_flows=flows).final_value
         floor = lambda p=prices, w=w, days=days: floor_backtest(p, days, w)  # noqa: E731
         out.append(row(f"fixed monthly backtest, {n} assets x 20 y ({kind})", ours, floor,
-                       "numpy loop (the floor)", 1.5, True, rounds * 10,
-                       lambda a, b: f"final value {abs(a / b - 1):.1e}"))
+                       "numpy loop (the floor)", 1.5, True, rounds * 4,
+                       lambda a, b: f"final value {abs(a / b - 1):.1e}", batch=20))
     return out
 
 
+def peers_on_one_blas_thread(fn: Callable[[], None]) -> None:
+    """Run ``fn`` with every in-process peer on one BLAS thread, as ours runs at these sizes
+    (``domain.blas_threads``): with the other core busy, two threads make the peers several
+    times slower, and the ratio would then measure the thread setting, not the method."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        fn()
+
+
 def main() -> None:
+    peers_on_one_blas_thread(_main)
+
+
+def _load() -> str:
+    import os
+
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
+def _main() -> None:
     rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
     quick = "--quick" in sys.argv
     print(f"issue 14 speed table, {time.strftime('%Y-%m-%d')}, {rounds} interleaved rounds; "
-          "ratio min / **median** / max (peer/ours, or ours/peer where the goal is <=)\n")
+          "ratio min / **median** / max (peer/ours, or ours/peer where the goal is <=); "
+          f"in-process peers on one BLAS thread like ours; {_load()} at the start\n")
     print("| work | ours (median) | peer (median) | ratio | goal | agreement |")
     print("|---|---|---|---|---|---|")
-    rows = rows_startup(rounds)
-    rows += rows_single(rounds, (25, 100) if quick else (25, 100, 300))
-    rows += rows_backtest(rounds)
-    rows += rows_walk_forward(3 if not quick else 1)
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
+    rows: list[Row] = []
+    if only in ("", "startup"):
+        rows += rows_startup(rounds)
+    if only in ("", "single"):
+        rows += rows_single(rounds, (25, 100) if quick else (25, 100, 300))
+    if only in ("", "backtest"):
+        rows += rows_backtest(rounds)
+    if only in ("", "walk-forward"):
+        rows += rows_walk_forward(3 if not quick else 1)
+    print(f"\n{_load()} at the end")
     missed = [r.work for r in rows if not r.met]
     print(f"\n{len(rows) - len(missed)} of {len(rows)} goals met"
           + (f"; missed: {'; '.join(missed)}" if missed else ""))

@@ -124,8 +124,7 @@ def trade_many(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray, flow: n
     t = np.asarray(targets, dtype=float)
     ok = np.asarray(allowed, dtype=bool)
     flow = np.asarray(flow, dtype=float)
-    n, a = h.shape
-    rows = np.arange(n)
+    a = h.shape[1]
     reserve, m = float(rules.reserve), float(rules.min_trade)
     c = np.asarray(cash, dtype=float) + np.maximum(flow, 0.0)
     w = np.maximum(-flow, 0.0)
@@ -150,33 +149,44 @@ def trade_many(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray, flow: n
                     np.maximum(target - h * p, 0.0), 0.0).sum(axis=1)
     up = np.minimum(np.ceil(excess - _EPS), held)
     extra_ok = ok & may_sell & (excess > _EPS) & (up >= sell_lo) & (up > sold) & ~forced
-    left_over = np.where(extra_ok, (excess - np.floor(excess + _EPS)) * p, -1.0)
-    order = np.argsort(-left_over, axis=1, kind="stable")
-    for j in range(a):
-        col = order[:, j]
-        take = extra_ok[rows, col] & (want > budget + _EPS)
-        budget = budget + np.where(take, (up[rows, col] - sold[rows, col]) * p[col], 0.0)
-        sold[rows, col] = np.where(take, up[rows, col], sold[rows, col])
+    lim = np.flatnonzero((want > budget + _EPS) & extra_ok.any(axis=1))
+    if lim.size:
+        left_over = np.where(extra_ok[lim], (excess[lim] - np.floor(excess[lim] + _EPS)) * p,
+                             -1.0)
+        order = np.argsort(-left_over, axis=1, kind="stable")
+        sub, b_sub, w_sub = sold[lim], budget[lim], want[lim]
+        r_sub = np.arange(lim.size)
+        for j in range(a):
+            col = order[:, j]
+            take = extra_ok[lim, col] & (w_sub > b_sub + _EPS)
+            if not take.any():
+                break
+            b_sub = b_sub + np.where(take, (up[lim, col] - sub[r_sub, col]) * p[col], 0.0)
+            sub[r_sub, col] = np.where(take, up[lim, col], sub[r_sub, col])
+        sold[lim], budget[lim] = sub, b_sub
 
     # 3. the reserve or a withdrawal needs more: per round, the asset that covers the rest
     # with the least sold past it, else all of the largest remaining holding
-    short = (budget < -_EPS * np.maximum(1.0, np.abs(budget))) & may_sell[:, 0]
-    for _ in range(a if short.any() else 0):
-        need = np.where(short, np.maximum(-budget, 0.0), 0.0)
-        left = held - sold
-        k = np.maximum(np.ceil(need[:, None] / p - _EPS), np.where(sold > 0, 1.0, sell_lo))
-        covers = (left > 0) & (k <= left) & (need[:, None] > 0)
+    idx = np.flatnonzero((budget < -_EPS * np.maximum(1.0, np.abs(budget))) & may_sell[:, 0])
+    for _ in range(a if idx.size else 0):
+        r_sub = np.arange(idx.size)
+        need = -budget[idx]
+        s_sub = sold[idx]
+        left = held[idx] - s_sub
+        k = np.maximum(np.ceil(need[:, None] / p - _EPS), np.where(s_sub > 0, 1.0, sell_lo[idx]))
+        covers = (left > 0) & (k <= left)
         waste = np.where(covers, k * p - need[:, None], np.inf)
         best = np.argmin(waste, axis=1)
         largest = np.argmax(np.where(left > 0, left * p, -1.0), axis=1)
-        any_cover = covers[rows, best]
+        any_cover = covers[r_sub, best]
         col = np.where(any_cover, best, largest)
-        extra = np.where(any_cover, k[rows, col], left[rows, col])
-        extra = np.where((need > 0) & (left[rows, col] > 0), extra, 0.0)
-        sold[rows, col] += extra
-        budget = budget + extra * p[col]
-        short = short & (budget < -_EPS * np.maximum(1.0, np.abs(budget)))
-        if not short.any():
+        extra = np.where(any_cover, k[r_sub, col], left[r_sub, col])
+        extra = np.where(left[r_sub, col] > 0, extra, 0.0)
+        sold[idx, col] += extra
+        budget[idx] += extra * p[col]
+        idx = idx[budget[idx] < -_EPS * np.maximum(1.0, np.abs(budget[idx]))]
+        idx = idx[(held[idx] - sold[idx]).max(axis=1) > 0] if idx.size else idx
+        if not idx.size:
             break
     infeasible = budget < -_EPS * np.maximum(1.0, np.abs(budget))
     liquidated = infeasible & (mode != BUY_ONLY)
@@ -188,25 +198,36 @@ def trade_many(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray, flow: n
     buyable = ok & may_buy & (sold == 0) & (gap > 0) & ~infeasible[:, None]
     buy_lo = np.maximum(1.0, np.ceil(m / p - _EPS))
     bought = np.zeros_like(h)
+    # columns in the order each account visits its assets (largest gap first)
     order = np.argsort(-np.where(buyable, gap, -1.0), axis=1, kind="stable")
+    g_o = np.asfortranarray(np.take_along_axis(gap, order, axis=1))
+    ok_o = np.asfortranarray(np.take_along_axis(buyable, order, axis=1))
+    p_o = np.asfortranarray(p[order])
+    lo_o = np.asfortranarray(buy_lo[order])
+    k_o = np.zeros_like(g_o)
     for j in range(a):
-        col = order[:, j]
-        pc = p[col]
-        k = np.minimum(np.floor(gap[rows, col] / pc + _EPS), np.floor(budget / pc + _EPS))
-        k = np.where(buyable[rows, col] & (k >= buy_lo[col]), k, 0.0)
-        bought[rows, col] = k
+        pc = p_o[:, j]
+        k = np.minimum(np.floor(g_o[:, j] / pc + _EPS), np.floor(budget / pc + _EPS))
+        k = np.where(ok_o[:, j] & (k >= lo_o[:, j]), k, 0.0)
+        k_o[:, j] = k
         budget = budget - k * pc
-    rest = np.where(buyable, gap - bought * p, -1.0)
-    order = np.argsort(-rest, axis=1, kind="stable")
+    # then one share more (or a first order of the minimum trade) where it still fits,
+    # largest remaining gap first
+    rest_o = np.where(ok_o, g_o - k_o * p_o, -1.0)
+    again = np.argsort(-rest_o, axis=1, kind="stable")
+    order = np.take_along_axis(order, again, axis=1)
+    k_o = np.asfortranarray(np.take_along_axis(k_o, again, axis=1))
+    rest_o = np.asfortranarray(np.take_along_axis(rest_o, again, axis=1))
+    p_o = np.asfortranarray(p[order])
+    lo_o = np.asfortranarray(buy_lo[order])
     for j in range(a):
-        col = order[:, j]
-        pc = p[col]
-        k_now = bought[rows, col]
-        more = np.where(k_now > 0, 1.0, buy_lo[col])
-        fits = (rest[rows, col] > _EPS * pc) & (more * pc <= budget + _EPS)
-        k = np.where(fits, k_now + more, k_now)
-        bought[rows, col] = k
-        budget = budget - (k - k_now) * pc
+        pc = p_o[:, j]
+        k_now = k_o[:, j].copy()
+        more = np.where(k_now > 0, 1.0, lo_o[:, j])
+        fits = (rest_o[:, j] > _EPS * pc) & (more * pc <= budget + _EPS)
+        k_o[:, j] = np.where(fits, k_now + more, k_now)
+        budget = budget - (k_o[:, j] - k_now) * pc
+    np.put_along_axis(bought, order, k_o, axis=1)
 
     shares_after = h + bought - sold
     cash_pre = c + sold @ p - bought @ p

@@ -10,15 +10,18 @@
   partition refused for bad input (our own errors) comes back as a value, not retried, and
   ends the run with that error.
 
-Both return the outcomes in partition order, whatever order the tasks finished in, and call
-``on_done`` as each partition finishes (progress).
+``DaskSession`` connects in a background thread, so that ``book run`` starts the cluster while
+it optimises the model. Both return the outcomes in partition order, whatever order the tasks
+finished in, and call ``on_done`` as each partition finishes (progress).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from enum import StrEnum
+from typing import Any
 
 from roboadvisor.batch.job import PartitionOutcome, PartitionTask, run_partition
 from roboadvisor.errors import RoboAdvisorError
@@ -56,24 +59,63 @@ def run_partition_or_error(task: PartitionTask) -> PartitionOutcome | RoboAdviso
         return exc
 
 
+class DaskSession:
+    """A Dask client, and the ``LocalCluster`` it started (``workers`` single-threaded
+    processes) unless ``scheduler`` names a running one, connected in a background thread:
+    the cluster starts while the caller prepares the run (the model's optimisation), instead
+    of after it. ``client()`` waits for it; ``close()`` ends what was started."""
+
+    def __init__(self, scheduler: str | None = None, workers: int = 2,
+                 connect_timeout: float = 10.0) -> None:
+        self._scheduler, self._workers, self._timeout = scheduler, workers, connect_timeout
+        self._client: Any = None
+        self._cluster: Any = None
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._connect, name="dask-connect", daemon=True)
+        self._thread.start()
+
+    def _connect(self) -> None:
+        try:
+            from distributed import Client, LocalCluster
+
+            if self._scheduler is None:
+                self._cluster = LocalCluster(
+                    n_workers=self._workers, processes=True, threads_per_worker=1,
+                    dashboard_address=None, silence_logs=logging.CRITICAL)
+                self._client = Client(self._cluster)
+            else:
+                self._client = Client(self._scheduler, timeout=self._timeout)
+        except Exception as exc:  # re-raised in the caller's thread by client()
+            self._error = exc
+
+    def client(self) -> Any:
+        self._thread.join()
+        if isinstance(self._error, (OSError, TimeoutError)):
+            raise EngineError(str(self._error))
+        if self._error is not None:
+            raise self._error
+        return self._client
+
+    def close(self) -> None:
+        self._thread.join()
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
 def run_dask(tasks: Sequence[PartitionTask], on_done: OnDone | None = None, *,
              scheduler: str | None = None, workers: int = 2,
-             connect_timeout: float = 10.0) -> list[PartitionOutcome]:
-    from distributed import Client, LocalCluster, as_completed, wait
+             connect_timeout: float = 10.0,
+             session: DaskSession | None = None) -> list[PartitionOutcome]:
+    """The tasks on a Dask cluster: ``session``'s (left open), else one connected here (and
+    closed at the end)."""
+    from distributed import as_completed, wait
 
-    cluster = None
+    own = session is None
+    session = session or DaskSession(scheduler, workers, connect_timeout)
     try:
-        if scheduler is None:
-            cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
-                                   dashboard_address=None, silence_logs=logging.CRITICAL)
-            client = Client(cluster)
-        else:
-            client = Client(scheduler, timeout=connect_timeout)
-    except (OSError, TimeoutError) as exc:
-        if cluster is not None:
-            cluster.close()
-        raise EngineError(str(exc)) from None
-    try:
+        client = session.client()
         futures = client.map(run_partition_or_error, list(tasks), retries=RETRIES,
                              pure=False)
         outcomes: dict[int, PartitionOutcome] = {}
@@ -93,6 +135,5 @@ def run_dask(tasks: Sequence[PartitionTask], on_done: OnDone | None = None, *,
             raise
         return [outcomes[t.partition] for t in tasks]
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        if own:
+            session.close()

@@ -217,10 +217,8 @@ def run_book(request: RunRequest, progress: Progress | None = None,
              on_partition: Callable[[Any], None] | None = None) -> RunResult:
     """Review every account of the book at ``request.book``; write review rows, a manifest
     and summary.json to ``request.out`` (whole or not at all)."""
-    from roboadvisor.batch.atomic_dir import atomic_dir
-    from roboadvisor.batch.book_files import read_manifest, write_json
-    from roboadvisor.batch.engines import Engine, EngineError, run_dask, run_local
-    from roboadvisor.batch.job import PartitionCounts, PartitionTask, blocks_table, write_table
+    from roboadvisor.batch.book_files import read_manifest
+    from roboadvisor.batch.engines import DaskSession, Engine
 
     engine = _parse_engine(request.engine)
     if request.workers < 1:
@@ -231,10 +229,28 @@ def run_book(request: RunRequest, progress: Progress | None = None,
         raise InputError.from_catalog("batch.threshold_range", value=request.drift_threshold)
     if not request.min_trade >= 0:
         raise InputError.from_catalog("scaletrades.min_trade_negative", value=request.min_trade)
-    trade_function = _trade_function(request.trades)
+    _trade_function(request.trades)  # an unknown name is refused before any work
     book = read_manifest(request.book)
     _check_out(request.out)
     start = time.perf_counter()
+    # a Dask cluster starts in the background while the model is optimised
+    session = (DaskSession(request.scheduler, request.workers) if engine is Engine.DASK
+               else None)
+    try:
+        return _run(request, book, engine, session, start, progress, on_partition)
+    finally:
+        if session is not None:
+            session.close()
+
+
+def _run(request: RunRequest, book: Any, engine: Any, session: Any, start: float,
+         progress: Progress | None, on_partition: Callable[[Any], None] | None) -> RunResult:
+    from roboadvisor.batch.atomic_dir import atomic_dir
+    from roboadvisor.batch.book_files import write_json
+    from roboadvisor.batch.engines import Engine, EngineError, run_dask, run_local
+    from roboadvisor.batch.job import PartitionCounts, PartitionTask, blocks_table, write_table
+
+    trade_function = _trade_function(request.trades)
     model, snapshot, questionnaire, tickers = _run_model(book, request)
     inputs = _inputs_record(request.book, book, snapshot, model)
 
@@ -256,8 +272,7 @@ def run_book(request: RunRequest, progress: Progress | None = None,
             if engine is Engine.LOCAL:
                 outcomes = run_local(tasks, done)
             else:
-                outcomes = run_dask(tasks, done, scheduler=request.scheduler,
-                                    workers=request.workers)
+                outcomes = run_dask(tasks, done, session=session)
             counts = PartitionCounts()
             for outcome in outcomes:
                 counts = counts.merge(outcome.counts)

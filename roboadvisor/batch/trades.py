@@ -38,6 +38,8 @@ def exact_trades(inputs: TradeInputs) -> TradeArrays:
     for i in rows:
         flow = float(inputs.pending_flow[i])
         mode = TradeMode.FULL if rebalance[i] else TradeMode.for_flow(flow)
+        # plan_trades reads the review's mode, flow, targets and allowed products only; the
+        # step has already decided them as review() does (the test checks it on every account)
         rev = Review(0, inputs.targets[i], inputs.allowed[i], 0.0, inputs.targets[i], 0.0,
                      inputs.targets[i], 0.0, (), mode, flow)
         trades = plan_trades(inputs.shares[i], inputs.prices, float(inputs.cash[i]), rev,

@@ -223,7 +223,8 @@ def review_partition(inputs: PartitionInputs, model: ModelArrays,
         targets = np.where(lowest[:, None], model.lowest_targets, targets)
         levels = np.where(lowest[:, None], model.own_levels, levels)
     drift = account_drift(inputs.shares, model.prices, inputs.cash, targets)
-    value = inputs.shares @ model.prices + inputs.cash
+    # row sums, not a matrix product: BLAS threads would change the last bits by engine
+    value = (inputs.shares * model.prices).sum(axis=1) + inputs.cash
     allowed = levels <= target_tier[:, None]
     above = ((inputs.shares > 0) & ~allowed).any(axis=1)
     bit = trigger_bit

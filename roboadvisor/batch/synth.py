@@ -107,7 +107,8 @@ def _holdings(model: ModelArrays, rng: np.random.Generator, tier: np.ndarray,
         rows = np.flatnonzero(above)
         shares[rows, pick] += np.maximum(1.0, np.floor(0.03 * value[rows]
                                                        / model.prices[pick]))
-    cash = np.round(np.maximum(value - shares @ model.prices, 0.0), 2)  # never overdrawn
+    held = (shares * model.prices).sum(axis=1)  # not BLAS: the same bits on every machine
+    cash = np.round(np.maximum(value - held, 0.0), 2)  # never overdrawn
     return shares, cash
 
 

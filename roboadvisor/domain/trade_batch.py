@@ -128,7 +128,7 @@ def trade_many(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray, flow: n
     reserve, m = float(rules.reserve), float(rules.min_trade)
     c = np.asarray(cash, dtype=float) + np.maximum(flow, 0.0)
     w = np.maximum(-flow, 0.0)
-    value = h @ p + c - w
+    value = _dot(h, p) + c - w
     target = t * (value - reserve)[:, None]
     held = np.floor(h + _EPS)
     may_sell = (mode != BUY_ONLY)[:, None]
@@ -141,7 +141,7 @@ def trade_many(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray, flow: n
     over = np.minimum(np.floor(excess + _EPS), held)
     sold = np.where(forced, held,
                     np.where(ok & may_sell & (over >= sell_lo) & (over > 0), over, 0.0))
-    budget = c - w - reserve + sold @ p
+    budget = c - w - reserve + _dot(sold, p)
     # when the underweights need more cash than that, one share more of the overweights with
     # the most left over target (its cash buys underweights worth as much; the objective
     # gains what was left over), until the cash suffices
@@ -230,7 +230,7 @@ def trade_many(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray, flow: n
     np.put_along_axis(bought, order, k_o, axis=1)
 
     shares_after = h + bought - sold
-    cash_pre = c + sold @ p - bought @ p
+    cash_pre = c + _dot(sold, p) - _dot(bought, p)
     out = np.minimum(w, np.maximum(cash_pre, 0.0))
     cash_after = cash_pre - out
     paid = np.where(flow > 0, flow, -out)
@@ -241,6 +241,12 @@ def trade_many(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray, flow: n
                                                                        mode, reserve))
     return BatchTrades(bought, sold, shares_after, cash_after, paid, np.asarray(mode),
                        liquidated, objective, bound, drift_after)
+
+
+def _dot(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Row sums of x * p: the same bits whatever the BLAS threads (a matrix product is not),
+    so that every engine writes the same orders."""
+    return (x * p).sum(axis=1)
 
 
 def _continuous_optimum(h: np.ndarray, p: np.ndarray, c: np.ndarray, w: np.ndarray,

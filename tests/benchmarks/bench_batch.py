@@ -281,12 +281,9 @@ def bench_run(accounts: int, partitions: int | None, workers: int, skip_dask: bo
               f"{n / best / workers:,.0f} accounts/s per worker; CPU {min(dask_cpu):.1f} s; "
               f"peak {max(dask_peaks):.2f} GB (largest process)")
         print(f"   outputs byte-identical to local: {same}")
-        import logging
+        from roboadvisor.batch.engines import local_cluster
 
-        from distributed import LocalCluster
-
-        with LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
-                          dashboard_address=None, silence_logs=logging.CRITICAL) as cluster:
+        with local_cluster(workers) as cluster:
             warm_out = work / f"dask_warm_{os.getpid()}"
             wrec, _wall, _peak, _cpu = _cli(["book", "run", str(book), "--out", str(warm_out),
                                              "--engine", "dask", "--scheduler",

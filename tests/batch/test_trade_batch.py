@@ -193,3 +193,22 @@ def test_vectorised_shortcut_refuses_costs() -> None:
 
     with pytest.raises(ValueError, match="no costs"):
         _one([1, 1, 0], 0.0, 0.0, FULL, TradeRules(fees=Fees(np.full(3, 0.001))))
+
+
+def test_cli_trade_options(small_book: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from roboadvisor.cli.app import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["book", "run", str(small_book), "--out", str(tmp_path / "a"),
+                                 "--trades", "none", "--json"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "a" / "orders").exists()
+    assert not (tmp_path / "a" / "blocks.parquet").exists()
+    for args, message in ((["--trades", "greedy"], "vectorised, exact or none"),
+                          (["--min-trade", "-5"], "--min-trade -5")):
+        result = runner.invoke(app, ["book", "run", str(small_book), "--out",
+                                     str(tmp_path / "b"), *args])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert not (tmp_path / "b").exists()

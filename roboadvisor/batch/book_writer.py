@@ -12,7 +12,8 @@ from roboadvisor.batch.atomic_dir import atomic_dir
 from roboadvisor.batch.book_files import BookManifest, PartitionWriters, write_manifest
 from roboadvisor.batch.partitioning import partitions_of
 from roboadvisor.batch.schema import SCHEMAS, Table
-from roboadvisor.batch.synth import CHUNK, SynthChunk, SynthModel, synth_chunk
+from roboadvisor.batch.step import ModelArrays
+from roboadvisor.batch.synth import CHUNK, SynthChunk, synth_chunk
 
 
 def account_ids(first: int, n: int) -> np.ndarray:
@@ -20,7 +21,7 @@ def account_ids(first: int, n: int) -> np.ndarray:
     return np.char.add("A", np.char.zfill(np.arange(first, first + n).astype(str), 9))
 
 
-def write_synthetic_book(out: Path, manifest: BookManifest, model: SynthModel, seed: int,
+def write_synthetic_book(out: Path, manifest: BookManifest, model: ModelArrays, seed: int,
                          on_chunk: Callable[[int], None] | None = None) -> None:
     """Draw ``manifest.accounts`` accounts and write them to ``out`` (refused if it exists)."""
     with atomic_dir(out) as tmp:

@@ -27,12 +27,14 @@ from roboadvisor.batch.schema import (
     Table,
 )
 from roboadvisor.batch.step import (
+    ACTION_BITS,
+    BATCH_TRIGGERS,
     ModelArrays,
     PartitionInputs,
     PartitionResult,
     TradeFunction,
-    Trigger,
     review_partition,
+    trigger_bit,
 )
 from roboadvisor.data.atomic import atomic_path
 
@@ -67,7 +69,7 @@ class PartitionCounts:
     flagged: int = 0
     scored_tiers: tuple[int, ...] = (0, 0, 0, 0, 0)
     target_tiers: tuple[int, ...] = (0, 0, 0, 0, 0)
-    triggers: tuple[int, ...] = field(default=(0,) * len(Trigger))
+    triggers: tuple[int, ...] = field(default=(0,) * len(BATCH_TRIGGERS))
     orders: int = 0
     turnover: float = 0.0
     block_shares: tuple[float, ...] = ()
@@ -274,7 +276,7 @@ def review_table(ids: pa.Array, inputs: PartitionInputs, result: PartitionResult
         "account_id": ids, "tier_in_force": pa.array(inputs.tier_in_force, pa.int8()),
         "scored_tier": pa.array(p.tier, pa.int8()),
         "target_tier": pa.array(r.target_tier, pa.int8()),
-        "level": pa.array(p.tier, pa.int8()),
+        "level": pa.array(r.level, pa.int8()),
         "tolerance": pa.array(p.tolerance), "capacity": pa.array(p.capacity),
         "combined": pa.array(p.combined), "value": pa.array(r.value),
         "cash": pa.array(inputs.cash), "pending_flow": pa.array(inputs.pending_flow),
@@ -284,11 +286,11 @@ def review_table(ids: pa.Array, inputs: PartitionInputs, result: PartitionResult
 
 def partition_counts(result: PartitionResult) -> PartitionCounts:
     r, p = result.review, result.review.profiles
-    action = (r.triggers & ~np.uint8(Trigger.EXPIRED)) != 0
+    action = (r.triggers & ACTION_BITS) != 0
     return PartitionCounts(
         len(r.value), float(r.value.sum()), float(r.drift.sum()),
         float(r.drift.max()) if len(r.drift) else 0.0, int((r.triggers != 0).sum()),
         int(action.sum()), int(p.knocked_out.sum()), int((p.flags != 0).sum()),
         tuple(int(x) for x in np.bincount(p.tier, minlength=6)[1:6]),
         tuple(int(x) for x in np.bincount(r.target_tier, minlength=6)[1:6]),
-        tuple(int(((r.triggers & t) != 0).sum()) for t in Trigger))
+        tuple(int(((r.triggers & trigger_bit(t)) != 0).sum()) for t in BATCH_TRIGGERS))

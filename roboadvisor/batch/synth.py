@@ -1,12 +1,13 @@
 """A seeded, realistic synthetic book, generated chunk by chunk (arrays only, no files).
 
-For each account, drawn from ``numpy.random.Generator`` seeded by ``(seed, chunk)``:
+Drawn against the ``step.ModelArrays`` the book is reviewed with. For each account, drawn from
+``numpy.random.Generator`` seeded by ``(seed, chunk)``:
 
 - answers: a latent risk appetite ``u ~ Beta(2, 2)``; each question's option is drawn with
   probability proportional to ``exp(-(score - 100u)^2 / (2 * 30^2))``, so answers are mostly
   coherent with some noise (contradictions and knock-outs occur as they do in real books);
-- the tier in force is the scored tier, except for ``TIER_CHANGE_RATE`` of accounts whose tier
-  is one step off (a re-assessment changed it);
+- the tier in force is the scored tier (1 for the lowest category), except for
+  ``TIER_CHANGE_RATE`` of accounts whose tier is one step off (a re-assessment changed it);
 - assessed up to ``MAX_ASSESSMENT_AGE_DAYS`` before the book's date, valid
   ``ASSESSMENT_VALID_DAYS`` (about 15% are expired);
 - value log-normal (median 40,000), invested in whole shares at the tier-in-force target
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from roboadvisor.domain.scoring_batch import ScoringTables, score_batch
+from roboadvisor.batch.step import ModelArrays, investor_tiers
+from roboadvisor.domain.scoring_batch import ScoringTables
 
 CHUNK = 250_000
 TIER_CHANGE_RATE = 0.03
@@ -35,19 +37,6 @@ MAX_ASSESSMENT_AGE_DAYS = 420
 ASSESSMENT_VALID_DAYS = 365
 ANSWER_NOISE = 30.0
 MEDIAN_VALUE = 40_000.0
-
-
-@dataclass(frozen=True, eq=False)
-class SynthModel:
-    """What accounts are drawn against: scoring tables, tier targets (5 x assets, rows sum to
-    1), prices (assets,), product risk levels 1..5 (assets,), the book's date (days since
-    1970-01-01)."""
-
-    tables: ScoringTables
-    targets: np.ndarray
-    prices: np.ndarray
-    risk_levels: np.ndarray
-    as_of_day: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,11 +62,11 @@ class SynthChunk:
         return len(self.tier)
 
 
-def synth_chunk(model: SynthModel, seed: int, chunk: int, first: int, n: int) -> SynthChunk:
+def synth_chunk(model: ModelArrays, seed: int, chunk: int, first: int, n: int) -> SynthChunk:
     """Draw ``n`` accounts (the ``chunk``-th chunk of the book, starting at ``first``)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, chunk]))
     codes = _answers(model.tables, rng, n)
-    scored = score_batch(model.tables, codes).tier
+    scored = investor_tiers(model, codes)[1]  # the lowest category is of tier 1
     shift = rng.choice(np.array([-1, 1], dtype=np.int8), size=n)
     changed = rng.random(n) < TIER_CHANGE_RATE
     tier = np.where(changed, np.clip(scored + shift, 1, 5), scored).astype(np.int8)
@@ -103,7 +92,7 @@ def _answers(tables: ScoringTables, rng: np.random.Generator, n: int) -> np.ndar
     return codes
 
 
-def _holdings(model: SynthModel, rng: np.random.Generator, tier: np.ndarray,
+def _holdings(model: ModelArrays, rng: np.random.Generator, tier: np.ndarray,
               value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, assets = len(tier), len(model.prices)
     scale = rng.uniform(0.0, 0.08, size=n)
@@ -118,11 +107,12 @@ def _holdings(model: SynthModel, rng: np.random.Generator, tier: np.ndarray,
         rows = np.flatnonzero(above)
         shares[rows, pick] += np.maximum(1.0, np.floor(0.03 * value[rows]
                                                        / model.prices[pick]))
-    cash = np.round(np.maximum(value - shares @ model.prices, 0.0), 2)  # never overdrawn
+    held = (shares * model.prices).sum(axis=1)  # not BLAS: the same bits on every machine
+    cash = np.round(np.maximum(value - held, 0.0), 2)  # never overdrawn
     return shares, cash
 
 
-def _cash_flows(model: SynthModel, rng: np.random.Generator,
+def _cash_flows(model: ModelArrays, rng: np.random.Generator,
                 value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(value)
     draw = rng.random(n)

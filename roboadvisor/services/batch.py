@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from roboadvisor.domain.models import Tier, Universe
+from roboadvisor.domain.review import DEFAULT_DRIFT_THRESHOLD
+from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE
 
 if TYPE_CHECKING:
     from roboadvisor.batch.step import TradeFunction
@@ -77,9 +79,12 @@ class RunRequest:
     scheduler: str | None = None
     workers: int = 2
     prices_file: Path | None = None
-    drift_threshold: float = 0.03
-    trades: TradeFunction | None = None
-    """The trade step (issue 11 plugs its vectorised trade lists in here); None: no trades."""
+    drift_threshold: float = DEFAULT_DRIFT_THRESHOLD
+    trades: TradeFunction | str | None = "vectorised"
+    """The trade step: "vectorised" (``batch.trades.vectorised_trades``), "exact" (the
+    per-account path, ``exact_trades``), a ``step.TradeFunction``, or None: no trades."""
+    min_trade: float = DEFAULT_MIN_TRADE
+    """Smallest order value (currency), as ``account rebalance --min-trade``."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,26 @@ def permitted_levels(universe: Universe, targets: np.ndarray) -> np.ndarray:
     return effective_levels(own, targets).astype(np.int8)
 
 
+def model_arrays(questionnaire: Any, universe: Universe, targets: np.ndarray,
+                 prices: np.ndarray, as_of_day: int,
+                 drift_threshold: float = DEFAULT_DRIFT_THRESHOLD,
+                 rules: Any = None) -> Any:
+    """The ``step.ModelArrays`` of a run (or of ``book synth``): the scoring tables, the tier
+    targets and levels, and the lowest category treated as ``account review`` treats it: the
+    tier-1 model on its R1 products, judged by the products' own R-levels
+    (``book_daily.lowest_category_models``)."""
+    from roboadvisor.batch.step import ModelArrays, lowest_rule
+    from roboadvisor.domain.scoring_batch import scoring_tables
+    from roboadvisor.domain.trade_list import TradeRules
+    from roboadvisor.services.book_daily import lowest_category_models
+
+    own = np.array([a.risk_level for a in universe], dtype=np.int8)
+    return ModelArrays(scoring_tables(questionnaire), targets, prices,
+                       permitted_levels(universe, targets), as_of_day, drift_threshold,
+                       lowest_rule(questionnaire), lowest_category_models(targets, own)[0],
+                       own, rules if rules is not None else TradeRules())
+
+
 def _layout(questionnaire: Any) -> Any:
     from roboadvisor.batch.book_files import QuestionnaireLayout
 
@@ -142,9 +167,7 @@ def synth_book(request: SynthRequest, progress: Progress | None = None) -> Synth
     from roboadvisor.batch.book_files import BookManifest
     from roboadvisor.batch.book_writer import write_synthetic_book
     from roboadvisor.batch.prices import latest_snapshot, reference_snapshot
-    from roboadvisor.batch.synth import SynthModel
     from roboadvisor.data.universe_file import load_universe
-    from roboadvisor.domain.scoring_batch import scoring_tables
     from roboadvisor.services.assess import get_questionnaire
 
     if request.accounts < 1:
@@ -163,9 +186,8 @@ def synth_book(request: SynthRequest, progress: Progress | None = None) -> Synth
     prices = _price_vector(snapshot, universe.tickers, request.prices_file)
     as_of = date.fromisoformat(snapshot.as_of)
     targets = tier_targets(universe, request.suitability)
-    model = SynthModel(scoring_tables(questionnaire), targets, prices,
-                       permitted_levels(universe, targets),
-                       (as_of - date(1970, 1, 1)).days)
+    model = model_arrays(questionnaire, universe, targets, prices,
+                         (as_of - date(1970, 1, 1)).days)
     manifest = BookManifest(partitions, request.accounts, snapshot.as_of,
                             _layout(questionnaire), universe.tickers, snapshot,
                             {"kind": "synthetic", "seed": request.seed,
@@ -195,10 +217,8 @@ def run_book(request: RunRequest, progress: Progress | None = None,
              on_partition: Callable[[Any], None] | None = None) -> RunResult:
     """Review every account of the book at ``request.book``; write review rows, a manifest
     and summary.json to ``request.out`` (whole or not at all)."""
-    from roboadvisor.batch.atomic_dir import atomic_dir
-    from roboadvisor.batch.book_files import read_manifest, write_json
-    from roboadvisor.batch.engines import Engine, EngineError, run_dask, run_local
-    from roboadvisor.batch.job import PartitionCounts, PartitionTask, blocks_table, write_table
+    from roboadvisor.batch.book_files import read_manifest
+    from roboadvisor.batch.engines import DaskSession, Engine
 
     engine = _parse_engine(request.engine)
     if request.workers < 1:
@@ -207,9 +227,30 @@ def run_book(request: RunRequest, progress: Progress | None = None,
         raise InputError.from_catalog("batch.scheduler_needs_dask")
     if not 0 < request.drift_threshold < 1:
         raise InputError.from_catalog("batch.threshold_range", value=request.drift_threshold)
+    if not request.min_trade >= 0:
+        raise InputError.from_catalog("scaletrades.min_trade_negative", value=request.min_trade)
+    _trade_function(request.trades)  # an unknown name is refused before any work
     book = read_manifest(request.book)
     _check_out(request.out)
     start = time.perf_counter()
+    # a Dask cluster starts in the background while the model is optimised
+    session = (DaskSession(request.scheduler, request.workers) if engine is Engine.DASK
+               else None)
+    try:
+        return _run(request, book, engine, session, start, progress, on_partition)
+    finally:
+        if session is not None:
+            session.close()
+
+
+def _run(request: RunRequest, book: Any, engine: Any, session: Any, start: float,
+         progress: Progress | None, on_partition: Callable[[Any], None] | None) -> RunResult:
+    from roboadvisor.batch.atomic_dir import atomic_dir
+    from roboadvisor.batch.book_files import write_json
+    from roboadvisor.batch.engines import Engine, EngineError, run_dask, run_local
+    from roboadvisor.batch.job import PartitionCounts, PartitionTask, blocks_table, write_table
+
+    trade_function = _trade_function(request.trades)
     model, snapshot, questionnaire, tickers = _run_model(book, request)
     inputs = _inputs_record(request.book, book, snapshot, model)
 
@@ -226,19 +267,18 @@ def run_book(request: RunRequest, progress: Progress | None = None,
         with atomic_dir(request.out) as tmp:
             tasks = [PartitionTask(Path(request.book).resolve(), p, tmp.resolve(), model,
                                    tickers, (questionnaire.id, questionnaire.version),
-                                   request.trades)
+                                   trade_function)
                      for p in range(book.partitions)]
             if engine is Engine.LOCAL:
                 outcomes = run_local(tasks, done)
             else:
-                outcomes = run_dask(tasks, done, scheduler=request.scheduler,
-                                    workers=request.workers)
+                outcomes = run_dask(tasks, done, session=session)
             counts = PartitionCounts()
             for outcome in outcomes:
                 counts = counts.merge(outcome.counts)
             summary = summary_record(counts, book, snapshot, request.drift_threshold,
-                                     traded=request.trades is not None)
-            blocks_sha = None if request.trades is None else write_table(
+                                     traded=trade_function is not None)
+            blocks_sha = None if trade_function is None else write_table(
                 tmp / BLOCKS, blocks_table(tickers, model.prices, counts))
             write_json(tmp / SUMMARY, _dumps(summary))
             write_json(tmp / MANIFEST, _dumps(_manifest_record(inputs, outcomes, summary,
@@ -260,9 +300,8 @@ def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any, tuple[str
     """The model arrays, the price snapshot, the questionnaire and the tickers in the order of
     every asset axis (the universe's; a book may list its tickers in any order)."""
     from roboadvisor.batch.prices import latest_snapshot, reference_snapshot
-    from roboadvisor.batch.step import ModelArrays
     from roboadvisor.data.universe_file import load_universe
-    from roboadvisor.domain.scoring_batch import scoring_tables
+    from roboadvisor.domain.trade_list import TradeRules
     from roboadvisor.services.assess import get_questionnaire
 
     universe = load_universe(None)
@@ -283,9 +322,9 @@ def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any, tuple[str
     as_of = date.fromisoformat(book.as_of)
     suitability = (book.generator or {}).get("suitability")
     targets = tier_targets(universe, suitability)
-    model = ModelArrays(scoring_tables(questionnaire), targets,
-                        prices, permitted_levels(universe, targets),
-                        (as_of - date(1970, 1, 1)).days, request.drift_threshold)
+    model = model_arrays(questionnaire, universe, targets, prices,
+                         (as_of - date(1970, 1, 1)).days, request.drift_threshold,
+                         TradeRules(min_trade=request.min_trade))
     return model, snapshot, questionnaire, universe.tickers
 
 
@@ -319,7 +358,7 @@ def _inputs_record(folder: Path, book: Any, snapshot: Any, model: Any) -> dict[s
 def summary_record(counts: Any, book: Any, snapshot: Any, threshold: float, *,
                    traded: bool = False) -> dict[str, Any]:
     """The run's summary (JSON-safe, deterministic)."""
-    from roboadvisor.batch.step import Trigger
+    from roboadvisor.batch.step import BATCH_TRIGGERS
 
     n = counts.accounts
     return {
@@ -337,7 +376,7 @@ def summary_record(counts: Any, book: Any, snapshot: Any, threshold: float, *,
         "flagged": counts.flagged,
         "scored_tiers": {str(k): v for k, v in enumerate(counts.scored_tiers, 1)},
         "target_tiers": {str(k): v for k, v in enumerate(counts.target_tiers, 1)},
-        "triggers": {t.name.lower(): v for t, v in zip(Trigger, counts.triggers, strict=True)},
+        "triggers": {t.value: v for t, v in zip(BATCH_TRIGGERS, counts.triggers, strict=True)},
         "trades": {"orders": counts.orders, "turnover": round(counts.turnover, 2),
                    "blocks": sum(1 for x in counts.block_orders if x)}
         if traded else None,
@@ -363,6 +402,20 @@ def _dumps(data: Any) -> str:
 
 def _array_sha(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array, dtype="<f8").tobytes()).hexdigest()
+
+
+def _trade_function(trades: Any) -> Any:
+    """The trade step of a request: a function, None, or the name of one of
+    ``batch.trades``."""
+    from roboadvisor.batch.trades import exact_trades, vectorised_trades
+
+    if trades is None or callable(trades):
+        return trades
+    named = {"vectorised": vectorised_trades, "exact": exact_trades}
+    try:
+        return named[str(trades).strip().lower()]
+    except KeyError:
+        raise InputError.from_catalog("scaletrades.trades_unknown", trades=trades) from None
 
 
 def _parse_engine(value: str) -> Any:

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from roboadvisor.cli.app import app
 from roboadvisor.domain.models import Tier
+from roboadvisor.domain.review import Trigger
 from roboadvisor.services.allocate import AllocationRequest, allocate
 from roboadvisor.services.assess import assess_answers, get_questionnaire
 from tests.batch.conftest import SMALL_ACCOUNTS, SUITABILITY, folder_bytes
@@ -46,6 +47,13 @@ def test_review_equals_the_per_account_path(small_book: Path, local_run: Path) -
     targets = {t: allocate(AllocationRequest(tier=int(t), suitability=SUITABILITY)
                            ).allocation.as_dict() for t in Tier}
     risk = {a.ticker: a.risk_level for a in _universe()}
+    # a tier may hold what its own model holds (the lowest tier whose model holds a product)
+    levels = {t: min([r] + [int(k) for k in Tier if targets[k].get(t, 0.0) > 0])
+              for t, r in risk.items()}
+    # the lowest category: tier 1's weights on its R1 products, rescaled
+    r1 = {t: w for t, w in targets[Tier(1)].items() if risk[t] <= 1}
+    lowest_target = {t: w / sum(r1.values()) for t, w in r1.items()}
+    lowest_seen = 0
 
     def read(table: str) -> list[dict]:  # type: ignore[type-arg]
         return pq.read_table(sorted((small_book / table).glob("*.parquet"))).to_pylist()
@@ -65,25 +73,32 @@ def test_review_equals_the_per_account_path(small_book: Path, local_run: Path) -
         chosen = {q.id: q.option_ids[c]
                   for q, c in zip(questionnaire.questions, answers[a], strict=True)}
         profile = assess_answers(questionnaire, chosen).profile
+        lowest = questionnaire.is_lowest_category(chosen)   # C1-lowest: tier 1, R1 only
+        tier = 1 if lowest else int(profile.tier)
         expired = np.datetime64(acc["expires_on"]) < as_of
-        target_tier = min(int(profile.tier), acc["tier"]) if expired else int(profile.tier)
+        target_tier = min(tier, acc["tier"]) if expired else tier
         held = holdings.get(a, {})
         value = sum(s * prices[t] for t, s in held.items()) + acc["cash"]
-        target = targets[Tier(target_tier)]
+        target = lowest_target if lowest else targets[Tier(target_tier)]
         tickers = set(held) | set(target)
         drift = 0.5 * (sum(abs(held.get(t, 0.0) * prices[t] / value - target.get(t, 0.0))
                            for t in tickers) + acc["cash"] / value)
-        above = any(risk[t] > target_tier for t in held)
-        triggers = ((drift > 0.03) * 1 | (a in flows) * 2 | (target_tier != acc["tier"]) * 4
-                    | above * 8 | expired * 16)
+        level_of = risk if lowest else levels
+        above = any(level_of[t] > target_tier for t in held)
+        fired = {Trigger.DRIFT: drift > 0.03, Trigger.CASH_FLOW: flows.get(a, 0.0) != 0,
+                 Trigger.TIER_CHANGE: target_tier != acc["tier"],
+                 Trigger.UNSUITABLE_HOLDINGS: above, Trigger.ASSESSMENT_EXPIRED: expired}
+        triggers = sum(1 << list(Trigger).index(t) for t, on in fired.items() if on)
+        lowest_seen += lowest
         got = review[a]
         assert (got["scored_tier"], got["target_tier"], got["level"], got["tolerance"],
                 got["capacity"], got["combined"], got["triggers"]) == (
-            int(profile.tier), target_tier, int(profile.tier), profile.tolerance_score,
+            int(profile.tier), target_tier, tier, profile.tolerance_score,
             profile.capacity_score, profile.combined_score, triggers), a
         assert got["value"] == pytest.approx(value, rel=1e-12)
         assert got["drift"] == pytest.approx(drift, abs=1e-12)
         assert got["pending_flow"] == pytest.approx(flows.get(a, 0.0), abs=1e-9)
+    assert lowest_seen > 0   # the book has lowest-category investors
 
 
 def _universe():  # type: ignore[no-untyped-def]
@@ -108,7 +123,8 @@ def test_manifest_and_summary(local_run: Path) -> None:
                                        for k in range(1, 6)}
     assert summary["triggers"]["drift"] == int((rows["drift"] > 0.03).sum())
     assert summary["value"] == pytest.approx(rows["value"].sum(), rel=1e-12)
-    assert summary["trades"] is None
+    orders = pq.read_table(sorted((local_run / "orders").glob("*.parquet"))).to_pandas()
+    assert summary["trades"]["orders"] == len(orders) > 0
 
 
 def test_rerun_is_byte_identical(small_book: Path, local_run: Path, tmp_path: Path) -> None:

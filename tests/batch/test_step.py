@@ -10,9 +10,11 @@ from roboadvisor.batch.step import (
     PartitionInputs,
     TradeArrays,
     TradeInputs,
-    Trigger,
     review_partition,
+    trigger_bit,
+    triggers_of,
 )
+from roboadvisor.domain.review import Trigger
 from roboadvisor.domain.scoring_batch import encode_answers, scoring_tables
 from roboadvisor.services.assess import assess_answers, get_questionnaire
 
@@ -92,13 +94,14 @@ def test_drift_and_each_trigger(questionnaire) -> None:  # type: ignore[no-untyp
     assert r.drift[-1] == 0.0 and r.value[-1] == 0.0
     assert r.drift[0] == pytest.approx(0.0, abs=1e-12)
     assert r.drift[2] == pytest.approx(0.05, abs=1e-3)
-    assert [Trigger(int(x)) for x in r.triggers] == [
-        Trigger(0), Trigger.DRIFT, Trigger.DRIFT, Trigger.CASH_FLOW,
+    drift, flow, change = Trigger.DRIFT, Trigger.CASH_FLOW, Trigger.TIER_CHANGE
+    above, expired = Trigger.UNSUITABLE_HOLDINGS, Trigger.ASSESSMENT_EXPIRED
+    assert [set(triggers_of(x)) for x in r.triggers] == [
+        set(), {drift}, {drift}, {flow},
         # a lower tier no longer allows the R3 asset it holds
-        Trigger.TIER_CHANGE | Trigger.DRIFT | Trigger.ABOVE_LEVEL, Trigger.ABOVE_LEVEL,
-        Trigger.EXPIRED,
-        Trigger.EXPIRED | Trigger.TIER_CHANGE | Trigger.DRIFT | Trigger.ABOVE_LEVEL,
-        Trigger(0)]
+        {change, drift, above}, {above}, {expired}, {expired, change, drift, above}, set()]
+    # the bits are the review's triggers in their order
+    assert [int(trigger_bit(t)) for t in Trigger] == [1 << i for i in range(len(Trigger))]
     assert r.profiles.tier.tolist() == [row["scored"] for row in rows]
 
 
@@ -108,7 +111,7 @@ def test_threshold_is_strictly_above(questionnaire) -> None:  # type: ignore[no-
     drift = review_partition(inputs, _model(questionnaire)).review.drift[0]
     assert review_partition(inputs, _model(questionnaire, drift)).review.triggers[0] == 0
     assert review_partition(inputs, _model(questionnaire, drift * 0.99)).review.triggers[0] \
-        == Trigger.DRIFT
+        == trigger_bit(Trigger.DRIFT)
 
 
 def test_trade_seam_receives_the_screen_and_returns_its_orders(questionnaire) -> None:  # type: ignore[no-untyped-def]

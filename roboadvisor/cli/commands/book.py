@@ -66,17 +66,24 @@ def run(
     prices: Path | None = PRICES,
     drift_threshold: float = typer.Option(
         0.03, "--drift-threshold", help="Drift that triggers a rebalance (0.03 = 3%)."),
+    trades: str = typer.Option(
+        "vectorised", "--trades",
+        help="Trade lists: vectorised (fast, gap to the exact optimum bounded), exact (the "
+             "per-account path of account rebalance, slow) or none."),
+    min_trade: float = typer.Option(50.0, "--min-trade", help="Smallest order value."),
     lang: str = LANG,
     json_output: bool = JSON,
 ) -> None:
-    """Review every account: scores, tier, targets, drift and triggers; review rows per
-    partition, a manifest of their hashes and summary.json, written whole or not at all."""
+    """Review every account: scores, tier, targets, drift, triggers and trade lists; review
+    and order rows per partition, block orders, a manifest of their hashes and summary.json,
+    written whole or not at all."""
     from roboadvisor.cli import render
     from roboadvisor.cli.render import batch as view
     from roboadvisor.services import batch
 
     language = _lang(lang)
-    request = batch.RunRequest(book, out, engine, scheduler, workers, prices, drift_threshold)
+    request = batch.RunRequest(book, out, engine, scheduler, workers, prices, drift_threshold,
+                               None if trades.strip().lower() == "none" else trades, min_trade)
     with view.progress_bar("batch.progress_run", language) as bar:
         result = batch.run_book(request, bar)
     if json_output:

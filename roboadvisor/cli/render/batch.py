@@ -92,7 +92,7 @@ def show_run(result: RunResult, lang: Lang) -> None:
     triggers.add_column(t("batch.col_trigger", lang))
     triggers.add_column(t("batch.col_count", lang), justify="right")
     for name, count in s["triggers"].items():
-        triggers.add_row(t(f"batch.trigger_{name}", lang,
+        triggers.add_row(t(f"scaletrades.trigger_{name}", lang,
                            threshold=pct(s["drift_threshold"], 1)), f"{count:,}")
     console.print(triggers)
 

@@ -3,9 +3,12 @@ them with whole-share trade lists (``domain.review`` / ``domain.trade_list``), e
 kept as a record (inputs' hashes, model version, trades, notice) and, with ``apply``, booked
 as filled at the prices used in the command's one transaction.
 
-The per-book ``Context`` (model weights 5 x n, product levels, prices) is built once; each
-account is then one pure ``review`` (+ ``plan_trades``) on arrays, so accounts inside their
-bands cost a few microseconds.
+The per-book ``Context`` (model weights 5 x n, product levels, prices, trade rules) is built
+once. A book run reads accounts, positions, flows and assessments with one query each;
+accounts with no facts besides their holdings are screened per tier with array arithmetic
+(``domain.review.quiet_reviews``), the others are each one pure ``review`` (+ ``plan_trades``)
+on arrays; then every write of the run goes in bulk statements (``Records.append_many``: the
+hash chain computed in memory; ``Accounts.book_fills``).
 """
 
 from __future__ import annotations

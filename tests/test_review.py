@@ -16,6 +16,7 @@ from roboadvisor.domain.review import (
     ReviewPolicy,
     Trigger,
     plan_trades,
+    quiet_reviews,
     review,
     screen,
 )
@@ -133,6 +134,36 @@ def test_screen_matches_the_review_of_each_account() -> None:
         one = review(shares[a], P, cash[a], MODELS, LEVELS, AccountFacts(tier=5), policy)
         assert drift[a] == pytest.approx(one.drift, abs=1e-15)
         assert fires[a] == (one.mode is TradeMode.FULL)
+
+
+@pytest.mark.parametrize("rule", [None, RebalanceRule.threshold(Bands.five_twenty_five())])
+def test_quiet_reviews_equal_the_review_of_each_account(rule) -> None:
+    rng = np.random.default_rng(9)
+    n = 200
+    # tier 4 accounts around their target (R5 held by a few: they must go to review)
+    target_shares = MODELS[3] * 1000 / P
+    shares = np.floor(target_shares * rng.uniform(0.8, 1.2, (n, 3)))
+    shares[:, 2] = np.where(rng.random(n) < 0.05, 1.0, 0.0)
+    shares[0] = 0.0
+    cash = rng.uniform(0, 60, n)
+    cash[0] = 0.0                                       # nothing at all: value 0
+    thresholds = rng.choice([0.02, 0.03, 0.05], n)
+    quiet = quiet_reviews(shares, P, cash, 4, MODELS, LEVELS, thresholds, rule)
+    kinds = set()
+    for a in range(n):
+        one = review(shares[a], P, cash[a], MODELS, LEVELS, AccountFacts(tier=4),
+                     ReviewPolicy(drift_threshold=float(thresholds[a]), rule=rule))
+        fast = quiet[a]
+        kinds.add(fast is None)
+        if fast is None:  # it fires, holds what its level forbids, or is worth nothing
+            assert one.fired or one.value <= 0
+            continue
+        assert not one.fired and one.mode is None
+        for name in ("tier", "value", "cash_weight", "drift", "fired", "mode", "pending_flow"):
+            assert getattr(fast, name) == getattr(one, name), name
+        for name in ("targets", "allowed", "weights", "deviation"):
+            assert np.array_equal(getattr(fast, name), getattr(one, name)), name
+    assert kinds == {True, False}
 
 
 def _fields(template: str) -> set[str]:

@@ -94,6 +94,10 @@ class Account:
     allow_fractional: bool = False
     drift_threshold: Decimal = Decimal("0.03")
     model_version: int | None = None
+    cash_reserve: Decimal = Decimal(0)
+    """Cash kept out of the market (currency): the target invests value minus the reserve."""
+    min_trade: Decimal | None = None
+    """The account's minimum order value (currency); None: the run's minimum trade."""
 
 
 @dataclass(frozen=True)
@@ -154,3 +158,6 @@ class ModelVersion:
     digest: str
     record_seq: int
     tiers: dict[int, ModelTier]
+    lowest: ModelTier | None = None
+    """The lowest category's (C1-lowest) portfolio: R1 products only under tier 1's policy
+    (stored as tier 0; None in versions published before it existed)."""

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from roboadvisor.book import chain, schema
 from roboadvisor.book.models import (
@@ -73,6 +73,29 @@ class Accounts(Protocol):
                    applied_flows: list[int]) -> None:
         """After fills are booked: the tier and model version now held; flows applied."""
         ...
+    def set_settings(self, account_id: str, *, drift_threshold: Decimal | None = None,
+                     allow_fractional: bool | None = None, cash_reserve: Decimal | None = None,
+                     min_trade: Decimal | None = None, clear_min_trade: bool = False) -> None:
+        """Change an account's settings (None: unchanged; ``clear_min_trade``: back to the
+        run's minimum trade)."""
+        ...
+    def book_fills(self, fills: list[Filled]) -> None:
+        """Many accounts' fills in bulk statements: holdings replaced, cash, tier and model
+        version set, the flows applied (``replace_holdings`` + ``rebalanced`` for each)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Filled:
+    """One account after its orders are booked: cash, positions (ticker -> shares), the tier
+    and model version now held and the cash flows applied."""
+
+    account_id: str
+    cash: Decimal
+    positions: Mapping[str, Decimal]
+    tier: int
+    model_version: int | None
+    applied_flows: tuple[int, ...] = ()
 
 
 class Models(Protocol):
@@ -82,9 +105,23 @@ class Models(Protocol):
     def all(self) -> list[ModelVersion]: ...
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A record to append: its kind, client, account and content."""
+
+    kind: RecordKind
+    client_id: str | None
+    account_id: str | None
+    content: Mapping[str, Any]
+
+
 class Records(Protocol):
     def append(self, kind: RecordKind, client_id: str | None, account_id: str | None,
                content: Mapping[str, Any], now: datetime) -> Record: ...
+    def append_many(self, entries: list[Entry], now: datetime) -> list[Record]:
+        """Records in order, their hash chain computed in memory and inserted in one bulk
+        statement (the same records as ``append`` one by one)."""
+        ...
     def all(self, client_id: str | None = None) -> list[Record]: ...
     def get(self, seq: int) -> Record | None: ...
     def put_blob(self, data: bytes) -> str: ...
@@ -257,17 +294,27 @@ class SqlAccounts:
             above_level=account.above_level,
             acknowledgement_enc=self.personal.seal(acknowledgement), cash=account.cash,
             opened_at=account.opened_at, allow_fractional=account.allow_fractional,
-            drift_threshold=account.drift_threshold, model_version=account.model_version))
+            drift_threshold=account.drift_threshold, model_version=account.model_version,
+            cash_reserve=account.cash_reserve, min_trade=account.min_trade))
         return account
+
+    def set_settings(self, account_id: str, *, drift_threshold: Decimal | None = None,
+                     allow_fractional: bool | None = None, cash_reserve: Decimal | None = None,
+                     min_trade: Decimal | None = None, clear_min_trade: bool = False) -> None:
+        values: dict[str, Any] = {k: v for k, v in (
+            ("drift_threshold", drift_threshold), ("allow_fractional", allow_fractional),
+            ("cash_reserve", cash_reserve), ("min_trade", min_trade)) if v is not None}
+        if clear_min_trade:
+            values["min_trade"] = None
+        if values:
+            self.conn.execute(update(schema.accounts)
+                              .where(schema.accounts.c.id == account_id).values(**values))
 
     def _of(self, row: Any) -> Account:
         p = schema.positions
         held = self.conn.execute(select(p.c.ticker, p.c.shares).where(p.c.account_id == row.id)
                                  .order_by(p.c.ticker))
-        return Account(row.id, row.client_id, row.tier, bool(row.above_level),
-                       _utc(row.opened_at), Decimal(row.cash),
-                       {t: Decimal(s) for t, s in held}, bool(row.allow_fractional),
-                       Decimal(row.drift_threshold), row.model_version)
+        return _account(row, {t: Decimal(s) for t, s in held})
 
     def get(self, account_id: str) -> Account | None:
         row = self.conn.execute(select(schema.accounts)
@@ -315,9 +362,7 @@ class SqlAccounts:
                                      .order_by(p.c.account_id, p.c.ticker)):
             held.setdefault(row.account_id, {})[row.ticker] = Decimal(row.shares)
         rows = self.conn.execute(select(schema.accounts).order_by(schema.accounts.c.id))
-        return [Account(r.id, r.client_id, r.tier, bool(r.above_level), _utc(r.opened_at),
-                        Decimal(r.cash), held.get(r.id, {}), bool(r.allow_fractional),
-                        Decimal(r.drift_threshold), r.model_version) for r in rows]
+        return [_account(r, held.get(r.id, {})) for r in rows]
 
     def pending(self) -> dict[str, list[CashFlow]]:
         """Pending cash flows of every account (one query)."""
@@ -340,6 +385,41 @@ class SqlAccounts:
                               .values(status=FlowStatus.APPLIED.value))
 
 
+    def book_fills(self, fills: list[Filled]) -> None:
+        if not fills:
+            return
+        p, a, f = schema.positions, schema.accounts, schema.cash_flows
+        ids = [x.account_id for x in fills]
+        for chunk in _chunks(ids):
+            self.conn.execute(p.delete().where(p.c.account_id.in_(chunk)))
+        rows = [{"account_id": x.account_id, "ticker": t, "shares": s}
+                for x in fills for t, s in x.positions.items()]
+        if rows:
+            self.conn.execute(insert(p), rows)
+        self.conn.execute(
+            update(a).where(a.c.id == bindparam("b_id"))
+            .values(cash=bindparam("b_cash"), tier=bindparam("b_tier"),
+                    model_version=bindparam("b_version")),
+            [{"b_id": x.account_id, "b_cash": x.cash, "b_tier": x.tier,
+              "b_version": x.model_version} for x in fills])
+        applied = [i for x in fills for i in x.applied_flows]
+        for chunk in _chunks(applied):
+            self.conn.execute(update(f).where(f.c.id.in_(chunk))
+                              .values(status=FlowStatus.APPLIED.value))
+
+
+def _account(row: Any, positions: dict[str, Decimal]) -> Account:
+    return Account(row.id, row.client_id, row.tier, bool(row.above_level), _utc(row.opened_at),  # type: ignore[arg-type]
+                   Decimal(row.cash), positions, bool(row.allow_fractional),
+                   Decimal(row.drift_threshold), row.model_version, Decimal(row.cash_reserve),
+                   None if row.min_trade is None else Decimal(row.min_trade))
+
+
+def _chunks(items: list[Any], size: int = 500) -> list[list[Any]]:
+    """Lists of at most ``size`` (SQLite limits the parameters of one statement)."""
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 class SqlModels:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -349,9 +429,12 @@ class SqlModels:
             version=model.version, created_at=model.created_at, source=model.source,
             note=model.note, inputs=chain.canonical(model.inputs), digest=model.digest,
             record_seq=model.record_seq))
+        tiers = sorted(model.tiers.items())
+        if model.lowest is not None:
+            tiers.insert(0, (0, model.lowest))
         self.conn.execute(insert(schema.model_tiers), [
             {"version": model.version, "tier": k, "body": chain.canonical(tier_body(v))}
-            for k, v in sorted(model.tiers.items())])
+            for k, v in tiers])
         return model
 
     def _of(self, row: Any) -> ModelVersion:
@@ -360,8 +443,9 @@ class SqlModels:
         for r in self.conn.execute(select(m).where(m.c.version == row.version)):
             body = json.loads(r.body)
             tiers[int(r.tier)] = ModelTier(int(r.tier), **body)
+        lowest = tiers.pop(0, None)  # tier 0: the lowest category's R1-only portfolio
         return ModelVersion(row.version, _utc(row.created_at), row.source, row.note,
-                            json.loads(row.inputs), row.digest, row.record_seq, tiers)
+                            json.loads(row.inputs), row.digest, row.record_seq, tiers, lowest)
 
     def latest(self) -> ModelVersion | None:
         v = schema.model_versions
@@ -414,6 +498,31 @@ class SqlRecords:
                                            body=body, prev_hash=prev, hash=record.hash))
         self._last = (seq, record.hash)
         return record
+
+    def append_many(self, entries: list[Entry], now: datetime) -> list[Record]:
+        if not entries:
+            return []
+        r = schema.records
+        if self._last is not None:
+            seq, prev = self._last[0] + 1, self._last[1]
+        else:
+            seq, prev = self.head()
+        created = _iso(now)
+        out = []
+        for e in entries:
+            body = chain.canonical({**e.content, "seq": seq, "kind": e.kind.value,
+                                    "created_at": created, "client_id": e.client_id,
+                                    "account_id": e.account_id})
+            record = Record(seq, e.kind, now, e.client_id, e.account_id, body, prev,
+                            chain.link_hash(prev, body))
+            out.append(record)
+            seq, prev = seq + 1, record.hash
+        self.conn.execute(insert(r), [
+            {"seq": x.seq, "kind": x.kind.value, "created_at": now, "client_id": x.client_id,
+             "account_id": x.account_id, "body": x.body, "prev_hash": x.prev_hash,
+             "hash": x.hash} for x in out])
+        self._last = (out[-1].seq, out[-1].hash)
+        return out
 
     @staticmethod
     def _of(row: Any) -> Record:

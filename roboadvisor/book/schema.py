@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-HEAD = "0003"
+HEAD = "0004"
 """The schema version this code reads and writes (the newest migration's revision)."""
 
 metadata = MetaData()
@@ -76,6 +76,8 @@ accounts = Table(
     Column("allow_fractional", Boolean, nullable=False),
     Column("drift_threshold", Numeric(8, 6), nullable=False),
     Column("model_version", Integer, nullable=True),
+    Column("cash_reserve", Numeric(20, 4), nullable=False, server_default="0"),
+    Column("min_trade", Numeric(20, 4), nullable=True),
 )
 
 positions = Table(
@@ -137,5 +139,6 @@ model_tiers = Table(
     Column("tier", Integer, primary_key=True),
     Column("body", Text, nullable=False),
 )
-"""One tier of a model version: canonical JSON of weights, expected return, volatility, the
-binding constraints and the per-asset estimates (what ``model diff`` explains)."""
+"""One tier of a model version (tier 0: the lowest category's R1-only portfolio, in versions
+that carry one): canonical JSON of weights, expected return, volatility, the binding
+constraints and the per-asset estimates (what ``model diff`` explains)."""

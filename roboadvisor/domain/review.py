@@ -234,6 +234,44 @@ def screen(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray, targets: np
     return drift, fires
 
 
+def quiet_reviews(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray, tier: int,
+                  model_weights: np.ndarray, product_levels: np.ndarray,
+                  thresholds: np.ndarray, rule: RebalanceRule | None = None,
+                  reserve: float = 0.0) -> list[Review | None]:
+    """``review`` of many accounts (accounts x assets ``shares``, ``cash`` and
+    ``thresholds`` per account) of one tier in force that have no other facts (no flow, no
+    tier change, no new model version, a valid assessment): with array arithmetic, the
+    ``Review`` of each account that stays inside its threshold and rule and holds nothing its
+    level forbids (nothing fired, the same numbers as ``review``), None for the others (they
+    need ``review``)."""
+    h = np.asarray(shares, dtype=float)
+    p = np.asarray(prices, dtype=float)
+    c = np.asarray(cash, dtype=float)
+    models = np.atleast_2d(np.asarray(model_weights, dtype=float))
+    targets = models[tier - 1]
+    allowed = np.asarray(product_levels) <= tier
+    values = h * p
+    value = values.sum(axis=-1) + c
+    drift = account_drift(h, p, c, targets, reserve)
+    fires = drift > np.asarray(thresholds, dtype=float)
+    if rule is not None:
+        fires |= _rule_fires_many(rule, values, targets)
+    quiet = ~fires & (value > 0) & ~(~allowed & (h > 0)).any(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weights = values / value[:, None]
+        target_w = targets * (value - reserve)[:, None] / value[:, None]
+    deviation = weights - target_w
+    out: list[Review | None] = []
+    for i in range(h.shape[0]):
+        if not quiet[i]:
+            out.append(None)
+            continue
+        v = float(value[i])
+        out.append(Review(tier, targets, allowed, v, weights[i], float(c[i]) / v, deviation[i],
+                          float(drift[i]), (), None, 0.0))
+    return out
+
+
 def _tier_in_force(facts: AccountFacts, fired: list[Fired]) -> int:
     current = int(facts.tier)
     wanted = current if facts.requested_tier is None else int(facts.requested_tier)

@@ -3,9 +3,12 @@ them with whole-share trade lists (``domain.review`` / ``domain.trade_list``), e
 kept as a record (inputs' hashes, model version, trades, notice) and, with ``apply``, booked
 as filled at the prices used in the command's one transaction.
 
-The per-book ``Context`` (model weights 5 x n, product levels, prices) is built once; each
-account is then one pure ``review`` (+ ``plan_trades``) on arrays, so accounts inside their
-bands cost a few microseconds.
+The per-book ``Context`` (model weights 5 x n, product levels, prices, trade rules) is built
+once. A book run reads accounts, positions, flows and assessments with one query each;
+accounts with no facts besides their holdings are screened per tier with array arithmetic
+(``domain.review.quiet_reviews``), the others are each one pure ``review`` (+ ``plan_trades``)
+on arrays; then every write of the run goes in bulk statements (``Records.append_many``: the
+hash chain computed in memory; ``Accounts.book_fills``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,7 @@ from roboadvisor.book.models import (
     Record,
     RecordKind,
 )
-from roboadvisor.book.repositories import Book
+from roboadvisor.book.repositories import Book, Entry, Filled
 from roboadvisor.domain.rebalancing import RebalanceRule, RuleKind
 from roboadvisor.domain.review import (
     AccountFacts,
@@ -36,6 +40,7 @@ from roboadvisor.domain.review import (
     ReviewPolicy,
     effective_levels,
     plan_trades,
+    quiet_reviews,
     review,
 )
 from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE, TradeList, TradeRules, apply_fills
@@ -123,9 +128,36 @@ class Context:
     def raw_levels(self) -> np.ndarray:
         return self.levels if self.own_levels is None else self.own_levels
 
-    @property
+    @cached_property
     def rule(self) -> RebalanceRule | None:
         return self.settings.rebalance_rule()
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {t: i for i, t in enumerate(self.tickers)}
+
+    @cached_property
+    def lowest_weights(self) -> np.ndarray:
+        """The model rows of a lowest-category client: row 0 is the version's R1-only
+        portfolio, or (older versions) tier 1's R1 products rescaled."""
+        own = lowest_row(self.model, self.tickers)
+        if own is None:
+            return lowest_category_models(self.weights, self.raw_levels)
+        out = self.weights.copy()
+        out[0] = own
+        return out
+
+    @property
+    def lowest_own(self) -> bool:
+        """True when the model version carries the lowest category's own portfolio."""
+        return self.model.lowest is not None
+
+    def trade_rules(self, fractional: bool) -> TradeRules:
+        key = "_rules_fractional" if fractional else "_rules_whole"
+        found = self.__dict__.get(key)
+        if found is None:
+            found = self.__dict__[key] = self.settings.rules(self.tickers, fractional)
+        return found  # type: ignore[no-any-return]
 
 
 def context(book: Book, universe: Any, quotes: Quotes,
@@ -152,6 +184,21 @@ def model_matrix(model: ModelVersion, tickers: tuple[str, ...]) -> np.ndarray:
     return w
 
 
+def lowest_row(model: ModelVersion, tickers: tuple[str, ...]) -> np.ndarray | None:
+    """The lowest category's R1-only portfolio in universe order (None: the version has
+    none)."""
+    if model.lowest is None:
+        return None
+    index = {t: i for i, t in enumerate(tickers)}
+    row = np.zeros(len(tickers))
+    for t, x in model.lowest.weights.items():
+        if t not in index:
+            raise BookError.from_catalog("model.ticker_outside", ticker=t,
+                                         version=model.version)
+        row[index[t]] = x
+    return row / row.sum()
+
+
 @dataclass(frozen=True, eq=False)
 class AccountReview:
     """An account's review with the book facts that fed it."""
@@ -174,7 +221,7 @@ def signed_flows(flows: tuple[CashFlow, ...] | list[CashFlow]) -> float:
 
 
 def _arrays(ctx: Context, account: Account) -> np.ndarray:
-    index = {t: i for i, t in enumerate(ctx.tickers)}
+    index = ctx.index
     shares = np.zeros(len(ctx.tickers))
     for t, s in account.positions.items():
         if t not in index:
@@ -184,7 +231,13 @@ def _arrays(ctx: Context, account: Account) -> np.ndarray:
 
 
 def policy_of(account: Account, rule: RebalanceRule | None = None) -> ReviewPolicy:
-    return ReviewPolicy(drift_threshold=float(account.drift_threshold), rule=rule)
+    return ReviewPolicy(drift_threshold=float(account.drift_threshold), rule=rule,
+                        reserve=float(account.cash_reserve))
+
+
+def min_trade_of(ctx: Context, account: Account) -> float:
+    """The account's own minimum order value, else the run's."""
+    return ctx.settings.min_trade if account.min_trade is None else float(account.min_trade)
 
 
 def replay(model: ModelVersion, content: dict[str, Any], quotes: Quotes
@@ -206,7 +259,8 @@ def replay(model: ModelVersion, content: dict[str, Any], quotes: Quotes
                       datetime.now(UTC), Decimal(st["cash"]),
                       {t: Decimal(v) for t, v in st["positions"].items()},
                       st["allow_fractional"], Decimal(st["drift_threshold"]),
-                      st["model_version"])
+                      st["model_version"], Decimal(st.get("cash_reserve", "0")),
+                      None if st.get("min_trade") is None else Decimal(st["min_trade"]))
     flows = tuple(CashFlow(f["id"], account.id, FlowKind(f["kind"]), Decimal(f["amount"]),
                            datetime.now(UTC).date(), FlowStatus.PENDING) for f in st["flows"])
     ar = review_of(ctx, account, flows, None, st["expired"], st["requested_tier"],
@@ -221,7 +275,8 @@ def review_of(ctx: Context, account: Account, flows: tuple[CashFlow, ...], asses
 
     ``lowest``: the client is of the lowest category (C1-lowest), who may hold R1 products
     only whatever the model: the review then judges products by their own R-levels and aims
-    at the tier-1 model restricted to its R1 products (see ``lowest_category_models``)."""
+    at the model version's R1-only portfolio (older versions without one: tier 1's R1
+    products rescaled, ``lowest_category_models``)."""
     if requested is None and assessed is not None and assessed != account.tier \
             and not account.above_level:
         requested = assessed
@@ -229,17 +284,17 @@ def review_of(ctx: Context, account: Account, flows: tuple[CashFlow, ...], asses
                          assessment_expired=expired, model_version=account.model_version,
                          latest_model_version=ctx.model.version,
                          pending_flow=signed_flows(flows))
-    weights, levels = ((lowest_category_models(ctx.weights, ctx.raw_levels), ctx.raw_levels)
-                       if lowest else (ctx.weights, ctx.levels))
+    weights, levels = ((ctx.lowest_weights, ctx.raw_levels) if lowest
+                       else (ctx.weights, ctx.levels))
     rev = review(_arrays(ctx, account), ctx.prices, float(account.cash), weights,
                  levels, facts, policy_of(account, ctx.rule))
     return AccountReview(account, rev, flows, expired, requested, ctx.model.version, lowest)
 
 
 def lowest_category_models(weights: np.ndarray, raw_levels: np.ndarray) -> np.ndarray:
-    """The model rows a lowest-category client is reviewed against: tier 1's weights on its
-    R1 products, rescaled to sum to 1 (all R1 products equally when tier 1 holds none). A
-    conservative stand-in until model versions carry an R1-only portfolio of their own."""
+    """The stop-gap model rows of a lowest-category client for model versions published
+    before they carried an R1-only portfolio: tier 1's weights on its R1 products, rescaled
+    to sum to 1 (all R1 products equally when tier 1 holds none)."""
     out = weights.copy()
     r1 = raw_levels <= 1
     row = np.where(r1, weights[0], 0.0)
@@ -278,13 +333,38 @@ def review_book(book: Book, ctx: Context, now: datetime,
                 failures: list[Failure] | None = None) -> list[AccountReview]:
     """Every account, most urgent first (then by id). An account that cannot be reviewed
     (e.g. it holds a ticker outside the universe) is added to ``failures`` when a list is
-    given (the run goes on), else its error is raised."""
+    given (the run goes on), else its error is raised.
+
+    Accounts, positions, flows and assessments are read with one query each; accounts with
+    no facts besides their holdings (no flow, no tier change, no new model version, a valid
+    assessment) are screened per tier with array arithmetic (``quiet_reviews``), and only
+    those that fire are reviewed one by one."""
     from roboadvisor.errors import RoboAdvisorError
 
     pending = book.accounts.pending()
     latest = book.assessments.latest_all()
-    out = []
+    out: list[AccountReview] = []
+    groups: dict[tuple[int, bool, Decimal], list[Account]] = {}
+    slow: list[Account] = []
+    version = ctx.model.version
     for account in book.accounts.all():
+        found = latest.get(account.client_id)
+        if (found is None or account.id in pending or account.model_version != version
+                or found.expired(now) or (found.tier != account.tier
+                                          and not account.above_level)
+                or not account.positions.keys() <= ctx.index.keys()):
+            slow.append(account)
+        else:
+            groups.setdefault((account.tier, found.lowest, account.cash_reserve),
+                              []).append(account)
+    for (tier, lowest, reserve), accounts in groups.items():
+        for account, rev in zip(accounts, _screen(ctx, tier, lowest, float(reserve), accounts),
+                                strict=True):
+            if rev is None:
+                slow.append(account)
+            else:
+                out.append(AccountReview(account, rev, (), False, None, version, lowest))
+    for account in slow:
         found = latest.get(account.client_id)
         assessed, expired = (found.tier, found.expired(now)) if found else (None, True)
         try:
@@ -296,6 +376,23 @@ def review_book(book: Book, ctx: Context, now: datetime,
             failures.append(Failure(account.id, str(exc)))
     out.sort(key=lambda r: (-r.review.urgency, r.account.id))
     return out
+
+
+def _screen(ctx: Context, tier: int, lowest: bool, reserve: float, accounts: list[Account]
+            ) -> list[Review | None]:
+    """``quiet_reviews`` of accounts of one tier, category and cash reserve with no other
+    facts."""
+    index = ctx.index
+    shares = np.zeros((len(accounts), len(ctx.tickers)))
+    for row, account in enumerate(accounts):
+        for t, s in account.positions.items():
+            shares[row, index[t]] = float(s)
+    cash = np.array([float(a.cash) for a in accounts])
+    thresholds = np.array([float(a.drift_threshold) for a in accounts])
+    weights, levels = ((ctx.lowest_weights, ctx.raw_levels) if lowest
+                       else (ctx.weights, ctx.levels))
+    return quiet_reviews(shares, ctx.prices, cash, tier, weights, levels, thresholds,
+                         ctx.rule, reserve)
 
 
 def _check_requested(account: Account, requested: int, assessed: int | None,
@@ -325,71 +422,96 @@ class Rebalance:
 
 def plan(ctx: Context, ar: AccountReview) -> TradeList | None:
     account = ar.account
-    rules = ctx.settings.rules(ctx.tickers, account.allow_fractional)
+    rules = ctx.trade_rules(account.allow_fractional)
+    if account.min_trade is not None:
+        from dataclasses import replace
+
+        rules = replace(rules, min_trade=float(account.min_trade))
     return plan_trades(_arrays(ctx, account), ctx.prices, float(account.cash), ar.review,
                        rules, policy_of(account, ctx.rule), tickers=ctx.tickers)
 
 
 class _Diffs:
-    """The model diff notice of a tier, computed once per (old version, new version, tier)."""
+    """The model diff notice of a tier (or of the lowest category's portfolio), computed once
+    per (old version, tier, lowest, language)."""
 
     def __init__(self, book: Book, ctx: Context) -> None:
-        self.book, self.ctx, self.cache = book, ctx, {}  # type: ignore[var-annotated]
+        self.book, self.ctx = book, ctx
+        self.cache: dict[tuple[int, int, bool, str], list[str]] = {}
 
-    def lines(self, old: int | None, tier: int, lang: str) -> list[str]:
+    def lines(self, old: int | None, tier: int, lang: str, lowest: bool = False) -> list[str]:
+        from roboadvisor.services.model_diff import lowest_notice
+
         new = self.ctx.model.version
         if old is None or old == new:
             return []
-        key = (old, tier, lang)
+        key = (old, tier, lowest, lang)
         if key not in self.cache:
             before = self.book.models.get(old)
             if before is None:
                 self.cache[key] = []
             else:
-                change = next(c for c in diff(before, self.ctx.model).tiers if c.tier == tier)
-                self.cache[key] = tier_notice(change, lang)
+                d = diff(before, self.ctx.model)
+                found = lowest_notice(d, lang) if lowest and tier == 1 else []
+                self.cache[key] = found or next(
+                    (tier_notice(c, lang) for c in d.tiers if c.tier == tier), [])
         return list(self.cache[key])
 
 
 def rebalance_account(book: Book, ctx: Context, account_id: str, now: datetime, apply: bool,
                       requested: int | None = None) -> Rebalance:
     ar = review_account(book, ctx, account_id, now, requested)
-    return _rebalance(book, ctx, ar, now, apply, _Diffs(book, ctx))
+    return rebalance_many(book, ctx, [ar], now, apply)[0]
 
 
 def rebalance_book(book: Book, ctx: Context, now: datetime, apply: bool,
                    failures: list[Failure] | None = None) -> list[Rebalance]:
     """Every account that needs action gets a trade list and a record (most urgent first);
     accounts that cannot be reviewed go to ``failures`` (see ``review_book``)."""
+    return rebalance_many(book, ctx, [ar for ar in review_book(book, ctx, now, failures)
+                                      if ar.review.action_needed], now, apply)
+
+
+def rebalance_many(book: Book, ctx: Context, reviews: list[AccountReview], now: datetime,
+                   apply: bool) -> list[Rebalance]:
+    """Trade lists and notices for ``reviews`` (in order), then every write of the run in
+    bulk statements: the records (hash chain computed in memory, one insert) and, with
+    ``apply``, the fills (holdings, cash, tier and model version, flows applied)."""
     diffs = _Diffs(book, ctx)
-    prices_sha = book.records.put_blob(ctx.quotes.data)
-    return [_rebalance(book, ctx, ar, now, apply, diffs, prices_sha)
-            for ar in review_book(book, ctx, now, failures) if ar.review.action_needed]
+    planned: list[tuple[AccountReview, TradeList | None, dict[str, list[str]]]] = []
+    for ar in reviews:
+        trades = plan(ctx, ar)
+        rev, old = ar.review, ar.account.model_version
+        texts = {lang: notice(rev, trades, diffs.lines(old, rev.tier, lang, ar.lowest), lang,
+                              min_trade_of(ctx, ar.account), float(ar.account.cash_reserve))
+                 for lang in ("en", "zh")}
+        planned.append((ar, trades, texts))
+    traded = [(ar, trades, texts) for ar, trades, texts in planned if trades is not None]
+    records_made: list[Record] = []
+    if traded:
+        prices_sha = book.records.put_blob(ctx.quotes.data)
+        records_made = book.records.append_many(
+            [Entry(RecordKind.REBALANCE, ar.account.client_id, ar.account.id,
+                   rebalance_content(ctx, ar, trades, prices_sha, bool(apply), texts["en"]))
+             for ar, trades, texts in traded], now)
+        if apply:
+            book.accounts.book_fills([_filled(ctx, ar, trades) for ar, trades, _ in traded
+                                      if trades is not None])
+    made = iter(records_made)
+    return [Rebalance(ar, trades, texts, None, False) if trades is None
+            else Rebalance(ar, trades, texts, next(made), bool(apply))
+            for ar, trades, texts in planned]
 
 
-def _rebalance(book: Book, ctx: Context, ar: AccountReview, now: datetime, apply: bool,
-               diffs: _Diffs, prices_sha: str | None = None) -> Rebalance:
-    trades = plan(ctx, ar)
-    account, rev = ar.account, ar.review
-    texts = {lang: notice(rev, trades, diffs.lines(account.model_version, rev.tier, lang), lang,
-                          ctx.settings.min_trade)
-             for lang in ("en", "zh")}
-    if trades is None:
-        return Rebalance(ar, None, texts, None, False)
-    prices_sha = prices_sha or book.records.put_blob(ctx.quotes.data)
-    booked = bool(apply)
-    content = rebalance_content(ctx, ar, trades, prices_sha, booked, texts["en"])
-    record = book.records.append(RecordKind.REBALANCE, account.client_id, account.id, content,
-                                 now)
-    if booked:
-        shares, cash = apply_fills(_arrays(ctx, account), float(account.cash), trades.orders,
-                                   trades.flow)
-        positions = {t: _shares(s) for t, s in zip(ctx.tickers, shares, strict=True) if s > 0}
-        book.accounts.replace_holdings(account.id, Decimal(repr(cash)).quantize(CASH_PLACES),
-                                       positions)
-        version = ctx.model.version if trades.mode.value == "full" else account.model_version
-        book.accounts.rebalanced(account.id, rev.tier, version, [f.id for f in ar.flows])
-    return Rebalance(ar, trades, texts, record, booked)
+def _filled(ctx: Context, ar: AccountReview, trades: TradeList) -> Filled:
+    """The account once ``trades`` are booked as filled."""
+    account = ar.account
+    shares, cash = apply_fills(_arrays(ctx, account), float(account.cash), trades.orders,
+                               trades.flow)
+    positions = {t: _shares(s) for t, s in zip(ctx.tickers, shares, strict=True) if s > 0}
+    version = ctx.model.version if trades.mode.value == "full" else account.model_version
+    return Filled(account.id, Decimal(repr(cash)).quantize(CASH_PLACES), positions,
+                  ar.review.tier, version, tuple(f.id for f in ar.flows))
 
 
 def _shares(x: float) -> Decimal:
@@ -402,13 +524,17 @@ def rebalance_content(ctx: Context, ar: AccountReview, trades: TradeList, prices
     """The record of a rebalance: the state it started from, the rules, the model version and
     prices (by hash), the trades and the notice shown."""
     a, s = ar.account, ctx.settings
-    state = {"tier": a.tier, "requested_tier": ar.requested_tier, "expired": ar.expired,
+    state: dict[str, Any] = {
+             "tier": a.tier, "requested_tier": ar.requested_tier, "expired": ar.expired,
              "lowest": ar.lowest,
              "model_version": a.model_version, "cash": str(a.cash),
              "positions": {t: str(v) for t, v in sorted(a.positions.items())},
              "flows": [{"id": f.id, "kind": f.kind.value, "amount": str(f.amount)}
                        for f in ar.flows],
              "drift_threshold": str(a.drift_threshold), "allow_fractional": a.allow_fractional}
+    if a.cash_reserve or a.min_trade is not None:  # account settings (older records: none)
+        state["cash_reserve"] = str(a.cash_reserve)
+        state["min_trade"] = None if a.min_trade is None else str(a.min_trade)
     return {**records._base(prices=prices_sha, model=ctx.model.digest),
             "state": state,
             "universe": {"tickers": list(ctx.tickers), "levels": [int(x) for x in ctx.levels],

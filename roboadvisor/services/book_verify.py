@@ -177,8 +177,7 @@ def _allocation(book: Book, record: Record) -> list[Difference] | Skipped:
 
 def _model(book: Book, record: Record) -> list[Difference] | Skipped:
     """A model version re-optimised from its stored inputs (five tiers)."""
-    from roboadvisor.services.allocate import allocate_tiers
-    from roboadvisor.services.model import PublishRequest, model_outputs, tiers_from
+    from roboadvisor.services.model import LOWEST_TIER, PublishRequest, model_outputs, optimise
 
     content = record.content()
     rerun = content.get("rerun", {})
@@ -197,8 +196,9 @@ def _model(book: Book, record: Record) -> list[Difference] | Skipped:
                                  universe_file=paths["universe"],
                                  policies_file=paths["policies"],
                                  assumptions_file=paths["assumptions"])
+        carries_lowest = str(LOWEST_TIER) in content["outputs"]["tiers"]
         try:
-            again = model_outputs(tiers_from(allocate_tiers(request.allocation())))
+            again = model_outputs(*optimise(request, lowest=carries_lowest))
         except RoboAdvisorError as exc:
             return [Difference(record.seq, record.kind.value, "status", "optimal", str(exc))]
     found: list[Difference] = []

@@ -70,20 +70,50 @@ def tiers_from(results: dict[Any, AllocationResult]) -> dict[int, ModelTier]:
     return out
 
 
-def digest(tiers: dict[int, ModelTier]) -> str:
-    """What makes two versions the same: the tiers' weights, figures and binding constraints."""
-    return sha256_bytes(canonical({str(k): tier_body(v) for k, v in sorted(tiers.items())})
+def digest(tiers: dict[int, ModelTier], lowest: ModelTier | None = None) -> str:
+    """What makes two versions the same: the tiers' weights, figures and binding constraints
+    (and the lowest category's portfolio, kept as tier "0", when the version carries one)."""
+    return sha256_bytes(canonical({str(k): tier_body(v) for k, v in
+                                   sorted(_with_lowest(tiers, lowest).items())})
                         .encode("utf-8"))
 
 
-def model_outputs(tiers: dict[int, ModelTier]) -> dict[str, Any]:
-    """What a model record keeps and ``--recompute`` compares (per tier)."""
+def _with_lowest(tiers: dict[int, ModelTier], lowest: ModelTier | None
+                 ) -> dict[int, ModelTier]:
+    return tiers if lowest is None else {LOWEST_TIER: lowest, **tiers}
+
+
+def model_outputs(tiers: dict[int, ModelTier], lowest: ModelTier | None = None
+                  ) -> dict[str, Any]:
+    """What a model record keeps and ``--recompute`` compares (per tier; "0": the lowest
+    category's R1-only portfolio)."""
     return {str(k): {"weights": v.weights, "expected_return": v.expected_return,
-                     "volatility": v.volatility} for k, v in sorted(tiers.items())}
+                     "volatility": v.volatility}
+            for k, v in sorted(_with_lowest(tiers, lowest).items())}
+
+
+LOWEST_TIER = 0
+"""The number the lowest category's portfolio is stored and recorded under."""
+
+
+def optimise(request: PublishRequest, lowest: bool = True
+             ) -> tuple[dict[int, ModelTier], ModelTier | None]:
+    """The five tier portfolios and (``lowest``) the lowest category's: tier 1's policy under
+    holdings suitability, where only products rated R1 may be held."""
+    from dataclasses import replace
+
+    from roboadvisor.services.allocate import allocate, allocate_tiers
+    from roboadvisor.services.book_allocation import LOWEST_CATEGORY_SUITABILITY
+
+    alloc = request.allocation()
+    tiers = tiers_from(allocate_tiers(alloc))
+    if not lowest:
+        return tiers, None
+    r1 = allocate(replace(request.allocation(1), suitability=LOWEST_CATEGORY_SUITABILITY))
+    return tiers, replace(tiers_from({1: r1})[1], tier=LOWEST_TIER)
 
 
 def publish(book: Book, request: PublishRequest, now: datetime) -> Published:
-    from roboadvisor.services.allocate import allocate_tiers
     from roboadvisor.services.book_allocation import cache_snapshot, input_files
 
     if request.source not in ("cma", "history"):
@@ -91,8 +121,8 @@ def publish(book: Book, request: PublishRequest, now: datetime) -> Published:
     if request.source == "cma" and request.prices_file is not None:
         raise BookError.from_catalog("model.prices_cma")
     alloc = request.allocation()
-    tiers = tiers_from(allocate_tiers(alloc))
-    found = digest(tiers)
+    tiers, lowest = optimise(request)
+    found = digest(tiers, lowest)
     last = book.models.latest()
     if last is not None and last.digest == found:
         return Published(last, True, None)
@@ -104,12 +134,13 @@ def publish(book: Book, request: PublishRequest, now: datetime) -> Published:
         suffix = ".parquet"
     version = (last.version + 1) if last is not None else 1
     content = {**records._base(**inputs),
-               "outputs": {"version": version, "digest": found, "tiers": model_outputs(tiers)},
+               "outputs": {"version": version, "digest": found,
+                           "tiers": model_outputs(tiers, lowest)},
                "text": [request.note] if request.note else [],
                "rerun": {"source": request.source, "prices_suffix": suffix}}
     record = book.records.append(RecordKind.MODEL, None, None, content, now)
     model = ModelVersion(version, now, request.source, request.note, inputs, found, record.seq,
-                         tiers)
+                         tiers, lowest)
     book.models.add(model)
     return Published(model, False, record)
 

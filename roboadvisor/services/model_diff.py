@@ -47,9 +47,14 @@ class TierChange:
 
 @dataclass(frozen=True)
 class ModelDiff:
+    """``lowest``: the lowest category's R1-only portfolio between the versions (None when
+    either lacks one); ``lowest_added``: version ``after`` carries one, ``before`` did not."""
+
     before: int
     after: int
     tiers: tuple[TierChange, ...]
+    lowest: TierChange | None = None
+    lowest_added: bool = False
 
 
 def _pct(x: float) -> str:
@@ -66,7 +71,10 @@ def diff(a: ModelVersion, b: ModelVersion) -> ModelDiff:
     tiers = []
     for k in sorted(set(a.tiers) & set(b.tiers)):
         tiers.append(_tier(a.tiers[k], b.tiers[k], tuple(general)))
-    return ModelDiff(a.version, b.version, tuple(tiers))
+    lowest = (_tier(a.lowest, b.lowest, tuple(general))
+              if a.lowest is not None and b.lowest is not None else None)
+    return ModelDiff(a.version, b.version, tuple(tiers), lowest,
+                     a.lowest is None and b.lowest is not None)
 
 
 def _tier(x: ModelTier, y: ModelTier, general: tuple[Reason, ...]) -> TierChange:
@@ -108,12 +116,14 @@ def _params(reason: Reason, lang: str) -> dict[str, str]:
     return params
 
 
-def tier_notice(change: TierChange, lang: str) -> list[str]:
-    """The notice of one tier in the client's voice: a headline, the figures, the reasons and
-    the weights that moved."""
+def tier_notice(change: TierChange, lang: str, lowest: bool = False) -> list[str]:
+    """The notice of one tier (``lowest``: of the lowest category's portfolio) in the
+    client's voice: a headline, the figures, the reasons and the weights that moved."""
+    same, head = (("daily3.lowest_same", "daily3.lowest_head") if lowest
+                  else ("model.tier_same", "model.tier_head"))
     if not change.changed:
-        return [t("model.tier_same", lang, tier=change.tier)]
-    lines = [t("model.tier_head", lang, tier=change.tier,
+        return [t(same, lang, tier=change.tier)]
+    lines = [t(head, lang, tier=change.tier,
                ret_before=_pct(change.return_before), ret_after=_pct(change.return_after),
                vol_before=_pct(change.vol_before), vol_after=_pct(change.vol_after))]
     lines += ["- " + t(r.key, lang, **_params(r, lang)) for r in change.reasons] or \
@@ -126,10 +136,21 @@ def tier_notice(change: TierChange, lang: str) -> list[str]:
     return lines
 
 
+def lowest_notice(d: ModelDiff, lang: str) -> list[str]:
+    """The lowest category's part of the notice (empty when neither version has its own
+    portfolio)."""
+    if d.lowest is not None:
+        return tier_notice(d.lowest, lang, lowest=True)
+    return [t("daily3.lowest_diff_new", lang, version=d.after)] if d.lowest_added else []
+
+
 def notice(d: ModelDiff, lang: str, tier: int | None = None) -> list[str]:
-    """The whole ``model diff`` notice, or one tier's part of it."""
+    """The whole ``model diff`` notice, or one tier's part of it (tier 0: the lowest
+    category's)."""
     lines = [t("model.diff_title", lang, a=d.before, b=d.after)]
     for change in d.tiers:
         if tier is None or change.tier == tier:
             lines += tier_notice(change, lang)
+    if tier is None or tier == 0:
+        lines += lowest_notice(d, lang)
     return lines

@@ -9,7 +9,7 @@ import typer
 from roboadvisor.cli import options
 from roboadvisor.cli.book_context import DB
 
-HELP = ("Accounts of the book: open, import-holdings, deposit, withdraw, show, review, "
+HELP = ("Accounts of the book: open, import-holdings, deposit, withdraw, show, set, review, "
         "rebalance.")
 app = typer.Typer(no_args_is_help=True, help=HELP)
 LANG = typer.Option("en", "--lang", help="Language of the text shown.")
@@ -125,6 +125,34 @@ def show(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
 
 PRICES = typer.Option(None, "--prices", metavar="FILE",
                       help="Price file: the last close of every ticker (default: the cache).")
+
+
+@app.command("set", cls=options.PlainUsage)
+def set_(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
+         drift_threshold: str | None = typer.Option(
+             None, "--drift-threshold", metavar="PCT",
+             help="Rebalance when the drift exceeds this percentage of the portfolio (e.g. 3)."),
+         fractional: bool | None = typer.Option(
+             None, "--fractional/--whole-shares",
+             help="Allow fractional shares in trade lists, or whole shares only."),
+         cash_reserve: str | None = typer.Option(
+             None, "--cash-reserve", metavar="AMOUNT",
+             help="Cash kept out of the market; trade lists never go below it."),
+         min_trade: str | None = typer.Option(
+             None, "--min-trade", metavar="AMOUNT",
+             help="The account's minimum order value ('default': the run's --min-trade)."),
+         db: str | None = DB, lang: Literal["en", "zh"] = LANG,
+         json_output: bool = options.JSON) -> None:
+    """Change an account's settings (recorded in the advice chain); reviews and rebalances
+    use them from then on."""
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.cli.render import daily as view
+    from roboadvisor.services.book_settings import SettingsChange, set_account
+
+    change = SettingsChange(drift_threshold, fractional, cash_reserve, min_trade)
+    with book(db) as (b, now):
+        before, after, record = set_account(b, account_id, change, now)
+    view.account_settings(before, after, record, lang, json_output)
 
 
 @app.command("review", cls=options.PlainUsage)

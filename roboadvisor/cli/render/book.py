@@ -184,6 +184,8 @@ def account(view: AccountView, valuation: Valuation, lang: str, json_output: boo
             "account_id": a.id, "client_id": a.client_id, "tier": a.tier,
             "above_level": a.above_level, "allow_fractional": a.allow_fractional,
             "drift_threshold": str(a.drift_threshold), "cash": str(a.cash),
+            "cash_reserve": str(a.cash_reserve),
+            "min_trade": None if a.min_trade is None else str(a.min_trade),
             "positions": {k: str(v) for k, v in a.positions.items()},
             "assessment": _assessment_json(view.assessment, view.expired),
             "cash_flows": [{"id": f.id, "kind": f.kind.value, "amount": str(f.amount),
@@ -200,6 +202,9 @@ def account(view: AccountView, valuation: Valuation, lang: str, json_output: boo
               + (f" · {t('book.above_level', lang)}" if a.above_level else ""), style="bold")
     out.print(_status(view.assessment, view.expired, lang),
               style="bold red" if view.expired else "dim")
+    from roboadvisor.cli.render.daily import settings_line
+
+    out.print(settings_line(a, lang), style="dim", soft_wrap=True)
     table = _table(t("book.col_ticker", lang), t("book.col_shares", lang),
                    t("book.col_price", lang), t("book.col_value", lang),
                    t("book.col_weight", lang), t("book.col_target", lang), right=(1, 2, 3, 4, 5))

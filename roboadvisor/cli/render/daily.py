@@ -13,7 +13,7 @@ from roboadvisor.cli import render
 from roboadvisor.reports.i18n import t
 
 if TYPE_CHECKING:
-    from roboadvisor.book.models import ModelVersion
+    from roboadvisor.book.models import Account, ModelVersion
     from roboadvisor.services.book_daily import (
         AccountReview,
         Context,
@@ -41,6 +41,52 @@ def _record(record: Any) -> Any:
                                         "hash": record.hash}
 
 
+# --- account settings -----------------------------------------------------------------------
+def _setting_values(settings: dict[str, Any], lang: str) -> dict[str, str]:
+    from decimal import Decimal
+
+    m = settings["min_trade"]
+    return {"threshold": f"{Decimal(settings['drift_threshold']) * 100:.2f}%",
+            "fractional": t("daily3.yes" if settings["allow_fractional"] else "daily3.no",
+                            lang),
+            "reserve": f"{Decimal(settings['cash_reserve']):,.2f}",
+            "min_trade": t("daily3.min_trade_default", lang) if m is None
+            else f"{Decimal(m):,.2f}"}
+
+
+def settings_line(account: Account, lang: str) -> str:
+    """One line: the account's drift threshold, fractional shares, reserve, minimum order."""
+    from roboadvisor.services.book_settings import settings_of
+
+    return t("daily3.settings_line", lang, **_setting_values(settings_of(account), lang))
+
+
+def account_settings(before: Account, after: Account, record: Any, lang: str,
+                     json_output: bool) -> None:
+    from roboadvisor.services.book_settings import settings_of
+
+    was, now = settings_of(before), settings_of(after)
+    if json_output:
+        render.print_json({"account_id": after.id, "changed": record is not None,
+                           "settings": now, "before": was, "record": _record(record)})
+        return
+    out = render.out()
+    if record is None:
+        out.print(t("daily3.settings_unchanged", lang, id=after.id), soft_wrap=True)
+    else:
+        out.print(t("daily3.settings_changed", lang, id=after.id, seq=record.seq),
+                  soft_wrap=True)
+    table = _table(t("daily3.col_setting", lang), t("daily3.col_before", lang),
+                   t("daily3.col_now", lang))
+    shown_was, shown_now = _setting_values(was, lang), _setting_values(now, lang)
+    for key, label in (("threshold", "drift_threshold"), ("fractional", "allow_fractional"),
+                       ("reserve", "cash_reserve"), ("min_trade", "min_trade")):
+        changed = shown_was[key] != shown_now[key]
+        table.add_row(t(f"daily3.{label}", lang), shown_was[key], shown_now[key],
+                      style="bold" if changed else None)
+    out.print(table)
+
+
 # --- models -------------------------------------------------------------------------------------
 def _model_json(m: ModelVersion, tiers: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"version": m.version, "created_at": m.created_at.isoformat(),
@@ -51,6 +97,10 @@ def _model_json(m: ModelVersion, tiers: bool = True) -> dict[str, Any]:
                                  "volatility": v.volatility, "weights": v.weights,
                                  "binding": sorted(v.binding)}
                         for k, v in sorted(m.tiers.items())}
+        low = m.lowest
+        out["lowest"] = None if low is None else {
+            "expected_return": low.expected_return, "volatility": low.volatility,
+            "weights": low.weights, "binding": sorted(low.binding)}
     return out
 
 
@@ -97,6 +147,15 @@ def model_show(m: ModelVersion, lang: str, json_output: bool) -> None:
                             sorted(v.weights.items(), key=lambda x: -x[1]))
         table.add_row(str(k), _pct(v.expected_return), _pct(v.volatility), weights)
     out.print(table)
+    if m.lowest is None:
+        out.print(t("daily3.lowest_missing", lang, version=m.version), style="dim",
+                  soft_wrap=True)
+        return
+    low = m.lowest
+    out.print(t("daily3.lowest_title", lang), style="bold", soft_wrap=True)
+    out.print(f"{_pct(low.expected_return)} / {_pct(low.volatility)}: " + ", ".join(
+        f"{tk} {w:.1%}" for tk, w in sorted(low.weights.items(), key=lambda x: -x[1])),
+        soft_wrap=True)
 
 
 def model_diff(d: ModelDiff, tier: int | None, lang: str, json_output: bool) -> None:
@@ -123,7 +182,7 @@ def _review_json(ar: AccountReview) -> dict[str, Any]:
             "action": r.mode.value if r.mode is not None else None,
             "urgency": round(r.urgency, 8), "model_version": ar.account.model_version,
             "latest_model_version": ar.latest_version,
-            "pending_flows": [f.id for f in ar.flows]}
+            "pending_flows": [f.id for f in ar.flows], "lowest": ar.lowest}
 
 
 def account_review(ar: AccountReview, ctx: Context, lang: str, json_output: bool) -> None:
@@ -131,7 +190,12 @@ def account_review(ar: AccountReview, ctx: Context, lang: str, json_output: bool
 
     r = ar.review
     if json_output:
+        from roboadvisor.services.book_settings import settings_of
+
         render.print_json({**_review_json(ar), "prices_as_of": ctx.quotes.as_of,
+                           "settings": settings_of(ar.account),
+                           "lowest_target": (None if not ar.lowest else
+                                             "own" if ctx.lowest_own else "stop_gap"),
                            "assets": [{"ticker": tk, "weight": round(float(w), 8),
                                        "target": round(float(x), 8),
                                        "deviation": round(float(d), 8)}
@@ -144,6 +208,10 @@ def account_review(ar: AccountReview, ctx: Context, lang: str, json_output: bool
     out.print(t("model.review_title", lang, id=ar.account.id, tier=r.tier,
                 version=ar.latest_version, value=f"{r.value:,.2f}", drift=_pct(r.drift),
                 date=ctx.quotes.as_of), style="bold", soft_wrap=True)
+    out.print(settings_line(ar.account, lang), style="dim", soft_wrap=True)
+    if ar.lowest:
+        out.print(t("daily3.lowest_target" if ctx.lowest_own else "daily3.lowest_stopgap",
+                    lang, version=ctx.model.version), soft_wrap=True)
     table = _table(t("book.col_ticker", lang), t("book.col_weight", lang),
                    t("book.col_target", lang), t("model.col_deviation", lang), right=(1, 2, 3))
     for tk, w, x, d in zip(ctx.tickers, r.weights, r.targets, r.deviation, strict=True):

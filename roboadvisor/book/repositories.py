@@ -409,7 +409,7 @@ class SqlAccounts:
 
 
 def _account(row: Any, positions: dict[str, Decimal]) -> Account:
-    return Account(row.id, row.client_id, row.tier, bool(row.above_level), _utc(row.opened_at),  # type: ignore[arg-type]
+    return Account(row.id, row.client_id, row.tier, bool(row.above_level), _utc(row.opened_at),
                    Decimal(row.cash), positions, bool(row.allow_fractional),
                    Decimal(row.drift_threshold), row.model_version, Decimal(row.cash_reserve),
                    None if row.min_trade is None else Decimal(row.min_trade))

@@ -367,8 +367,8 @@ class _Simulation:
         new_h, cost, _ = self._rebalance(h0, initial, t)
         self._record(0, EventKind.INITIAL, h0, new_h, initial, cost, flow=0.0)
         a = 0
-        for b in np.flatnonzero(stops):
-            b = int(b)
+        for stop in np.flatnonzero(stops):
+            b = int(stop)
             a = self._drift_until(a, b, t)
             if self.depleted_day is not None:
                 return

@@ -197,6 +197,7 @@ class _Compiled:
                 cons.append(traded <= self.turnover * k)
         risk = cp.sum_squares(self.factor.T @ w)
         penalty = self.cost @ trade if s.cost else 0.0
+        objective: cp.Minimize | cp.Maximize
         if s.objective is Objective.MIN_VARIANCE:
             objective = cp.Minimize(risk + penalty)
         elif s.objective is Objective.UTILITY:
@@ -261,7 +262,8 @@ def solve_cvxpy(p: qp.Problem, solvers: Sequence[str] = ("CLARABEL", "SCS")) -> 
                 continue
             status = m.problem.status
             if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and m.w.value is not None:
-                k = float(m.k.value) if isinstance(m.k, cp.Variable) else 1.0
+                k = float(m.k.value) if isinstance(m.k, cp.Variable) and m.k.value is not None \
+                    else 1.0
                 if k > 0:
                     return qp.Solution(qp.Status.OPTIMAL, np.asarray(m.w.value, float) / k,
                                        f"{solver.lower()}: {status}")
@@ -362,7 +364,8 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
         w_min = min_variance_weights(est, c, w0)  # raises when even that is infeasible
         lowest = float(np.sqrt(max(float(w_min @ est.covariance @ w_min), 0.0)))
         if policy.target_volatility < lowest * (1 - 1e-6):
-            params = {"who": c.who, "target": percent(policy.target_volatility),
+            params: dict[str, object] = {"who": c.who,
+                                         "target": percent(policy.target_volatility),
                       "lowest": percent(lowest)}
             error = VolatilityCeilingError(catalog_text("constraints.ceiling_below_lowest",
                                                         **params),
@@ -378,18 +381,18 @@ def optimise(estimates: Estimates, policy: Policy, universe: Universe,
                                         cost=True))
         if best is not None:
             net = float(est.expected_returns @ best)
-            costs = ""
+            after_costs = ""
             rates = np.broadcast_to(np.asarray(c.transaction_cost, dtype=float), w0.shape
                                     if w0 is not None else (len(universe),))
             if w0 is not None and np.any(rates > 0):
                 net -= float(rates @ np.abs(best - w0))
-                costs = catalog_text("constraints.after_costs" if np.ptp(rates) == 0
+                after_costs = catalog_text("constraints.after_costs" if np.ptp(rates) == 0
                                      else "constraints.after_costs_up_to",
                                      rate=f"{float(rates.max()):g}")
             if net <= est.risk_free_rate + 1e-12:
                 raise InfeasibleError.from_catalog("constraints.no_sharpe", who=c.who,
                                                    rate=percent(est.risk_free_rate),
-                                                   costs=costs)
+                                                   costs=after_costs)
     if w is None:
         raise _infeasible_with_holdings(c, w0)
     w = clean_weights(w, c)

@@ -157,7 +157,7 @@ class Context:
         found = self.__dict__.get(key)
         if found is None:
             found = self.__dict__[key] = self.settings.rules(self.tickers, fractional)
-        return found  # type: ignore[no-any-return]
+        return found
 
 
 def context(book: Book, universe: Any, quotes: Quotes,

@@ -59,6 +59,18 @@ def catalog_text(key: str, /, **params: object) -> str:
     return text(key, **params)
 
 
+def reason(exc: BaseException) -> object:
+    """What ``exc`` says, to pass on as a catalog parameter: the exception itself when it came
+    from the catalog, its catalog text when it was raised with one (``ValueError(text(...))``),
+    else its English text. Wrapping with ``str(exc)`` would lose the user's language."""
+    if getattr(exc, "key", None) is not None:
+        return exc
+    first = exc.args[0] if len(exc.args) == 1 else None
+    if hasattr(first, "localized"):
+        return first
+    return str(exc)
+
+
 class InputError(RoboAdvisorError):
     """Bad input the user can fix: a file, a field, an option. Exit code 2."""
 

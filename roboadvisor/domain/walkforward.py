@@ -110,10 +110,11 @@ def estimate_window(returns: np.ndarray, tickers: tuple[str, ...], spec: WalkFor
     mu = est_mod.expected_returns_of(returns, est_mod.ReturnsMethod(spec.returns.value),
                                      checked.matrix, risk_free_rate=risk_free_rate,
                                      market_weights=market_weights)
-    source = (f"walk-forward window of {len(returns)} days to {as_of}: {spec.returns.value} "
-              f"returns, {spec.covariance.value} covariance")
+    source = catalog_text("zh_hardening.e_source_window", days=len(returns), as_of=as_of,
+                          returns=spec.returns.value, covariance=spec.covariance.value,
+                          note=est_mod._note(checked.note))
     return Estimates(tickers, np.asarray(mu, float), checked.matrix, float(risk_free_rate),
-                     source + (f"; {checked.note}" if checked.note else ""), as_of=as_of)
+                     source, as_of=as_of)
 
 
 def reoptimisation_days(dates: np.ndarray, start_day: int, frequency: Frequency) -> np.ndarray:

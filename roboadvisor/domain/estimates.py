@@ -470,7 +470,7 @@ def estimates_from_returns(returns: pd.DataFrame, *,
                              risk_aversion=risk_aversion, span=span)
     first, last = returns.index[0], returns.index[-1]
     source = catalog_text("zh_hardening.e_source_history", start=_date(first), end=_date(last),
-                          days=len(x), returns=rm.value, covariance=cm.value,
+                          days=len(x), returns=method_name(rm), covariance=method_name(cm),
                           note=_note(checked.note))
     return Estimates(tickers, np.asarray(mu, float), cov, float(risk_free_rate), source,
                      as_of=_date(last))
@@ -479,6 +479,12 @@ def estimates_from_returns(returns: pd.DataFrame, *,
 def _fail(key: str, /, **params: object) -> EstimationError:
     """An estimation error from catalog message ``key``."""
     return EstimationError.from_catalog(key, **params)  # type: ignore[return-value]
+
+
+def method_name(method: ReturnsMethod | CovarianceMethod | str) -> str:
+    """An estimation method's name as a catalog text ('ledoit_wolf' -> "ledoit_wolf" in English,
+    its Chinese name under --lang zh)."""
+    return catalog_text(f"zh_hardening.m_{getattr(method, 'value', method)}")
 
 
 def _note(note: str) -> str:

@@ -111,7 +111,8 @@ def estimate_window(returns: np.ndarray, tickers: tuple[str, ...], spec: WalkFor
                                      checked.matrix, risk_free_rate=risk_free_rate,
                                      market_weights=market_weights)
     source = catalog_text("zh_hardening.e_source_window", days=len(returns), as_of=as_of,
-                          returns=spec.returns.value, covariance=spec.covariance.value,
+                          returns=est_mod.method_name(spec.returns.value),
+                          covariance=est_mod.method_name(spec.covariance.value),
                           note=est_mod._note(checked.note))
     return Estimates(tickers, np.asarray(mu, float), checked.matrix, float(risk_free_rate),
                      source, as_of=as_of)

@@ -179,6 +179,7 @@ def _targets_plan(config: BacktestConfig, suitability: str | None = None) -> _Pl
     universe = load_universe(config.universe)
     policy = load_policies(config.policies, universe, suitability)[config.tier]
     if config.targets is TargetMode.WALK_FORWARD:
+        from roboadvisor.domain.estimates import method_name
         from roboadvisor.domain.suitability import Suitability
 
         by_holding = policy.suitability is Suitability.HOLDINGS
@@ -190,8 +191,8 @@ def _targets_plan(config: BacktestConfig, suitability: str | None = None) -> _Pl
         return _Plan(TargetMode.WALK_FORWARD, sub.tickers, None, sub, policy,
                      catalog_text("zh_hardening.bt_from_walk_forward", k=config.tier.value,
                                   frequency=_frequency_name(spec.frequency),
-                                  window=spec.window, returns=spec.returns.value,
-                                  covariance=spec.covariance.value))
+                                  window=spec.window, returns=method_name(spec.returns.value),
+                                  covariance=method_name(spec.covariance.value)))
     allocation, source = _fixed_allocation(config, universe, policy, suitability)
     keep = allocation.weights > _MIN_WEIGHT
     w = allocation.weights[keep]

@@ -60,11 +60,12 @@ def catalog_text(key: str, /, **params: object) -> str:
 
 
 def reason(exc: BaseException) -> object:
-    """What ``exc`` says, to pass on as a catalog parameter: the exception itself when it came
-    from the catalog, its catalog text when it was raised with one (``ValueError(text(...))``),
+    """What ``exc`` says, to pass on as a catalog parameter or keep as a ``str``: its catalog
+    text when it came from the catalog or was raised with one (``ValueError(text(...))``),
     else its English text. Wrapping with ``str(exc)`` would lose the user's language."""
-    if getattr(exc, "key", None) is not None:
-        return exc
+    key = getattr(exc, "key", None)
+    if key is not None:
+        return catalog_text(key, **(getattr(exc, "params", None) or {}))
     first = exc.args[0] if len(exc.args) == 1 else None
     if hasattr(first, "localized"):
         return first

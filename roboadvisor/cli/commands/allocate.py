@@ -11,6 +11,7 @@ import typer
 
 from roboadvisor.cli.book_context import CLIENT, DB
 from roboadvisor.cli.options import CACHE_DIR, JSON, POLICIES, PRICES, UNIVERSE, lang_option
+from roboadvisor.errors import catalog_text
 
 HELP = ("Build the mean-variance portfolio of a tier (--tier N or --answers FILE): weights by "
         "ETF and asset class, expected return, volatility, Sharpe; with --amount, whole shares."
@@ -72,7 +73,7 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
                                         policies_file=policies, suitability=suitability)
     if client is not None:
         request = _book_request(request, client, db)
-    with render.progress("Optimising", total=2) as advance:
+    with render.progress(catalog_text("zh_hardening.progress_optimising"), total=2) as advance:
         result = service.allocate(request, step=lambda text: advance(1, text))
     if client is not None:
         from roboadvisor.cli.book_context import record_allocation

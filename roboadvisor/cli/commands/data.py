@@ -15,6 +15,7 @@ from roboadvisor.cli.options import (
     PlainUsage,
     day,
 )
+from roboadvisor.errors import catalog_text
 
 HELP = "Market data: fetch from Yahoo, import a price file, cache status, clear."
 
@@ -72,7 +73,8 @@ def fetch(
     from roboadvisor.services import market
 
     wanted = _tickers(tickers, universe)
-    with render.progress("Fetching prices", total=len(wanted)) as advance:
+    with render.progress(catalog_text("zh_hardening.progress_fetching"),
+                         total=len(wanted)) as advance:
         report = market.fetch_prices(wanted, start=day(start), end=day(end),
                                      cache_dir=cache_dir, allow_missing=allow_missing,
                                      progress=lambda t: advance(1, f"Prices: {t}"))
@@ -151,7 +153,7 @@ def clear(
     current = market.cache_status(cache_dir=cache_dir)
     count = len(current.entries) + len(current.unreadable)
     if not yes and count and not view.confirm_clear(current.root, count):
-        render.note("nothing deleted (pass --yes to skip the question)")
+        render.note(catalog_text("zh_hardening.nothing_deleted"))
         raise typer.Exit(1)
     root, removed = market.clear_cache(cache_dir=cache_dir)
     view.show_cleared(root, removed)

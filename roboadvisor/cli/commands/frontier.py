@@ -12,6 +12,7 @@ from roboadvisor.cli.commands.allocate import (
     market,
 )
 from roboadvisor.cli.options import CACHE_DIR, JSON, LANG, POLICIES, PRICES, UNIVERSE
+from roboadvisor.errors import catalog_text
 
 HELP = ("Trace the efficient frontier of the universe and mark the five tier portfolios "
         "(which also respect suitability and class limits, so they may lie inside it); "
@@ -39,11 +40,11 @@ def frontier(points: int = typer.Option(50, "--points", "-n", metavar="N",
     request = service.FrontierRequest(points=points, policies_file=policies,
                                       market=market(source, prices, method, views, universe,
                                                     cache_dir))
-    with render.progress("Tracing the frontier", total=7) as advance:
+    with render.progress(catalog_text("zh_hardening.progress_frontier"), total=7) as advance:
         result = service.frontier(request, step=lambda text: advance(1, text))
     if json_output:
         render.print_json(service.frontier_record(result))
     else:
         view.show_frontier(result)
     if target is not None:
-        render.note(f"wrote {plots.plot_frontier(result, target)}")
+        render.note(catalog_text("zh_hardening.wrote", path=plots.plot_frontier(result, target)))

@@ -282,10 +282,9 @@ def solve_problem(p: qp.Problem) -> np.ndarray | None:
         return second.weights
     if second.status is qp.Status.INFEASIBLE:
         return None
-    raise OptimizationError(
-        f"{p.constraints.who}: the {p.objective.value} problem was not solved "
-        f"({first.detail}; {second.detail}); check the estimates for extreme values, or set "
-        "ROBOADVISOR_DEBUG=1 and report it")
+    raise OptimizationError.from_catalog("zh_hardening.o_not_solved", who=p.constraints.who,
+                                         objective=p.objective.value, first=first.detail,
+                                         second=second.detail)
 
 
 def clean_weights(w: np.ndarray, c: PortfolioConstraints) -> np.ndarray:

@@ -6,6 +6,7 @@ quietly come back; the allow-list names the few sites that must stay as they are
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +78,35 @@ def _is_text(node: ast.AST) -> bool:
     return False
 
 
+BUILTIN_ERRORS = {n for n in dir(builtins) if n.endswith(("Error", "Exception"))} | {
+    "CatalogError"}  # the catalog's own consistency errors cannot come from the catalog
+"""Python's own exceptions: a domain invariant (ValueError) may keep an English message."""
+
+
+def _is_key(node: ast.AST) -> bool:
+    """A literal that names a catalog message, or a field name such as 'costs.bps'."""
+    from roboadvisor.reports.i18n import catalog
+
+    if isinstance(node, ast.JoinedStr):  # f"zh_hardening.freq_{...}": a key made in code
+        head = node.values[0] if node.values else None
+        return isinstance(head, ast.Constant) and " " not in str(head.value) \
+            and "." in str(head.value)
+    return (isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and (node.value in catalog() or " " not in node.value))
+
+
+def _is_sentence(node: ast.AST) -> bool:
+    """Literal English words (two in a row) in a string or f-string: a message, not a number
+    formatted in code, an option name or a catalog key."""
+    import re
+
+    parts = node.values if isinstance(node, ast.JoinedStr) else [node]
+    return any(isinstance(p, ast.Constant) and isinstance(p.value, str)
+               and not p.value.startswith("-")
+               and re.search(r"[A-Za-z]{2,} [A-Za-z]{2,}", p.value) is not None
+               for p in parts)
+
+
 def _from_catalog(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and _name(node.func) in CATALOG_CALLS
 
@@ -137,6 +167,12 @@ def _scan(source: str, rel: str, ours: set[str]) -> list[str]:
             if callee == "ValueError" and first is not None and _is_text(first) and (
                     rel.startswith(USER_FACING_VALUE_ERRORS) or (rel, owner) in PARSERS):
                 found.append(f"{where}: ValueError with a literal message the user reads")
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) \
+                and _name(node.exc.func) not in BUILTIN_ERRORS:
+            texts = [a for a in [*node.exc.args, *(k.value for k in node.exc.keywords)]
+                     if _is_sentence(a)]
+            if texts:
+                found.append(f"{where}: raised with a literal message (use a catalog key)")
         if isinstance(node, ast.FormattedValue) and _name(node.value) in handlers:
             found.append(f"{where}: an exception formatted into a text; pass reason(exc)")
     return found

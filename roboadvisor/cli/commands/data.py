@@ -15,7 +15,7 @@ from roboadvisor.cli.options import (
     PlainUsage,
     day,
 )
-from roboadvisor.errors import catalog_text
+from roboadvisor.errors import InputError, catalog_text
 
 HELP = "Market data: fetch from Yahoo, import a price file, cache status, clear."
 
@@ -41,8 +41,7 @@ def _tickers(tickers: list[str] | None, universe: Path | None) -> list[str]:
 
     if tickers:
         if universe is not None:
-            raise typer.BadParameter("use either --tickers or --universe, not both",
-                                     param_hint="--tickers")
+            raise InputError.from_catalog("zh_hardening.tickers_or_universe")
         return market.normalise_tickers([t for item in tickers for t in item.split(",")])
     return list(market.get_universe(universe).tickers)
 

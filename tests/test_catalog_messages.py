@@ -167,6 +167,10 @@ def _scan(source: str, rel: str, ours: set[str]) -> list[str]:
             if callee == "ValueError" and first is not None and _is_text(first) and (
                     rel.startswith(USER_FACING_VALUE_ERRORS) or (rel, owner) in PARSERS):
                 found.append(f"{where}: ValueError with a literal message the user reads")
+        if isinstance(node, ast.AugAssign) and (_name(node.target) or "").lstrip("_").endswith(
+                ("warnings", "notes")) and isinstance(node.value, ast.Tuple | ast.List) \
+                and any(_is_sentence(e) for e in node.value.elts):
+            found.append(f"{where}: a warning or note written as a literal")
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) \
                 and _name(node.exc.func) not in BUILTIN_ERRORS:
             texts = [a for a in [*node.exc.args, *(k.value for k in node.exc.keywords)]

@@ -276,7 +276,8 @@ class PriceCache:
         for ticker in tickers:
             series = self.read(ticker)
             if series is None or series.dropna().empty:
-                failures.append(TickerFailure(ticker, FailureKind.NO_DATA, "not in the cache"))
+                failures.append(TickerFailure(ticker, FailureKind.NO_DATA,
+                                              catalog_text("zh_hardening.c_not_cached")))
             else:
                 got[ticker] = series
             if progress is not None:

@@ -85,7 +85,7 @@ def returns_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
         first = np.where(has.any(axis=0), has.argmax(axis=0), len(values))
         late = int(np.argmax(first))
         start = (_date(prices.index[first[late]]) if first[late] < len(values)
-                 else "no date (it has no prices)")
+                 else catalog_text("zh_hardening.e_no_date"))
         raise _fail("zh_hardening.e_common_days", days=int(keep.sum()), n=n,
                     need=n + MIN_EXTRA_OBSERVATIONS, ticker=prices.columns[late], start=start)
     import pandas as pd

@@ -511,9 +511,8 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
     warnings = tuple(data.warnings)
     best = float(np.max(estimates.expected_returns))
     if views and best < rf:
-        warnings += (f"with your views, the best expected return of any asset ({best:.2%} a "
-                     f"year) is below the risk-free rate ({rf:.2%}): no portfolio is worth "
-                     "its risk; check the views' signs and confidences",)
+        warnings += (catalog_text("zh_hardening.views_below_rf", best=f"{best:.2%}",
+                                  rf=f"{rf:.2%}"),)
     return Market(universe, estimates, Source.HISTORY, name, prices, warnings)
 
 
@@ -575,16 +574,14 @@ def _whole_shares(allocation: Allocation, amount: float, market: Market,
             if w > HELD_WEIGHT]
     latest = _latest_prices(held, market, request)
     if latest is None:
-        return None, None, (
-            "whole shares need prices: pass --prices FILE (daily adjusted closes, CSV) or "
-            "fill the cache with `roboadvisor data fetch`; showing amounts per ETF instead",)
+        return None, None, (catalog_text("zh_hardening.shares_need_prices"),)
     prices, as_of, notes = latest
     idx = [allocation.tickers.index(t) for t in held]
     weights = allocation.weights[idx] / allocation.weights[idx].sum()
     shares = whole_shares(tuple(held), weights, np.array([prices[t] for t in held]), amount)
     if shares.invested == 0:
-        notes += (f"{amount:,.2f} buys no whole share of any holding at the prices of {as_of}; "
-                  "invest more or use fractional shares",)
+        notes += (catalog_text("zh_hardening.no_whole_share", amount=f"{amount:,.2f}",
+                               day=as_of),)
     return shares, as_of, notes
 
 

@@ -465,8 +465,8 @@ class _CacheRun:
         for r in group:
             if r.ticker not in failures and (r.ticker not in result.prices.columns
                                              or result.prices[r.ticker].isna().all()):
-                failures[r.ticker] = TickerFailure(r.ticker, FailureKind.NO_DATA,
-                                                   "the source returned no prices")
+                failures[r.ticker] = TickerFailure(
+                    r.ticker, FailureKind.NO_DATA, catalog_text("zh_hardening.no_prices_returned"))
         return failures
 
     def _progress_all(self, tickers: list[str]) -> None:

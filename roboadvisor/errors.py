@@ -7,6 +7,8 @@ first date. The CLI turns any ``RoboAdvisorError`` into one line on stderr and e
 
 from __future__ import annotations
 
+from typing import Self
+
 ECHO_LIMIT = 40
 """Characters of a user's value repeated in a message (a 300 MB line must not come back)."""
 
@@ -32,7 +34,7 @@ class RoboAdvisorError(Exception):
     params: dict[str, object] | None = None
 
     @classmethod
-    def from_catalog(cls, key: str, /, **params: object) -> RoboAdvisorError:
+    def from_catalog(cls, key: str, /, **params: object) -> Self:
         """An error whose message is catalog entry ``key`` (English in ``str()``)."""
         from roboadvisor.reports.i18n import Lang, t
 
@@ -59,7 +61,7 @@ def catalog_text(key: str, /, **params: object) -> str:
     return text(key, **params)
 
 
-def reason(exc: BaseException) -> object:
+def reason(exc: BaseException) -> str:
     """What ``exc`` says, to pass on as a catalog parameter or keep as a ``str``: its catalog
     text when it came from the catalog or was raised with one (``ValueError(text(...))``),
     else its English text. Wrapping with ``str(exc)`` would lose the user's language."""
@@ -67,7 +69,7 @@ def reason(exc: BaseException) -> object:
     if key is not None:
         return catalog_text(key, **(getattr(exc, "params", None) or {}))
     first = exc.args[0] if len(exc.args) == 1 else None
-    if hasattr(first, "localized"):
+    if isinstance(first, str) and hasattr(first, "localized"):
         return first
     return str(exc)
 

@@ -478,7 +478,7 @@ def estimates_from_returns(returns: pd.DataFrame, *,
 
 def _fail(key: str, /, **params: object) -> EstimationError:
     """An estimation error from catalog message ``key``."""
-    return EstimationError.from_catalog(key, **params)  # type: ignore[return-value]
+    return EstimationError.from_catalog(key, **params)
 
 
 def method_name(method: ReturnsMethod | CovarianceMethod | str) -> str:

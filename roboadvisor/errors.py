@@ -61,6 +61,19 @@ def catalog_text(key: str, /, **params: object) -> str:
     return text(key, **params)
 
 
+def reason(exc: BaseException) -> str:
+    """What ``exc`` says, to pass on as a catalog parameter or keep as a ``str``: its catalog
+    text when it came from the catalog or was raised with one (``ValueError(text(...))``),
+    else its English text. Wrapping with ``str(exc)`` would lose the user's language."""
+    key = getattr(exc, "key", None)
+    if key is not None:
+        return catalog_text(key, **(getattr(exc, "params", None) or {}))
+    first = exc.args[0] if len(exc.args) == 1 else None
+    if isinstance(first, str) and hasattr(first, "localized"):
+        return first
+    return str(exc)
+
+
 class InputError(RoboAdvisorError):
     """Bad input the user can fix: a file, a field, an option. Exit code 2."""
 

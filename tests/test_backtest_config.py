@@ -159,7 +159,7 @@ def test_overrides_win_and_are_checked(tmp_path: Path) -> None:
     c2 = with_overrides(c, end=dt.date(2016, 1, 1), rule=parse_rule("never"), start=None)
     assert c2.start == dt.date(2015, 1, 1) and c2.end == dt.date(2016, 1, 1)
     assert c2.rule.kind is RuleKind.NEVER
-    with pytest.raises(ConfigError, match="end 2014-01-01 is not after start 2015-01-01"):
+    with pytest.raises(ConfigError, match="end: 2014-01-01 is not after start 2015-01-01"):
         with_overrides(c, end=dt.date(2014, 1, 1))
 
 

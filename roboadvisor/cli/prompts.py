@@ -56,7 +56,6 @@ def _ask(question: Question, number: int, total: int, lang: Lang) -> str:
         raise
     except EOFError:
         console.print()
-        raise AnswersError(f"input ended before question {question.id!r} ({number} of {total}) "
-                           "was answered; nothing was written (use --answers FILE to answer "
-                           "from a file)") from None
+        raise AnswersError.from_catalog("zh_hardening.input_ended", id=repr(question.id),
+                                        number=number, total=total) from None
     return question.options[int(reply) - 1].id if reply.isdigit() else reply

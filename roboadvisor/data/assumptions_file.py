@@ -50,7 +50,7 @@ def load_assumptions(universe: Universe, path: Path | None = None) -> Estimates:
         raise ConfigError.from_catalog("files.volatility_positive", path=path, ticker=bad)
     rf = _risk_free(data, path)
     return Estimates(universe.tickers, mu, np.outer(vol, vol) * corr, rf,
-                     source=f"capital market assumptions ({path.name})",
+                     source=_msg("zh_hardening.e_source_assumptions", name=path.name),
                      as_of=str(data.get("as_of")) if data.get("as_of") else None)
 
 

@@ -72,7 +72,7 @@ from roboadvisor.domain.walkforward import (
     ReturnsEstimator,
     WalkForwardSpec,
 )
-from roboadvisor.errors import ConfigError, shown
+from roboadvisor.errors import ConfigError, reason, shown
 from roboadvisor.errors import catalog_text as _msg
 
 if TYPE_CHECKING:
@@ -138,7 +138,8 @@ class BacktestConfig:
 
     @property
     def where(self) -> str:
-        return str(self.source) if self.source is not None else "backtest options"
+        return str(self.source) if self.source is not None else _msg(
+            "zh_hardening.backtest_options")
 
 
 def load_backtest_config(path: Path) -> BacktestConfig:
@@ -227,7 +228,7 @@ class _Parser:
         try:
             return Tier.parse(raw)
         except ValueError as exc:
-            raise self.fail("tier", str(exc)) from None
+            raise self.fail("tier", reason(exc)) from None
 
     def weights(self) -> tuple[tuple[str, float], ...] | None:
         raw = self.data.get("weights")
@@ -261,7 +262,7 @@ class _Parser:
         try:
             freq = Frequency.parse(raw.get("frequency", "monthly"))
         except ValueError as exc:
-            raise self.fail("walk_forward.frequency", str(exc)) from None
+            raise self.fail("walk_forward.frequency", reason(exc)) from None
         returns = self.enum("returns", ReturnsEstimator, ReturnsEstimator.MEAN, raw,
                             "walk_forward.returns")
         cov = self.enum("covariance", CovarianceEstimator, CovarianceEstimator.LEDOIT_WOLF,
@@ -288,7 +289,7 @@ class _Parser:
         try:
             return parse_date(raw)
         except ValueError as exc:
-            raise self.fail(key, str(exc)) from None
+            raise self.fail(key, reason(exc)) from None
 
     def optional_path(self, key: str) -> Path | None:
         raw = self.data.get(key)
@@ -303,7 +304,7 @@ class _Parser:
                 return rule_from_mapping(raw)
             return parse_rule(str(raw))
         except ValueError as exc:
-            raise self.fail("rule", str(exc)) from None
+            raise self.fail("rule", reason(exc)) from None
 
     def costs(self) -> CostModel:
         raw = self.data.get("costs") or {}
@@ -357,7 +358,7 @@ class _Parser:
             try:
                 freq = Frequency.parse(raw["frequency"])
             except ValueError as exc:
-                raise self.fail("cash_flows.frequency", str(exc)) from None
+                raise self.fail("cash_flows.frequency", reason(exc)) from None
         if amount != 0 and freq is None:
             raise self.fail("cash_flows.frequency", _msg("files.amount_needs_frequency"))
         return CashFlowPlan(initial=initial, amount=amount, frequency=freq)
@@ -367,7 +368,7 @@ class _Parser:
         try:
             return parse_risk_free(raw, self.base)
         except ValueError as exc:
-            raise self.fail("risk_free", str(exc)) from None
+            raise self.fail("risk_free", reason(exc)) from None
 
 
 # --- shared parsers (the CLI's overrides use them too) ---------------------------------------
@@ -382,7 +383,7 @@ def parse_date(raw: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(raw).strip())
     except ValueError:
-        raise ValueError(f"{shown(raw)} is not a date; write YYYY-MM-DD") from None
+        raise ValueError(_msg("zh_hardening.not_a_date", value=shown(raw))) from None
 
 
 def resolve_path(text: str, base: Path | None, fail: Any) -> Path:
@@ -401,6 +402,8 @@ def resolve_path(text: str, base: Path | None, fail: Any) -> Path:
     raise fail(_msg("files.not_found_looked", path=text, tried=tried))
 
 
+_DRIFT, _ABS, _REL = ("zh_hardening.drift_limit", "zh_hardening.absolute_band",
+                      "zh_hardening.relative_band")  # catalog names of the rule's fields
 _FREQ_WORDS = {f.value for f in Frequency} | {"semi_annual", "semi-annual", "yearly",
                                              "annually"}
 
@@ -421,10 +424,8 @@ def parse_rule(text: str) -> RebalanceRule:
     if spec.startswith("bands:") or spec == "5/25":
         return RebalanceRule.threshold(_bands(spec.removeprefix("bands:")))
     if spec.startswith("drift:"):
-        return RebalanceRule.drift(_fraction(spec.removeprefix("drift:"), "drift limit"))
-    raise ValueError(
-        f"unknown rule {shown(text)}: use never, monthly, quarterly, semiannual, annual, "
-        "bands:5/25, bands:abs=0.05, bands:rel=0.25, drift:0.05 or quarterly+bands:5/25")
+        return RebalanceRule.drift(_fraction(spec.removeprefix("drift:"), _DRIFT))
+    raise ValueError(_msg("zh_hardening.unknown_rule", value=shown(text)))
 
 
 def rule_from_mapping(raw: dict[str, Any]) -> RebalanceRule:
@@ -435,13 +436,12 @@ def rule_from_mapping(raw: dict[str, Any]) -> RebalanceRule:
     try:
         kind = RuleKind(aliases.get(kind_text, kind_text))
     except ValueError:
-        raise ValueError(f"type {shown(raw.get('type'))} is not one of "
-                         f"{', '.join(k.value for k in RuleKind)}") from None
+        raise ValueError(_msg("files.problem_not_one_of", value=shown(raw.get("type")),
+                              choices=", ".join(k.value for k in RuleKind))) from None
     allowed = {"type", "frequency", "absolute", "relative", "limit", "preset"}
     unknown = sorted(set(map(str, raw)) - allowed)
     if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(unknown)}; allowed: "
-                         f"{', '.join(sorted(allowed))}")
+        raise ValueError(_unknown(unknown, sorted(allowed)))
     freq = _frequency(str(raw["frequency"])) if raw.get("frequency") is not None else None
     bands = None
     if kind in (RuleKind.BANDS, RuleKind.CALENDAR_BANDS):
@@ -451,16 +451,15 @@ def rule_from_mapping(raw: dict[str, Any]) -> RebalanceRule:
             absolute = raw.get("absolute")
             relative = raw.get("relative")
             if absolute is None and relative is None:
-                raise ValueError("bands need 'absolute' and/or 'relative' (or preset: 5/25)")
+                raise ValueError(_msg("zh_hardening.bands_need_fields"))
             bands = Bands(
-                absolute=None if absolute is None else _fraction(absolute, "absolute band"),
-                relative=None if relative is None else _fraction(relative, "relative band"))
-    limit = _fraction(raw["limit"], "drift limit") if raw.get("limit") is not None else None
+                absolute=None if absolute is None else _fraction(absolute, _ABS),
+                relative=None if relative is None else _fraction(relative, _REL))
+    limit = _fraction(raw["limit"], _DRIFT) if raw.get("limit") is not None else None
     if kind in (RuleKind.CALENDAR, RuleKind.CALENDAR_BANDS) and freq is None:
-        raise ValueError(f"rule {kind.value} needs a frequency (monthly, quarterly, "
-                         "semiannual, annual)")
+        raise ValueError(_msg("zh_hardening.rule_needs_frequency", kind=kind.value))
     if kind is RuleKind.DRIFT and limit is None:
-        raise ValueError("rule drift needs a limit, e.g. 0.05")
+        raise ValueError(_msg("zh_hardening.drift_needs_limit"))
     return RebalanceRule(kind, frequency=freq if kind in (RuleKind.CALENDAR,
                                                           RuleKind.CALENDAR_BANDS) else None,
                          bands=bands, drift_limit=limit if kind is RuleKind.DRIFT else None)
@@ -471,13 +470,15 @@ def _frequency(text: str) -> Frequency:
 
 
 def _fraction(value: Any, what: str) -> float:
+    """``value`` as a decimal in (0, 1); ``what`` is a catalog key naming the field."""
     try:
         x = float(str(value).strip().rstrip("%")) / (100 if str(value).strip().endswith("%")
                                                      else 1)
     except ValueError:
-        raise ValueError(f"{what} {shown(value)} is not a number") from None
+        raise ValueError(_msg("zh_hardening.what_not_a_number", what=_msg(what),
+                              value=shown(value))) from None
     if not 0 < x < 1:
-        raise ValueError(f"{what} must be a decimal between 0 and 1 (0.05 = 5%), got {value}")
+        raise ValueError(_msg("zh_hardening.what_fraction", what=_msg(what), value=shown(value)))
     return x
 
 
@@ -491,13 +492,13 @@ def _bands(text: str) -> Bands:
     for part in filter(None, text.split(",")):
         key, _, value = part.partition("=")
         if key in ("abs", "absolute"):
-            absolute = _fraction(value, "absolute band")
+            absolute = _fraction(value, _ABS)
         elif key in ("rel", "relative"):
-            relative = _fraction(value, "relative band")
+            relative = _fraction(value, _REL)
         else:
-            raise ValueError(f"unknown band {shown(part)}: use abs=0.05 and/or rel=0.25, or 5/25")
+            raise ValueError(_msg("zh_hardening.unknown_band", value=shown(part)))
     if absolute is None and relative is None:
-        raise ValueError("bands need abs=... and/or rel=..., or 5/25")
+        raise ValueError(_msg("zh_hardening.bands_need_values"))
     return Bands(absolute=absolute, relative=relative)
 
 
@@ -506,7 +507,7 @@ def parse_risk_free(raw: Any, base: Path | None) -> RiskFree:
     if raw is None:
         return RiskFree()
     if isinstance(raw, bool):
-        raise ValueError(f"{shown(raw)} is neither a rate nor a file")
+        raise ValueError(_msg("zh_hardening.not_rate_nor_file", value=shown(raw)))
     if isinstance(raw, int | float):
         return RiskFree(rate=_rate(float(raw)))
     text = str(raw).strip()
@@ -519,8 +520,7 @@ def parse_risk_free(raw: Any, base: Path | None) -> RiskFree:
 
 def _rate(value: float) -> float:
     if not -0.05 <= value <= 0.5:
-        raise ValueError(f"annual risk-free rate {value} is outside -0.05..0.5; write a "
-                         "decimal (0.02 = 2%)")
+        raise ValueError(_msg("zh_hardening.rf_rate_range", value=value))
     return value
 
 
@@ -532,7 +532,9 @@ def with_overrides(config: BacktestConfig, **changes: Any) -> BacktestConfig:
         start = kept.get("start", config.start)
         end = kept.get("end", config.end)
         if start is not None and end is not None and start >= end:
-            raise ConfigError(f"{config.where}: end {end} is not after start {start}")
+            raise ConfigError.from_catalog("files.field", path=config.where, field="end",
+                                           problem=_msg("files.end_not_after_start", end=end,
+                                                        start=start))
     return dataclasses.replace(config, **kept)
 
 

@@ -48,7 +48,7 @@ from roboadvisor.data.atomic import TMP_SUFFIX, default_file_mode, fsync_dir, sy
 from roboadvisor.data.sources import FailureKind, FetchResult, ProgressCallback, TickerFailure
 from roboadvisor.domain.price_checks import DATE_DTYPE
 from roboadvisor.domain.tickers import is_ticker
-from roboadvisor.errors import CacheError, ConfigError, shown
+from roboadvisor.errors import CacheError, ConfigError, catalog_text, reason, shown
 
 FORMAT_VERSION = 1
 _META_KEY = b"roboadvisor"
@@ -216,9 +216,9 @@ class PriceCache:
         """Problems a reader would meet, one line each (``data status``)."""
         problems: list[str] = []
         if self.prices_dir.is_symlink() and not self.prices_dir.is_dir():
-            problems.append(f"{self.prices_dir} names {os.readlink(self.prices_dir)}, which is "
-                            "missing; run `roboadvisor data clear` and import or fetch again")
-        problems += [f"leftover of an interrupted write: {p}" for p in self.litter()]
+            problems.append(catalog_text("zh_hardening.c_dangling", path=self.prices_dir,
+                                         target=os.readlink(self.prices_dir)))
+        problems += [catalog_text("zh_hardening.c_leftover", path=p) for p in self.litter()]
         return problems
 
     # -- reading ----------------------------------------------------------------------------
@@ -243,7 +243,7 @@ class PriceCache:
             try:
                 entry = self.entry(ticker)
             except CacheError as exc:
-                bad.append((path, str(exc)))
+                bad.append((path, reason(exc)))
                 continue
             if entry is not None:
                 good.append(entry)
@@ -262,7 +262,8 @@ class PriceCache:
             raise self._corrupt(path, ticker, exc) from None
         if list(frame.columns) != ["Date", "close"]:
             raise self._corrupt(path, ticker,
-                                ValueError(f"unexpected columns {list(frame.columns)}"))
+                                ValueError(catalog_text("zh_hardening.c_columns",
+                                                        columns=shown(list(frame.columns)))))
         index = pd.DatetimeIndex(frame["Date"]).astype(DATE_DTYPE).rename("Date")
         return pd.Series(frame["close"].to_numpy(dtype="float64"), index=index,
                          name=ticker.upper())
@@ -275,7 +276,8 @@ class PriceCache:
         for ticker in tickers:
             series = self.read(ticker)
             if series is None or series.dropna().empty:
-                failures.append(TickerFailure(ticker, FailureKind.NO_DATA, "not in the cache"))
+                failures.append(TickerFailure(ticker, FailureKind.NO_DATA,
+                                              catalog_text("zh_hardening.c_not_cached")))
             else:
                 got[ticker] = series
             if progress is not None:
@@ -454,15 +456,19 @@ class PriceCache:
     # -- helpers ----------------------------------------------------------------------------
     @staticmethod
     def _corrupt(path: Path, ticker: str, exc: BaseException) -> CacheError:
-        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
-        return CacheError.from_catalog("cache.unreadable", path=path, reason=reason,
+        said = reason(exc)
+        if not hasattr(said, "localized"):  # a library's own words, cut to one short line
+            said = " ".join(str(exc).split())[:120] or type(exc).__name__
+        return CacheError.from_catalog("cache.unreadable", path=path, reason=said,
                                        ticker=ticker.upper())
 
     def _entry_from_meta(self, path: Path, ticker: str, meta: dict[bytes, bytes]) -> CacheEntry:
         try:
             info = json.loads(meta[_META_KEY])
             if info["format"] != FORMAT_VERSION or info["ticker"] != ticker.upper():
-                raise ValueError(f"written for {info['ticker']} in format {info['format']}")
+                raise ValueError(catalog_text("zh_hardening.c_written_for",
+                                              ticker=shown(info["ticker"]),
+                                              format=shown(info["format"])))
             return CacheEntry(
                 ticker=info["ticker"], path=path,
                 first=date.fromisoformat(info["first"]) if info["first"] else None,
@@ -476,4 +482,5 @@ class PriceCache:
                                if info.get("requested_end") else None),
             )
         except (KeyError, ValueError, TypeError) as exc:
-            raise self._corrupt(path, ticker, ValueError(f"bad metadata: {exc}")) from None
+            raise self._corrupt(path, ticker, ValueError(catalog_text(
+                "zh_hardening.c_bad_metadata", problem=reason(exc)))) from None

@@ -34,7 +34,8 @@ def number(value: Any, where: str, error: ErrorFactory, lo: float = -math.inf,
     ``error`` has it, else ``error(text)`` with a localizable ``Text``). ``hint`` adds a unit,
     e.g. "(a decimal)" (a catalog text to be shown in the user's language)."""
     extra = hint if hint else ""
-    lead = f"{where} " if where else ""
+    located = hasattr(where, "localized")  # a catalog text: keep it so --lang applies
+    lead = (_msg("zh_hardening.lead", where=where) if located else f"{where} ") if where else ""
     if isinstance(value, bool) or not isinstance(value, int | float):
         kind = _msg("files.kind_whole" if whole else "files.kind_number")
         raise _raise(error, "files.must_be", where=lead, kind=kind, hint=extra,
@@ -48,6 +49,9 @@ def number(value: Any, where: str, error: ErrorFactory, lo: float = -math.inf,
                      hint=extra, value=shown(value))
     said = f"{where} {result:g}" if where.endswith(":") else f"{where} = {result:g}"
     said = said.lstrip(" =")
+    if located:
+        said = _msg("zh_hardening.said_colon" if where.endswith(":") else
+                    "zh_hardening.said_equals", where=where, value=f"{result:g}")
     below = result <= lo if lo_open else result < lo
     above = result >= hi if hi_open else result > hi
     if below or above:

@@ -18,10 +18,9 @@ def check_target(path: Path) -> None:
     """Refuse before anything is computed when the file cannot be written there."""
     parent = Path(path).expanduser().resolve().parent
     if not parent.is_dir():
-        raise InputError(f"--csv {path}: folder {parent} does not exist; create it or choose "
-                         "another path")
+        raise InputError.from_catalog("zh_hardening.csv_no_folder", path=path, parent=parent)
     if Path(path).is_dir():
-        raise InputError(f"--csv {path} is a directory; give a file name")
+        raise InputError.from_catalog("zh_hardening.csv_is_dir", path=path)
 
 
 def write_orders(path: Path, rows: Sequence[dict[str, Any]]) -> None:

@@ -17,9 +17,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from roboadvisor.data.atomic import fsync_dir, sync_file, temp_path_for
-from roboadvisor.errors import ConfigError, InputError
+from roboadvisor.errors import ConfigError, InputError, catalog_text, reason
 
 ErrorFactory = Callable[[str], Exception]
+
+
+def _fail(error: ErrorFactory, key: str, /, **params: object) -> Exception:
+    """``error`` with catalog message ``key`` (``from_catalog`` when the class has it)."""
+    from_catalog = getattr(error, "from_catalog", None)
+    if callable(from_catalog):
+        return from_catalog(key, **params)  # type: ignore[no-any-return]
+    return error(catalog_text(key, **params))
 
 
 def check_output(path: Path, option: str, *, suffix: str | None = None,
@@ -29,19 +37,20 @@ def check_output(path: Path, option: str, *, suffix: str | None = None,
     writable (created at the end)."""
     path = Path(path)
     if suffix is not None and path.suffix.lower() != suffix:
-        raise error(f"{option} {path}: give a file name ending in {suffix}")
+        raise _fail(error, "zh_hardening.out_suffix", option=option, path=path, suffix=suffix)
     if path.is_dir():
-        raise error(f"{option} {path}: is a directory; give a file name")
+        raise _fail(error, "zh_hardening.out_is_dir", option=option, path=path)
     folder = path.parent
     while create_parent and not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise error(f"{option} {path}: folder {path.parent} does not exist; create it first")
+        raise _fail(error, "zh_hardening.out_no_folder", option=option, path=path,
+                    folder=path.parent)
     try:
         probe = temp_path_for(folder / path.name)
     except OSError as exc:
-        raise error(f"{option} {path}: cannot write in {folder} ({exc.strerror or exc}); "
-                    "choose another folder") from None
+        raise _fail(error, "zh_hardening.out_cannot_write_in", option=option, path=path,
+                    folder=folder, reason=exc.strerror or reason(exc)) from None
     with contextlib.suppress(OSError):
         probe.unlink()
     return path
@@ -64,8 +73,8 @@ def write_outputs(files: Mapping[Path, str | bytes], modes: Mapping[Path, int] |
                 tmp.write_bytes(data)
                 sync_file(tmp)
             except OSError as exc:
-                raise error(f"{path}: cannot write ({exc.strerror or exc}); nothing was "
-                            "written. Choose another path or free some space") from None
+                raise _fail(error, "zh_hardening.out_cannot_write", path=path,
+                            reason=exc.strerror or reason(exc)) from None
         for tmp, path in staged:
             os.replace(tmp, path)
     finally:

@@ -30,7 +30,7 @@ from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.models import AssetClass, Region, Tier, Universe
 from roboadvisor.domain.policy import Bound, Objective, Policy
-from roboadvisor.errors import ConfigError, shown
+from roboadvisor.errors import ConfigError, reason, shown
 from roboadvisor.errors import catalog_text as _msg
 
 DEFAULT_POLICIES = RESOURCES_DIR / "policies.yaml"
@@ -79,7 +79,8 @@ def _parse_policies(path: Path) -> tuple[dict[Tier, Policy], Mapping[str, Any]]:
         try:
             tier = Tier.parse(key)
         except ValueError as exc:
-            raise ConfigError(f"{path}: tiers: {exc}") from None
+            raise ConfigError.from_catalog("files.field", path=path, field="tiers",
+                                           problem=reason(exc)) from None
         if tier in policies:
             raise ConfigError.from_catalog("files.tier_twice", where=path, k=tier.value)
         policies[tier] = _policy(path, tier, raw)

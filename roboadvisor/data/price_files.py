@@ -293,9 +293,11 @@ class PriceFileSource:
         present = [t for t in tickers if t in file.prices.columns
                    and file.prices[t].notna().any()]
         failures = tuple(TickerFailure(t, FailureKind.NO_DATA,
-                                       f"its column in {self.path.name} is empty"
+                                       _msg("zh_hardening.p_column_empty",
+                                                    name=self.path.name)
                                        if t in file.prices.columns
-                                       else f"not in {self.path.name}")
+                                       else _msg("zh_hardening.p_not_in",
+                                                         name=self.path.name))
                          for t in tickers if t not in present)
         frame = file.prices[present]
         if start is not None:

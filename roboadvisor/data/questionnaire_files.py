@@ -29,7 +29,8 @@ from roboadvisor.domain.questionnaire import (
     Question,
     Questionnaire,
 )
-from roboadvisor.errors import AnswersError, QuestionnaireError, shown
+from roboadvisor.errors import AnswersError, QuestionnaireError, reason, shown
+from roboadvisor.errors import catalog_text as _msg
 
 
 # --- answer files -------------------------------------------------------------------------------
@@ -51,21 +52,19 @@ def read_answers_file(path: Path) -> AnswersFile:
     doc = read_document(path, AnswersError, "answers file")
 
     def fail(message: str) -> AnswersError:
-        return AnswersError(f"answers file {path}: {message}")
+        return AnswersError.from_catalog(
+            "data.in_file", path=_msg("files.label_answers_file", path=path), problem=message)
 
     if not isinstance(doc, dict):
-        raise fail("must be a mapping of question id -> option id, "
-                   f"not {_kind(doc)}")
+        raise fail(_msg("zh_hardening.a_not_mapping", kind=_kind(doc)))
     doc = dict(doc)
     header = doc.pop("questionnaire", None)
     if "answers" in doc:
         answers = doc.pop("answers")
         if doc:
-            raise fail(f"unexpected top-level key {shown(next(iter(doc)))}; beside 'answers' only "
-                       "'questionnaire' is allowed")
+            raise fail(_msg("zh_hardening.a_unexpected_key", key=shown(next(iter(doc)))))
         if not isinstance(answers, dict):
-            raise fail(f"'answers' must be a mapping of question id -> option id, "
-                       f"not {_kind(answers)}")
+            raise fail(_msg("zh_hardening.a_answers_not_mapping", kind=_kind(answers)))
     else:
         answers = doc
     qid, version = _answers_header(header, fail)
@@ -80,14 +79,14 @@ def _answers_header(header: Any,
         return header, None
     if not isinstance(header, dict) or not isinstance(header.get("id"), str) \
             or set(header) - {"id", "version"}:
-        raise fail("'questionnaire' must be an id or a mapping {id: <id>, version: <number>}")
+        raise fail(_msg("zh_hardening.a_header_shape"))
     version = header.get("version")
     if version is None:
         return header["id"], None
     if isinstance(version, str) and version.strip().isdigit():
         version = int(version)
     if isinstance(version, bool) or not isinstance(version, int):
-        raise fail(f"'questionnaire.version' must be a whole number, got {shown(version)}")
+        raise fail(_msg("zh_hardening.a_header_version", value=shown(version)))
     return header["id"], version
 
 
@@ -103,7 +102,8 @@ def write_answers_file(path: Path, questionnaire: Questionnaire,
     try:
         atomic_write_text(path, text, mode=0o600)
     except OSError as exc:
-        raise AnswersError(f"cannot write answers file {path}: {exc.strerror or exc}") from None
+        raise AnswersError.from_catalog("zh_hardening.a_cannot_write", path=path,
+                                        reason=exc.strerror or reason(exc)) from None
 
 
 # --- questionnaire definitions ------------------------------------------------------------------
@@ -112,15 +112,14 @@ def load_questionnaires(directory: Path) -> tuple[Questionnaire, ...]:
     directory = Path(directory)
     files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
     if not files:
-        raise QuestionnaireError(f"no questionnaire files (*.yaml) in {directory}; point "
-                                 "ROBOADVISOR_QUESTIONNAIRES to a folder that has some")
+        raise QuestionnaireError.from_catalog("zh_hardening.q_no_files", directory=directory)
     found: dict[tuple[str, int], Path] = {}
     result = []
     for path in files:
         q = load_questionnaire_file(path)
         if (q.id, q.version) in found:
-            raise QuestionnaireError(f"questionnaire {q.key} is defined twice: in "
-                                     f"{found[(q.id, q.version)]} and {path}; keep one")
+            raise QuestionnaireError.from_catalog("zh_hardening.q_defined_twice", key=q.key,
+                                                  first=found[(q.id, q.version)], path=path)
         found[(q.id, q.version)] = path
         result.append(q)
     return tuple(sorted(result, key=lambda q: (q.id, q.version)))
@@ -132,7 +131,9 @@ def load_questionnaire_file(path: Path) -> Questionnaire:
     try:
         return _questionnaire(doc)
     except QuestionnaireError as exc:
-        raise QuestionnaireError(f"questionnaire file {path}: {exc}") from None
+        raise QuestionnaireError.from_catalog(
+            "data.in_file", path=_msg("files.label_questionnaire_file", path=path),
+            problem=reason(exc)) from None
 
 
 _TOP_KEYS = {"id", "version", "languages", "title", "description", "tier_cutoffs", "questions",
@@ -140,22 +141,23 @@ _TOP_KEYS = {"id", "version", "languages", "title", "description", "tier_cutoffs
 
 
 def _questionnaire(doc: Any) -> Questionnaire:
-    top = _mapping(doc, "top level", required={"id", "version", "languages", "title",
-                                              "questions", "tier_cutoffs"}, allowed=_TOP_KEYS)
+    top = _mapping(doc, _msg("zh_hardening.q_top_level"),
+                   required={"id", "version", "languages", "title", "questions", "tier_cutoffs"},
+                   allowed=_TOP_KEYS)
     languages = _languages(top["languages"])
 
     def text(value: Any, where: str) -> Localized:
         return _localized(value, languages, where)
 
     questions = tuple(_question(q, i, text) for i, q in enumerate(_list(top["questions"],
-                                                                         "field 'questions'")))
+                                                                         _top("questions"))))
     rules = tuple(_rule(r, i, text) for i, r in enumerate(_list(top.get("consistency") or [],
-                                                                "field 'consistency'")))
+                                                                _top("consistency"))))
     return Questionnaire(
         id=top["id"], version=top["version"], languages=languages,
-        title=text(top["title"], "field 'title'"),
+        title=text(top["title"], _top("title")),
         description=text(top.get("description") or dict.fromkeys(languages, ""),
-                         "field 'description'"),
+                         _top("description")),
         questions=questions, tier_cutoffs=_cutoffs(top["tier_cutoffs"]), rules=rules,
         expiry_months=top.get("expiry_months", 12),
         lowest_category=_lowest(top.get("lowest_category") or []))
@@ -164,36 +166,39 @@ def _questionnaire(doc: Any) -> Questionnaire:
 def _lowest(raw: Any) -> tuple[tuple[str, frozenset[str]], ...]:
     """``lowest_category``: a list of ``{question, options}`` that must all hold."""
     result = []
-    for i, item in enumerate(_list(raw, "field 'lowest_category'")):
-        c = _mapping(item, f"lowest_category[{i}]", required={"question", "options"},
+    for i, item in enumerate(_list(raw, _top("lowest_category"))):
+        where = _msg("zh_hardening.q_item", name="lowest_category", index=i)
+        c = _mapping(item, where, required={"question", "options"},
                      allowed={"question", "options"})
-        options = _list(c["options"], f"lowest_category[{i}], field 'options'")
+        options = _list(c["options"], _field(where, "options"))
         result.append((str(c["question"]), frozenset(str(x) for x in options)))
     return tuple(result)
 
 
 def _question(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> Question:
     qid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"question {shown(qid)}" if isinstance(qid, str) else f"questions[{index}]"
+    where = (_msg("zh_hardening.q_question", id=shown(qid)) if isinstance(qid, str)
+             else _msg("zh_hardening.q_item", name="questions", index=index))
     q = _mapping(raw, where, required={"id", "dimension", "text", "options"},
                  allowed={"id", "dimension", "weight", "text", "options"})
     try:
         dimension = Dimension(q["dimension"])
     except ValueError:
-        raise QuestionnaireError(f"{where}, field 'dimension': use 'tolerance' or 'capacity', "
-                                 f"got {shown(q['dimension'])}") from None
+        raise QuestionnaireError.from_catalog(
+            "zh_hardening.q_dimension", where=_field(where, "dimension"),
+            value=shown(q["dimension"])) from None
     options = tuple(_option(o, where, i, text)
-                    for i, o in enumerate(_list(q["options"], f"{where}, field 'options'")))
-    return Question(qid, dimension, _number(q.get("weight", 1), f"{where}, field 'weight'", 0, 100,
+                    for i, o in enumerate(_list(q["options"], _field(where, "options"))))
+    return Question(qid, dimension, _number(q.get("weight", 1), _field(where, "weight"), 0, 100,
                                           lo_open=True),
-                    text(q["text"], f"{where}, field 'text'"), options)
+                    text(q["text"], _field(where, "text")), options)
 
 
 def _option(raw: Any, question: str, index: int,
             text: Callable[[Any, str], Localized]) -> Option:
     oid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"{question}, option {shown(oid)}" if isinstance(oid, str) else \
-        f"{question}, options[{index}]"
+    where = (_msg("zh_hardening.q_option", where=question, id=shown(oid)) if isinstance(oid, str)
+             else _msg("zh_hardening.q_sub_item", where=question, name="options", index=index))
     o = _mapping(raw, where, required={"id", "score", "text"},
                  allowed={"id", "score", "text", "max_tier", "knockout_reason"})
     max_tier = None
@@ -201,51 +206,54 @@ def _option(raw: Any, question: str, index: int,
         try:
             max_tier = Tier(o["max_tier"])
         except ValueError:
-            raise QuestionnaireError(f"{where}, field 'max_tier': use a tier 1..5, got "
-                                     f"{shown(o['max_tier'])}") from None
-    reason = o.get("knockout_reason")
-    return Option(oid, _number(o["score"], f"{where}, field 'score'"),
-                  text(o["text"], f"{where}, field 'text'"), max_tier,
-                  text(reason, f"{where}, field 'knockout_reason'") if reason else None)
+            raise QuestionnaireError.from_catalog(
+                "zh_hardening.q_max_tier", where=_field(where, "max_tier"),
+                value=shown(o["max_tier"])) from None
+    knockout = o.get("knockout_reason")
+    return Option(oid, _number(o["score"], _field(where, "score")),
+                  text(o["text"], _field(where, "text")), max_tier,
+                  text(knockout, _field(where, "knockout_reason")) if knockout else None)
 
 
 def _rule(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> ConsistencyRule:
     rid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"consistency rule {shown(rid)}" if isinstance(rid, str) else f"consistency[{index}]"
+    where = (_msg("zh_hardening.q_rule", id=shown(rid)) if isinstance(rid, str)
+             else _msg("zh_hardening.q_item", name="consistency", index=index))
     r = _mapping(raw, where, required={"id", "cautious", "risky", "cap", "message"},
                  allowed={"id", "cautious", "risky", "cap", "message"})
     sides = []
     for side in ("cautious", "risky"):
-        s = _mapping(r[side], f"{where}, field '{side}'", required={"question", "options"},
+        s = _mapping(r[side], _field(where, side), required={"question", "options"},
                      allowed={"question", "options"})
-        chosen = _list(s["options"], f"{where}, field '{side}.options'")
+        chosen = _list(s["options"], _field(where, f"{side}.options"))
         sides.append((s["question"], frozenset(str(x) for x in chosen)))
     return ConsistencyRule(rid, sides[0][0], sides[0][1], sides[1][0], sides[1][1],
-                           _number(r["cap"], f"{where}, field 'cap'"),
-                           text(r["message"], f"{where}, field 'message'"))
+                           _number(r["cap"], _field(where, "cap")),
+                           text(r["message"], _field(where, "message")))
 
 
 def _cutoffs(raw: Any) -> tuple[float, float, float, float]:
-    where = "field 'tier_cutoffs'"
+    where = _top("tier_cutoffs")
     m = _mapping(raw, where, required=set(), allowed=None)
     keys = {int(k) if str(k).isdigit() else k: v for k, v in m.items()}
     if set(keys) != {2, 3, 4, 5}:
-        raise QuestionnaireError(f"{where}: give the lowest combined score of tiers 2, 3, 4 and "
-                                 f"5 (e.g. {{2: 25, 3: 42, 4: 60, 5: 78}}), got keys "
-                                 f"{sorted(map(str, m))}")
-    c = tuple(_number(keys[t], f"{where} (tier {t})") for t in (2, 3, 4, 5))
+        raise QuestionnaireError.from_catalog("zh_hardening.q_cutoff_keys", where=where,
+                                              keys=shown(sorted(map(str, m))))
+    c = tuple(_number(keys[t], _msg("zh_hardening.q_tier_of", where=where, k=t))
+              for t in (2, 3, 4, 5))
     return c[0], c[1], c[2], c[3]
 
 
 def _languages(raw: Any) -> tuple[Lang, ...]:
-    items = _list(raw, "field 'languages'")
+    items = _list(raw, _top("languages"))
     try:
         langs = tuple(Lang(str(x)) for x in items)
     except ValueError:
-        raise QuestionnaireError(f"field 'languages': use some of {', '.join(Lang)}, "
-                                 f"got {items}") from None
+        raise QuestionnaireError.from_catalog("zh_hardening.q_languages_unknown",
+                                              choices=", ".join(Lang), value=shown(items)
+                                              ) from None
     if not langs or len(set(langs)) != len(langs):
-        raise QuestionnaireError("field 'languages': list each language once, at least one")
+        raise QuestionnaireError.from_catalog("zh_hardening.q_languages_once")
     return langs
 
 
@@ -253,47 +261,67 @@ def _localized(raw: Any, languages: tuple[Lang, ...], where: str) -> Localized:
     if isinstance(raw, str) and len(languages) == 1:
         raw = {languages[0].value: raw}
     if not isinstance(raw, dict):
-        raise QuestionnaireError(f"{where}: give the text in each language, "
-                                 f"{{{', '.join(f'{lang}: ...' for lang in languages)}}}")
+        raise QuestionnaireError.from_catalog(
+            "zh_hardening.q_text_each_language", where=where,
+            shape="{" + ", ".join(f"{lang}: ..." for lang in languages) + "}")
     for lang in languages:
         if not isinstance(raw.get(lang.value), str) or not raw[lang.value].strip():
-            raise QuestionnaireError(f"{where}: the {shown(lang.value)} text is missing or empty")
+            raise QuestionnaireError.from_catalog("zh_hardening.q_text_missing", where=where,
+                                                  lang=shown(lang.value))
     extra = set(raw) - {lang.value for lang in languages}
     if extra:
-        raise QuestionnaireError(f"{where}: language {shown(sorted(map(str, extra))[0])} is not in "
-                                 "'languages'")
+        raise QuestionnaireError.from_catalog("zh_hardening.q_text_extra_language", where=where,
+                                              lang=shown(sorted(map(str, extra))[0]))
     return Localized({lang: " ".join(raw[lang.value].split()) for lang in languages})
 
 
 def _mapping(raw: Any, where: str, required: set[str],
              allowed: set[str] | None) -> dict[Any, Any]:
     if not isinstance(raw, dict):
-        raise QuestionnaireError(f"{where}: must be a mapping, not {_kind(raw)}")
+        raise QuestionnaireError.from_catalog("zh_hardening.q_not_mapping", where=where,
+                                              kind=_kind(raw))
     missing = sorted(required - set(raw))
     if missing:
-        raise QuestionnaireError(f"{where}: field {shown(missing[0])} is missing")
+        raise QuestionnaireError.from_catalog("zh_hardening.q_field_missing", where=where,
+                                              field=shown(missing[0]))
     if allowed is not None:
         unknown = sorted(map(str, set(raw) - allowed))
         if unknown:
-            raise QuestionnaireError(f"{where}: unknown field {shown(unknown[0])}; known: "
-                                     f"{', '.join(sorted(allowed))}")
+            raise QuestionnaireError.from_catalog("zh_hardening.q_unknown_field", where=where,
+                                                  field=shown(unknown[0]),
+                                                  known=", ".join(sorted(allowed)))
     return raw
 
 
 def _list(raw: Any, where: str) -> list[Any]:
     if not isinstance(raw, list):
-        raise QuestionnaireError(f"{where}: must be a list, not {_kind(raw)}")
+        raise QuestionnaireError.from_catalog("zh_hardening.q_not_list", where=where,
+                                              kind=_kind(raw))
     return raw
 
 
 def _number(raw: Any, where: str, lo: float = -math.inf, hi: float = math.inf,
             lo_open: bool = False) -> float:
-    return number(raw, f"{where}:", QuestionnaireError, lo, hi, lo_open=lo_open)
+    return number(raw, _msg("zh_hardening.where_colon", where=where), QuestionnaireError, lo,
+                  hi, lo_open=lo_open)
 
 
 def _kind(value: Any) -> str:
+    """What a value is, for "must be a mapping, not <kind>" (a catalog text)."""
     if isinstance(value, list):
-        return "a list"
+        return _msg("zh_hardening.kind_list")
     if isinstance(value, str):
-        return f"the text {shown(value[:40])}"
-    return f"a {type(value).__name__}" if value is not None else "nothing"
+        return _msg("zh_hardening.kind_text", value=shown(value[:40]))
+    if value is None:
+        return _msg("zh_hardening.kind_nothing")
+    return _msg("zh_hardening.kind_type", name=type(value).__name__)
+
+
+def _top(field: str) -> str:
+    """"field 'x'" (a top-level field of a questionnaire) as a catalog text."""
+    return _msg("zh_hardening.q_top_field", field=field)
+
+
+def _field(where: str, field: str) -> str:
+    """"<where>, field 'x'": the one way a located questionnaire message names a field."""
+    return _msg("zh_hardening.q_field", where=where, field=field)

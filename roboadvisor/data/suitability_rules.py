@@ -24,7 +24,8 @@ from typing import Any
 from roboadvisor.domain.models import AssetClass, Tier
 from roboadvisor.domain.policy import Policy
 from roboadvisor.domain.suitability import RatingRules, Scenario, Suitability
-from roboadvisor.errors import ConfigError
+from roboadvisor.errors import ConfigError, shown
+from roboadvisor.errors import catalog_text as _msg
 
 DEFAULT_MODE = Suitability.PORTFOLIO
 
@@ -34,8 +35,9 @@ def parse_mode(value: Any, where: str) -> Suitability:
     try:
         return Suitability(str(value).strip().lower())
     except ValueError:
-        raise ConfigError(f"{where}: suitability {value!r} is not one of "
-                          f"{', '.join(m.value for m in Suitability)}") from None
+        raise ConfigError.from_catalog("zh_hardening.s_mode", where=where, value=shown(value),
+                                       choices=", ".join(m.value for m in Suitability)
+                                       ) from None
 
 
 def apply_suitability(path: Path, data: dict[str, Any], policies: dict[Tier, Policy],
@@ -53,20 +55,18 @@ def apply_suitability(path: Path, data: dict[str, Any], policies: dict[Tier, Pol
     out: dict[Tier, Policy] = {}
     for tier, policy in policies.items():
         raw = raw_tiers[tier]
-        where = f"{path}: tier {tier.value}"
+        where = _msg("files.where_tier", path=path, k=tier.value)
         mode = forced or (parse_mode(raw["suitability"], where) if "suitability" in raw
                           else default)
         if mode is Suitability.PORTFOLIO and rules is None:
-            raise ConfigError(f"{where}: suitability portfolio needs the top-level "
-                              "portfolio_rating rules (volatility_bands, stress_bands, "
-                              "scenarios); add them or use suitability: holdings")
+            raise ConfigError.from_catalog("zh_hardening.s_needs_rating", where=where)
         bounds = policy.class_bounds
         if raw.get("holdings_class_bounds") is not None:
             holdings = _bounds(raw, "holdings_class_bounds", where, AssetClass)
             floor = sum(b.lower for _, b in holdings)
             if floor > 1 + 1e-9:
-                raise ConfigError(f"{where}: the minimums in holdings_class_bounds sum to "
-                                  f"{floor:g} > 1; lower them")
+                raise ConfigError.from_catalog("files.minimums_sum", where=where,
+                                               name="holdings_class_bounds", total=f"{floor:g}")
             if mode is Suitability.HOLDINGS:
                 bounds = holdings
         out[tier] = replace(policy, suitability=mode, rating=rules, class_bounds=bounds)
@@ -76,19 +76,18 @@ def apply_suitability(path: Path, data: dict[str, Any], policies: dict[Tier, Pol
 def _rules(path: Path, raw: Any) -> RatingRules:
     where = f"{path}: portfolio_rating"
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a mapping with volatility_bands, stress_bands "
-                          "and scenarios")
+        raise ConfigError.from_catalog("zh_hardening.s_rating_mapping", where=where)
     unknown = sorted(set(map(str, raw)) - {"volatility_bands", "stress_bands", "scenarios",
                                           "description"})
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: "
-                          "volatility_bands, stress_bands, scenarios, description")
+        raise ConfigError.from_catalog(
+            "files.unknown_fields", where=where, fields=", ".join(unknown),
+            allowed="volatility_bands, stress_bands, scenarios, description")
     vol = _edges(raw.get("volatility_bands"), f"{where}.volatility_bands")
     stress = _edges(raw.get("stress_bands"), f"{where}.stress_bands")
     scenarios = raw.get("scenarios")
     if not isinstance(scenarios, dict) or not scenarios:
-        raise ConfigError(f"{where}.scenarios: give at least one scenario: name -> "
-                          "{asset_classes: {...}, tickers: {...}}")
+        raise ConfigError.from_catalog("zh_hardening.s_scenarios", where=f"{where}.scenarios")
     parsed = tuple(_scenario(f"{where}.scenarios.{name}", str(name), spec)
                    for name, spec in scenarios.items())
     return RatingRules(vol, stress, parsed)  # type: ignore[arg-type]
@@ -97,21 +96,22 @@ def _rules(path: Path, raw: Any) -> RatingRules:
 def _edges(value: Any, where: str) -> tuple[float, ...]:
     if (not isinstance(value, list) or len(value) != 4
             or any(isinstance(v, bool) or not isinstance(v, int | float) for v in value)):
-        raise ConfigError(f"{where}: give four numbers, the upper edges of R1..R4 as decimals "
-                          f"(e.g. [0.02, 0.05, 0.10, 0.15]), got {value!r}")
+        raise ConfigError.from_catalog("zh_hardening.s_edges", where=where, value=shown(value))
     edges = tuple(float(v) for v in value)
     if not all(a < b for a, b in zip((0.0, *edges), edges, strict=False)):
-        raise ConfigError(f"{where}: the edges must be positive and increasing, got {value!r}")
+        raise ConfigError.from_catalog("zh_hardening.s_edges_order", where=where,
+                                       value=shown(value))
     return edges
 
 
 def _returns(value: Any, where: str) -> dict[str, float]:
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: expected a mapping name -> return (a decimal)")
+        raise ConfigError.from_catalog("zh_hardening.s_returns_mapping", where=where)
     out = {}
     for name, v in value.items():
         if isinstance(v, bool) or not isinstance(v, int | float) or not -1 <= v <= 10:
-            raise ConfigError(f"{where}.{name}: a return must be a decimal >= -1, got {v!r}")
+            raise ConfigError.from_catalog("zh_hardening.s_return_value", where=f"{where}.{name}",
+                                           value=shown(v))
         out[str(name)] = float(v)
     return out
 
@@ -121,23 +121,26 @@ def _scenario(where: str, name: str, spec: Any) -> Scenario:
     scenarios list every ETF of the default universe; other assets take their class's
     figure)."""
     if not isinstance(spec, dict):
-        raise ConfigError(f"{where}: expected asset_classes, optional tickers and description")
+        raise ConfigError.from_catalog("zh_hardening.s_scenario_mapping", where=where)
     unknown = sorted(set(map(str, spec)) - {"asset_classes", "tickers", "description"})
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: "
-                          "asset_classes, tickers, description")
+        raise ConfigError.from_catalog("files.unknown_fields", where=where,
+                                       fields=", ".join(unknown),
+                                       allowed="asset_classes, tickers, description")
     classes = _returns(spec.get("asset_classes"), f"{where}.asset_classes")
     by_class = []
     for key, v in classes.items():
         try:
             by_class.append((AssetClass(key.strip().lower()), v))
         except ValueError:
-            raise ConfigError(f"{where}.asset_classes: {key!r} is not one of "
-                              f"{', '.join(c.value for c in AssetClass)}") from None
+            raise ConfigError.from_catalog("zh_hardening.s_class", where=f"{where}.asset_classes",
+                                           value=shown(key),
+                                           choices=", ".join(c.value for c in AssetClass)
+                                           ) from None
     missing = [c.value for c in AssetClass if c not in dict(by_class)]
     if missing:
-        raise ConfigError(f"{where}.asset_classes: no return for {', '.join(missing)}; give "
-                          "one for every asset class")
+        raise ConfigError.from_catalog("zh_hardening.s_class_missing",
+                                       where=f"{where}.asset_classes", classes=", ".join(missing))
     tickers = {k.strip().upper(): v for k, v in
                _returns(spec.get("tickers") or {}, f"{where}.tickers").items()}
     return Scenario(name, tuple(tickers.items()), tuple(by_class),

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from roboadvisor.data.sources import FailureKind, FetchResult, ProgressCallback, TickerFailure
 from roboadvisor.domain.price_checks import DATE_DTYPE
+from roboadvisor.errors import catalog_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,9 +50,9 @@ _NETWORK_MARKERS = ("could not resolve host", "dnserror", "connectionerror", "co
 _NO_DATA_MARKERS = ("possibly delisted", "no price data found", "no timezone found",
                     "no data found", "symbol may be delisted", "quote not found")
 _NO_TIMEZONE_MARKER = "no timezone found"
-OFFLINE_DETAIL = ("could not reach Yahoo Finance (no network?); if you are online, check the "
-                  "ticker symbols")
-"""The detail of a failure reclassified as NETWORK (see the module docstring)."""
+def offline_detail() -> str:
+    """The detail of a failure reclassified as NETWORK (see the module docstring)."""
+    return catalog_text("zh_hardening.yahoo_offline")
 
 
 class _Capture(logging.Handler):
@@ -111,7 +112,7 @@ def classify(messages: Sequence[str], exc: BaseException | None) -> tuple[Failur
                    if any(m in low for m in _NETWORK_MARKERS)]
         return FailureKind.NETWORK, _best_detail(network) or detail
     if any(m in t for t in lowered for m in _NO_DATA_MARKERS) or not texts:
-        return FailureKind.NO_DATA, detail or "Yahoo Finance returned no prices"
+        return FailureKind.NO_DATA, detail or catalog_text("zh_hardening.yahoo_no_prices")
     return FailureKind.ERROR, detail
 
 
@@ -180,7 +181,7 @@ def _offline_failures(failures: list[TickerFailure]) -> list[TickerFailure]:
     if not failures or not any(no_timezone(f) for f in failures) or not all(
             no_timezone(f) or f.kind is FailureKind.NETWORK for f in failures):
         return failures
-    return [TickerFailure(f.ticker, FailureKind.NETWORK, OFFLINE_DETAIL) if no_timezone(f)
+    return [TickerFailure(f.ticker, FailureKind.NETWORK, offline_detail()) if no_timezone(f)
             else f for f in failures]
 
 
@@ -221,9 +222,9 @@ class YahooSource:
         given_up: TickerFailure | None = None
         for ticker in tickers:
             if given_up is not None:
-                failures.append(TickerFailure(ticker, given_up.kind,
-                                              f"not tried after {given_up.ticker} failed: "
-                                              f"{given_up.detail}"))
+                failures.append(TickerFailure(ticker, given_up.kind, catalog_text(
+                    "zh_hardening.yahoo_not_tried", ticker=given_up.ticker,
+                    detail=given_up.detail)))
             else:
                 series, failure = self._fetch_one(ticker, start, end)
                 if failure is None:
@@ -259,7 +260,8 @@ class YahooSource:
                      FailureKind.NETWORK: self.network_attempts}.get(kind, 1)
             if attempt >= limit:
                 if attempt > 1:
-                    detail = f"{detail} (after {attempt} attempts)"
+                    detail = catalog_text("zh_hardening.yahoo_after_attempts", detail=detail,
+                                          count=attempt)
                 return series, TickerFailure(ticker, kind, detail)
             self._sleep(self.backoff_seconds * 2 ** (attempt - 1))
 
@@ -294,7 +296,6 @@ class YahooSource:
         expected = min(end, today) if end is not None else today
         last = series.index[-1].date()
         if (expected - last).days > self.stale_days:
-            return TickerFailure(ticker, FailureKind.STALE,
-                                 f"prices stop at {last}, more than {self.stale_days} days "
-                                 f"before {expected}")
+            return TickerFailure(ticker, FailureKind.STALE, catalog_text(
+                "zh_hardening.yahoo_stale", last=last, days=self.stale_days, expected=expected))
         return None

@@ -231,26 +231,26 @@ def simulate(
     prices = np.ascontiguousarray(prices, dtype=float)
     dates = np.asarray(dates, dtype="datetime64[D]")
     if prices.ndim != 2 or prices.shape[0] < 2:
-        raise BacktestError("a backtest needs prices for at least 2 days (days x assets)")
+        raise BacktestError.from_catalog("zh_hardening.b_two_days")
     n_days, n = prices.shape
     if dates.shape != (n_days,):
-        raise BacktestError(f"{n_days} price rows but {dates.size} dates")
+        raise BacktestError.from_catalog("zh_hardening.b_rows_dates", rows=n_days, dates=dates.size)
     if np.any(np.diff(dates) <= np.timedelta64(0, "D")):
-        raise BacktestError("dates must be strictly increasing")
+        raise BacktestError.from_catalog("zh_hardening.b_dates_order")
     if not (prices.min(initial=np.inf) > 0 and prices.max(initial=0.0) < np.inf):  # NaN fails
         bad_row, bad_col = np.argwhere(~(np.isfinite(prices) & (prices > 0)))[0]
-        name = tickers[bad_col] if tickers else f"column {bad_col}"
-        raise BacktestError(f"price of {name} on {dates[bad_row]} is missing or not positive; "
-                            "align the prices first")
+        name = tickers[bad_col] if tickers else f"#{bad_col + 1}"
+        raise BacktestError.from_catalog("zh_hardening.b_bad_price", name=name, day=dates[bad_row])
     tickers = tuple(tickers) if tickers is not None else tuple(f"A{i}" for i in range(n))
     if len(tickers) != n:
-        raise BacktestError(f"{n} price columns but {len(tickers)} tickers")
+        raise BacktestError.from_catalog("zh_hardening.b_columns_tickers", n=n,
+                                         tickers=len(tickers))
     schedule = targets if isinstance(targets, TargetSchedule) else TargetSchedule.fixed(targets)
     if schedule.weights.shape[1] != n:
-        raise BacktestError(f"target weights have {schedule.weights.shape[1]} assets, "
-                            f"prices have {n}")
+        raise BacktestError.from_catalog("zh_hardening.b_targets_assets",
+                                         targets=schedule.weights.shape[1], n=n)
     if schedule.days[-1] >= n_days:
-        raise BacktestError("the target schedule has days beyond the prices")
+        raise BacktestError.from_catalog("zh_hardening.b_schedule_beyond")
     costs = costs or CostModel()
     flows = cash_flows or CashFlowPlan()
     rates = costs.rates(tickers)

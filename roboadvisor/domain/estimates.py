@@ -26,7 +26,7 @@ import numpy as np
 
 from roboadvisor import TRADING_DAYS_PER_YEAR
 from roboadvisor.domain.models import Estimates
-from roboadvisor.errors import ContradictoryViewsError, EstimationError
+from roboadvisor.errors import ContradictoryViewsError, EstimationError, catalog_text
 
 if TYPE_CHECKING:  # pandas loads only where a frame is built: a plan on the shipped
     import pandas as pd  # assumptions never needs it (startup time, issue 14)
@@ -70,13 +70,13 @@ def returns_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
     window that leaves too few complete days (names the asset that starts last).
     """
     if prices.empty or prices.shape[1] == 0:
-        raise EstimationError("no prices to estimate from; widen the date range")
+        raise _fail("zh_hardening.e_no_prices")
     values = prices.to_numpy(dtype=float, na_value=np.nan)
     bad = np.argwhere(values <= 0)
     if bad.size:
         i, j = bad[0]
-        raise EstimationError(f"{prices.columns[j]} has a non-positive price on "
-                              f"{_date(prices.index[i])}; fix the price file")
+        raise _fail("zh_hardening.e_non_positive", ticker=prices.columns[j],
+                    day=_date(prices.index[i]))
     r = values[1:] / values[:-1] - 1.0
     keep = np.isfinite(r).all(axis=1)
     n = prices.shape[1]
@@ -85,11 +85,9 @@ def returns_from_prices(prices: pd.DataFrame) -> pd.DataFrame:
         first = np.where(has.any(axis=0), has.argmax(axis=0), len(values))
         late = int(np.argmax(first))
         start = (_date(prices.index[first[late]]) if first[late] < len(values)
-                 else "no date (it has no prices)")
-        raise EstimationError(
-            f"only {int(keep.sum())} days have returns for all {n} assets, fewer than the "
-            f"{n + MIN_EXTRA_OBSERVATIONS} needed; {prices.columns[late]} starts on {start}: "
-            f"start the window earlier or later, or drop {prices.columns[late]}")
+                 else catalog_text("zh_hardening.e_no_date"))
+        raise _fail("zh_hardening.e_common_days", days=int(keep.sum()), n=n,
+                    need=n + MIN_EXTRA_OBSERVATIONS, ticker=prices.columns[late], start=start)
     import pandas as pd
 
     return pd.DataFrame(r[keep], index=prices.index[1:][keep], columns=prices.columns)
@@ -103,18 +101,16 @@ def _matrix(returns: pd.DataFrame | np.ndarray) -> np.ndarray:
     x = returns.to_numpy(dtype=float) if hasattr(returns, "to_numpy") else np.asarray(
         returns, dtype=float)
     if x.ndim != 2:
-        raise EstimationError(f"returns must be a 2-D table (days x assets), got {x.ndim}-D")
+        raise _fail("zh_hardening.e_two_d", ndim=x.ndim)
     if not np.isfinite(x).all():
-        raise EstimationError("returns contain missing or infinite values; drop those days")
+        raise _fail("zh_hardening.e_not_finite")
     return x
 
 
 def _check_observations(x: np.ndarray, extra: int = MIN_EXTRA_OBSERVATIONS) -> None:
     t, n = x.shape
     if t < n + extra:
-        raise EstimationError(
-            f"{t} return observations are too few to estimate a covariance of {n} assets; "
-            f"use at least {n + extra} (a longer window or fewer assets)")
+        raise _fail("zh_hardening.e_too_few", t=t, n=n, need=n + extra)
 
 
 def mean_return(returns: pd.DataFrame | np.ndarray,
@@ -134,7 +130,7 @@ def ema_return(returns: pd.DataFrame | np.ndarray, span: int = 500,
 
 def _ewm_weights(t: int, span: int) -> np.ndarray:
     if span < 1:
-        raise EstimationError(f"span must be at least 1 day, got {span}")
+        raise _fail("zh_hardening.e_span", value=span)
     alpha = 2.0 / (span + 1.0)
     return (1.0 - alpha) ** np.arange(t - 1, -1, -1, dtype=float)
 
@@ -148,7 +144,7 @@ def capm_return(returns: pd.DataFrame | np.ndarray, risk_free_rate: float,
     n = x.shape[1]
     m = np.full(n, 1.0 / n) if market_weights is None else np.asarray(market_weights, float)
     if m.shape != (n,):
-        raise EstimationError(f"market_weights must have {n} entries, got {m.shape}")
+        raise _fail("zh_hardening.e_market_weights", n=n, shape=m.shape)
     market = x @ (m / m.sum())
     xc = x - x.mean(axis=0)
     mc = market - market.mean()
@@ -202,13 +198,12 @@ def black_litterman_return(covariance: np.ndarray, market_weights: np.ndarray,
     for k, v in enumerate(views):
         for name in (v.asset, v.versus):
             if name is not None and name not in index:
-                raise EstimationError(f"view on {name}: not in the universe "
-                                      f"({', '.join(tickers)}); fix the view's ticker")
+                raise _fail("zh_hardening.e_view_not_in_universe", name=name,
+                            tickers=", ".join(tickers))
         if not 0.0 <= v.confidence <= 1.0:
-            raise EstimationError(f"view on {v.asset}: confidence {v.confidence} must be "
-                                  "between 0 and 1")
+            raise _fail("zh_hardening.e_view_confidence", name=v.asset, value=v.confidence)
         if v.versus == v.asset:
-            raise EstimationError(f"view on {v.asset}: cannot be relative to itself")
+            raise _fail("zh_hardening.e_view_itself", name=v.asset)
         p[k, index[v.asset]] = 1.0
         if v.versus is not None:
             p[k, index[v.versus]] = -1.0
@@ -237,10 +232,10 @@ def _check_certain_views_agree(p: np.ndarray, q: np.ndarray, views: Sequence[Vie
             def said(x: View) -> str:
                 return (f"{x.asset} {x.value:+.2%}" if x.versus is None
                         else f"{x.asset} vs {x.versus} {x.value:+.2%}")
-            raise ContradictoryViewsError(
-                f"views at confidence 1 contradict each other: {said(v)} against "
-                f"{', '.join(said(o) for o in others) or 'the other certain views'}; lower "
-                "a confidence below 1 or remove one of them")
+            raise ContradictoryViewsError.from_catalog(
+                "zh_hardening.e_views_contradict", view=said(v),
+                others=", ".join(said(o) for o in others)
+                or catalog_text("zh_hardening.e_other_certain_views"))
         kept.append(k)
 
 
@@ -302,7 +297,7 @@ def shrunk_correlation_covariance(returns: pd.DataFrame | np.ndarray,
     _check_observations(x)
     sd = x.std(axis=0)
     if (sd <= 0).any():
-        raise EstimationError(f"asset #{int(np.argmin(sd)) + 1} has constant returns; drop it")
+        raise _fail("zh_hardening.e_constant", k=int(np.argmin(sd)) + 1)
     corr, _ = ledoit_wolf(x / sd)
     np.fill_diagonal(corr, 1.0)
     return corr * np.outer(sd, sd) * periods_per_year
@@ -367,10 +362,9 @@ def nearest_positive_definite(cov: np.ndarray, min_eigenvalue: float | None = No
     fixed = (fixed + fixed.T) / 2
     change = float(np.linalg.norm(fixed - a) / np.linalg.norm(a))
     count = int((vals < floor).sum())
-    return CovarianceCheck(fixed, True,
-                           f"covariance repaired: {count} eigenvalue(s) below {floor:.2e} "
-                           f"raised (smallest was {vals.min():.2e}), relative change "
-                           f"{change:.2e}")
+    return CovarianceCheck(fixed, True, catalog_text(
+        "zh_hardening.e_repaired", count=count, floor=f"{floor:.2e}",
+        smallest=f"{vals.min():.2e}", change=f"{change:.2e}"))
 
 
 def cholesky_certifies(sym: np.ndarray, floor: float) -> bool:
@@ -400,12 +394,11 @@ def check_covariance(cov: np.ndarray, tickers: Sequence[str] | None = None, *,
     n = a.shape[0]
     names = list(tickers) if tickers is not None else [f"asset #{i + 1}" for i in range(n)]
     if a.shape != (n, n) or not np.isfinite(a).all():
-        raise EstimationError("the covariance matrix is not a finite square matrix")
+        raise _fail("zh_hardening.e_cov_shape")
     diag = np.diag(a)
     if (diag <= 0).any():
         bad = names[int(np.argmin(diag))]
-        raise EstimationError(f"{bad} has zero or negative variance (a constant price?); "
-                              f"drop {bad} or fix its prices")
+        raise _fail("zh_hardening.e_zero_variance", name=bad)
     sym = (a + a.T) / 2
     if (np.abs(a - a.T).max() <= 1e-14 * float(diag.max())
             and cholesky_certifies(sym, floor=float(np.linalg.norm(sym)) / max_condition)):
@@ -415,10 +408,8 @@ def check_covariance(cov: np.ndarray, tickers: Sequence[str] | None = None, *,
     if condition <= max_condition and np.allclose(a, a.T, rtol=0, atol=1e-14 * vals.max()):
         return CovarianceCheck(_accepted(sym), False, "")
     if not repair:
-        raise EstimationError(
-            f"the covariance matrix is ill-conditioned (condition number {condition:.2e} > "
-            f"{max_condition:.0e}, smallest eigenvalue {vals.min():.2e}); use Ledoit-Wolf "
-            "shrinkage, a longer window or fewer, less collinear assets")
+        raise _fail("zh_hardening.e_ill_conditioned", condition=f"{condition:.2e}",
+                    limit=f"{max_condition:.0e}", smallest=f"{vals.min():.2e}")
     fixed = nearest_positive_definite(sym, float(vals.max()) / max_condition)
     return CovarianceCheck(_accepted(fixed.matrix), fixed.repaired, fixed.note)
 
@@ -452,8 +443,7 @@ def expected_returns_of(returns: pd.DataFrame | np.ndarray, method: ReturnsMetho
     rm = ReturnsMethod(method)
     if rm in (ReturnsMethod.EQUILIBRIUM, ReturnsMethod.BLACK_LITTERMAN) and (
             market_weights is None):
-        raise EstimationError(f"{rm.value} returns need market weights: set market_weight for "
-                              "every asset of the universe")
+        raise _fail("zh_hardening.e_needs_market_weights", method=rm.value)
     if rm is ReturnsMethod.MEAN:
         return mean_return(returns)
     if rm is ReturnsMethod.EMA:
@@ -496,12 +486,27 @@ def estimates_from_returns(returns: pd.DataFrame, *,
                              market_weights=market_weights, tickers=tickers, views=views,
                              risk_aversion=risk_aversion, span=span)
     first, last = returns.index[0], returns.index[-1]
-    source = (f"history {_date(first)}..{_date(last)} ({len(x)} days): {rm.value} returns, "
-              f"{cm.value} covariance")
-    if checked.note:
-        source += f"; {checked.note}"
+    source = catalog_text("zh_hardening.e_source_history", start=_date(first), end=_date(last),
+                          days=len(x), returns=method_name(rm), covariance=method_name(cm),
+                          note=_note(checked.note))
     return Estimates(tickers, np.asarray(mu, float), cov, float(risk_free_rate), source,
                      as_of=_date(last))
+
+
+def _fail(key: str, /, **params: object) -> EstimationError:
+    """An estimation error from catalog message ``key``."""
+    return EstimationError.from_catalog(key, **params)
+
+
+def method_name(method: ReturnsMethod | CovarianceMethod | str) -> str:
+    """An estimation method's name as a catalog text ('ledoit_wolf' -> "ledoit_wolf" in English,
+    its Chinese name under --lang zh)."""
+    return catalog_text(f"zh_hardening.m_{getattr(method, 'value', method)}")
+
+
+def _note(note: str) -> str:
+    """"; <what was repaired>" after an estimates source, or nothing."""
+    return catalog_text("zh_hardening.e_source_note", note=note) if note else ""
 
 
 def estimates_from_prices(prices: pd.DataFrame, *,

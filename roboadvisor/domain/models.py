@@ -12,7 +12,7 @@ from enum import IntEnum, StrEnum
 
 import numpy as np
 
-from roboadvisor.errors import UniverseError, shown
+from roboadvisor.errors import UniverseError, catalog_text, shown
 
 
 class Tier(IntEnum):
@@ -52,8 +52,8 @@ class Tier(IntEnum):
         for tier in cls:
             if tier.name.lower() == text:
                 return tier
-        raise ValueError(f"unknown tier {shown(value)}: use 1..5 or one of "
-                         + ", ".join(t.name.lower() for t in cls))
+        raise ValueError(catalog_text("zh_hardening.unknown_tier", value=shown(value),
+                                      names=", ".join(t.name.lower() for t in cls)))
 
 
 class AssetClass(StrEnum):
@@ -109,13 +109,12 @@ class Universe:
 
     def __post_init__(self) -> None:
         if not self.assets:
-            raise UniverseError(f"universe {shown(self.name)} has no assets: list at least one")
+            raise UniverseError.from_catalog("zh_hardening.universe_empty", name=shown(self.name))
         index: dict[str, int] = {}
         for i, asset in enumerate(self.assets):
             if asset.ticker in index:
-                raise UniverseError(
-                    f"universe {shown(self.name)}: ticker {asset.ticker} appears twice; "
-                    "keep one entry")
+                raise UniverseError.from_catalog("zh_hardening.universe_ticker_twice",
+                                                 name=shown(self.name), ticker=asset.ticker)
             index[asset.ticker] = i
         object.__setattr__(self, "_index", index)
 
@@ -139,9 +138,9 @@ class Universe:
         try:
             return self.assets[self._index[ticker]]
         except KeyError:
-            raise UniverseError(
-                f"ticker {ticker} is not in universe {shown(self.name)}; "
-                f"known: {', '.join(self.tickers)}") from None
+            raise UniverseError.from_catalog("zh_hardening.not_in_universe", ticker=ticker,
+                                             name=shown(self.name),
+                                             known=", ".join(self.tickers)) from None
 
     def subset(self, tickers: tuple[str, ...] | list[str]) -> Universe:
         """The same universe restricted to ``tickers`` (kept in universe order)."""

@@ -291,10 +291,9 @@ def solve_problem(p: qp.Problem) -> np.ndarray | None:
         return second.weights
     if second.status is qp.Status.INFEASIBLE:
         return None
-    raise OptimizationError(
-        f"{p.constraints.who}: the {p.objective.value} problem was not solved "
-        f"({first.detail}; {second.detail}); check the estimates for extreme values, or set "
-        "ROBOADVISOR_DEBUG=1 and report it")
+    raise OptimizationError.from_catalog("zh_hardening.o_not_solved", who=p.constraints.who,
+                                         objective=p.objective.value, first=first.detail,
+                                         second=second.detail)
 
 
 def clean_weights(w: np.ndarray, c: PortfolioConstraints) -> np.ndarray:
@@ -433,11 +432,10 @@ def with_min_positions(p: qp.Problem, w: np.ndarray,
     exact = exact_min_positions(p, min_position, solve)
     if exact is not None and exact.weights is not None:
         return exact.weights, ()
-    why = ("the exact search stopped after too many steps" if exact is None
-           else "no portfolio holds every asset at 0 or at least the minimum")
-    note = (f"{c.who}: minimum position {percent(min_position)}: {why}; used the "
-            "drop-and-re-solve heuristic, which may keep small positions or miss the best "
-            "portfolio")
+    why = catalog_text("zh_hardening.min_position_stopped" if exact is None
+                       else "zh_hardening.min_position_none")
+    note = catalog_text("zh_hardening.min_position_heuristic", who=c.who,
+                        minimum=percent(min_position), why=why)
     return drop_small_positions(p, w, min_position), (note,)
 
 

@@ -328,10 +328,11 @@ def check_tickers(prices: pd.DataFrame, requested: Iterable[str]) -> list[Issue]
     issues = []
     for t in requested:
         if t not in prices.columns:
-            issues.append(Issue(Rule.MISSING_TICKER, f"ticker {t} is not in the file",
-                                ticker=t))
+            issues.append(Issue(Rule.MISSING_TICKER,
+                                _msg("zh_hardening.p_not_in_file", ticker=t), ticker=t))
         elif prices[t].isna().all():
-            issues.append(Issue(Rule.MISSING_TICKER, f"ticker {t} has no prices", ticker=t))
+            issues.append(Issue(Rule.MISSING_TICKER,
+                                _msg("zh_hardening.p_no_prices", ticker=t), ticker=t))
     return issues
 
 

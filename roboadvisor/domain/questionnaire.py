@@ -39,8 +39,8 @@ class Lang(StrEnum):
         try:
             return cls(str(value).strip().lower())
         except ValueError:
-            raise QuestionnaireError(
-                f"unknown language {shown(value)}: use one of {', '.join(cls)}") from None
+            raise _fail("zh_hardening.q_unknown_language", value=shown(value),
+                        choices=", ".join(cls)) from None
 
 
 class Dimension(StrEnum):
@@ -134,27 +134,24 @@ class Questionnaire:
     lowest_category: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def __post_init__(self) -> None:
-        _check_id(self.id, "questionnaire id")
+        _check_id(self.id, catalog_text("zh_hardening.q_questionnaire_id"))
         if isinstance(self.version, bool) or not isinstance(self.version, int) \
                 or self.version < 1:
-            raise QuestionnaireError(f"field 'version': must be a whole number >= 1, "
-                                     f"got {shown(self.version)}")
+            raise _fail("zh_hardening.q_version", value=shown(self.version))
         _check_questions(self.questions)
         _check_cutoffs(self.tier_cutoffs)
         for rule in self.rules:
             _check_rule(rule, {q.id: q for q in self.questions})
         if len({r.id for r in self.rules}) != len(self.rules):
-            raise QuestionnaireError("field 'consistency': two rules share an id; rename one")
+            raise _fail("zh_hardening.q_rules_share_id")
         if isinstance(self.expiry_months, bool) or not isinstance(self.expiry_months, int) \
                 or not 1 <= self.expiry_months <= 120:
-            raise QuestionnaireError(f"field 'expiry_months': must be a whole number of months "
-                                     f"1..120, got {self.expiry_months!r}")
+            raise _fail("zh_hardening.q_expiry", value=shown(self.expiry_months))
         for qid, options in self.lowest_category:
             known = {q.id: q for q in self.questions}
             if qid not in known or not options <= set(known[qid].option_ids):
-                raise QuestionnaireError(f"field 'lowest_category': question {qid!r} or one of "
-                                         f"its options {sorted(options)} is not in the "
-                                         "questionnaire")
+                raise _fail("zh_hardening.q_lowest_unknown", id=shown(qid),
+                            options=shown(sorted(options)))
 
     def is_lowest_category(self, answers: Mapping[str, str]) -> bool:
         """True when every ``lowest_category`` condition holds: an investor who cannot bear any
@@ -224,38 +221,37 @@ def _did_you_mean(value: str, choices: tuple[str, ...]) -> str:
 
 def _check_id(value: object, what: str) -> None:
     if not isinstance(value, str) or not ID_PATTERN.match(value):
-        raise QuestionnaireError(f"{what} {shown(value)}: use lower-case letters, digits and '_', "
-                                 "starting with a letter")
+        raise _fail("zh_hardening.q_bad_id", what=what, value=shown(value))
 
 
 def _check_questions(questions: tuple[Question, ...]) -> None:
     if not questions:
-        raise QuestionnaireError("field 'questions': list at least one question")
+        raise _fail("zh_hardening.q_no_questions")
     seen: set[str] = set()
     for q in questions:
-        _check_id(q.id, "question id")
-        where = f"question {shown(q.id)}"
+        _check_id(q.id, catalog_text("zh_hardening.q_question_id"))
+        where = _question(q.id)
         if q.id in seen:
-            raise QuestionnaireError(f"{where}: the id appears twice; rename one")
+            raise _fail("zh_hardening.q_id_twice", where=where)
         if q.id in RESERVED_IDS:
-            raise QuestionnaireError(f"{where}: the id is reserved; rename it")
+            raise _fail("zh_hardening.q_id_reserved", where=where)
         seen.add(q.id)
         if not q.weight > 0:
-            raise QuestionnaireError(f"{where}, field 'weight': must be > 0, got {shown(q.weight)}")
+            raise _fail("zh_hardening.q_weight", where=_field(where, "weight"),
+                        value=shown(q.weight))
         if len(q.options) < 2:
-            raise QuestionnaireError(f"{where}, field 'options': give at least two options")
+            raise _fail("zh_hardening.q_two_options", where=_field(where, "options"))
         if len(set(q.option_ids)) != len(q.options):
-            raise QuestionnaireError(f"{where}, field 'options': two options share an id")
+            raise _fail("zh_hardening.q_options_share_id", where=_field(where, "options"))
         for o in q.options:
-            _check_id(o.id, f"{where}: option id")
+            _check_id(o.id, catalog_text("zh_hardening.q_option_id", where=where))
             if not 0 <= o.score <= 100:
-                raise QuestionnaireError(f"{where}, option {shown(o.id)}, field 'score': must be "
-                                         f"within 0..100, got {shown(o.score)}")
+                raise _fail("zh_hardening.q_score", where=_field(_option(where, o.id), "score"),
+                            value=shown(o.score))
         _check_knockouts(q)
     for dimension in Dimension:
         if not any(q.dimension is dimension for q in questions):
-            raise QuestionnaireError(f"field 'questions': no question measures {dimension}; "
-                                     "add one")
+            raise _fail("zh_hardening.q_no_dimension", dimension=dimension.value)
 
 
 def _check_knockouts(q: Question) -> None:
@@ -264,54 +260,67 @@ def _check_knockouts(q: Question) -> None:
         for b in q.options:
             cap_a, cap_b = a.max_tier or Tier.AGGRESSIVE, b.max_tier or Tier.AGGRESSIVE
             if b.score > a.score and cap_b < cap_a:
-                raise QuestionnaireError(
-                    f"question {shown(q.id)}, option {shown(b.id)}, field 'max_tier': "
-                    f"{int(cap_b)} is stricter than the cap {int(cap_a)} of the more cautious "
-                    f"option {shown(a.id)}; "
-                    "a more risk-seeking answer must not get a lower cap")
+                raise _fail("zh_hardening.q_cap_order",
+                            where=_field(_option(_question(q.id), b.id), "max_tier"),
+                            cap=int(cap_b), other=int(cap_a), option=shown(a.id))
         if a.max_tier is not None and a.knockout_reason is None:
-            raise QuestionnaireError(f"question {shown(q.id)}, option {shown(a.id)}: a max_tier "
-                                     "needs a 'knockout_reason'")
+            raise _fail("zh_hardening.q_knockout_reason", where=_option(_question(q.id), a.id))
 
 
 def _check_cutoffs(cutoffs: tuple[float, ...]) -> None:
     bounds = (0.0, *cutoffs, 100.0)
     if len(cutoffs) != 4 or any(lo >= hi for lo, hi in pairwise(bounds)):
-        raise QuestionnaireError(
-            f"field 'tier_cutoffs': give the lowest score of tiers 2, 3, 4 and 5, strictly "
-            f"increasing, above 0 and below 100; got {list(cutoffs)}")
+        raise _fail("zh_hardening.q_cutoffs", value=shown(list(cutoffs)))
 
 
 def _check_rule(rule: ConsistencyRule, questions: Mapping[str, Question]) -> None:
-    where = f"consistency rule {shown(rule.id)}"
-    _check_id(rule.id, "consistency rule id")
+    where = catalog_text("zh_hardening.q_rule", id=shown(rule.id))
+    _check_id(rule.id, catalog_text("zh_hardening.q_rule_id"))
     for field, qid, chosen in (("cautious", rule.cautious_question, rule.cautious_options),
                                ("risky", rule.risky_question, rule.risky_options)):
         if qid not in questions:
-            raise QuestionnaireError(f"{where}, field '{field}.question': unknown question "
-                                     f"{shown(qid)}")
+            raise _fail("zh_hardening.q_rule_unknown_question",
+                        where=_field(where, f"{field}.question"), id=shown(qid))
         unknown = sorted(chosen - set(questions[qid].option_ids))
         if unknown or not chosen:
-            problem = (f"{shown(unknown[0])} is not an option of {shown(qid)}" if unknown
-                       else "list one")
-            raise QuestionnaireError(f"{where}, field '{field}.options': {problem}; options: "
-                                     f"{', '.join(questions[qid].option_ids)}")
+            problem = (catalog_text("zh_hardening.q_not_an_option", value=shown(unknown[0]),
+                                    id=shown(qid)) if unknown
+                       else catalog_text("zh_hardening.q_list_one"))
+            raise _fail("zh_hardening.q_rule_options", where=_field(where, f"{field}.options"),
+                        problem=problem, options=", ".join(questions[qid].option_ids))
     if rule.cautious_question == rule.risky_question:
-        raise QuestionnaireError(f"{where}: the two sides must be different questions")
+        raise _fail("zh_hardening.q_rule_same_question", where=where)
     cautious, risky = questions[rule.cautious_question], questions[rule.risky_question]
     if risky.dimension is not Dimension.TOLERANCE:
-        raise QuestionnaireError(f"{where}, field 'risky.question': {shown(risky.id)} must be a "
-                                 "tolerance question (flags lower the tolerance score)")
+        raise _fail("zh_hardening.q_rule_risky_tolerance",
+                    where=_field(where, "risky.question"), id=shown(risky.id))
     top = max(o.score for o in cautious.options if o.id in rule.cautious_options)
     if any(o.score <= top and o.id not in rule.cautious_options for o in cautious.options):
-        raise QuestionnaireError(f"{where}, field 'cautious.options': must include every option "
-                                 f"of {shown(cautious.id)} at least as cautious as those listed")
+        raise _fail("zh_hardening.q_rule_cautious_options",
+                    where=_field(where, "cautious.options"), id=shown(cautious.id))
     low = min(o.score for o in risky.options if o.id in rule.risky_options)
     if any(o.score >= low and o.id not in rule.risky_options for o in risky.options):
-        raise QuestionnaireError(f"{where}, field 'risky.options': must include every option "
-                                 f"of {shown(risky.id)} at least as risk-seeking as those listed")
+        raise _fail("zh_hardening.q_rule_risky_options",
+                    where=_field(where, "risky.options"), id=shown(risky.id))
     floor = max((o.score for o in risky.options if o.id not in rule.risky_options), default=0.0)
     if not floor <= rule.cap < low:
-        raise QuestionnaireError(
-            f"{where}, field 'cap': must be at least {floor:g} (the best unflagged option of "
-            f"{shown(risky.id)}) and below {low:g} (the lowest flagged one); got {rule.cap:g}")
+        raise _fail("zh_hardening.q_rule_cap", where=_field(where, "cap"), floor=f"{floor:g}",
+                    id=shown(risky.id), low=f"{low:g}", value=f"{rule.cap:g}")
+
+
+def _fail(key: str, /, **params: object) -> QuestionnaireError:
+    """A questionnaire error from catalog message ``key``."""
+    return QuestionnaireError.from_catalog(key, **params)
+
+
+def _question(qid: object) -> str:
+    """"question 'q1'" as a catalog text (located messages read in the user's language)."""
+    return catalog_text("zh_hardening.q_question", id=shown(qid))
+
+
+def _option(where: str, oid: object) -> str:
+    return catalog_text("zh_hardening.q_option", where=where, id=shown(oid))
+
+
+def _field(where: str, field: str) -> str:
+    return catalog_text("zh_hardening.q_field", where=where, field=field)

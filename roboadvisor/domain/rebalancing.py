@@ -28,7 +28,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from roboadvisor.errors import shown
+from roboadvisor.errors import catalog_text, shown
 
 
 class Frequency(StrEnum):
@@ -50,8 +50,8 @@ class Frequency(StrEnum):
         try:
             return cls(text)
         except ValueError:
-            raise ValueError(f"unknown frequency {shown(value)}: use one of "
-                             + ", ".join(f.value for f in cls)) from None
+            raise ValueError(catalog_text("zh_hardening.unknown_frequency", value=shown(value),
+                                          choices=", ".join(f.value for f in cls))) from None
 
 
 class RuleKind(StrEnum):
@@ -95,14 +95,16 @@ class Bands:
         return tol
 
     def describe(self) -> str:
+        """The bands in words (a catalog text: English, shown in the user's language)."""
         if self.absolute == 0.05 and self.relative == 0.25:
-            return "5/25 bands"
-        parts = []
-        if self.absolute is not None:
-            parts.append(f"±{self.absolute * 100:g} pp")
-        if self.relative is not None:
-            parts.append(f"±{self.relative * 100:g}% of target")
-        return "bands " + " or ".join(parts) + (" (smaller)" if len(parts) == 2 else "")
+            return catalog_text("zh_hardening.bands_525")
+        absolute = None if self.absolute is None else f"{self.absolute * 100:g}"
+        relative = None if self.relative is None else f"{self.relative * 100:g}"
+        if absolute is not None and relative is not None:
+            return catalog_text("zh_hardening.bands_both", absolute=absolute, relative=relative)
+        if absolute is not None:
+            return catalog_text("zh_hardening.bands_absolute", absolute=absolute)
+        return catalog_text("zh_hardening.bands_relative", relative=relative)
 
 
 @dataclass(frozen=True)
@@ -154,15 +156,22 @@ class RebalanceRule:
         return self.kind in (RuleKind.BANDS, RuleKind.DRIFT)
 
     def describe(self) -> str:
+        """The rule in words (a catalog text: English, shown in the user's language)."""
         if self.kind is RuleKind.NEVER:
-            return "buy and hold"
-        if self.kind is RuleKind.CALENDAR:
-            return f"{self.frequency.value} calendar"
+            return catalog_text("zh_hardening.rule_never")
         if self.kind is RuleKind.BANDS:
+            assert self.bands is not None
             return self.bands.describe()
         if self.kind is RuleKind.DRIFT:
-            return f"drift > {self.drift_limit * 100:g}%"
-        return f"{self.frequency.value} check, {self.bands.describe()}"
+            assert self.drift_limit is not None
+            return catalog_text("zh_hardening.rule_drift", limit=f"{self.drift_limit * 100:g}")
+        assert self.frequency is not None
+        frequency = catalog_text(f"zh_hardening.freq_{self.frequency.value}")
+        if self.kind is RuleKind.CALENDAR:
+            return catalog_text("zh_hardening.rule_calendar", frequency=frequency)
+        assert self.bands is not None
+        return catalog_text("zh_hardening.rule_calendar_bands", frequency=frequency,
+                            bands=self.bands.describe())
 
     def triggered(self, weights: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """For each row of ``weights`` (days x assets), whether the band/drift test fires.

@@ -146,9 +146,8 @@ def cash_flow_values(h: np.ndarray, cash: float, t: np.ndarray,
             count = 1
         scale = (cash - fixed * count) / (y.sum() + rates @ y)
         if scale <= 0:
-            raise BacktestError(
-                f"a contribution of {cash:g} does not cover the fixed cost per trade "
-                f"({fixed:g}); lower costs.fixed or raise cash_flows.amount")
+            raise BacktestError.from_catalog("zh_hardening.b_contribution_cost",
+                                             cash=f"{cash:g}", fixed=f"{fixed:g}")
         x = scale * y
         cost = max(cash - x.sum(), 0.0)
         return h + x, cost, cash

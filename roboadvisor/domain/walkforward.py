@@ -110,10 +110,12 @@ def estimate_window(returns: np.ndarray, tickers: tuple[str, ...], spec: WalkFor
     mu = est_mod.expected_returns_of(returns, est_mod.ReturnsMethod(spec.returns.value),
                                      checked.matrix, risk_free_rate=risk_free_rate,
                                      market_weights=market_weights)
-    source = (f"walk-forward window of {len(returns)} days to {as_of}: {spec.returns.value} "
-              f"returns, {spec.covariance.value} covariance")
+    source = catalog_text("zh_hardening.e_source_window", days=len(returns), as_of=as_of,
+                          returns=est_mod.method_name(spec.returns.value),
+                          covariance=est_mod.method_name(spec.covariance.value),
+                          note=est_mod._note(checked.note))
     return Estimates(tickers, np.asarray(mu, float), checked.matrix, float(risk_free_rate),
-                     source + (f"; {checked.note}" if checked.note else ""), as_of=as_of)
+                     source, as_of=as_of)
 
 
 def reoptimisation_days(dates: np.ndarray, start_day: int, frequency: Frequency) -> np.ndarray:
@@ -151,9 +153,8 @@ def walk_forward_targets(
     prices = np.asarray(prices, dtype=float)
     dates = np.asarray(dates, dtype="datetime64[D]")
     if start_day < spec.window + 1:
-        raise BacktestError(
-            f"walk-forward needs {spec.window + 1} prices before the first backtest day "
-            f"{dates[start_day]} but has {start_day}; start later or shorten the window")
+        raise BacktestError.from_catalog("zh_hardening.wf_needs_prices", need=spec.window + 1,
+                                         day=dates[start_day], have=start_day)
     days = reoptimisation_days(dates, start_day, spec.frequency)
     rf = np.broadcast_to(np.asarray(risk_free_annual, dtype=float), dates.shape)
     kept_days: list[int] = []
@@ -183,9 +184,8 @@ def walk_forward_targets(
                 if isinstance(exc, InfeasibleError):  # the policy: input the user can fix
                     raise InfeasibleError.from_catalog("constraints.first_walk_forward",
                                                        day=dates[d], problem=exc) from None
-                raise BacktestError(
-                    f"walk-forward: the first optimisation, on {dates[d]}, failed ({exc}); "
-                    "start later or change the policy") from None
+                raise BacktestError.from_catalog("zh_hardening.wf_first_failed", day=dates[d],
+                                                 problem=_reason(exc)) from None
             failures.append(RebalanceFailure(str(dates[d]), _reason(exc)))
         else:
             kept_days.append(d - start_day)
@@ -196,7 +196,7 @@ def walk_forward_targets(
     return WalkForwardTargets(schedule, days - start_day, tuple(failures), tuple(fallbacks))
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: Exception) -> str:  # the scan's allowed str(): a message without a key
     """The error's message, localizable when it came from the catalog."""
     key = getattr(error, "key", None)
     return catalog_text(key, **(getattr(error, "params", None) or {})) if key else str(error)

@@ -45,6 +45,8 @@ from roboadvisor.errors import (
     InfeasibleError,
     InputError,
     VolatilityCeilingError,
+    catalog_text,
+    reason,
     shown,
 )
 from roboadvisor.services.suitability import rate_allocation, suitability_record
@@ -213,9 +215,9 @@ def allocate(request: AllocationRequest, step: Step | None = None) -> Allocation
     tier, assessment = _resolve_tier(request)
     market = load_market(request.market)
     policies = load_policies(request.policies_file, market.universe, request.suitability)
-    _step(step, f"estimates ready ({market.source.value})")
+    _step(step, catalog_text("zh_hardening.step_estimates_from", source=market.source.value))
     result = _allocate_tier(market, policies[tier], tier, request, assessment)
-    _step(step, f"tier {tier.value} optimised")
+    _step(step, catalog_text("zh_hardening.step_optimised", k=tier.value))
     return result
 
 
@@ -255,9 +257,9 @@ def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResu
         raise InputError.from_catalog("errors.option_points", value=request.points)
     market = load_market(request.market)
     policies = load_policies(request.policies_file, market.universe)
-    _step(step, "estimates ready")
+    _step(step, catalog_text("zh_hardening.step_estimates"))
     points = efficient_frontier(market.estimates, market.universe, None, request.points)
-    _step(step, "frontier traced")
+    _step(step, catalog_text("zh_hardening.step_frontier"))
     tiers: dict[Tier, Allocation] = {}
     on_frontier: dict[Tier, float | None] = {}
     unavailable: dict[Tier, str] = {}
@@ -265,10 +267,10 @@ def frontier(request: FrontierRequest, step: Step | None = None) -> FrontierResu
         try:
             tiers[tier] = optimise(market.estimates, policy, market.universe)
         except InfeasibleError as exc:
-            unavailable[tier] = str(exc)
+            unavailable[tier] = reason(exc)
         else:
             on_frontier[tier] = _frontier_return(market, tiers[tier].volatility)
-        _step(step, f"tier {tier.value} optimised")
+        _step(step, catalog_text("zh_hardening.step_optimised", k=tier.value))
     return FrontierResult(market.universe, market.estimates, market.source, market.method,
                           tuple(points), tiers, on_frontier, unavailable)
 
@@ -447,7 +449,7 @@ def _resolve_tier(request: AllocationRequest) -> tuple[Tier, Assessment | None]:
         raise InputError.from_catalog("errors.tier_or_answers_not_both")
     if request.assessment is not None:
         if request.tier is not None or request.answers is not None:
-            raise InputError("the client has been assessed already; drop --tier and --answers")
+            raise InputError.from_catalog("zh_hardening.already_assessed")
         return request.assessment.tier, request.assessment
     if request.answers is not None:
         from roboadvisor.services.assess import assess_answers_file
@@ -511,12 +513,12 @@ def _load_prices(tickers: tuple[str, ...] | list[str], request: MarketRequest) -
     data = load_price_data(tickers, prices_file=request.prices, allow_missing=True,
                            download=False)
     if data.dropped:
-        where = (f"universe file {request.universe_file}" if request.universe_file is not None
-                 else "the default universe")
-        raise CoverageError(
-            f"prices file {request.prices} has no column for {', '.join(data.dropped)} "
-            f"(in {where}); add the column to the prices file or remove the asset from the "
-            "universe")
+        where = (catalog_text("zh_hardening.universe_file", path=request.universe_file)
+                 if request.universe_file is not None
+                 else catalog_text("zh_hardening.default_universe"))
+        raise CoverageError.from_catalog("zh_hardening.prices_no_column",
+                                         path=request.prices_file or "prices DataFrame",
+                                         tickers=", ".join(data.dropped), where=where)
     return data
 
 
@@ -529,15 +531,16 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
     views: tuple[View, ...] = ()
     if request.views_file is not None:
         if method is not ReturnsMethod.BLACK_LITTERMAN:
-            raise InputError("--views needs --method black-litterman; add it or drop --views")
+            raise InputError.from_catalog("zh_hardening.views_need_bl")
         views = load_views(request.views_file, universe)
     elif method is ReturnsMethod.BLACK_LITTERMAN:
-        raise InputError("--method black-litterman needs --views FILE (absolute and relative "
-                         "views with confidences; see roboadvisor/resources/views_example.yaml)")
+        raise InputError.from_catalog("zh_hardening.bl_needs_views")
     try:
         data = _load_prices(universe.tickers, request)
     except CoverageError as exc:
-        raise CoverageError(f"--source history: {exc}") from None
+        raise CoverageError.from_catalog("zh_hardening.option_problem",
+                                         option="--source history", problem=reason(exc)
+                                         ) from None
     prices = align_prices(data.prices, universe.tickers)
     market_weights = universe.market_weights()
     estimates = estimates_from_prices(prices, returns_method=method,
@@ -548,9 +551,8 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
     warnings = tuple(data.warnings)
     best = float(np.max(estimates.expected_returns))
     if views and best < rf:
-        warnings += (f"with your views, the best expected return of any asset ({best:.2%} a "
-                     f"year) is below the risk-free rate ({rf:.2%}): no portfolio is worth "
-                     "its risk; check the views' signs and confidences",)
+        warnings += (catalog_text("zh_hardening.views_below_rf", best=f"{best:.2%}",
+                                  rf=f"{rf:.2%}"),)
     return Market(universe, estimates, Source.HISTORY, name, prices, warnings)
 
 
@@ -612,16 +614,14 @@ def _whole_shares(allocation: Allocation, amount: float, market: Market,
             if w > HELD_WEIGHT]
     latest = _latest_prices(held, market, request)
     if latest is None:
-        return None, None, (
-            "whole shares need prices: pass --prices FILE (daily adjusted closes, CSV) or "
-            "fill the cache with `roboadvisor data fetch`; showing amounts per ETF instead",)
+        return None, None, (catalog_text("zh_hardening.shares_need_prices"),)
     prices, as_of, notes = latest
     idx = [allocation.tickers.index(t) for t in held]
     weights = allocation.weights[idx] / allocation.weights[idx].sum()
     shares = whole_shares(tuple(held), weights, np.array([prices[t] for t in held]), amount)
     if shares.invested == 0:
-        notes += (f"{amount:,.2f} buys no whole share of any holding at the prices of {as_of}; "
-                  "invest more or use fractional shares",)
+        notes += (catalog_text("zh_hardening.no_whole_share", amount=f"{amount:,.2f}",
+                               day=as_of),)
     return shares, as_of, notes
 
 
@@ -644,8 +644,7 @@ def _latest_prices(tickers: list[str], market: Market,
     last = {t: frame[t].last_valid_index() for t in tickers}
     missing = [t for t, d in last.items() if d is None]
     if missing:
-        raise ConfigError(f"no price for {', '.join(missing)} in the prices used; add them "
-                          "to --prices FILE or fetch them")
+        raise ConfigError.from_catalog("zh_hardening.no_price_for", tickers=", ".join(missing))
     prices = {t: float(frame.at[d, t]) for t, d in last.items()}
     as_of = min(last.values()).date().isoformat()
     return prices, as_of, warnings

@@ -102,10 +102,9 @@ def assess_answers_file(answers: Path, questionnaire_id: str | None = None, lang
     """Assess an answers file (YAML or JSON). Errors name the file and the question."""
     doc = files.read_answers_file(Path(answers))
     if questionnaire_id and doc.questionnaire_id and questionnaire_id != doc.questionnaire_id:
-        raise AnswersError(f"answers file {doc.path} is for questionnaire "
-                           f"{shown(doc.questionnaire_id)} but --questionnaire "
-                           f"{shown(questionnaire_id)} was given; drop the option or use the "
-                           "matching questionnaire")
+        raise AnswersError.from_catalog("zh_hardening.answers_other_questionnaire",
+                                        path=doc.path, id=shown(doc.questionnaire_id),
+                                        given=shown(questionnaire_id))
     questionnaire = _questionnaire_for(doc, questionnaire_id)
     try:
         clean = check_answers(questionnaire, doc.answers)
@@ -123,10 +122,9 @@ def _questionnaire_for(doc: files.AnswersFile, questionnaire_id: str | None) -> 
     try:
         return get_questionnaire(questionnaire.id, wanted)
     except QuestionnaireError:
-        raise AnswersError(
-            f"answers file {doc.path} answers questionnaire {shown(questionnaire.id)} version "
-            f"{wanted}, which is not available (current: version {questionnaire.version}); "
-            f"answer version {questionnaire.version} again (roboadvisor assess)") from None
+        raise AnswersError.from_catalog("zh_hardening.answers_old_version", path=doc.path,
+                                        id=shown(questionnaire.id), version=wanted,
+                                        current=questionnaire.version) from None
 
 
 def assess_answers(questionnaire: Questionnaire, answers: Mapping[str, str],

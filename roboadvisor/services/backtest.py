@@ -55,6 +55,7 @@ from roboadvisor.errors import (
     MissingAssumptionsError,
     catalog_text,
 )
+from roboadvisor.errors import reason as reason_of
 
 ProgressFactory = Callable[[str, int], AbstractContextManager[Callable[..., None]]]
 """``progress(description, total)`` -> a context manager yielding ``advance()``."""
@@ -173,7 +174,8 @@ def _targets_plan(config: BacktestConfig, suitability: str | None = None) -> _Pl
     if config.weights is not None:
         tickers = tuple(t for t, w in config.weights if w > 0)
         w = np.array([w for _, w in config.weights if w > 0], dtype=float)
-        return _Plan(TargetMode.FIXED, tickers, w / w.sum(), None, None, "explicit weights")
+        return _Plan(TargetMode.FIXED, tickers, w / w.sum(), None, None,
+                     catalog_text("zh_hardening.bt_from_weights"))
     from roboadvisor.data.policy_file import load_policies
     from roboadvisor.data.universe_file import load_universe
 
@@ -181,6 +183,7 @@ def _targets_plan(config: BacktestConfig, suitability: str | None = None) -> _Pl
     universe = load_universe(config.universe)
     policy = load_policies(config.policies, universe, suitability)[config.tier]
     if config.targets is TargetMode.WALK_FORWARD:
+        from roboadvisor.domain.estimates import method_name
         from roboadvisor.domain.suitability import Suitability
 
         by_holding = policy.suitability is Suitability.HOLDINGS
@@ -190,9 +193,10 @@ def _targets_plan(config: BacktestConfig, suitability: str | None = None) -> _Pl
         spec = config.walk_forward
         assert spec is not None
         return _Plan(TargetMode.WALK_FORWARD, sub.tickers, None, sub, policy,
-                     f"tier {config.tier.value} policy re-optimised {spec.frequency.value} on "
-                     f"{spec.window}-day windows ({spec.returns.value} returns, "
-                     f"{spec.covariance.value} covariance)")
+                     catalog_text("zh_hardening.bt_from_walk_forward", k=config.tier.value,
+                                  frequency=_frequency_name(spec.frequency),
+                                  window=spec.window, returns=method_name(spec.returns.value),
+                                  covariance=method_name(spec.covariance.value)))
     allocation, source = _fixed_allocation(config, universe, policy, suitability)
     keep = allocation.weights > _MIN_WEIGHT
     w = allocation.weights[keep]
@@ -216,13 +220,12 @@ def _fixed_allocation(config: BacktestConfig, universe: Universe, policy: Any,
     except MissingAssumptionsError as exc:
         # Say what works in a backtest (it has no --source option).
         what = ", ".join(exc.tickers)
-        raise ConfigError(
-            f"{config.where}: fixed tier targets are optimised on the capital market "
-            f"assumptions {exc.path}, which have none for {what} (in "
-            f"{config.universe or 'the default universe'}); give an `assumptions:` file that "
-            f"covers {what}, or use `targets: walk_forward` (estimated from prices), or "
-            "explicit `weights:`") from None
-    return result.allocation, f"tier {config.tier.value} allocation on {result.estimates.source}"
+        raise ConfigError.from_catalog(
+            "zh_hardening.bt_missing_assumptions", where=config.where, path=exc.path,
+            what=what, universe=config.universe or catalog_text("zh_hardening.default_universe")
+        ) from None
+    return result.allocation, catalog_text("zh_hardening.bt_from_tier_allocation",
+                                           k=config.tier.value, source=result.estimates.source)
 
 
 def _check_costs(config: BacktestConfig, plan: _Plan) -> None:
@@ -240,8 +243,6 @@ def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates
                   progress: ProgressFactory | None) -> tuple[TargetSchedule, tuple, tuple]:
     from roboadvisor.domain.optimizer import least_risk, optimise
     from roboadvisor.domain.walkforward import reoptimisation_days
-    from roboadvisor.reports.i18n import t
-
     spec = config.walk_forward
     assert spec is not None and plan.universe is not None
     universe, policy = plan.universe, plan.policy
@@ -252,16 +253,22 @@ def _walk_forward(config: BacktestConfig, plan: _Plan, prices: np.ndarray, dates
 
     def fallback(estimates: Any, error: Any) -> tuple[np.ndarray, str]:
         held = least_risk(estimates, policy, universe)
-        return held.weights, t("suitability.least_risk", "en", target=_pct(error.target),
-                               lowest=_pct(held.volatility))
+        return held.weights, catalog_text("suitability.least_risk", target=_pct(error.target),
+                                          lowest=_pct(held.volatility))
 
-    bar = progress("walk-forward re-optimisation", total) if progress else nullcontext(None)
+    bar = (progress(catalog_text("zh_hardening.progress_walk_forward"), total) if progress
+           else nullcontext(None))
     with bar as advance:
         wf = walk_forward_targets(prices, dates, plan.tickers, start_day, spec, solve,
                                   risk_free_annual=rf_annual,
                                   market_weights=universe.market_weights(), on_step=advance,
                                   fallback=fallback)
     return wf.schedule, wf.failures, wf.fallbacks
+
+
+def _frequency_name(frequency: Any) -> Any:
+    """'monthly' -> the catalog's name of the frequency (so a header reads in --lang)."""
+    return catalog_text(f"zh_hardening.freq_{frequency.value}")
 
 
 def _pct(x: float) -> str:
@@ -289,11 +296,17 @@ def _load_prices(config: BacktestConfig, plan: _Plan, cache_dir: Path | None,
         absent = _absent_from_file(config, tickers + extra)
         held = [t for t in tickers if t in absent]
         if held:
-            raise DataQualityError(_no_prices_message(config, held)) from None
+            raise DataQualityError.from_catalog(
+                "zh_hardening.bt_no_prices_one" if len(held) == 1
+                else "zh_hardening.bt_no_prices_many", path=config.prices, names=", ".join(held),
+                name=config.name, fix="" if config.weights is None else catalog_text(
+                    "zh_hardening.bt_no_prices_fix_one" if len(held) == 1
+                    else "zh_hardening.bt_no_prices_fix_many")) from None
         if not extra:
             raise
         data = load(tickers)  # the held assets' own problems surface here
-        reason = (f"{config.prices} has no prices for it" if bench in absent else str(exc))
+        reason = (catalog_text("zh_hardening.bt_file_no_prices_for_it", path=config.prices)
+                  if bench in absent else reason_of(exc))
         _benchmark_missing(config, reason, warnings)
     warnings.extend(data.warnings)
     return data.prices
@@ -314,17 +327,7 @@ def _absent_from_file(config: BacktestConfig, tickers: list[str]) -> set[str]:
     return {t for t in tickers if t not in prices.columns or not prices[t].notna().any()}
 
 
-def _no_prices_message(config: BacktestConfig, held: list[str]) -> str:
-    names = ", ".join(held)
-    them = "it" if len(held) == 1 else "them"
-    fix = f", or change {them} in weights:" if config.weights is not None else ""
-    return (f"{config.prices}: no prices for {names}, held by {config.name}; add "
-            f"{'a column' if len(held) == 1 else 'columns'} for {names} to that file, or "
-            f"import a file that has {them} (`roboadvisor data import FILE`) and run without "
-            f"a price file{fix}")
-
-
-def _benchmark_missing(config: BacktestConfig, reason: str, warnings: list[str]) -> None:
+def _benchmark_missing(config: BacktestConfig, reason: object, warnings: list[str]) -> None:
     """An ``auto`` benchmark without prices is left out with a warning; a named one stops
     the run."""
     if config.benchmark_auto:
@@ -375,31 +378,32 @@ def _align(config: BacktestConfig, frame: pd.DataFrame, plan: _Plan) -> tuple[pd
     first = history.index[0].date()
     if config.start is None:
         if len(history) <= need + 1:
-            raise CoverageError(
-                f"{config.where}: walk-forward needs {need} days of prices before the first "
-                f"backtest day, but all of {', '.join(tickers)} have only {len(history)} days "
-                f"together (from {first}); {_shorter_window(len(history))}")
+            raise CoverageError.from_catalog(
+                "zh_hardening.wf_history_short", where=config.where, need=need,
+                tickers=", ".join(tickers), days=len(history), first=first,
+                fix=_shorter_window(len(history)))
         return history, need
     start_day = int(np.searchsorted(history.index.to_numpy(), np.datetime64(config.start)))
     if start_day < need:
         late = max(tickers, key=lambda t: frame[t].first_valid_index())
-        where = (f"{config.where}: start {config.start} leaves {start_day} days of history "
-                 f"for the {spec.window}-day walk-forward window; the assets all have prices "
-                 f"from {first} ({late} is the latest to start)")
+        where = catalog_text("zh_hardening.wf_start_leaves", where=config.where,
+                             start=config.start, days=start_day, window=spec.window,
+                             first=first, late=late)
         if len(history) > need + 1:
-            raise CoverageError(f"{where}: use --start {history.index[need].date()} or later")
-        raise CoverageError(f"{where}, {len(history)} days in all, too few for the window: "
-                            f"{_shorter_window(len(history))}")
+            raise CoverageError.from_catalog("zh_hardening.wf_use_start", where=where,
+                                             day=history.index[need].date())
+        raise CoverageError.from_catalog("zh_hardening.wf_too_few_in_all", where=where,
+                                         days=len(history), fix=_shorter_window(len(history)))
     return history, start_day
 
 
-def _shorter_window(days: int) -> str:
+def _shorter_window(days: int) -> Any:
     """What to do when the whole common history is too short for the walk-forward: a window
     of w days needs w + 1 prices before the first backtest day, and two backtest days."""
     longest = days - 3
     if longest < 20:
-        return "use prices with a longer common history"
-    return f"shorten walk_forward.window to {longest} days or fewer, or use longer prices"
+        return catalog_text("zh_hardening.wf_longer_history")
+    return catalog_text("zh_hardening.wf_shorten_window", days=longest)
 
 
 def _benchmark_prices(config: BacktestConfig, frame: pd.DataFrame, dates: pd.Index,
@@ -438,14 +442,13 @@ def _risk_free_annual(config: BacktestConfig, dates: np.ndarray) -> np.ndarray:
     rf_dates, rates = load_risk_free_file(rf.path)
     idx = np.searchsorted(rf_dates, dates, side="right") - 1
     if idx[0] < 0:
-        raise ConfigError(f"{config.where}: risk_free: {rf.path} starts {rf_dates[0]}, after "
-                          f"the first date needed ({dates[0]}); use a longer yield file or a "
-                          "constant rate")
+        raise ConfigError.from_catalog("zh_hardening.rf_starts_late", where=config.where,
+                                       path=rf.path, first=rf_dates[0], needed=dates[0])
     stale = (dates - rf_dates[idx]).astype(int)
     if stale.max() > 10:
         worst = int(np.argmax(stale))
-        raise ConfigError(f"{config.where}: risk_free: {rf.path} has no yield between "
-                          f"{rf_dates[idx[worst]]} and {dates[worst]}; extend the file")
+        raise ConfigError.from_catalog("zh_hardening.rf_gap", where=config.where, path=rf.path,
+                                       start=rf_dates[idx[worst]], end=dates[worst])
     return rates[idx]
 
 
@@ -473,12 +476,14 @@ def configure(path: Path, *, prices: Path | None = None, start: Any = None, end:
         try:
             changes["rule"] = parse_rule(rule)
         except ValueError as exc:
-            raise ConfigError(f"--rule: {exc}") from None
+            raise ConfigError.from_catalog("zh_hardening.option_problem", option="--rule",
+                                           problem=reason_of(exc)) from None
     if risk_free is not None:
         try:
             changes["risk_free"] = parse_risk_free(risk_free, None)
         except ValueError as exc:
-            raise ConfigError(f"--risk-free: {exc}") from None
+            raise ConfigError.from_catalog("zh_hardening.option_problem", option="--risk-free",
+                                           problem=reason_of(exc)) from None
     config = with_overrides(config, **changes)
     if benchmark is not None:
         text = benchmark.strip()

@@ -285,6 +285,11 @@ def _from_file(path: PriceInput, tickers: list[str], start: date | None, end: da
     return PriceData(_window(result.prices, kept, start, end), tuple(warnings), tuple(dropped))
 
 
+def _kind_name(kind: FailureKind) -> str:
+    """'no_data' -> "no data" in the catalog (the reason a ticker was dropped)."""
+    return catalog_text(f"zh_hardening.kind_{kind.value}")
+
+
 def _source_label(source: PriceSource) -> str:
     return "Yahoo Finance" if source.name == "yahoo" else source.name
 
@@ -300,27 +305,17 @@ def download_error(failures: Sequence[TickerFailure], source_label: str,
         names = ", ".join(f.ticker for f in items)
         detail = items[0].detail
         if kind is FailureKind.NETWORK:
-            online_hint = any("check the ticker" in f.detail for f in items)
-            parts.append(f"could not reach {source_label} for {names}: no network? Use "
-                         "--prices FILE or `roboadvisor data import FILE`"
-                         + (" (if you are online, check the ticker symbols)"
-                            if online_hint else ""))
-        elif kind is FailureKind.RATE_LIMIT:
-            parts.append(f"{source_label} is rate-limiting requests ({names} not downloaded): "
-                         "wait a few minutes and retry, or use --prices FILE")
-        elif kind is FailureKind.NO_DATA:
-            parts.append(f"no prices from {source_label} for {names} ({detail}): check the "
-                         "ticker, or pass --allow-missing to drop it")
-        elif kind is FailureKind.STALE:
-            parts.append(f"stale prices from {source_label} for {names} ({detail}): retry "
-                         "later, or pass --allow-missing to drop it")
+            online = any(getattr(f.detail, "key", None) == "zh_hardening.yahoo_offline"
+                         or "check the ticker" in f.detail for f in items)
+            parts.append(catalog_text("zh_hardening.download_network", source=source_label,
+                                      names=names, hint=catalog_text(
+                                          "zh_hardening.download_online_hint") if online else ""))
         else:
-            parts.append(f"download from {source_label} failed for {names} ({detail}): retry, "
-                         "or pass --allow-missing to drop it")
-    text = "; ".join(parts)
-    if saved:
-        text += f" (the {saved} other ticker(s) were saved to the cache)"
-    return DownloadError(text)
+            parts.append(catalog_text(f"zh_hardening.download_{kind.value}",
+                                      source=source_label, names=names, detail=detail))
+    return DownloadError.from_catalog(
+        "zh_hardening.download_failed", parts=parts,
+        saved=catalog_text("zh_hardening.download_saved", count=saved) if saved else "")
 
 
 class _Kind(StrEnum):
@@ -387,7 +382,7 @@ class _CacheRun:
     def update(self, tickers: list[str], start: date | None, end: date | None, *,
                allow_missing: bool, download: bool, refresh: bool) -> None:
         if not tickers:
-            raise CoverageError("no tickers requested; list at least one")
+            raise CoverageError.from_catalog("zh_hardening.no_tickers_requested")
         entries: dict[str, CacheEntry | None] = {}
         requests: list[_Request] = []
         for t in tickers:
@@ -396,17 +391,17 @@ class _CacheRun:
             except CacheError as exc:
                 if not download:
                     raise
-                self.warnings.append(f"{exc}: fetching {t} again")
+                self.warnings.append(catalog_text("zh_hardening.cache_refetch", problem=exc,
+                                                  ticker=t))
                 entries[t] = None
             requests += self._plan(entries[t], t, start, end, refresh)
 
         if not download:
             absent = [r.ticker for r in requests if r.kind is _Kind.FULL]
             if absent:
-                raise CoverageError(
-                    f"no cached prices for {', '.join(absent)} in {self.cache.root}: run "
-                    "`roboadvisor data fetch` (or `roboadvisor data import FILE`), or pass "
-                    "--prices FILE")
+                raise CoverageError.from_catalog("zh_hardening.no_cached_prices",
+                                                 tickers=", ".join(absent),
+                                                 root=self.cache.root)
             self._progress_all(tickers)
             return
 
@@ -459,8 +454,8 @@ class _CacheRun:
                 continue
             self.dropped.append(f.ticker)
             self.status[f.ticker] = TickerStatus.DROPPED
-            self.warnings.append(f"dropped {f.ticker}: {f.kind.value.replace('_', ' ')} "
-                                 f"({f.detail})")
+            self.warnings.append(catalog_text("zh_hardening.fetch_dropped", ticker=f.ticker,
+                                              kind=_kind_name(f.kind), detail=f.detail))
         if len(self.dropped) == len(tickers):
             raise download_error(hard, _source_label(self.source))
 
@@ -471,8 +466,8 @@ class _CacheRun:
         for r in group:
             if r.ticker not in failures and (r.ticker not in result.prices.columns
                                              or result.prices[r.ticker].isna().all()):
-                failures[r.ticker] = TickerFailure(r.ticker, FailureKind.NO_DATA,
-                                                   "the source returned no prices")
+                failures[r.ticker] = TickerFailure(
+                    r.ticker, FailureKind.NO_DATA, catalog_text("zh_hardening.no_prices_returned"))
         return failures
 
     def _progress_all(self, tickers: list[str]) -> None:

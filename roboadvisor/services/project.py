@@ -30,7 +30,7 @@ from roboadvisor.domain.projection import (
     project,
     saving_needed,
 )
-from roboadvisor.errors import DataError, InputError
+from roboadvisor.errors import DataError, InputError, reason
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -250,7 +250,7 @@ def load_history(tickers: tuple[str, ...], prices_file: PriceInput | None,
     except DataError as exc:
         if not required:
             return None
-        raise InputError.from_catalog("projection.needs_prices", reason=str(exc)) from None
+        raise InputError.from_catalog("projection.needs_prices", reason=reason(exc)) from None
     history = history_from_daily(daily, tickers)
     if history is None and required:
         raise InputError.from_catalog("projection.short_history", tickers=", ".join(tickers),

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from roboadvisor.errors import DataError, InputError
+from roboadvisor.errors import DataError, InputError, reason
 from roboadvisor.reports.views import ReportView
 from roboadvisor.services.project import ProjectionRequest, check_request, project_portfolio
 
@@ -71,7 +71,7 @@ def build_report(request: ReportRequest, now: datetime | None = None) -> ReportV
     except DataError as exc:
         from roboadvisor.reports.i18n import t
 
-        notes.append(t("report.no_backtest", request.lang, reason=str(exc)))
+        notes.append(t("report.no_backtest", request.lang, reason=reason(exc)))
     else:
         backtest = backtest_view(run)
     assessment = portfolio.assessment

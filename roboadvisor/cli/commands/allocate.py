@@ -11,6 +11,7 @@ import typer
 
 from roboadvisor.cli.book_context import CLIENT, DB
 from roboadvisor.cli.options import CACHE_DIR, JSON, POLICIES, PRICES, UNIVERSE, lang_option
+from roboadvisor.errors import catalog_text
 
 HELP = ("Build the mean-variance portfolio of a tier (--tier N or --answers FILE): weights by "
         "ETF and asset class, expected return, volatility, Sharpe; with --amount, whole shares."
@@ -69,7 +70,7 @@ def allocate(tier: str | None = TIER, answers: Path | None = ANSWERS,
 
     if client is not None:
         tier, suitability = _book_tier(tier, answers, suitability, client, db)
-    with render.progress("Optimising", total=2) as advance:
+    with render.progress(catalog_text("zh_hardening.progress_optimising"), total=2) as advance:
         portfolio = allocate_tier(tier, answers=answers, amount=amount, lang=lang,
                                   estimates=source, prices=prices, method=method, views=views,
                                   universe=universe, policies=policies, suitability=suitability,

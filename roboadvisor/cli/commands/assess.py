@@ -47,8 +47,7 @@ def assess(
 
     if answers is not None:
         if save_answers is not None:
-            raise InputError("--save-answers only applies to the interactive questionnaire; "
-                             "drop it or drop --answers")
+            raise InputError.from_catalog("zh_hardening.save_answers_interactive")
         result = assess_answers(answers, questionnaire, lang=lang)
     else:
         result = interactive_assessment(questionnaire, lang, save_answers)
@@ -73,8 +72,7 @@ def interactive_assessment(questionnaire_id: str | None, lang: str,
         from roboadvisor.data.outputs import check_output
 
         if save_to.exists() and not save_to.is_dir():
-            raise AnswersError(f"--save-answers {save_to}: already exists; choose a new file "
-                               "name")
+            raise AnswersError.from_catalog("zh_hardening.save_answers_exists", path=save_to)
         check_output(save_to, "--save-answers", error=AnswersError)
     from roboadvisor.api.assessment import assess
 

@@ -16,6 +16,7 @@ from roboadvisor.cli.options import (
     PlainUsage,
     day,
 )
+from roboadvisor.errors import catalog_text
 
 HELP = "Backtest tier portfolios under rebalancing rules, and compare strategies."
 
@@ -157,4 +158,4 @@ def _write(files: dict[Path, str | bytes]) -> None:
     from roboadvisor.services import backtest as service
 
     for path in service.write_outputs(files):
-        render.note(f"wrote {path}")
+        render.note(catalog_text("zh_hardening.wrote", path=path))

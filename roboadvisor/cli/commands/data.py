@@ -15,6 +15,7 @@ from roboadvisor.cli.options import (
     PlainUsage,
     day,
 )
+from roboadvisor.errors import InputError, catalog_text
 
 HELP = "Market data: fetch from Yahoo, import a price file, cache status, clear."
 
@@ -40,8 +41,7 @@ def _tickers(tickers: list[str] | None, universe: Path | None) -> list[str]:
 
     if tickers:
         if universe is not None:
-            raise typer.BadParameter("use either --tickers or --universe, not both",
-                                     param_hint="--tickers")
+            raise InputError.from_catalog("zh_hardening.tickers_or_universe")
         return market.normalise_tickers([t for item in tickers for t in item.split(",")])
     return list(market.get_universe(universe).tickers)
 
@@ -72,7 +72,8 @@ def fetch(
     from roboadvisor.services import market
 
     wanted = _tickers(tickers, universe)
-    with render.progress("Fetching prices", total=len(wanted)) as advance:
+    with render.progress(catalog_text("zh_hardening.progress_fetching"),
+                         total=len(wanted)) as advance:
         report = market.fetch_prices(wanted, start=day(start), end=day(end),
                                      cache_dir=cache_dir, allow_missing=allow_missing,
                                      progress=lambda t: advance(1, f"Prices: {t}"))
@@ -151,7 +152,7 @@ def clear(
     current = market.cache_status(cache_dir=cache_dir)
     count = len(current.entries) + len(current.unreadable)
     if not yes and count and not view.confirm_clear(current.root, count):
-        render.note("nothing deleted (pass --yes to skip the question)")
+        render.note(catalog_text("zh_hardening.nothing_deleted"))
         raise typer.Exit(1)
     root, removed = market.clear_cache(cache_dir=cache_dir)
     view.show_cleared(root, removed)

@@ -14,6 +14,7 @@ from roboadvisor.cli.commands.allocate import (
     market,
 )
 from roboadvisor.cli.options import CACHE_DIR, JSON, POLICIES, PRICES, UNIVERSE
+from roboadvisor.errors import catalog_text
 
 HELP = ("Explain a tier's portfolio: each ETF's and asset class's share of the risk "
         "(w_i (Σw)_i / w'Σw, summing to 100%), the constraints it sits on (asset, class and "
@@ -39,7 +40,7 @@ def explain(tier: str | None = TIER, answers: Path | None = ANSWERS, source: str
                                         lang=lang, suitability=suitability,
                                         market=market(source, prices, method, views, universe,
                                                       cache_dir))
-    with render.progress("Optimising", total=2) as advance:
+    with render.progress(catalog_text("zh_hardening.progress_optimising"), total=2) as advance:
         result = service.allocate(request, step=lambda text: advance(1, text))
     if json_output:
         render.print_json(service.explain_record(result))

@@ -7,6 +7,7 @@ import typer
 
 from roboadvisor.cli.commands.allocate import METHOD, SOURCE, VIEWS
 from roboadvisor.cli.options import CACHE_DIR, JSON, LANG, POLICIES, PRICES, UNIVERSE
+from roboadvisor.errors import catalog_text
 
 HELP = ("Trace the efficient frontier of the universe and mark the five tier portfolios "
         "(which also respect suitability and class limits, so they may lie inside it); "
@@ -32,7 +33,7 @@ def frontier(points: int = typer.Option(50, "--points", "-n", metavar="N",
     from roboadvisor.services import allocate as service
 
     target = plots.check_png_path(plot) if plot is not None else None
-    with render.progress("Tracing the frontier", total=7) as advance:
+    with render.progress(catalog_text("zh_hardening.progress_frontier"), total=7) as advance:
         result = trace(points=points, policies=policies, estimates=source, prices=prices,
                        method=method, views=views, universe=universe, cache_dir=cache_dir,
                        progress=lambda text: advance(1, text)).result
@@ -41,4 +42,4 @@ def frontier(points: int = typer.Option(50, "--points", "-n", metavar="N",
     else:
         view.show_frontier(result)
     if target is not None:
-        render.note(f"wrote {plots.plot_frontier(result, target)}")
+        render.note(catalog_text("zh_hardening.wrote", path=plots.plot_frontier(result, target)))

@@ -16,6 +16,7 @@ from roboadvisor.cli.commands.allocate import (
     market,
 )
 from roboadvisor.cli.options import CACHE_DIR, JSON, POLICIES, PRICES, UNIVERSE
+from roboadvisor.errors import catalog_text
 
 HELP = ("The main job: a client's answers -> risk profile -> tier -> portfolio -> explanation. "
         "Without --answers the questionnaire is asked interactively (as in `assess`). "
@@ -62,7 +63,7 @@ def plan(answers: Path | None = typer.Option(
         request = replace(request, assessment=interactive_assessment(questionnaire, lang))
     if client is not None:
         request = _into_book(request, client, db, lang)
-    with render.progress("Planning", total=2) as advance:
+    with render.progress(catalog_text("zh_hardening.progress_planning"), total=2) as advance:
         result = service.plan(request, step=lambda text: advance(1, text))
     if client is not None:
         from roboadvisor.cli.book_context import record_allocation

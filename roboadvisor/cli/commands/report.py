@@ -17,6 +17,7 @@ from roboadvisor.cli.options import (
     UNIVERSE,
     WITHDRAW,
 )
+from roboadvisor.errors import catalog_text
 
 HELP = ("Write the client proposal (--answers FILE or --tier N, or from the client book "
         "--client ID / --account ID) as one HTML page that opens "
@@ -78,7 +79,7 @@ def report(out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html",
                                      monthly=monthly, years=years, goal=goal,
                                      withdraw_monthly=withdraw, inflation=inflation,
                                      fees=fees, paths=paths, model=model, seed=seed))
-    with render.progress("Report", total=None):
+    with render.progress(catalog_text("zh_hardening.progress_report"), total=None):
         facts = build_report(request)
     if found is None:
         view.write_report(facts, out)

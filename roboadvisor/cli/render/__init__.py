@@ -97,8 +97,11 @@ def show_warnings(messages: Iterable[object]) -> None:
 
 
 def note(message: str) -> None:
-    """An informational line on stderr (keeps stdout clean for results)."""
-    err().print(message, markup=False, soft_wrap=True, style="dim")
+    """An informational line on stderr (keeps stdout clean for results), in the command's
+    --lang when it is a catalog text."""
+    from roboadvisor.reports.i18n import localized
+
+    err().print(localized(message, _lang()), markup=False, soft_wrap=True, style="dim")
 
 
 def pct(value: float, digits: int = 2) -> str:
@@ -110,20 +113,24 @@ def pct(value: float, digits: int = 2) -> str:
 
 @contextmanager
 def progress(description: str, total: int | None) -> Iterator[Any]:
-    """A progress bar on stderr; yields ``advance(n=1, description=None)``.
+    """A progress bar on stderr; yields ``advance(n=1, description=None)``. Descriptions that
+    are catalog texts show in the command's --lang.
 
     Disappears when done; shows nothing when stderr is not a terminal.
     """
+    from roboadvisor.reports.i18n import localized
+
+    lang = _lang()
     console = err()
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=console,
                    transient=True, disable=not console.is_terminal)
     with bar:
-        task = bar.add_task(description, total=total)
+        task = bar.add_task(localized(description, lang), total=total)
 
         def advance(n: int = 1, description: str | None = None) -> None:
             if description is not None:
-                bar.update(task, description=description)
+                bar.update(task, description=localized(description, lang))
             bar.advance(task, n)
 
         yield advance

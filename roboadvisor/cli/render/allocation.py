@@ -75,7 +75,8 @@ def _money(x: float) -> str:
 def _estimates_line(result: AllocationResult | FrontierResult, lang: str = "en") -> str:
     est, t = result.estimates, _t(lang)
     as_of = t["as_of"].format(d=est.as_of) if est.as_of else ""
-    source = _source_zh(est.source) if lang == "zh" else est.source
+    source = (localized(est.source, lang) if hasattr(est.source, "localized")
+              else _source_zh(est.source) if lang == "zh" else est.source)
     return t["estimates"].format(src=source, as_of=as_of)
 
 

@@ -59,7 +59,8 @@ def _flows_text(run: BacktestRun, lang: str = "en") -> str:
     text = _tr("tables.bt_initial", lang, value=_money(f.initial))
     if f.amount and f.frequency is not None:
         key = "tables.bt_contribute" if f.amount > 0 else "tables.bt_withdraw"
-        text += _tr(key, lang, value=_money(abs(f.amount)), frequency=f.frequency.value)
+        text += _tr(key, lang, value=_money(abs(f.amount)),
+                    frequency=catalog_text(f"zh_hardening.freq_{f.frequency.value}"))
     rules = run.config.trade_rules
     if rules is not None:
         text += _tr("tables.bt_whole_shares", lang, value=_money(rules.min_trade))
@@ -160,7 +161,8 @@ def show_run(run: BacktestRun) -> None:
     lang = current_lang()
     console = out()
     s = run.summary
-    console.print(f"[bold]{run.config.name}[/bold]  ({run.config.where})", highlight=False)
+    console.print(f"[bold]{run.config.name}[/bold]  ({_cell(run.config.where, lang)})",
+                  highlight=False)
     console.print(_tr("tables.bt_targets", lang, value=run.targets_from), markup=False)
     console.print(_tr("tables.bt_rule_line", lang, rule=run.config.rule.describe(),
                       costs=_costs_text(run, lang), flows=_flows_text(run, lang),
@@ -203,8 +205,7 @@ def show_run(run: BacktestRun) -> None:
         weights.add_row(t, pct(float(last_target[i])), pct(float(res.final_weights[i])))
     console.print(weights)
     if res.target_weights.shape[0] > 1:
-        note(f"targets changed {res.target_weights.shape[0] - 1} time(s) "
-             f"(walk-forward); the last set is shown")
+        note(_tr("zh_hardening.targets_changed", lang, count=res.target_weights.shape[0] - 1))
 
     if run.fallbacks:
         console.print(_dated_notes("tables.bt_ceiling_title", "tables.bt_note_column",
@@ -221,7 +222,7 @@ def _dated_notes(title: str, column: str, items: Sequence[Any], lang: str,
     table.add_column(_tr("tables.bt_date", lang))
     table.add_column(_tr(column, lang), overflow="fold")
     for item in items[:shown]:
-        table.add_row(item.date, item.reason)
+        table.add_row(item.date, _cell(item.reason, lang))
     if len(items) > shown:
         table.add_row("…", _tr("tables.bt_more", lang, count=len(items) - shown))
     return table
@@ -240,7 +241,8 @@ def show_comparison(runs: Sequence[BacktestRun]) -> None:
                      min_width=max(cell_len(label) for label in labels))
     for r in runs:
         table.add_column(r.config.name, justify="right", overflow="fold")
-    table.add_row(_tr("tables.bt_rule", lang), *[r.config.rule.describe() for r in runs])
+    table.add_row(_tr("tables.bt_rule", lang),
+                  *[_cell(r.config.rule.describe(), lang) for r in runs])
     table.add_row(_tr("tables.bt_costs", lang),
                   *[_costs_text(r, lang, prefix=False) for r in runs])
     for label, fn in _rows_for(summaries):

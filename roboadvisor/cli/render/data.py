@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from roboadvisor.cli.render import _lang, err, note, out, pct, warning
-from roboadvisor.reports.i18n import localized, text
+from roboadvisor.reports.i18n import localized, t, text
 
 if TYPE_CHECKING:
     from roboadvisor.data.cache import CacheEntry
@@ -48,7 +48,6 @@ def universe_record(universe: Universe) -> dict[str, Any]:
 
 def show_universe(universe: Universe) -> None:
     weights = universe.market_weights()
-    from roboadvisor.reports.i18n import t
 
     lang = _lang()
     table = Table(title=t("tables.universe_title", lang, name=universe.name,
@@ -76,19 +75,21 @@ def entry_record(entry: CacheEntry) -> dict[str, Any]:
 
 
 def _print_entries(title: str, rows: Iterable[tuple[str, CacheEntry | None, str]]) -> None:
+    lang = _lang()
     table = Table()
-    for header, justify in (("Ticker", "left"), ("First", "left"), ("Last", "left"),
-                            ("Rows", "right"), ("Updated", "left"), ("Source", "left"),
-                            ("Note", "left")):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for header, justify in (("ticker", "left"), ("first", "left"), ("last", "left"),
+                            ("rows", "right"), ("updated", "left"), ("source", "left"),
+                            ("note", "left")):
+        table.add_column(t(f"zh_hardening.col_{header}", lang),
+                         justify=justify)  # type: ignore[arg-type]
     for ticker, entry, remark in rows:
         if entry is None:
-            table.add_row(ticker, "-", "-", "-", "-", "-", remark)
+            table.add_row(ticker, "-", "-", "-", "-", "-", localized(remark, lang))
         else:
             table.add_row(ticker, _day(entry.first), _day(entry.last), f"{entry.rows:,}",
-                          _time(entry.updated), entry.source, remark)
+                          _time(entry.updated), entry.source, localized(remark, lang))
     console = out()
-    console.print(title, markup=False, soft_wrap=True)
+    console.print(localized(title, lang), markup=False, soft_wrap=True)
     console.print(table)
 
 
@@ -108,15 +109,16 @@ def status_record(status: CacheStatus, universe_tickers: list[str]) -> dict[str,
 def show_status(status: CacheStatus, universe_tickers: list[str], show_all: bool) -> None:
     by_ticker = {e.ticker: e for e in status.entries}
     rows: list[tuple[str, CacheEntry | None, str]] = [
-        (t, by_ticker.get(t), "" if t in by_ticker else "missing") for t in universe_tickers]
+        (k, by_ticker.get(k), "" if k in by_ticker else text("zh_hardening.remark_missing"))
+        for k in universe_tickers]
     others = [e for e in status.entries if e.ticker not in universe_tickers]
     if show_all:
-        rows += [(e.ticker, e, "not in universe") for e in others]
+        rows += [(e.ticker, e, text("zh_hardening.remark_not_in_universe")) for e in others]
     covered = len(universe_tickers) - len(status.missing)
-    _print_entries(f"Price cache {status.root}: {covered} of {len(universe_tickers)} "
-                   "universe tickers cached", rows)
+    _print_entries(text("zh_hardening.status_title", root=status.root, covered=covered,
+                        total=len(universe_tickers)), rows)
     if others and not show_all:
-        note(f"{len(others)} other cached ticker(s) not in the universe; --all lists them")
+        note(text("zh_hardening.status_others", count=len(others)))
     for _path, reason in status.unreadable:
         warning(reason)
     for problem in status.problems:
@@ -126,8 +128,7 @@ def show_status(status: CacheStatus, universe_tickers: list[str], show_all: bool
     elif not status.problems and not status.unreadable:
         note(localized(text("data.cache_verified"), _lang()))
     if status.missing:
-        warning(f"not cached: {', '.join(status.missing)}; run `roboadvisor data fetch` or "
-                "`roboadvisor data import FILE`")
+        warning(text("zh_hardening.status_not_cached", tickers=", ".join(status.missing)))
 
 
 # --- data fetch -------------------------------------------------------------------------------
@@ -141,10 +142,12 @@ def fetch_record(report: FetchReport) -> dict[str, Any]:
 
 
 def show_fetch(report: FetchReport) -> None:
-    rows = [(r.ticker, r.entry, f"{r.status.value}" + (f" (+{r.new_rows:,} rows)"
-                                                      if r.new_rows else ""))
+    rows = [(r.ticker, r.entry, text("zh_hardening.fetch_remark_rows" if r.new_rows
+                                     else "zh_hardening.fetch_remark",
+                                     status=text(f"zh_hardening.status_{r.status.name.lower()}"),
+                                     rows=f"{r.new_rows:,}"))
             for r in report.tickers]
-    _print_entries(f"Fetched into {report.cache_root}", rows)
+    _print_entries(text("zh_hardening.fetched_into", root=report.cache_root), rows)
 
 
 # --- data import ------------------------------------------------------------------------------
@@ -155,8 +158,9 @@ def import_record(report: ImportReport) -> dict[str, Any]:
 
 
 def show_import(report: ImportReport) -> None:
-    _print_entries(f"Imported {report.path.name} into {report.cache_root} "
-                   f"({len(report.entries)} tickers)", [(e.ticker, e, "") for e in report.entries])
+    _print_entries(text("zh_hardening.imported_into", file=report.path.name,
+                        root=report.cache_root, count=len(report.entries)),
+                   [(e.ticker, e, "") for e in report.entries])
 
 
 def show_import_missing(report: ImportReport) -> None:
@@ -171,12 +175,12 @@ def confirm_clear(root: Any, count: int) -> bool:
     import typer
 
     try:
-        return bool(typer.confirm(f"Delete {count} cached ticker(s) in {root}?", default=False,
-                                  err=True))
+        return bool(typer.confirm(t("zh_hardening.confirm_clear", _lang(), count=count,
+                                    root=root), default=False, err=True))
     except typer.Abort:
         err().print()
         return False
 
 
 def show_cleared(root: Any, count: int) -> None:
-    out().print(f"Deleted {count} cached ticker(s) from {root}.")
+    out().print(t("zh_hardening.cleared", _lang(), count=count, root=root), markup=False)

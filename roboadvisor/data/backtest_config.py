@@ -587,7 +587,7 @@ def load_risk_free_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
                                                     count=bad_text.size))
     dates, issues = parse_dates(frame[date_col])
     if issues:
-        raise ConfigError.from_catalog("data.at_line", path=path, line=issues[0].row + 2,
+        raise ConfigError.from_catalog("data.at_line", path=path, line=(issues[0].row or 0) + 2,
                                        problem=issues[0].message)
     ok = rates.notna().to_numpy()
     if not ok.any():

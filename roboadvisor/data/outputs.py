@@ -26,7 +26,7 @@ def _fail(error: ErrorFactory, key: str, /, **params: object) -> Exception:
     """``error`` with catalog message ``key`` (``from_catalog`` when the class has it)."""
     from_catalog = getattr(error, "from_catalog", None)
     if callable(from_catalog):
-        return from_catalog(key, **params)  # type: ignore[no-any-return]
+        return from_catalog(key, **params)
     return error(catalog_text(key, **params))
 
 

@@ -189,7 +189,7 @@ def _question(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> Qu
             value=shown(q["dimension"])) from None
     options = tuple(_option(o, where, i, text)
                     for i, o in enumerate(_list(q["options"], _field(where, "options"))))
-    return Question(qid, dimension, _number(q.get("weight", 1), _field(where, "weight"), 0, 100,
+    return Question(q["id"], dimension, _number(q.get("weight", 1), _field(where, "weight"), 0, 100,
                                           lo_open=True),
                     text(q["text"], _field(where, "text")), options)
 
@@ -210,7 +210,7 @@ def _option(raw: Any, question: str, index: int,
                 "zh_hardening.q_max_tier", where=_field(where, "max_tier"),
                 value=shown(o["max_tier"])) from None
     knockout = o.get("knockout_reason")
-    return Option(oid, _number(o["score"], _field(where, "score")),
+    return Option(o["id"], _number(o["score"], _field(where, "score")),
                   text(o["text"], _field(where, "text")), max_tier,
                   text(knockout, _field(where, "knockout_reason")) if knockout else None)
 
@@ -227,7 +227,7 @@ def _rule(raw: Any, index: int, text: Callable[[Any, str], Localized]) -> Consis
                      allowed={"question", "options"})
         chosen = _list(s["options"], _field(where, f"{side}.options"))
         sides.append((s["question"], frozenset(str(x) for x in chosen)))
-    return ConsistencyRule(rid, sides[0][0], sides[0][1], sides[1][0], sides[1][1],
+    return ConsistencyRule(r["id"], sides[0][0], sides[0][1], sides[1][0], sides[1][1],
                            _number(r["cap"], _field(where, "cap")),
                            text(r["message"], _field(where, "message")))
 

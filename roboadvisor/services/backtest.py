@@ -117,6 +117,7 @@ def run_backtest(config: BacktestConfig, *, cache_dir: Path | None = None,
             warnings.append(catalog_text("market.reoptimisations_failed", count=len(failures),
                                          day=failures[0].date, reason=failures[0].reason))
     else:
+        assert plan.weights is not None  # a fixed plan carries its weights
         schedule = TargetSchedule.fixed(plan.weights)
     result = simulate(prices, dates, schedule, config.rule, tickers=plan.tickers,
                       costs=config.costs, cash_flows=config.cash_flows,

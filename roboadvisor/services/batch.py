@@ -165,7 +165,7 @@ def synth_book(request: SynthRequest, progress: Progress | None = None) -> Synth
     targets = tier_targets(universe, request.suitability)
     model = SynthModel(scoring_tables(questionnaire), targets, prices,
                        permitted_levels(universe, targets),
-                       (as_of - date(1970, 1, 1)).days)
+                       (as_of - date(1970, 1, 1)).days, questionnaire.expiry_months)
     manifest = BookManifest(partitions, request.accounts, snapshot.as_of,
                             _layout(questionnaire), universe.tickers, snapshot,
                             {"kind": "synthetic", "seed": request.seed,

@@ -103,3 +103,13 @@ def _register_daily_commands() -> None:
 
 
 _register_daily_commands()
+
+
+def _register_io_commands() -> None:
+    """``book export``, ``book import`` and ``book verify-run`` join this group."""
+    from roboadvisor.cli.commands import book_io
+
+    app.registered_commands.extend(book_io.app.registered_commands)
+
+
+_register_io_commands()

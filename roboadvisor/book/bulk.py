@@ -96,17 +96,17 @@ class SqlBulk:
         erased = {r.id for r in self.conn.execute(select(c.c.id).where(
             c.c.erased_at.is_not(None)))}
         accounts = []
-        for row in self.conn.execute(select(s.c.id, s.c.client_id, s.c.tier, s.c.cash)
+        for acc in self.conn.execute(select(s.c.id, s.c.client_id, s.c.tier, s.c.cash)
                                      .order_by(s.c.id)):
-            found = latest.get(row.client_id)
+            found = latest.get(acc.client_id)
             answers = None
             if found is not None and found.answers_enc is not None \
-                    and row.client_id not in erased:
+                    and acc.client_id not in erased:
                 import json
 
                 answers = dict(json.loads(self.personal.open(found.answers_enc) or "{}"))
             accounts.append(AccountRow(
-                row.id, row.client_id, int(row.tier), Decimal(row.cash),
+                acc.id, acc.client_id, int(acc.tier), Decimal(acc.cash),
                 found.id if found else None,
                 (found.questionnaire_id, int(found.questionnaire_version)) if found else None,
                 _utc(found.assessed_at) if found else None,
@@ -143,7 +143,8 @@ class SqlBulk:
         the table against other writers on PostgreSQL."""
         if self.backend == "postgresql":
             self.conn.execute(text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
-        return int(self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()) + 1
+        found = self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()
+        return int(found or 0) + 1
 
     def seal(self, plain: str) -> bytes:
         """Encrypt a personal field (the key is checked against the book's key check)."""
@@ -162,12 +163,12 @@ class SqlBulk:
             self.conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
 
     def _copy(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        raw = self.conn.connection.driver_connection
+        raw: Any = self.conn.connection.driver_connection
         names = ", ".join(columns)
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with raw.cursor() as cursor, \
+                cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
         if self.backend == "postgresql" and "id" in columns and table.c.id.autoincrement is True:
             self.conn.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

@@ -80,6 +80,19 @@ class RunRequest:
     drift_threshold: float = 0.03
     trades: TradeFunction | None = None
     """The trade step (issue 11 plugs its vectorised trade lists in here); None: no trades."""
+    model: ModelTargets | None = None
+    """Targets of a published model version (``book run --model N``); None: the shipped
+    policies optimised on the shipped assumptions."""
+
+
+@dataclass(frozen=True, eq=False)
+class ModelTargets:
+    """A published model version's targets: (5, assets) weights in universe order, rows sum
+    to 1 (``services.book_io.model_targets``)."""
+
+    version: int
+    digest: str
+    targets: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,8 @@ def run_book(request: RunRequest, progress: Progress | None = None,
     start = time.perf_counter()
     model, snapshot, questionnaire, tickers = _run_model(book, request)
     inputs = _inputs_record(request.book, book, snapshot, model)
+    if request.model is not None:
+        inputs["model"] = {"version": request.model.version, "digest": request.model.digest}
 
     finished = []
 
@@ -282,7 +297,8 @@ def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any, tuple[str
     prices = _price_vector(snapshot, universe.tickers, request.prices_file)
     as_of = date.fromisoformat(book.as_of)
     suitability = (book.generator or {}).get("suitability")
-    targets = tier_targets(universe, suitability)
+    targets = (request.model.targets if request.model is not None
+               else tier_targets(universe, suitability))
     model = ModelArrays(scoring_tables(questionnaire), targets,
                         prices, permitted_levels(universe, targets),
                         (as_of - date(1970, 1, 1)).days, request.drift_threshold)

@@ -24,14 +24,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time as clock
+from datetime import UTC, date, datetime
+from datetime import time as clock
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from roboadvisor.errors import InputError
+from roboadvisor.errors import InputError, RoboAdvisorError
 
 if TYPE_CHECKING:
     from roboadvisor.book.bulk import BookRows, SqlBulk
@@ -83,8 +84,8 @@ def export_book(bulk: SqlBulk, out: Path, now: datetime, partitions: int | None 
     from roboadvisor.batch.book_files import BookManifest
     from roboadvisor.batch.prices import latest_snapshot
     from roboadvisor.data.universe_file import load_universe
-    from roboadvisor.services.batch import MAX_PARTITIONS, _layout
     from roboadvisor.services.assess import get_questionnaire
+    from roboadvisor.services.batch import MAX_PARTITIONS, _layout
 
     if Path(out).exists():
         raise InputError.from_catalog("batch.out_exists", path=str(out))
@@ -230,7 +231,7 @@ def import_book(bulk: SqlBulk, folder: Path, now: datetime,
 def _check_values(folder: Path, data: Any, questionnaire: Any) -> None:
     from roboadvisor.services.book import ID_PATTERN
 
-    def bad(what: str, value: object) -> InputError:
+    def bad(what: str, value: object) -> RoboAdvisorError:
         return InputError.from_catalog("scaleio.import_bad", path=str(folder), what=what,
                                        value=str(value))
 
@@ -434,3 +435,17 @@ class _Plan:
              ("id", "account_id", "kind", "amount", "on_date", "status", "created_at"),
              self.rows["cash_flows"]),
         ]
+
+
+# --------------------------------------------------------------------------------------------
+# book run --model N
+# --------------------------------------------------------------------------------------------
+def model_targets(book: Any, version: int, tickers: tuple[str, ...]) -> Any:
+    """The tier targets of published model ``version`` (``model publish``) for ``book run``:
+    (5, assets) weights in ``tickers`` order, as ``book review`` reads them."""
+    from roboadvisor.services import model as models
+    from roboadvisor.services.batch import ModelTargets
+    from roboadvisor.services.book_daily import model_matrix
+
+    found = models.get(book, version)
+    return ModelTargets(found.version, found.digest, model_matrix(found, tickers))

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import typer
 
+from roboadvisor.cli.book_context import DB
 from roboadvisor.cli.options import JSON, PlainUsage
 
 HELP = ("The whole book: review every account and rebalance those that need it (in the "
@@ -66,6 +67,11 @@ def run(
     prices: Path | None = PRICES,
     drift_threshold: float = typer.Option(
         0.03, "--drift-threshold", help="Drift that triggers a rebalance (0.03 = 3%)."),
+    model: int | None = typer.Option(
+        None, "--model", metavar="N",
+        help="Targets of model version N published in the database (--db); default: the "
+             "shipped policies on the shipped assumptions."),
+    db: str | None = DB,
     lang: str = LANG,
     json_output: bool = JSON,
 ) -> None:
@@ -76,13 +82,26 @@ def run(
     from roboadvisor.services import batch
 
     language = _lang(lang)
-    request = batch.RunRequest(book, out, engine, scheduler, workers, prices, drift_threshold)
+    request = batch.RunRequest(book, out, engine, scheduler, workers, prices, drift_threshold,
+                               model=_model_targets(db, model))
     with view.progress_bar("batch.progress_run", language) as bar:
         result = batch.run_book(request, bar)
     if json_output:
         render.print_json(view.run_record(result))
     else:
         view.show_run(result, language)
+
+
+def _model_targets(db: str | None, version: int | None):  # type: ignore[no-untyped-def]
+    """Model version ``version`` of the database's published models (None: none asked)."""
+    if version is None:
+        return None
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.data.universe_file import load_universe
+    from roboadvisor.services.book_io import model_targets
+
+    with book(db) as (b, _now):
+        return model_targets(b, version, load_universe(None).tickers)
 
 
 def _lang(value: str):  # type: ignore[no-untyped-def]

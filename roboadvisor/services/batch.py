@@ -212,6 +212,7 @@ def run_book(request: RunRequest, progress: Progress | None = None,
     from roboadvisor.batch.book_files import read_manifest, write_json
     from roboadvisor.batch.engines import Engine, EngineError, run_dask, run_local
     from roboadvisor.batch.job import PartitionCounts, PartitionTask, blocks_table, write_table
+    from roboadvisor.batch.run_records import run_seed
 
     engine = _parse_engine(request.engine)
     if request.workers < 1:
@@ -239,9 +240,10 @@ def run_book(request: RunRequest, progress: Progress | None = None,
 
     try:
         with atomic_dir(request.out) as tmp:
+            seed = run_seed(inputs)
             tasks = [PartitionTask(Path(request.book).resolve(), p, tmp.resolve(), model,
                                    tickers, (questionnaire.id, questionnaire.version),
-                                   request.trades)
+                                   request.trades, seed)
                      for p in range(book.partitions)]
             if engine is Engine.LOCAL:
                 outcomes = run_local(tasks, done)
@@ -368,7 +370,10 @@ def _manifest_record(inputs: dict[str, Any], outcomes: list[Any], summary: dict[
         "partitions": [{"partition": o.partition, "file": o.file, "accounts": o.counts.accounts,
                         "sha256": o.sha256,
                         **({"orders_file": o.orders_file, "orders_sha256": o.orders_sha256}
-                           if o.orders_file else {})} for o in outcomes],
+                           if o.orders_file else {}),
+                        **({"records_file": o.records_file, "records_sha256": o.records_sha256,
+                            "chain_head": o.chain_head} if o.records_file else {})}
+                       for o in outcomes],
         "summary_sha256": hashlib.sha256(_dumps(summary).encode("utf-8")).hexdigest(),
     }
 

@@ -449,3 +449,22 @@ def model_targets(book: Any, version: int, tickers: tuple[str, ...]) -> Any:
 
     found = models.get(book, version)
     return ModelTargets(found.version, found.digest, model_matrix(found, tickers))
+
+
+# --------------------------------------------------------------------------------------------
+# book verify-run
+# --------------------------------------------------------------------------------------------
+def verify_run(out: Path) -> Any:
+    """``batch.run_records.verify_run`` on the run folder ``out``; a folder that is not a
+    run's output is refused in one line."""
+    from roboadvisor.batch.run_records import verify_run as verify
+    from roboadvisor.services.batch import MANIFEST, SUMMARY
+
+    path = Path(out) / MANIFEST
+    try:
+        return verify(Path(out), MANIFEST, SUMMARY)
+    except FileNotFoundError:
+        raise InputError.from_catalog("scaleio.not_a_run", path=str(path)) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError.from_catalog("scaleio.bad_run_manifest", path=str(path),
+                                      reason=str(exc)) from None

@@ -65,3 +65,20 @@ def import_(
     finally:
         store.close()
     view.show_import(result, language, json_output)
+
+
+@app.command("verify-run", cls=options.PlainUsage,
+             epilog="Example: roboadvisor book verify-run review/")
+def verify_run(
+    out: Path = typer.Argument(..., metavar="OUT", help="The output folder of `book run`."),
+    lang: str = LANG, json_output: bool = options.JSON,
+) -> None:
+    """Recompute every file hash, advice record and per-partition chain of a `book run`
+    output against its manifest; exit 1 when anything was altered."""
+    from roboadvisor.cli.render import book_io as view
+    from roboadvisor.services.book_io import verify_run as check
+
+    result = check(out)
+    view.show_verification(result, view.lang(lang), json_output)
+    if not result.ok:
+        raise typer.Exit(1)

@@ -68,3 +68,26 @@ def show_import(result: ImportResult, language: Lang, json_output: bool) -> None
         ("scaleio.label_records", f"{result.records:,}"),
         ("batch.label_time", f"{result.seconds:.1f} s"),
     ]))
+
+
+def verification_record(result: Any) -> dict[str, Any]:
+    return {"ok": result.ok, "partitions": result.partitions, "records": result.records,
+            "manifest_sha256": result.manifest_sha256,
+            "problems": [{"kind": p.kind, "where": p.where, "detail": p.detail}
+                         for p in result.problems]}
+
+
+def show_verification(result: Any, language: Lang, json_output: bool) -> None:
+    if json_output:
+        print_json(verification_record(result))
+        return
+    console = out()
+    if result.ok:
+        console.print(t("scaleio.run_holds", language, partitions=result.partitions,
+                        records=f"{result.records:,}", sha=result.manifest_sha256))
+        return
+    console.print(t("scaleio.run_broken", language, count=len(result.problems),
+                    sha=result.manifest_sha256))
+    for p in result.problems:
+        console.print(t(f"scaleio.problem_{p.kind}", language, where=p.where,
+                        detail=p.detail), markup=False, soft_wrap=True)

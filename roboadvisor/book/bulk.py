@@ -159,8 +159,24 @@ class SqlBulk:
             return
         if self.backend == "postgresql":
             self._copy(table, columns, rows)
+        elif self.backend == "sqlite":
+            self._executemany(table, columns, rows)
         else:
             self.conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
+
+    def _executemany(self, table: Table, columns: Sequence[str],
+                     rows: Sequence[Sequence[Any]]) -> None:
+        """One DBAPI ``executemany``, each column converted by its SQLAlchemy type's bind
+        processor (what ``conn.execute(insert(table), rows)`` does, without building a
+        parameter dictionary per row)."""
+        dialect = self.conn.dialect
+        procs = [table.c[name].type.bind_processor(dialect) for name in columns]
+        if any(procs):
+            rows = [tuple(v if f is None or v is None else f(v)
+                          for f, v in zip(procs, row, strict=True)) for row in rows]
+        marks = ", ".join("?" for _ in columns)
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", list(rows))
 
     def _copy(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         raw: Any = self.conn.connection.driver_connection

@@ -1,4 +1,5 @@
-"""One partition of ``book run``: read its tables, run the pure step, write its review file.
+"""One partition of ``book run``: read its tables, run the pure step, write its review file
+(and orders, when a trade step is plugged in) and its advice records (``run_records``).
 
 ``run_partition`` is what every engine executes (in-process or on a Dask worker); it is a
 module-level function of picklable values, idempotent (a retried task rewrites the same bytes

@@ -75,9 +75,14 @@ def record_bodies(review: pa.Table, orders: pa.Table | None) -> pa.Array:
 
 
 def _json_strings(column: Any) -> pa.Array:
-    """Strings as JSON string literals (ids are ``[A-Za-z0-9._-]``, but quote safely)."""
-    values = column.to_pylist()
-    return pa.array([json.dumps(v, ensure_ascii=False) for v in values], pa.string())
+    """Strings as JSON string literals, as ``json.dumps(..., ensure_ascii=False)`` writes
+    them: quoted as they are when nothing needs escaping (ids are ``[A-Za-z0-9._-]``), else
+    one by one."""
+    plain = pc.match_substring_regex(column, r'^[^"\\\x00-\x1f]*$')
+    if pc.all(plain).as_py() is not False:
+        return pc.binary_join_element_wise('"', column, '"', "")
+    return pa.array([json.dumps(v, ensure_ascii=False) for v in column.to_pylist()],
+                    pa.string())
 
 
 def chain_hashes(bodies: list[str], start: str) -> list[str]:
@@ -92,16 +97,16 @@ def chain_hashes(bodies: list[str], start: str) -> list[str]:
 def records_table(review: pa.Table, orders: pa.Table | None, seed: str,
                   partition: int) -> tuple[pa.Table, str]:
     """A partition's records (``RECORDS_SCHEMA``) and its chain's last hash."""
-    bodies = record_bodies(review, orders).to_pylist()
+    bodies = record_bodies(review, orders)
     start = genesis(seed, partition)
-    hashes = chain_hashes(bodies, start)
-    prev = [start, *hashes[:-1]]
+    hashes = pa.array(chain_hashes(bodies.to_pylist(), start), pa.string())
+    prev = pa.concat_arrays([pa.array([start], pa.string()), hashes[:-1]]) \
+        if len(hashes) else hashes
     table = pa.table({
         "account_id": review.column("account_id"),
-        "seq": pa.array(np.arange(1, len(bodies) + 1, dtype=np.int64)),
-        "body": pa.array(bodies, pa.string()), "prev_hash": pa.array(prev, pa.string()),
-        "hash": pa.array(hashes, pa.string())}, schema=RECORDS_SCHEMA)
-    return table, hashes[-1] if hashes else start
+        "seq": pa.array(np.arange(1, len(hashes) + 1, dtype=np.int64)),
+        "body": bodies, "prev_hash": prev, "hash": hashes}, schema=RECORDS_SCHEMA)
+    return table, hashes[-1].as_py() if len(hashes) else start
 
 
 # --------------------------------------------------------------------------------------------

@@ -84,10 +84,11 @@ def show_verification(result: Any, language: Lang, json_output: bool) -> None:
     console = out()
     if result.ok:
         console.print(t("scaleio.run_holds", language, partitions=result.partitions,
-                        records=f"{result.records:,}", sha=result.manifest_sha256))
+                        records=f"{result.records:,}", sha=result.manifest_sha256),
+                      markup=False, soft_wrap=True)
         return
     console.print(t("scaleio.run_broken", language, count=len(result.problems),
-                    sha=result.manifest_sha256))
+                    sha=result.manifest_sha256), markup=False, soft_wrap=True)
     for p in result.problems:
         console.print(t(f"scaleio.problem_{p.kind}", language, where=p.where,
                         detail=p.detail), markup=False, soft_wrap=True)

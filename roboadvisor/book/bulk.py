@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Float, cast, func, insert, select, text
 
 from roboadvisor.book import chain, schema
 from roboadvisor.book.models import FlowKind, FlowStatus, RecordKind
@@ -43,7 +42,7 @@ class AccountRow:
     id: str
     client_id: str
     tier: int
-    cash: Decimal
+    cash: float
     assessment_id: int | None
     questionnaire: tuple[str, int] | None
     assessed_at: datetime | None
@@ -54,11 +53,12 @@ class AccountRow:
 @dataclass(frozen=True)
 class BookRows:
     """The whole book in rows: accounts by id, positions (account, ticker, shares) and the
-    pending cash flows (account, date, signed amount: deposits > 0), each sorted."""
+    pending cash flows (account, date, signed amount: deposits > 0), each sorted. Money and
+    shares as floats (what the parquet book holds), converted by the database."""
 
     accounts: tuple[AccountRow, ...]
-    positions: tuple[tuple[str, str, Decimal], ...]
-    flows: tuple[tuple[str, date, Decimal], ...]
+    positions: tuple[tuple[str, str, float], ...]
+    flows: tuple[tuple[str, date, float], ...]
 
 
 @dataclass(frozen=True)
@@ -91,37 +91,37 @@ class SqlBulk:
         for row in self.conn.execute(
                 select(a.c.id, a.c.client_id, a.c.questionnaire_id, a.c.questionnaire_version,
                        a.c.answers_enc, a.c.assessed_at, a.c.expires_at)
-                .order_by(a.c.client_id, a.c.assessed_at, a.c.id)):
+                .order_by(a.c.client_id, a.c.assessed_at, a.c.id)).all():
             latest[row.client_id] = row  # the last row of a client is its latest
         erased = {r.id for r in self.conn.execute(select(c.c.id).where(
             c.c.erased_at.is_not(None)))}
         accounts = []
-        for acc in self.conn.execute(select(s.c.id, s.c.client_id, s.c.tier, s.c.cash)
-                                     .order_by(s.c.id)):
-            found = latest.get(acc.client_id)
+        for acc in self.conn.execute(select(s.c.id, s.c.client_id, s.c.tier,
+                                            cast(s.c.cash, Float)).order_by(s.c.id)).all():
+            found = latest.get(acc[1])
             answers = None
             if found is not None and found.answers_enc is not None \
-                    and acc.client_id not in erased:
+                    and acc[1] not in erased:
                 import json
 
                 answers = dict(json.loads(self.personal.open(found.answers_enc) or "{}"))
             accounts.append(AccountRow(
-                acc.id, acc.client_id, int(acc.tier), Decimal(acc.cash),
+                acc[0], acc[1], int(acc[2]), float(acc[3]),
                 found.id if found else None,
                 (found.questionnaire_id, int(found.questionnaire_version)) if found else None,
                 _utc(found.assessed_at) if found else None,
                 _utc(found.expires_at) if found else None, answers))
         p, f = schema.positions, schema.cash_flows
-        positions = tuple((r.account_id, r.ticker, Decimal(r.shares)) for r in self.conn.execute(
-            select(p.c.account_id, p.c.ticker, p.c.shares)
-            .order_by(p.c.account_id, p.c.ticker)))
+        positions = tuple(tuple(r) for r in self.conn.execute(
+            select(p.c.account_id, p.c.ticker, cast(p.c.shares, Float))
+            .order_by(p.c.account_id, p.c.ticker)).all())
+        deposit = FlowKind.DEPOSIT.value
         flows = tuple(
-            (r.account_id, r.on_date,
-             Decimal(r.amount) if r.kind == FlowKind.DEPOSIT.value else -Decimal(r.amount))
+            (r[0], r[3], float(r[2]) if r[1] == deposit else -float(r[2]))
             for r in self.conn.execute(
-                select(f.c.account_id, f.c.kind, f.c.amount, f.c.on_date)
+                select(f.c.account_id, f.c.kind, cast(f.c.amount, Float), f.c.on_date)
                 .where(f.c.status == FlowStatus.PENDING.value)
-                .order_by(f.c.account_id, f.c.on_date, f.c.id)))
+                .order_by(f.c.account_id, f.c.on_date, f.c.id)).all())
         return BookRows(tuple(accounts), positions, flows)
 
     def existing(self, table: Table, ids: Iterable[str], chunk: int = 5_000) -> list[str]:

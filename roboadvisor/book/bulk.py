@@ -170,7 +170,8 @@ class SqlBulk:
         processor (what ``conn.execute(insert(table), rows)`` does, without building a
         parameter dictionary per row)."""
         dialect = self.conn.dialect
-        procs = [table.c[name].type.bind_processor(dialect) for name in columns]
+        procs = [_last_value_cached(table.c[name].type.bind_processor(dialect))
+                 for name in columns]
         if any(procs):
             rows = [tuple(v if f is None or v is None else f(v)
                           for f, v in zip(procs, row, strict=True)) for row in rows]
@@ -206,3 +207,18 @@ class SqlBulk:
         self.load(schema.records, ("seq", "kind", "created_at", "client_id", "account_id",
                                    "body", "prev_hash", "hash"), rows)
         return first, prev, len(rows)
+
+
+def _last_value_cached(process: Any) -> Any:
+    """A bind processor that converts a run of equal values once (every row of an import
+    carries the same ``created_at``)."""
+    if process is None:
+        return None
+    last: list[Any] = [object(), None]
+
+    def cached(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return cached

@@ -1,4 +1,5 @@
-"""One partition of ``book run``: read its tables, run the pure step, write its review file.
+"""One partition of ``book run``: read its tables, run the pure step, write its review file
+(and orders, when a trade step is plugged in) and its advice records (``run_records``).
 
 ``run_partition`` is what every engine executes (in-process or on a Dask worker); it is a
 module-level function of picklable values, idempotent (a retried task rewrites the same bytes
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 
 from roboadvisor.batch.book_files import BookError, read_partition, table_path
 from roboadvisor.batch.partitioning import part_name
+from roboadvisor.batch.run_records import RECORDS_DIR, records_table
 from roboadvisor.batch.schema import (
     BLOCKS_SCHEMA,
     ORDERS_SCHEMA,
@@ -53,6 +55,8 @@ class PartitionTask:
     tickers: tuple[str, ...]
     questionnaire: tuple[str, int]
     trades: TradeFunction | None = None
+    run_seed: str = ""
+    """The seed of the partition's advice-record chain (``run_records.run_seed``)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,9 @@ class PartitionOutcome:
     counts: PartitionCounts
     orders_file: str | None = None
     orders_sha256: str | None = None
+    records_file: str | None = None
+    records_sha256: str | None = None
+    chain_head: str | None = None
 
 
 def run_partition(task: PartitionTask) -> PartitionOutcome:
@@ -113,25 +120,32 @@ def run_partition(task: PartitionTask) -> PartitionOutcome:
     tables = read_partition(task.book, task.partition)
     account_ids, inputs = partition_inputs(tables, task)
     result = review_partition(inputs, task.model, task.trades)
-    relative, digest = _write(task, REVIEW_DIR, review_table(account_ids, inputs, result))
+    review = review_table(account_ids, inputs, result)
+    relative, digest = _write(task, REVIEW_DIR, review)
     counts = partition_counts(result)
+    orders = None
     if result.trades is None:
-        return PartitionOutcome(task.partition, relative, digest, counts)
-    orders = orders_table(account_ids, task, result)
-    value = orders.column("value").to_numpy()
-    shares = orders.column("shares").to_numpy()
-    asset = pc.index_in(orders.column("ticker"), value_set=pa.array(task.tickers)).to_numpy(
-        zero_copy_only=False).astype(np.int64)
-    slot = asset + len(task.tickers) * (shares < 0)  # buys 0..A-1, sells A..2A-1
-    counts = replace(
-        counts, orders=len(value), turnover=float(np.abs(value).sum()),
-        block_shares=tuple(float(x) for x in np.bincount(
-            slot, weights=np.abs(shares), minlength=2 * len(task.tickers))),
-        block_orders=tuple(int(x) for x in np.bincount(slot,
-                                                       minlength=2 * len(task.tickers))))
-    orders_file, orders_digest = _write(task, ORDERS_DIR, orders)
-    return PartitionOutcome(task.partition, relative, digest, counts, orders_file,
-                            orders_digest)
+        outcome = PartitionOutcome(task.partition, relative, digest, counts)
+    else:
+        orders = orders_table(account_ids, task, result)
+        value = orders.column("value").to_numpy()
+        shares = orders.column("shares").to_numpy()
+        asset = pc.index_in(orders.column("ticker"), value_set=pa.array(task.tickers)).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        slot = asset + len(task.tickers) * (shares < 0)  # buys 0..A-1, sells A..2A-1
+        counts = replace(
+            counts, orders=len(value), turnover=float(np.abs(value).sum()),
+            block_shares=tuple(float(x) for x in np.bincount(
+                slot, weights=np.abs(shares), minlength=2 * len(task.tickers))),
+            block_orders=tuple(int(x) for x in np.bincount(slot,
+                                                           minlength=2 * len(task.tickers))))
+        orders_file, orders_digest = _write(task, ORDERS_DIR, orders)
+        outcome = PartitionOutcome(task.partition, relative, digest, counts, orders_file,
+                                   orders_digest)
+    records, head = records_table(review, orders, task.run_seed, task.partition)
+    records_file, records_digest = _write(task, RECORDS_DIR, records)
+    return replace(outcome, records_file=records_file, records_sha256=records_digest,
+                   chain_head=head)
 
 
 def _write(task: PartitionTask, folder: str, table: pa.Table) -> tuple[str, str]:

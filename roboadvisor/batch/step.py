@@ -113,6 +113,8 @@ class ModelArrays:
     lowest_targets: np.ndarray | None = None
     own_levels: np.ndarray | None = None
     rules: TradeRules = DEFAULT_RULES
+    expiry_months: int = 12
+    """How long an assessment is valid (the questionnaire's ``expiry_months``; ``synth``)."""
 
 
 def investor_tiers(model: ModelArrays, codes: np.ndarray

@@ -8,8 +8,9 @@ Drawn against the ``step.ModelArrays`` the book is reviewed with. For each accou
   coherent with some noise (contradictions and knock-outs occur as they do in real books);
 - the tier in force is the scored tier (1 for the lowest category), except for
   ``TIER_CHANGE_RATE`` of accounts whose tier is one step off (a re-assessment changed it);
-- assessed up to ``MAX_ASSESSMENT_AGE_DAYS`` before the book's date, valid
-  ``ASSESSMENT_VALID_DAYS`` (about 15% are expired);
+- assessed up to ``MAX_ASSESSMENT_AGE_DAYS`` before the book's date, valid for the
+  questionnaire's ``expiry_months`` (the same day that many months later, as the book's
+  assessments; with 12 months about 15% are expired);
 - value log-normal (median 40,000), invested in whole shares at the tier-in-force target
   drifted by a log-normal factor per asset (drift scale uniform per account), the rest cash;
 - ``ABOVE_LEVEL_RATE`` of accounts also hold a product above their level (3% of value);
@@ -34,7 +35,6 @@ ABOVE_LEVEL_RATE = 0.005
 DEPOSIT_RATE = 0.05
 WITHDRAWAL_RATE = 0.02
 MAX_ASSESSMENT_AGE_DAYS = 420
-ASSESSMENT_VALID_DAYS = 365
 ANSWER_NOISE = 30.0
 MEDIAN_VALUE = 40_000.0
 
@@ -71,12 +71,25 @@ def synth_chunk(model: ModelArrays, seed: int, chunk: int, first: int, n: int) -
     changed = rng.random(n) < TIER_CHANGE_RATE
     tier = np.where(changed, np.clip(scored + shift, 1, 5), scored).astype(np.int8)
     assessed = model.as_of_day - rng.integers(0, MAX_ASSESSMENT_AGE_DAYS + 1, size=n)
-    expires = assessed + ASSESSMENT_VALID_DAYS
+    expires = add_months_days(assessed, model.expiry_months)
     value = np.round(MEDIAN_VALUE * np.exp(rng.normal(0.0, 1.0, size=n)), 2)
     shares, cash = _holdings(model, rng, tier, value)
     flow_account, flow_day, flow_amount = _cash_flows(model, rng, value)
     return SynthChunk(first, codes, tier, cash, assessed.astype(np.int32),
                       expires.astype(np.int32), shares, flow_account, flow_day, flow_amount)
+
+
+def add_months_days(days: np.ndarray, months: int) -> np.ndarray:
+    """Dates (days since 1970-01-01) ``months`` later on the same day of the month, the
+    month's last day when it is shorter (``services.book.add_months``, vectorised)."""
+    d = np.asarray(days).astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    day = (d - month).astype(np.int64)                       # 0-based day of the month
+    target = month + np.timedelta64(months, "M")
+    last = ((target + np.timedelta64(1, "M")).astype("datetime64[D]")
+            - target.astype("datetime64[D]")).astype(np.int64) - 1
+    out = target.astype("datetime64[D]") + np.minimum(day, last)
+    return out.astype(np.int64)
 
 
 def _answers(tables: ScoringTables, rng: np.random.Generator, n: int) -> np.ndarray:

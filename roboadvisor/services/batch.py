@@ -85,6 +85,19 @@ class RunRequest:
     per-account path, ``exact_trades``), a ``step.TradeFunction``, or None: no trades."""
     min_trade: float = DEFAULT_MIN_TRADE
     """Smallest order value (currency), as ``account rebalance --min-trade``."""
+    model: ModelTargets | None = None
+    """Targets of a published model version (``book run --model N``); None: the shipped
+    policies optimised on the shipped assumptions."""
+
+
+@dataclass(frozen=True, eq=False)
+class ModelTargets:
+    """A published model version's targets: (5, assets) weights in universe order, rows sum
+    to 1 (``services.book_io.model_targets``)."""
+
+    version: int
+    digest: str
+    targets: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -149,7 +162,8 @@ def model_arrays(questionnaire: Any, universe: Universe, targets: np.ndarray,
     return ModelArrays(scoring_tables(questionnaire), targets, prices,
                        permitted_levels(universe, targets), as_of_day, drift_threshold,
                        lowest_rule(questionnaire), lowest_category_models(targets, own)[0],
-                       own, rules if rules is not None else TradeRules())
+                       own, rules if rules is not None else TradeRules(),
+                       questionnaire.expiry_months)
 
 
 def _layout(questionnaire: Any) -> Any:
@@ -249,10 +263,13 @@ def _run(request: RunRequest, book: Any, engine: Any, session: Any, start: float
     from roboadvisor.batch.book_files import write_json
     from roboadvisor.batch.engines import Engine, EngineError, run_dask, run_local
     from roboadvisor.batch.job import PartitionCounts, PartitionTask, blocks_table, write_table
+    from roboadvisor.batch.run_records import run_seed
 
     trade_function = _trade_function(request.trades)
     model, snapshot, questionnaire, tickers = _run_model(book, request)
     inputs = _inputs_record(request.book, book, snapshot, model)
+    if request.model is not None:
+        inputs["model"] = {"version": request.model.version, "digest": request.model.digest}
 
     finished = []
 
@@ -265,9 +282,10 @@ def _run(request: RunRequest, book: Any, engine: Any, session: Any, start: float
 
     try:
         with atomic_dir(request.out) as tmp:
+            seed = run_seed(inputs)
             tasks = [PartitionTask(Path(request.book).resolve(), p, tmp.resolve(), model,
                                    tickers, (questionnaire.id, questionnaire.version),
-                                   trade_function)
+                                   trade_function, seed)
                      for p in range(book.partitions)]
             if engine is Engine.LOCAL:
                 outcomes = run_local(tasks, done)
@@ -321,7 +339,8 @@ def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any, tuple[str
     prices = _price_vector(snapshot, universe.tickers, request.prices_file)
     as_of = date.fromisoformat(book.as_of)
     suitability = (book.generator or {}).get("suitability")
-    targets = tier_targets(universe, suitability)
+    targets = (request.model.targets if request.model is not None
+               else tier_targets(universe, suitability))
     model = model_arrays(questionnaire, universe, targets, prices,
                          (as_of - date(1970, 1, 1)).days, request.drift_threshold,
                          TradeRules(min_trade=request.min_trade))
@@ -391,7 +410,10 @@ def _manifest_record(inputs: dict[str, Any], outcomes: list[Any], summary: dict[
         "partitions": [{"partition": o.partition, "file": o.file, "accounts": o.counts.accounts,
                         "sha256": o.sha256,
                         **({"orders_file": o.orders_file, "orders_sha256": o.orders_sha256}
-                           if o.orders_file else {})} for o in outcomes],
+                           if o.orders_file else {}),
+                        **({"records_file": o.records_file, "records_sha256": o.records_sha256,
+                            "chain_head": o.chain_head} if o.records_file else {})}
+                       for o in outcomes],
         "summary_sha256": hashlib.sha256(_dumps(summary).encode("utf-8")).hexdigest(),
     }
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import typer
 
+from roboadvisor.cli.book_context import DB
 from roboadvisor.cli.options import JSON, PlainUsage
 
 HELP = ("The whole book: review every account and rebalance those that need it (in the "
@@ -71,6 +72,11 @@ def run(
         help="Trade lists: vectorised (fast, gap to the exact optimum bounded), exact (the "
              "per-account path of account rebalance, slow) or none."),
     min_trade: float = typer.Option(50.0, "--min-trade", help="Smallest order value."),
+    model: int | None = typer.Option(
+        None, "--model", metavar="N",
+        help="Targets of model version N published in the database (--db); default: the "
+             "shipped policies on the shipped assumptions."),
+    db: str | None = DB,
     lang: str = LANG,
     json_output: bool = JSON,
 ) -> None:
@@ -83,13 +89,26 @@ def run(
 
     language = _lang(lang)
     request = batch.RunRequest(book, out, engine, scheduler, workers, prices, drift_threshold,
-                               None if trades.strip().lower() == "none" else trades, min_trade)
+                               None if trades.strip().lower() == "none" else trades, min_trade,
+                               model=_model_targets(db, model))
     with view.progress_bar("batch.progress_run", language) as bar:
         result = batch.run_book(request, bar)
     if json_output:
         render.print_json(view.run_record(result))
     else:
         view.show_run(result, language)
+
+
+def _model_targets(db: str | None, version: int | None):
+    """Model version ``version`` of the database's published models (None: none asked)."""
+    if version is None:
+        return None
+    from roboadvisor.cli.book_context import book
+    from roboadvisor.data.universe_file import load_universe
+    from roboadvisor.services.book_io import model_targets
+
+    with book(db) as (b, _now):
+        return model_targets(b, version, load_universe(None).tickers)
 
 
 def _lang(value: str):
@@ -110,3 +129,13 @@ def _register_daily_commands() -> None:
 
 
 _register_daily_commands()
+
+
+def _register_io_commands() -> None:
+    """``book export``, ``book import`` and ``book verify-run`` join this group."""
+    from roboadvisor.cli.commands import book_io
+
+    app.registered_commands.extend(book_io.app.registered_commands)
+
+
+_register_io_commands()

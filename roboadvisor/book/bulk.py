@@ -1,0 +1,224 @@
+"""Bulk reads and writes of the whole book, for ``book export`` and ``book import``.
+
+The repositories read and write one client or account at a time, which is right for the
+commands of an advisor and far too slow for a book of 100,000 accounts. Here each table is
+read in one query and written in one statement per table, inside the command's transaction:
+
+- PostgreSQL: ``COPY ... FROM STDIN`` through psycopg's ``Cursor.copy`` (the driver the book
+  uses, ``postgresql+psycopg``), rows written with ``write_row`` (psycopg adapts dates,
+  Decimals and bytes);
+- SQLite (and any other backend): one ``executemany`` per table through SQLAlchemy Core, so
+  the column types convert exactly as the repositories' inserts do.
+
+Records are appended with the hash chain of ``chain`` (the same body layout as
+``SqlRecords.append``), after the chain's head is taken and locked (``SqlRecords.head``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Float, cast, func, insert, select, text
+
+from roboadvisor.book import chain, schema
+from roboadvisor.book.models import FlowKind, FlowStatus, RecordKind
+from roboadvisor.book.repositories import Personal, SqlRecords, _iso, _utc
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+
+    from roboadvisor.book.crypto import Cipher
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """An account as exported: the tier in force, cash, and its client's latest assessment
+    (``answers`` decrypted, None when erased; ``assessment_id`` None when never assessed)."""
+
+    id: str
+    client_id: str
+    tier: int
+    cash: float
+    assessment_id: int | None
+    questionnaire: tuple[str, int] | None
+    assessed_at: datetime | None
+    expires_at: datetime | None
+    answers: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class BookRows:
+    """The whole book in rows: accounts by id, positions (account, ticker, shares) and the
+    pending cash flows (account, date, signed amount: deposits > 0), each sorted. Money and
+    shares as floats (what the parquet book holds), converted by the database."""
+
+    accounts: tuple[AccountRow, ...]
+    positions: tuple[tuple[str, str, float], ...]
+    flows: tuple[tuple[str, date, float], ...]
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A record to append: kind, client, account and content (``SqlRecords.append``)."""
+
+    kind: RecordKind
+    client_id: str | None
+    account_id: str | None
+    content: dict[str, Any]
+
+
+class SqlBulk:
+    """Whole-book reads and bulk loads on the connection of one transaction."""
+
+    def __init__(self, conn: Connection, cipher: Cipher) -> None:
+        self.conn = conn
+        self.personal = Personal(conn, cipher)
+
+    @property
+    def backend(self) -> str:
+        return str(self.conn.dialect.name)
+
+    # --- reads ----------------------------------------------------------------------------
+    def read_book(self) -> BookRows:
+        """Every account with its client's latest assessment (answers decrypted: the key is
+        needed when any answers are kept), positions and pending flows; one query a table."""
+        a, c, s = schema.assessments, schema.clients, schema.accounts
+        latest: dict[str, Any] = {}
+        for row in self.conn.execute(
+                select(a.c.id, a.c.client_id, a.c.questionnaire_id, a.c.questionnaire_version,
+                       a.c.answers_enc, a.c.assessed_at, a.c.expires_at)
+                .order_by(a.c.client_id, a.c.assessed_at, a.c.id)).all():
+            latest[row.client_id] = row  # the last row of a client is its latest
+        erased = {r.id for r in self.conn.execute(select(c.c.id).where(
+            c.c.erased_at.is_not(None)))}
+        accounts = []
+        for acc in self.conn.execute(select(s.c.id, s.c.client_id, s.c.tier,
+                                            cast(s.c.cash, Float)).order_by(s.c.id)).all():
+            found = latest.get(acc[1])
+            answers = None
+            if found is not None and found.answers_enc is not None \
+                    and acc[1] not in erased:
+                import json
+
+                answers = dict(json.loads(self.personal.open(found.answers_enc) or "{}"))
+            accounts.append(AccountRow(
+                acc[0], acc[1], int(acc[2]), float(acc[3]),
+                found.id if found else None,
+                (found.questionnaire_id, int(found.questionnaire_version)) if found else None,
+                _utc(found.assessed_at) if found else None,
+                _utc(found.expires_at) if found else None, answers))
+        p, f = schema.positions, schema.cash_flows
+        positions = tuple(tuple(r) for r in self.conn.execute(
+            select(p.c.account_id, p.c.ticker, cast(p.c.shares, Float))
+            .order_by(p.c.account_id, p.c.ticker)).all())
+        deposit = FlowKind.DEPOSIT.value
+        flows = tuple(
+            (r[0], r[3], float(r[2]) if r[1] == deposit else -float(r[2]))
+            for r in self.conn.execute(
+                select(f.c.account_id, f.c.kind, cast(f.c.amount, Float), f.c.on_date)
+                .where(f.c.status == FlowStatus.PENDING.value)
+                .order_by(f.c.account_id, f.c.on_date, f.c.id)).all())
+        return BookRows(tuple(accounts), positions, flows)
+
+    def existing(self, table: Table, ids: Iterable[str], chunk: int = 5_000) -> list[str]:
+        """Which of ``ids`` are already rows of ``table`` (clients or accounts), sorted."""
+        wanted = sorted(set(ids))
+        found: list[str] = []
+        for i in range(0, len(wanted), chunk):
+            part = wanted[i:i + chunk]
+            found.extend(r[0] for r in self.conn.execute(
+                select(table.c.id).where(table.c.id.in_(part))))
+        return sorted(found)
+
+    def records_head(self) -> tuple[int, str]:
+        """The next record's number and the hash it follows (locked on PostgreSQL)."""
+        return SqlRecords(self.conn).head()
+
+    def next_id(self, table: Table) -> int:
+        """The first free integer id of ``table`` (assessments, cash_flows), after locking
+        the table against other writers on PostgreSQL."""
+        if self.backend == "postgresql":
+            self.conn.execute(text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
+        found = self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()
+        return int(found or 0) + 1
+
+    def seal(self, plain: str) -> bytes:
+        """Encrypt a personal field (the key is checked against the book's key check)."""
+        sealed = self.personal.seal(plain)
+        assert sealed is not None
+        return sealed
+
+    # --- writes ---------------------------------------------------------------------------
+    def load(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one bulk statement."""
+        if not rows:
+            return
+        if self.backend == "postgresql":
+            self._copy(table, columns, rows)
+        elif self.backend == "sqlite":
+            self._executemany(table, columns, rows)
+        else:
+            self.conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
+
+    def _executemany(self, table: Table, columns: Sequence[str],
+                     rows: Sequence[Sequence[Any]]) -> None:
+        """One DBAPI ``executemany``, each column converted by its SQLAlchemy type's bind
+        processor (what ``conn.execute(insert(table), rows)`` does, without building a
+        parameter dictionary per row)."""
+        dialect = self.conn.dialect
+        procs = [_last_value_cached(table.c[name].type.bind_processor(dialect))
+                 for name in columns]
+        if any(procs):
+            rows = [tuple(v if f is None or v is None else f(v)
+                          for f, v in zip(procs, row, strict=True)) for row in rows]
+        marks = ", ".join("?" for _ in columns)
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", list(rows))
+
+    def _copy(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        raw: Any = self.conn.connection.driver_connection
+        names = ", ".join(columns)
+        with raw.cursor() as cursor, \
+                cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if self.backend == "postgresql" and "id" in columns and table.c.id.autoincrement is True:
+            self.conn.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"(SELECT max(id) FROM {table.name}))"))
+
+    def append_records(self, records: Iterable[NewRecord], now: datetime,
+                       head: tuple[int, str] | None = None) -> tuple[int, str, int]:
+        """Chain and insert ``records`` after the current head; (first seq, last hash, count).
+        The bodies are built as ``SqlRecords.append`` builds them."""
+        seq, prev = head if head is not None else self.records_head()
+        first, stamp, rows = seq, _iso(now), []
+        for r in records:
+            body = chain.canonical({**r.content, "seq": seq, "kind": r.kind.value,
+                                    "created_at": stamp, "client_id": r.client_id,
+                                    "account_id": r.account_id})
+            digest = chain.link_hash(prev, body)
+            rows.append((seq, r.kind.value, now, r.client_id, r.account_id, body, prev, digest))
+            seq, prev = seq + 1, digest
+        self.load(schema.records, ("seq", "kind", "created_at", "client_id", "account_id",
+                                   "body", "prev_hash", "hash"), rows)
+        return first, prev, len(rows)
+
+
+def _last_value_cached(process: Any) -> Any:
+    """A bind processor that converts a run of equal values once (every row of an import
+    carries the same ``created_at``)."""
+    if process is None:
+        return None
+    last: list[Any] = [object(), None]
+
+    def cached(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return cached

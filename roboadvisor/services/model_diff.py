@@ -111,7 +111,10 @@ def _params(reason: Reason, lang: str) -> dict[str, str]:
     """A reason's placeholders; a constraint is put in words from the catalog first."""
     params = dict(reason.params)
     if "kind" in params:
-        params = {"constraint": t(f"model.limit.{params['kind']}", lang, name=params["name"],
+        name = params["name"]
+        if params["kind"] in ("class_min", "class_max"):  # an asset class: its name in lang
+            name = t(f"tables.class_{name}", lang)
+        params = {"constraint": t(f"model.limit.{params['kind']}", lang, name=name,
                                   limit=params["limit"])}
     return params
 

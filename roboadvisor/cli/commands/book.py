@@ -112,12 +112,13 @@ def _model_targets(db: str | None, version: int | None):
 
 
 def _lang(value: str):
+    from roboadvisor.errors import reason
     from roboadvisor.reports.i18n import Lang
 
     try:
         return Lang.parse(value)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--lang") from None
+        raise typer.BadParameter(reason(exc), param_hint="--lang") from None
 
 
 def _register_daily_commands() -> None:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from roboadvisor.batch.partitioning import part_name
 from roboadvisor.batch.schema import PARQUET_OPTIONS, SCHEMAS, Table
-from roboadvisor.errors import InputError
+from roboadvisor.errors import InputError, catalog_text, reason
 
 FORMAT = "roboadvisor-book"
 FORMAT_VERSION = 1
@@ -101,10 +101,11 @@ def read_manifest(folder: Path) -> BookManifest:
         raise BookError.from_catalog("batch.book_no_manifest", path=str(path)) from None
     except (OSError, ValueError) as exc:
         raise BookError.from_catalog("batch.book_bad_manifest", path=str(path),
-                                     reason=str(exc)) from None
+                                     reason=reason(exc)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise BookError.from_catalog("batch.book_bad_manifest", path=str(path),
-                                     reason=f"'format' is not {FORMAT!r}")
+                                     reason=catalog_text("zh_book.format_not",
+                                                         format=repr(FORMAT)))
     if doc.get("format_version") != FORMAT_VERSION:
         raise BookError.from_catalog("batch.book_version", path=str(path),
                                      found=str(doc.get("format_version")),
@@ -124,10 +125,11 @@ def read_manifest(folder: Path) -> BookManifest:
             doc.get("generator"))
     except (KeyError, TypeError, ValueError) as exc:
         raise BookError.from_catalog("batch.book_bad_manifest", path=str(path),
-                                     reason=f"missing or bad field {exc}") from None
+                                     reason=catalog_text("zh_book.missing_field",
+                                                         field=reason(exc))) from None
     if manifest.partitions < 1:
         raise BookError.from_catalog("batch.book_bad_manifest", path=str(path),
-                                     reason="'partitions' must be at least 1")
+                                     reason=catalog_text("zh_book.partitions_min"))
     return manifest
 
 
@@ -146,14 +148,15 @@ def read_partition(folder: Path, partition: int) -> dict[Table, pa.Table]:
             raise BookError.from_catalog("batch.book_missing_part", path=str(path)) from None
         except (OSError, pa.ArrowException) as exc:
             raise BookError.from_catalog("batch.book_bad_part", path=str(path),
-                                         reason=str(exc).splitlines()[0]) from None
+                                         reason=reason(exc).splitlines()[0]) from None
         if not data.schema.equals(SCHEMAS[table]):
             try:
                 data = data.select(SCHEMAS[table].names).cast(SCHEMAS[table])
             except (KeyError, pa.ArrowException) as exc:
                 raise BookError.from_catalog(
                     "batch.book_bad_part", path=str(path),
-                    reason=f"columns do not match the {table.value} schema ({exc})") from None
+                    reason=catalog_text("zh_book.columns_mismatch", table=table.value,
+                                         reason=reason(exc))) from None
         out[table] = data
     return out
 

@@ -18,7 +18,7 @@ def reference_snapshot(path: Path = REFERENCE_PRICES) -> PriceSnapshot:
     data = load_mapping(path, ConfigError)
     prices = data.get("prices")
     if not isinstance(prices, dict) or not prices:
-        raise ConfigError(f"{path}: field 'prices' must map tickers to prices")
+        raise ConfigError.from_catalog("zh_book.prices_not_mapping", path=str(path))
     return PriceSnapshot(str(data.get("as_of", "")), str(data.get("source", path.name)),
                          tuple((str(k), float(v)) for k, v in prices.items()))
 

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from roboadvisor.book.chain import GENESIS, canonical, link_hash
+from roboadvisor.errors import reason
 
 RECORDS_DIR = "records"
 RECORDS_SCHEMA = pa.schema([
@@ -185,7 +186,7 @@ def _check_chain(out: Path, entry: dict[str, Any], seed: str, p: int,
         records = pq.read_table(out / entry["records_file"])
     except (OSError, pa.ArrowException) as exc:
         problems.append(RunProblem("file", entry.get("records_file", f"partition {p}"),
-                                   str(exc).splitlines()[0]))
+                                   reason(exc).splitlines()[0]))
         return 0
     where = entry["records_file"]
     bodies = records.column("body").to_pylist()

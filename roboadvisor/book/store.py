@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from roboadvisor.book import schema
-from roboadvisor.errors import BookError, BookSchemaError
+from roboadvisor.errors import BookError, BookSchemaError, reason
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -208,5 +208,5 @@ def create_at(url: str, revision: str) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = reason(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -31,7 +31,7 @@ from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE
 
 if TYPE_CHECKING:
     from roboadvisor.batch.step import TradeFunction
-from roboadvisor.errors import ConfigError, InputError, RoboAdvisorError
+from roboadvisor.errors import ConfigError, InputError, RoboAdvisorError, reason
 
 ACCOUNTS_PER_PARTITION = 100_000
 """Default partition size of ``book synth`` (memory of ``book run`` grows with it)."""
@@ -219,7 +219,7 @@ def synth_book(request: SynthRequest, progress: Progress | None = None) -> Synth
         raise InputError.from_catalog("batch.out_exists", path=str(request.out)) from None
     except OSError as exc:
         raise ConfigError.from_catalog("batch.out_unwritable", path=str(request.out),
-                                       reason=exc.strerror or str(exc)) from None
+                                       reason=exc.strerror or reason(exc)) from None
     return SynthResult(request.out, request.accounts, partitions, request.seed, snapshot.as_of,
                        snapshot.source, time.perf_counter() - start)
 
@@ -306,10 +306,10 @@ def _run(request: RunRequest, book: Any, engine: Any, session: Any, start: float
     except EngineError as exc:
         raise BatchError.from_catalog("batch.cluster_failed",
                                       scheduler=request.scheduler or "LocalCluster",
-                                      reason=str(exc)) from None
+                                      reason=reason(exc)) from None
     except OSError as exc:
         raise ConfigError.from_catalog("batch.out_unwritable", path=str(request.out),
-                                       reason=exc.strerror or str(exc)) from None
+                                       reason=exc.strerror or reason(exc)) from None
     workers = request.workers if engine is Engine.DASK and not request.scheduler else None
     return RunResult(request.out, engine.value, workers, summary, time.perf_counter() - start)
 

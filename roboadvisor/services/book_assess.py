@@ -24,8 +24,9 @@ def questionnaire_bytes(questionnaire: Questionnaire) -> bytes:
     """The bytes of the file that defines ``questionnaire`` (its hash goes into the record)."""
     found = questionnaire_file(questionnaire.id, questionnaire.version)
     if found is None:
-        raise QuestionnaireError(f"questionnaire {questionnaire.key}: its file is not in "
-                                 f"{config.questionnaires_dir()}")
+        raise QuestionnaireError.from_catalog("zh_book.questionnaire_file_missing",
+                                              key=questionnaire.key,
+                                              folder=str(config.questionnaires_dir()))
     return found.read_bytes()
 
 

@@ -45,7 +45,7 @@ from roboadvisor.domain.review import (
 )
 from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE, TradeList, TradeRules, apply_fills
 from roboadvisor.domain.trading import CostModel
-from roboadvisor.errors import BookError
+from roboadvisor.errors import BookError, catalog_text, reason
 from roboadvisor.services import book as service
 from roboadvisor.services import book_records as records
 from roboadvisor.services import model as models
@@ -373,7 +373,7 @@ def review_book(book: Book, ctx: Context, now: datetime,
         except RoboAdvisorError as exc:
             if failures is None:
                 raise
-            failures.append(Failure(account.id, str(exc)))
+            failures.append(Failure(account.id, reason(exc)))
     out.sort(key=lambda r: (-r.review.urgency, r.account.id))
     return out
 
@@ -573,10 +573,10 @@ def settings(min_trade: float, bps: float, fixed: float, rule: str | None = None
         try:
             parsed = parse_rule(rule)
         except ValueError as exc:
-            raise BookError.from_catalog("model.rule_bad", rule=rule, reason=str(exc)) from None
+            raise BookError.from_catalog("model.rule_bad", rule=rule, reason=reason(exc)) from None
         if parsed.kind not in (RuleKind.BANDS, RuleKind.DRIFT):
             raise BookError.from_catalog("model.rule_bad", rule=rule,
-                                         reason="use a band or drift rule, e.g. bands:5/25")
+                                         reason=catalog_text("zh_book.rule_not_band"))
 
     for name, value in (("--min-trade", min_trade), ("--cost-bps", bps),
                         ("--cost-fixed", fixed)):

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from roboadvisor.errors import InputError, RoboAdvisorError
+from roboadvisor.errors import InputError, RoboAdvisorError, catalog_text, reason
 
 if TYPE_CHECKING:
     from roboadvisor.book.bulk import BookRows, SqlBulk
@@ -117,7 +117,7 @@ def export_book(bulk: SqlBulk, out: Path, now: datetime, partitions: int | None 
         from roboadvisor.errors import ConfigError
 
         raise ConfigError.from_catalog("batch.out_unwritable", path=str(out),
-                                       reason=exc.strerror or str(exc)) from None
+                                       reason=exc.strerror or reason(exc)) from None
     return ExportResult(Path(out), n, count, len(data.holding_account), len(data.flow_account),
                         manifest.as_of, tuple(skipped), time.perf_counter() - start)
 
@@ -232,10 +232,12 @@ def _check_values(folder: Path, data: Any, questionnaire: Any) -> None:
     from roboadvisor.services.book import ID_PATTERN
 
     def bad(what: str, value: object) -> RoboAdvisorError:
-        return InputError.from_catalog("scaleio.import_bad", path=str(folder), what=what,
-                                       value=str(value))
+        """``what`` is a zh_book.what_* label; ``value`` the offending value (or a Text)."""
+        return InputError.from_catalog("scaleio.import_bad", path=str(folder),
+                                       what=catalog_text(f"zh_book.what_{what}"),
+                                       value=value if isinstance(value, str) else str(value))
 
-    for ids, what in ((data.account_id, "account id"), (data.client_id, "client id")):
+    for ids, what in ((data.account_id, "account_id"), (data.client_id, "client_id")):
         wrong = [x for x in ids.tolist() if not ID_PATTERN.match(x or "")]
         if wrong:
             raise bad(what, wrong[0])
@@ -247,15 +249,15 @@ def _check_values(folder: Path, data: Any, questionnaire: Any) -> None:
             raise bad(what, float(values[wrong_values][0]))
     zero = ~np.isfinite(data.flow_amount) | (data.flow_amount == 0)
     if zero.any():
-        raise bad("cash flow amount", float(data.flow_amount[zero][0]))
+        raise bad("cash_flow_amount", float(data.flow_amount[zero][0]))
     if (data.holding_account < 0).any() or (data.flow_account < 0).any():
         raise bad("account", "?")
     if len(set(zip(data.holding_account.tolist(), data.holding_ticker.tolist(), strict=True))) \
             != len(data.holding_account):
-        raise bad("position", "a ticker held twice by one account")
+        raise bad("position", catalog_text("zh_book.ticker_held_twice"))
     widths = np.array([len(x.options) for x in questionnaire.questions])
     if ((data.codes < 0) | (data.codes >= widths[None, :])).any():
-        raise bad("answer code", int(data.codes[(data.codes < 0)
+        raise bad("answer_code", int(data.codes[(data.codes < 0)
                                                 | (data.codes >= widths[None, :])][0]))
 
 
@@ -467,4 +469,4 @@ def verify_run(out: Path) -> Any:
         raise InputError.from_catalog("scaleio.not_a_run", path=str(path)) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError.from_catalog("scaleio.bad_run_manifest", path=str(path),
-                                      reason=str(exc)) from None
+                                      reason=reason(exc)) from None

@@ -11,7 +11,7 @@ from typing import Any
 from roboadvisor.book.chain import ChainProblem, sha256_bytes, verify_chain
 from roboadvisor.book.models import Record, RecordKind
 from roboadvisor.book.repositories import Book
-from roboadvisor.errors import BookKeyError, RoboAdvisorError
+from roboadvisor.errors import BookKeyError, RoboAdvisorError, reason
 
 WEIGHT_TOLERANCE = 1e-4
 """Re-solved weights may differ by solver noise; more than 0.01% is a difference."""
@@ -163,7 +163,7 @@ def _allocation(book: Book, record: Record) -> list[Difference] | Skipped:
                 tier=rerun["tier"], market=market, policies_file=paths["policies"],
                 suitability=rerun.get("suitability")))
         except RoboAdvisorError as exc:
-            return [Difference(record.seq, record.kind.value, "status", "optimal", str(exc))]
+            return [Difference(record.seq, record.kind.value, "status", "optimal", reason(exc))]
     again = allocation_outputs(result)
     outputs = content["outputs"]
     found = _compare(record, outputs, {k: v for k, v in again.items() if k != "weights"})
@@ -200,7 +200,7 @@ def _model(book: Book, record: Record) -> list[Difference] | Skipped:
         try:
             again = model_outputs(*optimise(request, lowest=carries_lowest))
         except RoboAdvisorError as exc:
-            return [Difference(record.seq, record.kind.value, "status", "optimal", str(exc))]
+            return [Difference(record.seq, record.kind.value, "status", "optimal", reason(exc))]
     found: list[Difference] = []
     recorded = content["outputs"]["tiers"]
     for tier in sorted(set(recorded) | set(again)):

@@ -8,11 +8,12 @@ import typer
 
 from roboadvisor.cli import options
 from roboadvisor.cli.book_context import DB
+from roboadvisor.cli.options import lang_option
 
 HELP = ("Accounts of the book: open, import-holdings, deposit, withdraw, show, set, review, "
         "rebalance.")
 app = typer.Typer(no_args_is_help=True, help=HELP)
-LANG = typer.Option("en", "--lang", help="Language of the text shown.")
+LANG = lang_option("Language of the text shown.")
 ON = typer.Option(None, "--date", formats=options.DATE_FORMATS,
                   help="Value date YYYY-MM-DD (default: today, UTC).")
 

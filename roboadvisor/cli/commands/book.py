@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 
 from roboadvisor.cli.book_context import DB
-from roboadvisor.cli.options import JSON, PlainUsage
+from roboadvisor.cli.options import JSON, PlainUsage, lang_option
 
 HELP = ("The whole book: review every account and rebalance those that need it (in the "
         "database), or at scale: write a synthetic book (parquet) and run the nightly job.")
@@ -14,7 +14,7 @@ app = typer.Typer(no_args_is_help=True, help=HELP,
                   epilog="Example: roboadvisor book synth --accounts 100000 --out book/ && "
                          "roboadvisor book run book/ --out review/")
 
-LANG = typer.Option("en", "--lang", help="Language of the tables: en or zh.")
+LANG = lang_option("Language of the tables: en or zh.")
 PRICES = typer.Option(
     None, "--prices", metavar="FILE",
     help="Daily adjusted closes (CSV or parquet); the latest row is used. Default: the book's "
@@ -112,12 +112,13 @@ def _model_targets(db: str | None, version: int | None):
 
 
 def _lang(value: str):
+    from roboadvisor.errors import reason
     from roboadvisor.reports.i18n import Lang
 
     try:
         return Lang.parse(value)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--lang") from None
+        raise typer.BadParameter(reason(exc), param_hint="--lang") from None
 
 
 def _register_daily_commands() -> None:

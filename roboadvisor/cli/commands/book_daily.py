@@ -10,10 +10,11 @@ import typer
 
 from roboadvisor.cli import options
 from roboadvisor.cli.book_context import DB
+from roboadvisor.cli.options import lang_option
 
 HELP = "The whole book: review every account, rebalance those that need it."
 app = typer.Typer(no_args_is_help=True, help=HELP)
-LANG = typer.Option("en", "--lang", help="Language of the text shown.")
+LANG = lang_option("Language of the text shown.")
 PRICES = typer.Option(None, "--prices", metavar="FILE",
                       help="Price file: the last close of every ticker (default: the cache).")
 MIN_TRADE = typer.Option(50.0, "--min-trade", help="Minimum order value.")

@@ -9,9 +9,10 @@ import typer
 
 from roboadvisor.cli import options
 from roboadvisor.cli.book_context import DB
+from roboadvisor.cli.options import lang_option
 
 app = typer.Typer(no_args_is_help=True)
-LANG = typer.Option("en", "--lang", help="Language of the tables: en or zh.")
+LANG = lang_option("Language of the tables: en or zh.")
 
 
 @app.command("export", cls=options.PlainUsage,

@@ -6,6 +6,7 @@ import typer
 
 from roboadvisor.cli import options
 from roboadvisor.cli.book_context import DB
+from roboadvisor.cli.options import lang_option
 
 HELP = "The book's database: upgrade (migrate an older schema)."
 app = typer.Typer(no_args_is_help=True, help=HELP)
@@ -13,7 +14,7 @@ app = typer.Typer(no_args_is_help=True, help=HELP)
 
 @app.command("upgrade")
 def upgrade(db: str | None = DB,
-            lang: Literal["en", "zh"] = typer.Option("en", "--lang"),
+            lang: Literal["en", "zh"] = lang_option(),
             json_output: bool = options.JSON) -> None:
     """Migrate the book to the newest schema (a newer book is refused)."""
     import os

@@ -7,10 +7,11 @@ import typer
 
 from roboadvisor.cli import options
 from roboadvisor.cli.book_context import DB
+from roboadvisor.cli.options import lang_option
 
 HELP = "The advice record: list, show, verify the hash chain (and --recompute)."
 app = typer.Typer(no_args_is_help=True, help=HELP)
-LANG = typer.Option("en", "--lang", help="Language of the text shown.")
+LANG = lang_option("Language of the text shown.")
 
 
 @app.command("list")

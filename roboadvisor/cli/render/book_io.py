@@ -8,6 +8,7 @@ import typer
 
 from roboadvisor.cli.render import out, print_json, warning
 from roboadvisor.cli.render.batch import _pairs
+from roboadvisor.errors import reason
 from roboadvisor.reports.i18n import Lang, t
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ def lang(value: str) -> Lang:
     try:
         return Lang.parse(value)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--lang") from None
+        raise typer.BadParameter(reason(exc), param_hint="--lang") from None
 
 
 def export_record(result: ExportResult) -> dict[str, Any]:

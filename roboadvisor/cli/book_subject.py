@@ -45,6 +45,24 @@ class Basis:
         return out
 
 
+def chosen_basis(db: str | None, client_id: str | None, account_id: str | None,
+                 amount: float | None, prices: Path | None, lang: str,
+                 **exclusive: object) -> Basis | None:
+    """The book's subject when ``--client`` or ``--account`` was given (None otherwise): the
+    choice checked against the ``exclusive`` options (name -> value given), then ``basis``,
+    its notes shown."""
+    if client_id is None and account_id is None:
+        return None
+    from roboadvisor.cli import render
+    from roboadvisor.services.book_subject import check_choice
+
+    check_choice(client_id, account_id, **exclusive)
+    found = basis(db, client_id, account_id, amount, prices, lang)
+    for line in found.notes:
+        render.note(line)
+    return found
+
+
 def basis(db: str | None, client_id: str | None, account_id: str | None,
           amount: float | None, prices: Path | None, lang: str,
           cache_dir: Path | None = None) -> Basis:

@@ -258,12 +258,8 @@ def _affine(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     rhs[:nf, 0] = -(cov[np.ix_(f, held)] @ bound[held])
     rhs[nf, 0] = 1.0 - bound.sum()
     rhs[:nf, 1] = mu[f]
-    try:
-        sol = np.linalg.solve(kkt, rhs)
-    except np.linalg.LinAlgError:
-        return None
-    if not np.isfinite(sol).all() or np.abs(kkt @ sol - rhs).max() > 1e-9 * (
-            1.0 + np.abs(rhs).max()):
+    sol = qp.solve_verified(kkt, rhs)
+    if sol is None:
         return None
     a = bound.copy()
     b = np.zeros(len(mu))

@@ -415,12 +415,8 @@ def _kkt(red: _Reduced, active: list[int]
     rhs[:nf, 0] = -red.q0[fvars] - red.sigma[np.ix_(fvars, bvars)] @ xb_val
     rhs[nf:, 0] = d - cb @ xb_val
     rhs[:nf, 1] = red.mu[fvars]
-    try:
-        sol = np.linalg.solve(kkt, rhs)
-    except np.linalg.LinAlgError:
-        return None
-    if not np.isfinite(sol).all() or np.abs(kkt @ sol - rhs).max() > 1e-9 * (
-            1.0 + np.abs(rhs).max()):
+    sol = qp.solve_verified(kkt, rhs)
+    if sol is None:
         return None
     x = np.zeros((m, 2))
     x[fvars] = sol[:nf]

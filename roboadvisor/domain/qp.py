@@ -256,3 +256,17 @@ def solve(p: Problem) -> Solution:
     if not np.isfinite(w).all():
         return Solution(Status.FAILED, None, "clarabel: non-finite weights")
     return Solution(Status.OPTIMAL, w, f"clarabel: {status}")
+
+
+def solve_verified(kkt: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
+    """``kkt^-1 rhs`` for a KKT system, or None when it is singular or the solution does not
+    reproduce ``rhs`` to 1e-9 (relative): the one check the exact frontier and the box-and-
+    budget solver both rely on before trusting an active set."""
+    try:
+        sol = np.linalg.solve(kkt, rhs)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.isfinite(sol).all() or np.abs(kkt @ sol - rhs).max() > 1e-9 * (
+            1.0 + np.abs(rhs).max()):
+        return None
+    return sol

@@ -64,21 +64,16 @@ def project(tier: str | None = TIER, answers: Path | None = ANSWERS,
     """Project a portfolio towards a goal."""
     from roboadvisor.api import projection as api
     from roboadvisor.cli import render
+    from roboadvisor.cli.book_subject import chosen_basis
     from roboadvisor.cli.render import projection as view
     from roboadvisor.cli.render.plots import check_png_path
     from roboadvisor.reports.build import projection_view
     from roboadvisor.reports.views import record
 
-    book = None
-    if client is not None or account is not None:
-        from roboadvisor.cli.book_subject import basis
-        from roboadvisor.services.book_subject import check_choice
-
-        check_choice(client, account, **{"--tier": tier, "--answers": answers})
-        book = basis(db, client, account, amount, prices, lang)
+    book = chosen_basis(db, client, account, amount, prices, lang,
+                        **{"--tier": tier, "--answers": answers})
+    if book is not None:
         tier, amount = str(book.subject.tier), book.amount
-        for line in book.notes:
-            render.note(line)
         render.show_warnings(book.warnings)
     if plot is not None:
         check_png_path(plot)

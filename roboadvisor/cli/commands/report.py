@@ -62,16 +62,13 @@ def report(out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html",
     from roboadvisor.services.report import ReportRequest, build_report
 
     view.check_html_path(out)
-    found, made = None, None
-    if client is not None or account is not None:
-        from roboadvisor.cli.book_subject import basis
-        from roboadvisor.services.book_subject import check_choice
+    from roboadvisor.cli.book_subject import chosen_basis
 
-        check_choice(client, account, **{"--answers": answers, "--tier": tier})
-        found = basis(db, client, account, amount, prices, lang)
+    made = None
+    found = chosen_basis(db, client, account, amount, prices, lang,
+                         **{"--answers": answers, "--tier": tier})
+    if found is not None:
         tier, amount = str(found.subject.tier), found.amount
-        for line in found.notes:
-            render.note(line)
     request = ReportRequest(
         answers=answers, tier=tier, lang=lang, prices_file=prices, policies_file=policies,
         universe_file=universe,

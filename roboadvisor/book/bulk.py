@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Float, cast, func, insert, select, text
 
 from roboadvisor.book import chain, schema
-from roboadvisor.book.models import FlowKind, FlowStatus, RecordKind
-from roboadvisor.book.repositories import Personal, SqlRecords, _iso, _utc
+from roboadvisor.book.models import FlowKind, FlowStatus
+from roboadvisor.book.repositories import Entry, Personal, SqlRecords, _iso, _utc
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -59,16 +59,6 @@ class BookRows:
     accounts: tuple[AccountRow, ...]
     positions: tuple[tuple[str, str, float], ...]
     flows: tuple[tuple[str, date, float], ...]
-
-
-@dataclass(frozen=True)
-class NewRecord:
-    """A record to append: kind, client, account and content (``SqlRecords.append``)."""
-
-    kind: RecordKind
-    client_id: str | None
-    account_id: str | None
-    content: dict[str, Any]
 
 
 class SqlBulk:
@@ -191,7 +181,7 @@ class SqlBulk:
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                 f"(SELECT max(id) FROM {table.name}))"))
 
-    def append_records(self, records: Iterable[NewRecord], now: datetime,
+    def append_records(self, records: Iterable[Entry], now: datetime,
                        head: tuple[int, str] | None = None) -> tuple[int, str, int]:
         """Chain and insert ``records`` after the current head; (first seq, last hash, count).
         The bodies are built as ``SqlRecords.append`` builds them."""

@@ -320,10 +320,10 @@ class _Plan:
 
     def _record(self, kind: Any, client: str | None, account: str | None,
                 content: dict[str, Any]) -> Any:
-        from roboadvisor.book.bulk import NewRecord
+        from roboadvisor.book.repositories import Entry
 
         content = {**content, "inputs": {**content.get("inputs", {}), "book": self.book_sha}}
-        return NewRecord(kind, client, account, content)
+        return Entry(kind, client, account, content)
 
     def clients(self, clients: np.ndarray, first: np.ndarray, data: Any, profiles: Any,
                 lowest: np.ndarray) -> None:

@@ -15,12 +15,7 @@ TRADING_DAYS_PER_YEAR = 252
 # The Python API (``roboadvisor.api``), loaded on first use so that ``import roboadvisor``
 # (and the command line's start) stays cheap: no pandas, cvxpy or PyPortfolioOpt until a name
 # below is used.
-__all__ = [
-    "Allocation", "Assessment", "BacktestResult", "Bands", "CashFlowPlan", "CostModel",
-    "CovarianceMethod", "Estimates", "Frequency", "Frontier", "Objective", "Projection",
-    "RebalanceRule", "ReturnsMethod", "RoboAdvisorError", "Tier", "allocate", "assess",
-    "backtest", "check_prices", "estimates", "frontier", "project",
-]
+from roboadvisor.api import __all__  # noqa: E402  (one list of public names, in api)
 
 
 def __getattr__(name: str) -> object:

@@ -361,3 +361,25 @@ def test_the_three_exact_solvers_agree_with_enumeration(assets, budget) -> None:
         else:
             assert value(choice) == pytest.approx(best, abs=1e-9)
             assert sum(assets[i][int(k)][1] for i, k in enumerate(choice)) <= budget + 1e-6
+
+
+def test_a_very_large_account_is_solved_without_listing_every_share_count() -> None:
+    """A 10^10 account would list ~10^8 share counts for the exact search; past
+    ``MAX_CANDIDATES`` the same programme goes to HiGHS and the list keeps every rule."""
+    from roboadvisor.domain import trade_list as tl
+
+    rng = np.random.default_rng(3)
+    n = 17
+    p = rng.uniform(20, 500, n)
+    t = rng.dirichlet(np.ones(n))
+    held = np.floor(t * 1e10 / p * rng.uniform(0.9, 1.1, n))
+    rules = tl.TradeRules(reserve=1_000.0)
+    problem = tl._Problem(held, p, t, np.ones(n, bool), 0.0, 1e9, rules, Fees.zero(n),
+                          tl.TradeMode.SELL_ONLY)
+    assert problem.candidates(Fees.zero(n), rules.min_trade) is None
+    result = tl.trade_list(held, p, 0.0, t, rules, flow=-1e9)
+    shares, cash = tl.apply_fills(held, 0.0, result.orders, result.flow)
+    assert result.outcome is tl.Outcome.TRADES and result.flow == pytest.approx(-1e9)
+    assert all(o.side is tl.Side.SELL for o in result.orders)
+    assert (shares >= 0).all() and cash >= rules.reserve - 1e-6
+    assert result.drift_after <= result.drift_before

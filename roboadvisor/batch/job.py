@@ -39,6 +39,7 @@ from roboadvisor.batch.step import (
     trigger_bit,
 )
 from roboadvisor.data.atomic import atomic_path
+from roboadvisor.errors import catalog_text
 
 REVIEW_DIR = "review"
 ORDERS_DIR = "orders"
@@ -246,9 +247,33 @@ def partition_inputs(tables: dict[Table, pa.Table],
     has_flow = np.bincount(flow_rows, minlength=n) > 0
 
     expires = pc.cast(accounts.column("expires_on"), pa.int32()).to_numpy()
-    return ids, PartitionInputs(
-        codes, accounts.column("tier").to_numpy(), accounts.column("cash").to_numpy(),
-        expires, shares, pending, has_flow)
+    tier = accounts.column("tier").to_numpy()
+    cash = accounts.column("cash").to_numpy()
+    _check_values(task, tier, cash, holdings.column("shares").to_numpy(),
+                  flows.column("amount").to_numpy())
+    return ids, PartitionInputs(codes, tier, cash, expires, shares, pending, has_flow)
+
+
+def _check_values(task: PartitionTask, tier: np.ndarray, cash: np.ndarray,
+                  shares: np.ndarray, flows: np.ndarray) -> None:
+    """Refuse a partition holding what ``book import`` refuses: a tier outside 1..5, cash or
+    shares negative, not finite or beyond ``book.limits``, a zero or unbounded cash flow."""
+    from roboadvisor.book.limits import MAX_MONEY, MAX_SHARES, first_bad_amount
+
+    wrong_tier = (tier < 1) | (tier > 5)
+    if wrong_tier.any():
+        raise BookError.from_catalog(
+            "book.run_bad_tier", value=int(tier[wrong_tier][0]),
+            path=str(table_path(task.book, Table.ACCOUNTS, task.partition)))
+    wrong = first_bad_amount(cash, shares, flows)
+    if wrong is not None:
+        what, value, rule = wrong
+        table = {"cash": Table.ACCOUNTS, "shares": Table.HOLDINGS}.get(what, Table.CASH_FLOWS)
+        raise BookError.from_catalog(
+            "book.run_bad_value", what=catalog_text(f"zh_book.what_{what}"), value=value,
+            rule=catalog_text(f"book.rule_{rule}",
+                              most=f"{MAX_SHARES if what == 'shares' else MAX_MONEY:,}"),
+            path=str(table_path(task.book, table, task.partition)))
 
 
 def _rows_of(table: pa.Table, ids: pa.Array, task: PartitionTask, which: Table) -> np.ndarray:

@@ -96,7 +96,9 @@ def greedy_whole_shares(tickers: tuple[str, ...] | list[str], weights: np.ndarra
 
 
 def _milp(w: np.ndarray, p: np.ndarray, amount: float, time_limit: float) -> np.ndarray | None:
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.optimize import Bounds, LinearConstraint
+
+    from roboadvisor.domain.highs import milp
 
     n = len(w)
     target = w * amount

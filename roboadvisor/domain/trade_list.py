@@ -47,6 +47,11 @@ from roboadvisor.domain.trading import Fees
 
 DEFAULT_MIN_TRADE = 50.0
 
+MAX_CANDIDATES = 200_000
+"""The exact search lists every share count an order could have, so its time and memory grow
+with the account's size (about 1 ms per 10,000 counts). Past this many counts (an account of
+tens of millions) the same programme goes to HiGHS, whose time does not depend on the size."""
+
 
 class TradeMode(StrEnum):
     """Which sides may trade."""
@@ -297,6 +302,8 @@ class _Problem:
         if self.rules.fractional or self.rules.method is Solver.MILP:
             return self.solve_milp(fees, m)
         cands = self.candidates(fees, m)
+        if cands is None:  # too many share counts to list: HiGHS does not enumerate them
+            return self.solve_milp(fees, m)
         d, finished = best_trades(cands, self.c - self.w_out - self.rules.reserve,
                                   node_limit=self.rules.node_limit)
         if not finished:
@@ -306,8 +313,9 @@ class _Problem:
             return None
         return np.maximum(d, 0.0), np.maximum(-d, 0.0)
 
-    def candidates(self, fees: Fees, m: float) -> Candidates:
-        """Each asset's candidate net trades (see ``trade_search``) with phi and q."""
+    def candidates(self, fees: Fees, m: float) -> Candidates | None:
+        """Each asset's candidate net trades (see ``trade_search``) with phi and q; None when
+        they would number more than ``MAX_CANDIDATES`` (a very large account)."""
         h, p, t = self.h, self.p, self.t
         reserve, lam = self.rules.reserve, self.rules.cost_aversion
         value = float(h @ p) + self.c - self.w_out
@@ -341,6 +349,8 @@ class _Problem:
         n_buy = np.where(self.forced, 0.0, n_buy)
         n_sell = np.maximum(sell_hi - sell_lo + 1, 0.0)
         zero = (~self.forced).astype(float)
+        if float((zero + n_buy + n_sell).sum()) > MAX_CANDIDATES:
+            return None
         counts = (zero + n_buy + n_sell).astype(np.int64)
         asset = np.repeat(np.arange(h.size), counts)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -359,7 +369,9 @@ class _Problem:
 
     def solve_milp(self, fees: Fees, m: float) -> tuple[np.ndarray, np.ndarray] | None:
         """The same programme as one MILP for HiGHS (the reference formulation)."""
-        from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.optimize import Bounds, LinearConstraint
+
+        from roboadvisor.domain.highs import milp
 
         h, p, t, n = self.h, self.p, self.t, self.h.size
         lam, reserve = self.rules.cost_aversion, self.rules.reserve

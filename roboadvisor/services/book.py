@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from roboadvisor.book.limits import MAX_MONEY, money_ok
 from roboadvisor.book.models import (
     Account,
     CashFlow,
@@ -27,6 +28,8 @@ from roboadvisor.services import book_records as records
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEFAULT_DRIFT = Decimal("0.03")
+MAX_AGE_YEARS = 130
+"""A birth date is today or earlier and at most this many years ago."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,11 @@ class AccountView:
 def add_client(book: Book, client_id: str, name: str | None, birth_date: date | None,
                now: datetime) -> tuple[Client, Record]:
     _check_id(client_id, "client")
+    if birth_date is not None and not (
+            now.date().replace(year=now.year - MAX_AGE_YEARS, day=min(now.day, 28))
+            <= birth_date <= now.date()):
+        raise BookError.from_catalog("book.birth_date_range", value=birth_date.isoformat(),
+                                     years=MAX_AGE_YEARS)
     if book.clients.get(client_id) is not None:
         raise BookError.from_catalog("book.client_exists", id=client_id)
     client = book.clients.add(client_id, name, birth_date, now)
@@ -208,6 +216,8 @@ def parse_amount(text: str | Decimal) -> Decimal:
         raise BookError.from_catalog("book.amount_bad", value=text) from None
     if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -4:  # type: ignore[operator]
         raise BookError.from_catalog("book.amount_bad", value=text)
+    if not money_ok(value):
+        raise BookError.from_catalog("book.amount_too_large", value=text, most=f"{MAX_MONEY:,}")
     return value
 
 

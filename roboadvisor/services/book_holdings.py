@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from roboadvisor.book.chain import sha256_bytes
+from roboadvisor.book.limits import MAX_MONEY, MAX_SHARES, money_ok, shares_ok
 from roboadvisor.book.models import RecordKind
 from roboadvisor.book.repositories import Book
 from roboadvisor.errors import BookError, RoboAdvisorError
@@ -98,6 +99,9 @@ def _parse(book: Book, name: str, data: bytes,
             raise fail(line, "book.holdings_number", value=raw)
         if value < 0:
             raise fail(line, "book.holdings_negative", value=raw)
+        if not (money_ok(value) if ticker == CASH else shares_ok(value)):
+            raise fail(line, "book.holdings_too_large", value=raw,
+                       most=f"{MAX_MONEY if ticker == CASH else MAX_SHARES:,}")
         if ticker == CASH:
             found[account_id] = AccountHoldings(account_id, value, found[account_id].positions)
         else:

@@ -229,6 +229,7 @@ def import_book(bulk: SqlBulk, folder: Path, now: datetime,
 
 
 def _check_values(folder: Path, data: Any, questionnaire: Any) -> None:
+    from roboadvisor.book.limits import first_bad_amount
     from roboadvisor.services.book import ID_PATTERN
 
     def bad(what: str, value: object) -> RoboAdvisorError:
@@ -243,13 +244,9 @@ def _check_values(folder: Path, data: Any, questionnaire: Any) -> None:
             raise bad(what, wrong[0])
     if ((data.tier < 1) | (data.tier > 5)).any():
         raise bad("tier", int(data.tier[(data.tier < 1) | (data.tier > 5)][0]))
-    for values, what in ((data.cash, "cash"), (data.holding_shares, "shares")):
-        wrong_values = ~np.isfinite(values) | (values < 0)
-        if wrong_values.any():
-            raise bad(what, float(values[wrong_values][0]))
-    zero = ~np.isfinite(data.flow_amount) | (data.flow_amount == 0)
-    if zero.any():
-        raise bad("cash_flow_amount", float(data.flow_amount[zero][0]))
+    wrong_amount = first_bad_amount(data.cash, data.holding_shares, data.flow_amount)
+    if wrong_amount is not None:
+        raise bad(*wrong_amount[:2])
     if (data.holding_account < 0).any() or (data.flow_account < 0).any():
         raise bad("account", "?")
     if len(set(zip(data.holding_account.tolist(), data.holding_ticker.tolist(), strict=True))) \

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from roboadvisor.book.limits import MAX_MONEY, money_ok
 from roboadvisor.book.models import Account, Record, RecordKind
 from roboadvisor.book.repositories import Book
 from roboadvisor.errors import BookError
@@ -54,6 +55,9 @@ def _number(option: str, text: str, places: int) -> Decimal:
     if value.as_tuple().exponent < -places:  # type: ignore[operator]
         raise BookError.from_catalog("daily3.setting_places", option=option, value=text,
                                      places=places)
+    if not money_ok(value):
+        raise BookError.from_catalog("book.setting_too_large", option=option, value=text,
+                                     most=f"{MAX_MONEY:,}")
     return value
 
 

@@ -208,3 +208,13 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(book_url: str, args: t
     result = run(book_url, *args, code=2)
     assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert run(book_url, "records", "list", "--json") == before
+
+
+@pytest.mark.parametrize("born", ["2999-01-01", "1800-06-30"])
+def test_a_birth_date_in_the_future_or_beyond_a_lifetime_is_refused(book_url: str,
+                                                                    born: str) -> None:
+    result = run(book_url, "client", "add", "dora", "--birth-date", born, code=2)
+    assert f"birth date {born}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert run(book_url, "client", "list", "--json") == []
+    run(book_url, "client", "add", "dora", "--birth-date", "1950-06-30")

@@ -129,6 +129,8 @@ BAD = [
     (("account", "rebalance", "A1", "--tier", "5"), "above"),
     (("account", "rebalance", "A1", "--csv", "/nonexistent/dir/o.csv"), "does not exist"),
     (("book", "rebalance", "--cost-bps", "nan"), "--cost-bps nan"),
+    (("account", "deposit", "A1", "1e300"), "at most 100,000,000,000"),
+    (("account", "withdraw", "A1", "100000000000.0001"), "at most 100,000,000,000"),
     (("model", "diff", "1", "7"), "no model version 7"),
     (("model", "show", "3"), "no model version 3"),
     (("model", "publish", "--source", "guess"), "--source guess"),
@@ -143,7 +145,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_is_written(book_url: str, tmp_
     prices_file = drifted_book(book_url, tmp_path)
     before = (record_count(book_url), run(book_url, "account", "show", "A1", "--json"),
               run(book_url, "model", "list", "--json"))
-    extra = ("--prices", str(prices_file)) if args[0] in ("account", "book") else ()
+    extra = ("--prices", str(prices_file)) if args[1] in ("rebalance", "review") else ()
     result = run(book_url, *args, *extra, code=2)
     assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1
     after = (record_count(book_url), run(book_url, "account", "show", "A1", "--json"),

@@ -140,7 +140,8 @@ def test_account_set_is_recorded_shown_and_used(book_url: str, tmp_path: Path) -
 
 @pytest.mark.parametrize("args", [("--drift-threshold", "0"), ("--drift-threshold", "60"),
                                   ("--cash-reserve", "-5"), ("--min-trade", "abc"),
-                                  ("--cash-reserve", "1.123456"), ()])
+                                  ("--cash-reserve", "1.123456"), ("--cash-reserve", "1e300"),
+                                  ("--min-trade", "200000000000"), ()])
 def test_account_set_refuses_bad_values_in_one_line(book_url: str, tmp_path: Path,
                                                     args: tuple[str, ...]) -> None:
     drifted_book(book_url, tmp_path)

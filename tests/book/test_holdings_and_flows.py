@@ -38,6 +38,8 @@ CASES = [
     (("A1,VTI,10", "A2,AGG,2", "A1,VTI,4"), 4, "listed twice (first on line 2)"),
     (("A1,VTI,ten",), 2, "not a number"),
     (("A1,VTI",), 2, "expected 3 cells"),
+    (("A1,VTI,10", "A2,VTI,1e20"), 3, "at most 10,000,000,000"),
+    (("A1,VTI,10", "A2,CASH,1e300"), 3, "at most 100,000,000,000"),
 ]
 
 

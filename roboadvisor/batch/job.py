@@ -257,8 +257,8 @@ def partition_inputs(tables: dict[Table, pa.Table],
 def _check_values(task: PartitionTask, tier: np.ndarray, cash: np.ndarray,
                   shares: np.ndarray, flows: np.ndarray) -> None:
     """Refuse a partition holding what ``book import`` refuses: a tier outside 1..5, cash or
-    shares negative, not finite or beyond ``book.limits``, a zero or unbounded cash flow."""
-    from roboadvisor.book.limits import MAX_MONEY, MAX_SHARES, first_bad_amount
+    shares negative, not finite or beyond ``domain.limits``, a zero or unbounded cash flow."""
+    from roboadvisor.domain.limits import MAX_MONEY, MAX_SHARES, first_bad_amount
 
     wrong_tier = (tier < 1) | (tier > 5)
     if wrong_tier.any():

@@ -273,6 +273,8 @@ class SqlAssessments:
 
     def get(self, assessment_id: int) -> StoredAssessment | None:
         a = schema.assessments
+        if not _storable(assessment_id):
+            return None
         row = self.conn.execute(select(a).where(a.c.id == assessment_id)).first()
         return self._of(row) if row else None
 
@@ -415,6 +417,12 @@ def _account(row: Any, positions: dict[str, Decimal]) -> Account:
                    None if row.min_trade is None else Decimal(row.min_trade))
 
 
+def _storable(number: int) -> bool:
+    """Whether a record number, model version or assessment id fits a 64-bit column: larger
+    numbers name nothing in the book (and would make the driver raise)."""
+    return -(2**63) <= number < 2**63
+
+
 def _chunks(items: list[Any], size: int = 500) -> list[list[Any]]:
     """Lists of at most ``size`` (SQLite limits the parameters of one statement)."""
     return [items[i:i + size] for i in range(0, len(items), size)]
@@ -454,6 +462,8 @@ class SqlModels:
 
     def get(self, version: int) -> ModelVersion | None:
         v = schema.model_versions
+        if not _storable(version):
+            return None
         row = self.conn.execute(select(v).where(v.c.version == version)).first()
         return self._of(row) if row else None
 
@@ -537,6 +547,8 @@ class SqlRecords:
         return [self._of(row) for row in self.conn.execute(query)]
 
     def get(self, seq: int) -> Record | None:
+        if not _storable(seq):
+            return None
         row = self.conn.execute(select(schema.records)
                                 .where(schema.records.c.seq == seq)).first()
         return self._of(row) if row else None

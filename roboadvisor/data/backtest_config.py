@@ -63,6 +63,7 @@ import numpy as np
 from roboadvisor.data.numbers import number
 from roboadvisor.data.yaml_io import load_mapping
 from roboadvisor.domain.backtest import CashFlowPlan, CostModel
+from roboadvisor.domain.limits import MAX_MONEY
 from roboadvisor.domain.models import Tier
 from roboadvisor.domain.rebalancing import Bands, Frequency, RebalanceRule, RuleKind
 from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE, TradeRules
@@ -313,15 +314,17 @@ class _Parser:
         unknown = sorted(set(map(str, raw)) - {"bps", "per_asset_bps", "fixed"})
         if unknown:
             raise self.fail("costs", _unknown(unknown, ["bps", "per_asset_bps", "fixed"]))
-        bps = _number(raw.get("bps", 0.0), lambda m: self.fail("costs.bps", m), 0.0, 1000.0)
+        bps = _number(raw.get("bps", 0.0), lambda m: self.fail("costs.bps", m), 0.0,
+                      CostModel.MAX_BPS)
         fixed = _number(raw.get("fixed", 0.0), lambda m: self.fail("costs.fixed", m), 0.0,
-                        1e9)
+                        CostModel.MAX_FIXED)
         per = raw.get("per_asset_bps") or {}
         if not isinstance(per, dict):
             raise self.fail("costs.per_asset_bps", _msg("files.per_asset_mapping"))
         overrides = tuple(
             (str(t).strip().upper(),
-             _number(v, lambda m, t=t: self.fail(f"costs.per_asset_bps.{t}", m), 0.0, 1000.0))
+             _number(v, lambda m, t=t: self.fail(f"costs.per_asset_bps.{t}", m), 0.0,
+                     CostModel.MAX_BPS))
             for t, v in per.items())
         return CostModel(bps=bps, per_asset_bps=overrides, fixed=fixed)
 
@@ -350,9 +353,10 @@ class _Parser:
         if unknown:
             raise self.fail("cash_flows", _unknown(unknown, ["initial", "amount", "frequency"]))
         initial = _number(raw.get("initial", 100_000.0),
-                          lambda m: self.fail("cash_flows.initial", m), 1e-6, 1e15)
+                          lambda m: self.fail("cash_flows.initial", m), 1e-6,
+                          float(MAX_MONEY))
         amount = _number(raw.get("amount", 0.0), lambda m: self.fail("cash_flows.amount", m),
-                         -1e15, 1e15)
+                         -float(MAX_MONEY), float(MAX_MONEY))
         freq = None
         if raw.get("frequency") is not None:
             try:

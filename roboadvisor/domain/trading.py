@@ -19,6 +19,7 @@ programme in ``discrete.trade_list``, which prices its costs with the same ``Fee
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -30,7 +31,12 @@ DUST = 1e-9  # trades below this fraction of portfolio value do not count as tra
 @dataclass(frozen=True)
 class CostModel:
     """Trading costs: ``bps`` of traded value (``per_asset_bps`` overrides it per ticker) plus
-    ``fixed`` currency units per asset traded."""
+    ``fixed`` currency units per asset traded. Inputs beyond ``MAX_BPS`` (10% of the value
+    traded) or ``MAX_FIXED`` per order are refused wherever costs come in (a backtest file,
+    the trade-list options): no market charges that, and such a number is a typo."""
+
+    MAX_BPS: ClassVar[float] = 1000.0
+    MAX_FIXED: ClassVar[float] = 1e9
 
     bps: float = 0.0
     per_asset_bps: tuple[tuple[str, float], ...] = ()

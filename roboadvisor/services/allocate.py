@@ -36,6 +36,7 @@ from roboadvisor.domain.constraints import portfolio_constraints
 from roboadvisor.domain.discrete import WholeShares, whole_shares
 from roboadvisor.domain.estimates import CovarianceMethod, ReturnsMethod
 from roboadvisor.domain.explain import Explanation, explain_allocation
+from roboadvisor.domain.limits import MAX_MONEY
 from roboadvisor.domain.models import Allocation, Estimates, Tier, Universe
 from roboadvisor.domain.optimizer import optimise
 from roboadvisor.domain.policy import Objective, Policy
@@ -440,8 +441,9 @@ def _frontier_return(market: Market, volatility: float) -> float | None:
 
 
 def _check_amount(amount: float | None) -> None:
-    if amount is not None and not (np.isfinite(amount) and amount > 0):
-        raise InputError.from_catalog("errors.option_amount", value=f"{amount:g}")
+    if amount is not None and not (np.isfinite(amount) and 0 < amount <= MAX_MONEY):
+        raise InputError.from_catalog("errors.option_amount", value=f"{amount:g}",
+                                      most=f"{MAX_MONEY:,}")
 
 
 def _resolve_tier(request: AllocationRequest) -> tuple[Tier, Assessment | None]:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from roboadvisor.domain.limits import MAX_MONEY
 from roboadvisor.domain.models import Tier, Universe
 from roboadvisor.domain.review import DEFAULT_DRIFT_THRESHOLD
 from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE
@@ -186,6 +187,11 @@ def synth_book(request: SynthRequest, progress: Progress | None = None) -> Synth
 
     if request.accounts < 1:
         raise InputError.from_catalog("batch.accounts_positive", accounts=request.accounts)
+    if request.accounts > MAX_PARTITIONS * ACCOUNTS_PER_PARTITION:
+        raise InputError.from_catalog("batch.accounts_range", accounts=request.accounts,
+                                      most=f"{MAX_PARTITIONS * ACCOUNTS_PER_PARTITION:,}")
+    if not 0 <= request.seed < 2**63:
+        raise InputError.from_catalog("errors.seed_range", value=request.seed)
     partitions = request.partitions if request.partitions is not None else \
         max(1, math.ceil(request.accounts / ACCOUNTS_PER_PARTITION))
     if not 1 <= partitions <= MAX_PARTITIONS:
@@ -243,6 +249,9 @@ def run_book(request: RunRequest, progress: Progress | None = None,
         raise InputError.from_catalog("batch.threshold_range", value=request.drift_threshold)
     if not request.min_trade >= 0:
         raise InputError.from_catalog("scaletrades.min_trade_negative", value=request.min_trade)
+    if not request.min_trade <= MAX_MONEY:
+        raise InputError.from_catalog("model.option_too_large", option="--min-trade",
+                                      value=request.min_trade, most=f"{MAX_MONEY:,}")
     _trade_function(request.trades)  # an unknown name is refused before any work
     book = read_manifest(request.book)
     _check_out(request.out)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from roboadvisor.book.limits import MAX_MONEY, money_ok
 from roboadvisor.book.models import (
     Account,
     CashFlow,
@@ -23,6 +22,7 @@ from roboadvisor.book.models import (
     StoredAssessment,
 )
 from roboadvisor.book.repositories import Book
+from roboadvisor.domain.limits import MAX_MONEY, money_ok
 from roboadvisor.errors import BookError
 from roboadvisor.services import book_records as records
 

@@ -33,6 +33,7 @@ from roboadvisor.book.models import (
     RecordKind,
 )
 from roboadvisor.book.repositories import Book, Entry, Filled
+from roboadvisor.domain.limits import MAX_MONEY
 from roboadvisor.domain.rebalancing import RebalanceRule, RuleKind
 from roboadvisor.domain.review import (
     AccountFacts,
@@ -578,10 +579,14 @@ def settings(min_trade: float, bps: float, fixed: float, rule: str | None = None
             raise BookError.from_catalog("model.rule_bad", rule=rule,
                                          reason=catalog_text("zh_book.rule_not_band"))
 
-    for name, value in (("--min-trade", min_trade), ("--cost-bps", bps),
-                        ("--cost-fixed", fixed)):
+    for name, value, most in (("--min-trade", min_trade, float(MAX_MONEY)),
+                              ("--cost-bps", bps, CostModel.MAX_BPS),
+                              ("--cost-fixed", fixed, CostModel.MAX_FIXED)):
         if not math.isfinite(value) or value < 0:
             raise BookError.from_catalog("model.option_negative", option=name, value=value)
+        if value > most:
+            raise BookError.from_catalog("model.option_too_large", option=name, value=value,
+                                         most=f"{most:,.0f}")
     return TradeSettings(min_trade, bps, fixed, rule)
 
 

@@ -15,9 +15,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from roboadvisor.book.chain import sha256_bytes
-from roboadvisor.book.limits import MAX_MONEY, MAX_SHARES, money_ok, shares_ok
 from roboadvisor.book.models import RecordKind
 from roboadvisor.book.repositories import Book
+from roboadvisor.domain.limits import MAX_MONEY, MAX_SHARES, money_ok, shares_ok
 from roboadvisor.errors import BookError, RoboAdvisorError
 from roboadvisor.services import book_records as records
 

@@ -229,7 +229,7 @@ def import_book(bulk: SqlBulk, folder: Path, now: datetime,
 
 
 def _check_values(folder: Path, data: Any, questionnaire: Any) -> None:
-    from roboadvisor.book.limits import first_bad_amount
+    from roboadvisor.domain.limits import first_bad_amount
     from roboadvisor.services.book import ID_PATTERN
 
     def bad(what: str, value: object) -> RoboAdvisorError:

@@ -10,9 +10,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from roboadvisor.book.limits import MAX_MONEY, money_ok
 from roboadvisor.book.models import Account, Record, RecordKind
 from roboadvisor.book.repositories import Book
+from roboadvisor.domain.limits import MAX_MONEY, money_ok
 from roboadvisor.errors import BookError
 from roboadvisor.services import book as service
 from roboadvisor.services import book_records as records

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from roboadvisor.domain.limits import MAX_MONEY
 from roboadvisor.domain.projection import (
     BadYear,
     CashFlows,
@@ -118,18 +119,22 @@ def check_request(request: ProjectionRequest) -> ReturnModel:
         model = ReturnModel(str(request.model).strip().lower())
     except ValueError:
         raise bad("projection.bad_model", value=request.model) from None
-    if not (np.isfinite(request.amount) and request.amount >= 0):
-        raise bad("projection.bad_amount", value=request.amount)
+    most = float(MAX_MONEY)
+    if not (np.isfinite(request.amount) and 0 <= request.amount <= most):
+        raise bad("projection.bad_amount", value=request.amount, most=f"{most:,.0f}")
     for option, value in (("--monthly", request.monthly),
                           ("--withdraw-monthly", request.withdraw_monthly)):
-        if not (np.isfinite(value) and value >= 0):
-            raise bad("projection.bad_flow", option=option, value=value)
+        if not (np.isfinite(value) and 0 <= value <= most):
+            raise bad("projection.bad_flow", option=option, value=value, most=f"{most:,.0f}")
     if request.amount == 0 and request.monthly == 0:
         raise bad("projection.nothing_invested")
     if not 1 <= request.years <= 100:
         raise bad("projection.bad_years", value=request.years)
-    if request.goal is not None and not (np.isfinite(request.goal) and request.goal > 0):
-        raise bad("projection.bad_goal", value=request.goal)
+    if request.seed is not None and not 0 <= request.seed < 2**63:
+        raise bad("errors.seed_range", value=request.seed)
+    if request.goal is not None and not (np.isfinite(request.goal)
+                                         and 0 < request.goal <= 1000 * most):
+        raise bad("projection.bad_goal", value=request.goal, most=f"{1000 * most:,.0f}")
     if request.inflation is not None and not -0.05 <= request.inflation <= 0.5:
         raise bad("projection.bad_inflation", value=request.inflation)
     if not 0 <= request.fees < 0.2:

@@ -1,5 +1,5 @@
 """A book folder whose values no book may hold (NaN, negative, zero flows, beyond
-``book.limits``, a tier outside 1..5) is refused by `book run` and by `book import` alike, in
+``domain.limits``, a tier outside 1..5) is refused by `book run` and by `book import` alike, in
 one line naming the file, before any output or row is written."""
 
 from __future__ import annotations

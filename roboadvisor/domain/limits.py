@@ -1,6 +1,6 @@
-"""What a book holds: the largest amount of money and the largest position, in one place for
-every way in (a deposit or withdrawal, an account setting, a holdings file, a book imported or
-run from parquet).
+"""The largest amount of money and the largest position we accept, in one place for every
+way in: an amount to invest, plan or project (and a projection's goal), a backtest's cash
+flows, and the book's deposits, withdrawals, settings, holdings files and parquet books.
 
 The limits are far beyond any client account and well inside what the arithmetic keeps
 exact: money is stored with 4 decimals (``Numeric(20, 4)``) and computed in float64, whose 53

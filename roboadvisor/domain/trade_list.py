@@ -157,7 +157,9 @@ class TradeList:
     """The orders of one account and the state they lead to.
 
     ``shares_after``/``cash_after``: holdings and cash once filled (flow and costs included).
-    ``flow``: the cash flow actually paid in (> 0) or out (< 0). ``drift_before``/``after``:
+    ``flow``: the cash flow actually paid in (> 0) or out (< 0); ``requested_flow`` the one
+    asked for (a withdrawal larger than the account is paid only in part: ``unpaid``).
+    ``drift_before``/``after``:
     half the sum of absolute deviations, cash included (decimal of value); ``costs`` total
     (currency); ``mode`` the sides allowed; ``outcome`` why there are (no) orders.
     """
@@ -174,6 +176,12 @@ class TradeList:
     mode: TradeMode
     outcome: Outcome
     objective: float = field(default=0.0)
+    requested_flow: float = field(default=0.0)
+
+    @property
+    def unpaid(self) -> float:
+        """Currency of a withdrawal that could not be paid (the account held less), else 0."""
+        return max(self.flow - self.requested_flow, 0.0)
 
     @property
     def bought(self) -> float:
@@ -509,4 +517,4 @@ def _result(problem: _Problem, b: np.ndarray, s: np.ndarray, tickers: tuple[str,
     objective = (0.5 * (float(np.abs(shares_after * p - target).sum())
                         + cash_after + costs - rules.reserve) + rules.cost_aversion * costs)
     return TradeList(tuple(orders), shares_after, cash_after, paid, costs, before, after,
-                     value, value_after, mode, outcome, objective)
+                     value, value_after, mode, outcome, objective, requested_flow=flow)

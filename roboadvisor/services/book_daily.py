@@ -557,6 +557,9 @@ def rebalance_outputs(version: int, rev: Review, trades: TradeList,
                     "reason": o.reason.value} for o in trades.orders],
         "drift_before": round(trades.drift_before, 8), "drift_after": round(trades.drift_after, 8),
         "costs": round(trades.costs, 4), "cash_after": round(trades.cash_after, 4)}
+    if trades.unpaid >= 0.005:  # only then, so that older records re-compute unchanged
+        out["withdrawal_paid"] = round(-trades.flow, 4)
+        out["withdrawal_unpaid"] = round(trades.unpaid, 4)
     if applied is not None:
         out["applied"] = applied
     return out

@@ -51,6 +51,10 @@ def notice(rev: Review, trades: TradeList | None, model_lines: list[str], lang: 
                    drift_before=_pct(trades.drift_before), drift_after=_pct(trades.drift_after),
                    orders=len(trades.orders), costs=_money(trades.costs),
                    cash=_money(trades.cash_after)))
+    if trades.unpaid >= 0.005:
+        lines.append(t("trading.notice.withdrawal_short", lang,
+                       requested=_money(-trades.requested_flow), paid=_money(-trades.flow),
+                       unpaid=_money(trades.unpaid)))
     if not trades.orders:
         lines.append(t(f"trading.outcome.{trades.outcome.value}", lang, min_trade=_money(min_trade),
                        reserve=_money(reserve)))

@@ -224,3 +224,28 @@ def test_a_lowest_category_account_is_kept_in_r1_products(book_url: str,
     assert held and {levels[t] for t in held} == {1}
     verified = run(book_url, "records", "verify", "--recompute", "--json")
     assert verified["ok"] and not verified["differences"]
+
+
+def test_a_withdrawal_larger_than_the_account_pays_what_there_is_and_says_so(
+        book_url: str, tmp_path: Path) -> None:
+    prices_file = drifted_book(book_url, tmp_path)
+    last = _last_prices(prices_file)
+    shown = run(book_url, "account", "show", "C1", "--json")
+    worth = float(shown["cash"]) + sum(float(n) * last[ticker]
+                                       for ticker, n in shown["positions"].items())
+    asked = round(worth * 3 + 1234.5, 2)
+    run(book_url, "account", "withdraw", "C1", f"{asked:.2f}")
+    result = run(book_url, "account", "rebalance", "C1", "--prices", str(prices_file),
+                 "--json", "--apply")
+    assert result["outcome"] == "liquidated"
+    assert result["flow_requested"] == pytest.approx(-asked)
+    # shares sell whole and the last cents of costs stay out, so paid is at most the worth
+    assert -result["flow_paid"] == pytest.approx(worth, rel=1e-6)
+    assert result["flow_unpaid"] == pytest.approx(asked - worth, rel=1e-6)
+    record = run(book_url, "records", "show", str(result["record"]["seq"]), "--json")
+    assert record["content"]["outputs"]["withdrawal_unpaid"] == pytest.approx(asked - worth,
+                                                                              rel=1e-6)
+    text = "\n".join(record["content"]["text"])
+    assert f"{asked:,.2f}" in text and "cannot be paid" in text
+    after = run(book_url, "account", "show", "C1", "--json")
+    assert float(after["cash"]) == 0 and not after["positions"]

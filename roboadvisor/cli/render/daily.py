@@ -271,7 +271,9 @@ def _rebalance_json(rb: Rebalance) -> dict[str, Any]:
                        for row in order_rows(rb)],
             "drift_before": tl.drift_before if tl else rb.review.review.drift,
             "drift_after": tl.drift_after if tl else rb.review.review.drift,
-            "costs": tl.costs if tl else 0.0, "cash_after": tl.cash_after if tl else None}
+            "costs": tl.costs if tl else 0.0, "cash_after": tl.cash_after if tl else None,
+            "flow_requested": tl.requested_flow if tl else rb.review.review.pending_flow,
+            "flow_paid": tl.flow if tl else 0.0, "flow_unpaid": tl.unpaid if tl else 0.0}
 
 
 def account_rebalance(rb: Rebalance, lang: str, json_output: bool) -> None:

@@ -249,3 +249,5 @@ def test_a_withdrawal_larger_than_the_account_pays_what_there_is_and_says_so(
     assert f"{asked:,.2f}" in text and "cannot be paid" in text
     after = run(book_url, "account", "show", "C1", "--json")
     assert float(after["cash"]) == 0 and not after["positions"]
+    verified = run(book_url, "records", "verify", "--recompute", "--json")
+    assert verified["ok"] and not verified["differences"]

@@ -43,6 +43,7 @@ class _ErrorBoundary(TyperGroup):
         from roboadvisor.reports.i18n import Lang, t
 
         CURRENT_LANG.set("en")  # until this command's --lang is parsed
+        args = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # before Click consumes them
         try:
             return super().invoke(ctx)
         except RoboAdvisorError as exc:
@@ -50,6 +51,15 @@ class _ErrorBoundary(TyperGroup):
                 raise
             render.error(exc)  # in the command's --lang (CURRENT_LANG) when from the catalog
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:  # Click's usage errors (Typer may vendor its own Click)
+            from roboadvisor.cli.usage_errors import is_usage_error, requested_lang, usage_text
+
+            lang = requested_lang(args)
+            if not is_usage_error(exc) or lang is not Lang.ZH:
+                raise  # Click's own English message, usage line and box; or not ours
+            CURRENT_LANG.set(lang.value)
+            render.error(usage_text(exc, lang))
+            raise typer.Exit(getattr(exc, "exit_code", 2)) from None
         except KeyboardInterrupt:
             if config.debug_enabled():
                 raise

@@ -38,3 +38,13 @@ def test_usage_error_in_chinese(args: list[str], says: list[str]) -> None:
 def test_english_keeps_clicks_message() -> None:
     result = CliRunner().invoke(app, ["allocate", "--tierr", "3"])
     assert result.exit_code == 2 and "No such option: --tierr" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["allocate", "--lang", "fr"],
+                                  ["book", "run", "x", "--out", "y", "--lang=de"],
+                                  ["account", "deposit", "--lang", "xx"]])
+def test_an_unknown_language_is_refused_in_both(args: list[str]) -> None:
+    result = CliRunner().invoke(app, args)
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and len(message.splitlines()) == 1
+    assert "use en or zh" in message and "请使用 en 或 zh" in message

@@ -52,13 +52,19 @@ class _ErrorBoundary(TyperGroup):
             render.error(exc)  # in the command's --lang (CURRENT_LANG) when from the catalog
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # Click's usage errors (Typer may vendor its own Click)
-            from roboadvisor.cli.usage_errors import is_usage_error, requested_lang, usage_text
+            from roboadvisor.cli import usage_errors as usage
 
-            lang = requested_lang(args)
-            if not is_usage_error(exc) or lang is not Lang.ZH:
+            if not usage.is_usage_error(exc):
+                raise
+            both = usage.unknown_lang_text(args)
+            if both is not None:
+                render.error(both)
+                raise typer.Exit(2) from None
+            lang = usage.requested_lang(args)
+            if lang is not Lang.ZH:
                 raise  # Click's own English message, usage line and box; or not ours
             CURRENT_LANG.set(lang.value)
-            render.error(usage_text(exc, lang))
+            render.error(usage.usage_text(exc, lang))
             raise typer.Exit(getattr(exc, "exit_code", 2)) from None
         except KeyboardInterrupt:
             if config.debug_enabled():

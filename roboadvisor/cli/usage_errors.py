@@ -28,21 +28,32 @@ def _is(exc: BaseException, name: str) -> bool:
     return any(c.__name__ == name for c in type(exc).__mro__)
 
 
+def _lang_value(args: Sequence[str]) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def requested_lang(args: Sequence[str]) -> Lang | None:
     """The language ``--lang X`` / ``--lang=X`` asks for in ``args``; None when absent or
     not a language we have."""
-    for i, arg in enumerate(args):
-        value = None
-        if arg == "--lang" and i + 1 < len(args):
-            value = args[i + 1]
-        elif arg.startswith("--lang="):
-            value = arg.split("=", 1)[1]
-        if value is not None:
-            try:
-                return Lang.parse(value)
-            except ValueError:
-                return None
-    return None
+    value = _lang_value(args)
+    try:
+        return None if value is None else Lang.parse(value)
+    except ValueError:
+        return None
+
+
+def unknown_lang_text(args: Sequence[str]) -> str | None:
+    """When ``--lang`` itself is not a language we have (the usage error is about it, or
+    will be once the rest is right): one line in both languages."""
+    value = _lang_value(args)
+    if value is None or requested_lang(args) is not None:
+        return None
+    return " / ".join(t("usage.bad_lang", lang, value=value) for lang in (Lang.EN, Lang.ZH))
 
 
 def _hint(exc: Any) -> str:

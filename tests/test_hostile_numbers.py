@@ -30,3 +30,17 @@ def test_refused_in_one_line(args: list[str], says: str, tmp_path: Path) -> None
     assert result.exit_code == 2, result.output
     assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "book").exists()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_unwritable_output_is_one_line_naming_the_file(lang: str) -> None:
+    """/proc exists but takes no new files: no check before the write can know, so the
+    boundary's OSError net answers, naming the file asked for (not the temporary one)."""
+    if not Path("/proc/self").exists():
+        pytest.skip("needs Linux /proc (an existing folder that refuses new files)")
+    result = CliRunner().invoke(app, ["report", "--tier", "3", "--amount", "1000", "--out",
+                                      "/proc/x.html", "--lang", lang])
+    message = result.stderr.strip()
+    assert result.exit_code == 1 and len(message.splitlines()) == 1
+    assert "/proc/x.html" in message and ".tmp" not in message
+    assert ("could not read or write" if lang == "en" else "无法读写") in message

@@ -1,7 +1,8 @@
 """The Typer app: command registration, global options and the one error boundary.
 
 Every ``RoboAdvisorError`` becomes one line on stderr and exit code 2 (bad input) or 1 (other
-failures); a traceback only with ROBOADVISOR_DEBUG=1. Commands import heavy modules inside their
+failures); so does an ``OSError`` no check caught (exit 1, the file and the system's reason);
+a traceback only with ROBOADVISOR_DEBUG=1. Commands import heavy modules inside their
 functions so ``roboadvisor --help`` stays instant.
 """
 
@@ -51,6 +52,17 @@ class _ErrorBoundary(TyperGroup):
                 raise
             render.error(exc)  # in the command's --lang (CURRENT_LANG) when from the catalog
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            # the safety net for a file the command could not read or write that no check
+            # before it caught (a read-only folder, a full disk): one line, never a traceback
+            if config.debug_enabled():
+                raise
+            from roboadvisor.data.atomic import target_of
+
+            path = target_of(exc.filename) if exc.filename else "-"
+            render.error(t("common.os_error", Lang.parse(CURRENT_LANG.get()), path=path,
+                           reason=exc.strerror or type(exc).__name__))
+            raise typer.Exit(1) from None
         except Exception as exc:  # Click's usage errors (Typer may vendor its own Click)
             from roboadvisor.cli import usage_errors as usage
 
@@ -60,11 +72,10 @@ class _ErrorBoundary(TyperGroup):
             if both is not None:
                 render.error(both)
                 raise typer.Exit(2) from None
-            lang = usage.requested_lang(args)
-            if lang is not Lang.ZH:
+            if usage.requested_lang(args) is not Lang.ZH:
                 raise  # Click's own English message, usage line and box; or not ours
-            CURRENT_LANG.set(lang.value)
-            render.error(usage.usage_text(exc, lang))
+            CURRENT_LANG.set(Lang.ZH.value)
+            render.error(usage.usage_text(exc, Lang.ZH))
             raise typer.Exit(getattr(exc, "exit_code", 2)) from None
         except KeyboardInterrupt:
             if config.debug_enabled():

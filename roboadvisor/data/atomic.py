@@ -77,6 +77,16 @@ def temp_path_for(path: Path, mode: int | None = None) -> Path:
     return tmp
 
 
+def target_of(path: str | os.PathLike[str]) -> str:
+    """The file a temporary file of ``temp_path_for`` stands for (any other path unchanged),
+    so that an error names the file the user asked for."""
+    p = Path(path)
+    name = p.name
+    if name.startswith(".") and name.endswith(TMP_SUFFIX) and name.count(".") >= 3:
+        return str(p.parent / name[1:].rsplit(".", 2)[0])
+    return str(path)
+
+
 def sync_file(path: Path) -> None:
     """Flush a written file's data to disk."""
     fd = os.open(path, os.O_RDONLY)

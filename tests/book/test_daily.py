@@ -251,3 +251,15 @@ def test_a_withdrawal_larger_than_the_account_pays_what_there_is_and_says_so(
     assert float(after["cash"]) == 0 and not after["positions"]
     verified = run(book_url, "records", "verify", "--recompute", "--json")
     assert verified["ok"] and not verified["differences"]
+
+
+def test_a_second_book_rebalance_says_there_is_nothing_to_do(book_url: str,
+                                                             tmp_path: Path) -> None:
+    prices_file = drifted_book(book_url, tmp_path)
+    first = run(book_url, "book", "rebalance", "--prices", str(prices_file), "--apply").stdout
+    assert "rebalanced and booked" in first
+    count = record_count(book_url)
+    again = run(book_url, "book", "rebalance", "--prices", str(prices_file), "--apply").stdout
+    assert "no account needs trades" in again and "proposed" not in again.replace(
+        "nothing proposed", "")
+    assert record_count(book_url) == count

@@ -295,18 +295,21 @@ def book_rebalance(found: Sequence[Rebalance], failed: Sequence[Failure], lang: 
                            "failed": _failed_json(failed)})
         return
     _failures(failed, lang)
+    lists = [rb for rb in found if rb.trades is not None]
+    if not lists:
+        render.out().print(t("model.book_no_trades", lang), style="bold")
+        return
     table = _table(t("model.col_account", lang), t("model.col_orders", lang),
                    t("model.col_drift_before", lang), t("model.col_drift_after", lang),
                    t("model.col_costs", lang), t("model.col_cash_left", lang),
                    t("model.col_record", lang), right=(1, 2, 3, 4, 5))
-    for rb in found:
+    for rb in lists:
         tl = rb.trades
-        if tl is None:
-            continue
+        assert tl is not None
         table.add_row(rb.review.account.id, str(len(tl.orders)), _pct(tl.drift_before),
                       _pct(tl.drift_after), f"{tl.costs:,.2f}", f"{tl.cash_after:,.2f}",
                       f"#{rb.record.seq}" if rb.record else "-")
     render.out().print(table)
-    applied = any(rb.applied for rb in found)
+    applied = any(rb.applied for rb in lists)
     render.out().print(t("model.book_applied" if applied else "model.book_proposed", lang,
-                         n=len(found)), style="bold")
+                         n=len(lists)), style="bold")

@@ -246,9 +246,15 @@ def partition_inputs(tables: dict[Table, pa.Table],
     has_flow = np.bincount(flow_rows, minlength=n) > 0
 
     expires = pc.cast(accounts.column("expires_on"), pa.int32()).to_numpy()
+    tier = accounts.column("tier").to_numpy()
+    if ((tier < 1) | (tier > 5)).any():  # the tier in force picks a model row
+        raise BookError.from_catalog("batch.book_bad_value", path=str(where), column="tier",
+                                     value=int(tier[(tier < 1) | (tier > 5)][0]),
+                                     allowed="1..5")
+    above = accounts.column("above_level").to_numpy(zero_copy_only=False).astype(bool)
     return ids, PartitionInputs(
-        codes, accounts.column("tier").to_numpy(), accounts.column("cash").to_numpy(),
-        expires, shares, pending, has_flow)
+        codes, tier, accounts.column("cash").to_numpy(), expires, shares, pending, has_flow,
+        above)
 
 
 def _rows_of(table: pa.Table, ids: pa.Array, task: PartitionTask, which: Table) -> np.ndarray:

@@ -53,7 +53,7 @@ def test_review_equals_the_per_account_path(small_book: Path, local_run: Path) -
     # the lowest category: tier 1's weights on its R1 products, rescaled
     r1 = {t: w for t, w in targets[Tier(1)].items() if risk[t] <= 1}
     lowest_target = {t: w / sum(r1.values()) for t, w in r1.items()}
-    lowest_seen = 0
+    lowest_seen = above_seen = 0
 
     def read(table: str) -> list[dict]:  # type: ignore[type-arg]
         return pq.read_table(sorted((small_book / table).glob("*.parquet"))).to_pylist()
@@ -75,11 +75,15 @@ def test_review_equals_the_per_account_path(small_book: Path, local_run: Path) -
         profile = assess_answers(questionnaire, chosen).profile
         lowest = questionnaire.is_lowest_category(chosen)   # C1-lowest: tier 1, R1 only
         tier = 1 if lowest else int(profile.tier)
-        expired = np.datetime64(acc["expires_on"]) < as_of
-        target_tier = min(tier, acc["tier"]) if expired else tier
+        expired = np.datetime64(acc["expires_on"]) <= as_of  # expired from that day on
+        if acc["above_level"]:  # the client's own choice: kept, whatever the assessment
+            target_tier = acc["tier"]
+            above_seen += 1
+        else:
+            target_tier = min(tier, acc["tier"]) if expired else tier
         held = holdings.get(a, {})
         value = sum(s * prices[t] for t, s in held.items()) + acc["cash"]
-        target = lowest_target if lowest else targets[Tier(target_tier)]
+        target = lowest_target if lowest and target_tier == 1 else targets[Tier(target_tier)]
         tickers = set(held) | set(target)
         drift = 0.5 * (sum(abs(held.get(t, 0.0) * prices[t] / value - target.get(t, 0.0))
                            for t in tickers) + acc["cash"] / value)
@@ -99,6 +103,7 @@ def test_review_equals_the_per_account_path(small_book: Path, local_run: Path) -
         assert got["drift"] == pytest.approx(drift, abs=1e-12)
         assert got["pending_flow"] == pytest.approx(flows.get(a, 0.0), abs=1e-9)
     assert lowest_seen > 0   # the book has lowest-category investors
+    assert above_seen > 0    # and clients who chose a tier above their assessed one
 
 
 def _universe():  # type: ignore[no-untyped-def]

@@ -62,8 +62,9 @@ def _per_account(model: ModelArrays, inputs: PartitionInputs, i: int):  # type: 
     profiles, _tier, lowest = investor_tiers(model, inputs.codes[i:i + 1])
     assessed = 1 if lowest[0] else int(profiles.tier[0])
     in_force = int(inputs.tier_in_force[i])
-    facts = AccountFacts(in_force, assessed if assessed != in_force else None,
-                         bool(inputs.expires_day[i] < model.as_of_day),
+    chosen = inputs.above_level is not None and bool(inputs.above_level[i])
+    facts = AccountFacts(in_force, assessed if assessed != in_force and not chosen else None,
+                         bool(inputs.expires_day[i] <= model.as_of_day),
                          pending_flow=float(inputs.pending_flow[i]))
     own = model.own_levels
     assert own is not None

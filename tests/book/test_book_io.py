@@ -126,8 +126,9 @@ def test_a_synthetic_book_imports_and_exports_back(book_url: str, tmp_path: Path
     assert b.flow_account.tolist().count(7) == a.flow_account.tolist().count(7) + 1
     b = _without_flow(b, 7, 250.0)
     changed = 7  # re-assessed: its answers and dates differ now
-    for name in ("account_id", "client_id", "tier", "cash", "assessed_day", "expires_day",
-                 "codes"):
+    assert a.above_level.any()  # clients who chose a tier above the assessed one
+    for name in ("account_id", "client_id", "tier", "above_level", "cash", "assessed_day",
+                 "expires_day", "codes"):
         if name in ("assessed_day", "expires_day", "codes"):
             keep = np.arange(len(a)) != changed
             assert np.array_equal(getattr(a, name)[keep], getattr(b, name)[keep]), name

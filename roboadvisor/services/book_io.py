@@ -11,9 +11,10 @@ Import loads such a folder as the book's services would have built it, for clien
 accounts the database does not hold yet: a client per client id (no personal data), its
 assessment scored from the codes (``scoring_batch``, equal to ``assess``; answers encrypted,
 the lowest category marked, valid until the book's ``expires_on``), the account at the tier
-the book gives (``above_level`` as the book says: the client's own choice, refused as ``account
-open`` refuses it when the tier is not above the assessed one or the client is of the lowest
-category), its positions and cash, its
+the book gives (``above_level`` as the book says: the client's own choice, kept by reviews;
+refused for a client of the lowest category, as ``account open`` refuses it; a choice not
+above the assessed tier is kept, as a re-assessment leaves it in the database), its positions
+and cash, its
 pending flows, and the same advice records as ``client add``, ``client assess``, ``account
 open``, ``account import-holdings`` and ``account deposit|withdraw`` would append, each
 naming the book's ``book.json`` by hash. Everything is checked before the first row is
@@ -214,7 +215,7 @@ def import_book(bulk: SqlBulk, folder: Path, now: datetime,
     book_sha = manifest_sha256(folder)
     profiles = score_batch(scoring_tables(questionnaire), data.codes[first])
     lowest = _lowest(questionnaire, data.codes[first])
-    _check_above(folder, data, clients, profiles, lowest)
+    _check_above(folder, data, clients, lowest)
     plan = _Plan(bulk, questionnaire, book_sha, now)
     plan.clients(clients, first, data, profiles, lowest)
     plan.accounts(data)
@@ -265,23 +266,14 @@ def _check_values(folder: Path, data: Any, questionnaire: Any) -> None:
                                                 | (data.codes >= widths[None, :])][0]))
 
 
-def _check_above(folder: Path, data: Any, clients: np.ndarray, profiles: Any,
-                 lowest: np.ndarray) -> None:
-    """An account marked ``above_level`` is above its client's assessed tier, and never of a
-    lowest-category client (``services.book.open_account``'s rules)."""
-    row = np.searchsorted(clients, data.client_id)
-    assessed = np.where(lowest, 1, profiles.tier)[row]
-    low = data.above_level & lowest[row]
+def _check_above(folder: Path, data: Any, clients: np.ndarray, lowest: np.ndarray) -> None:
+    """No account of a lowest-category client is marked ``above_level``: no tier above 1,
+    even on request (``services.book.open_account``)."""
+    low = data.above_level & lowest[np.searchsorted(clients, data.client_id)]
     if low.any():
         i = int(np.flatnonzero(low)[0])
         raise InputError.from_catalog("scaleio.import_above_lowest", path=str(folder),
                                       id=str(data.account_id[i]), client=str(data.client_id[i]))
-    wrong = data.above_level & (data.tier <= assessed)
-    if wrong.any():
-        i = int(np.flatnonzero(wrong)[0])
-        raise InputError.from_catalog("scaleio.import_above_not_above", path=str(folder),
-                                      id=str(data.account_id[i]), tier=int(data.tier[i]),
-                                      assessed=int(assessed[i]))
 
 
 def _check_clients(folder: Path, data: Any, clients: np.ndarray) -> None:

@@ -150,18 +150,18 @@ def read_partition(folder: Path, partition: int) -> dict[Table, pa.Table]:
         except (OSError, pa.ArrowException) as exc:
             raise BookError.from_catalog("batch.book_bad_part", path=str(path),
                                          reason=reason(exc).splitlines()[0]) from None
+        for name in SCHEMAS[table].names:  # the schema's fields hold no nulls
+            if name in data.column_names and data.column(name).null_count:
+                raise BookError.from_catalog("batch.book_null", path=str(path), column=name)
         if not data.schema.equals(SCHEMAS[table]):
             try:
                 _check_booleans(data, table)
                 data = data.select(SCHEMAS[table].names).cast(SCHEMAS[table])
-            except (KeyError, TypeError, pa.ArrowException) as exc:
+            except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
                 raise BookError.from_catalog(
                     "batch.book_bad_part", path=str(path),
                     reason=catalog_text("zh_book.columns_mismatch", table=table.value,
                                          reason=reason(exc))) from None
-        for name in SCHEMAS[table].names:  # a cast keeps nulls: the schema's fields have none
-            if data.column(name).null_count:
-                raise BookError.from_catalog("batch.book_null", path=str(path), column=name)
         out[table] = data
     return out
 

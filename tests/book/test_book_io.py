@@ -200,11 +200,59 @@ def test_import_refusals_are_one_line(book_url: str, tmp_path: Path) -> None:
 
     result = run(book_url, "book", "import", str(tmp_path), code=2)
     assert "not a book" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    # above the assessed tier on request, never for the lowest category (as `account open`)
+    before = _counts_of(book_url)
+    synth_book(SynthRequest(20, tmp_path / "low", seed=2, partitions=1))
+    _make_lowest_above(tmp_path / "low")
+    low = run(book_url, "book", "import", str(tmp_path / "low"), code=2)
+    assert "is marked above_level but client C000000000 is in the lowest category" \
+        in low.stderr and len(low.stderr.strip().splitlines()) == 1
+    assert _counts_of(book_url) == before
     synth_book(SynthRequest(50, tmp_path / "synth", seed=1, partitions=1))
     run(book_url, "book", "import", str(tmp_path / "synth"))
     again = run(book_url, "book", "import", str(tmp_path / "synth"), code=2)
     assert "already holds clients" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
+
+
+def _counts_of(url: str) -> dict[str, object]:
+    from roboadvisor.book.store import open_store
+
+    store = open_store(url)
+    try:
+        return _counts(store)
+    finally:
+        store.close()
+
+
+def _make_lowest_above(book: Path) -> None:
+    """Account A000000000 of the one-partition ``book``: a lowest-category client's answers,
+    tier 2 marked above_level."""
+    import pyarrow as pa
+
+    from roboadvisor.data.questionnaire_files import read_answers_file
+    from roboadvisor.domain.scoring_batch import encode_answers
+    from roboadvisor.services.assess import get_questionnaire
+    from tests.book.daily_helpers import lowest_answers
+
+    chosen = dict(read_answers_file(lowest_answers(book)).answers)
+    codes = encode_answers(get_questionnaire(), [chosen])[0]
+    path = book / "answers" / "part-00000.parquet"
+    answers = pq.read_table(path)
+    options = answers.column("options").to_pylist()
+    row = answers.column("account_id").to_pylist().index("A000000000")
+    options[row] = [int(c) for c in codes]
+    pq.write_table(answers.set_column(answers.column_names.index("options"), "options",
+                                      pa.array(options, pa.list_(pa.int8()))), path)
+    path = book / "accounts" / "part-00000.parquet"
+    accounts = pq.read_table(path)
+    row = accounts.column("account_id").to_pylist().index("A000000000")
+    for name, value in (("tier", 2), ("above_level", True)):
+        values = accounts.column(name).to_pylist()
+        values[row] = value
+        accounts = accounts.set_column(accounts.column_names.index(name), name,
+                                       pa.array(values, accounts.schema.field(name).type))
+    pq.write_table(accounts, path)
 
 
 def _past_account(url: str, client: str, answers: str, account: str, tier: int,

@@ -35,7 +35,8 @@ from roboadvisor.batch.schema import SCHEMAS, Table
 class BookData:
     """n accounts (sorted by id) and their rows.
 
-    ``account_id``, ``client_id`` (n,) str; ``tier`` (n,) 1..5; ``cash`` (n,);
+    ``account_id``, ``client_id`` (n,) str; ``tier`` (n,) 1..5; ``above_level`` (n,) bool,
+    the tier is the client's own choice above the assessed one; ``cash`` (n,);
     ``assessed_day``, ``expires_day`` (n,) int; ``codes`` (n, questions) int8;
     holdings as rows: ``holding_account`` (m,) index into the accounts, ``holding_ticker``
     (m,) str, ``holding_shares`` (m,); flows: ``flow_account``, ``flow_day``, ``flow_amount``.
@@ -44,6 +45,7 @@ class BookData:
     account_id: np.ndarray
     client_id: np.ndarray
     tier: np.ndarray
+    above_level: np.ndarray
     cash: np.ndarray
     assessed_day: np.ndarray
     expires_day: np.ndarray
@@ -87,6 +89,7 @@ def _write_partition(writers: PartitionWriters, manifest: BookManifest, data: Bo
     writers.write(Table.ACCOUNTS, p, pa.table({
         "account_id": ids, "client_id": pa.array(data.client_id[rows].tolist(), pa.string()),
         "tier": pa.array(data.tier[rows], pa.int8()),
+        "above_level": pa.array(data.above_level[rows], pa.bool_()),
         "cash": pa.array(data.cash[rows], pa.float64()),
         "assessed_on": _dates(data.assessed_day[rows]),
         "expires_on": _dates(data.expires_day[rows])}, schema=SCHEMAS[Table.ACCOUNTS]))
@@ -164,7 +167,9 @@ def read_book(folder: Path) -> tuple[BookManifest, BookData]:
     return manifest, BookData(
         np.array(ids.to_pylist(), dtype=object),
         np.array(acc.column("client_id").to_pylist(), dtype=object),
-        acc.column("tier").to_numpy(), acc.column("cash").to_numpy(),
+        acc.column("tier").to_numpy(),
+        acc.column("above_level").to_numpy(zero_copy_only=False).astype(bool),
+        acc.column("cash").to_numpy(),
         pc.cast(acc.column("assessed_on"), pa.int32()).to_numpy(),
         pc.cast(acc.column("expires_on"), pa.int32()).to_numpy(), codes,
         _index(hold.column("account_id"), ids),

@@ -28,7 +28,8 @@ from roboadvisor.batch.schema import PARQUET_OPTIONS, SCHEMAS, Table
 from roboadvisor.errors import InputError, catalog_text, reason
 
 FORMAT = "roboadvisor-book"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: ``accounts`` carries ``above_level`` (version 1 books are refused: write them again)."""
 MANIFEST = "book.json"
 
 
@@ -149,16 +150,29 @@ def read_partition(folder: Path, partition: int) -> dict[Table, pa.Table]:
         except (OSError, pa.ArrowException) as exc:
             raise BookError.from_catalog("batch.book_bad_part", path=str(path),
                                          reason=reason(exc).splitlines()[0]) from None
+        for name in SCHEMAS[table].names:  # the schema's fields hold no nulls
+            if name in data.column_names and data.column(name).null_count:
+                raise BookError.from_catalog("batch.book_null", path=str(path), column=name)
         if not data.schema.equals(SCHEMAS[table]):
             try:
+                _check_booleans(data, table)
                 data = data.select(SCHEMAS[table].names).cast(SCHEMAS[table])
-            except (KeyError, pa.ArrowException) as exc:
+            except (KeyError, TypeError, ValueError, pa.ArrowException) as exc:
                 raise BookError.from_catalog(
                     "batch.book_bad_part", path=str(path),
                     reason=catalog_text("zh_book.columns_mismatch", table=table.value,
                                          reason=reason(exc))) from None
         out[table] = data
     return out
+
+
+def _check_booleans(data: pa.Table, table: Table) -> None:
+    """A boolean column must be stored as one: a cast would read 7 or "yes" as true."""
+    for f in SCHEMAS[table]:
+        if pa.types.is_boolean(f.type) and f.name in data.column_names \
+                and not pa.types.is_boolean(data.schema.field(f.name).type):
+            raise TypeError(catalog_text("batch.book_not_boolean", column=f.name,
+                                         found=str(data.schema.field(f.name).type)))
 
 
 class PartitionWriters:

@@ -50,7 +50,9 @@ def _write_chunk(writers: PartitionWriters, manifest: BookManifest, c: SynthChun
             continue
         writers.write(Table.ACCOUNTS, p, pa.table({
             "account_id": pa.array(ids[rows]), "client_id": pa.array(clients[rows]),
-            "tier": pa.array(c.tier[rows], pa.int8()), "cash": pa.array(c.cash[rows]),
+            "tier": pa.array(c.tier[rows], pa.int8()),
+            "above_level": pa.array(c.above_level[rows], pa.bool_()),
+            "cash": pa.array(c.cash[rows]),
             "assessed_on": _dates(c.assessed_day[rows]),
             "expires_on": _dates(c.expires_day[rows])}, schema=SCHEMAS[Table.ACCOUNTS]))
         held = c.shares[rows]

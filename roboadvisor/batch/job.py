@@ -251,7 +251,8 @@ def partition_inputs(tables: dict[Table, pa.Table],
     cash = accounts.column("cash").to_numpy()
     _check_values(task, tier, cash, holdings.column("shares").to_numpy(),
                   flows.column("amount").to_numpy())
-    return ids, PartitionInputs(codes, tier, cash, expires, shares, pending, has_flow)
+    above = accounts.column("above_level").to_numpy(zero_copy_only=False).astype(bool)
+    return ids, PartitionInputs(codes, tier, cash, expires, shares, pending, has_flow, above)
 
 
 def _check_values(task: PartitionTask, tier: np.ndarray, cash: np.ndarray,

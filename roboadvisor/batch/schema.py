@@ -4,8 +4,11 @@ A book folder holds ``book.json`` (see ``book_files``) and one folder per table,
 the same partitions (``part-00000.parquet`` ...) by a stable hash of the account id
 (``partitioning``), so that one partition of every table holds everything about its accounts.
 
-- ``accounts``: one row per account; ``tier`` is the tier in force (1..5); ``cash`` in the
-  account currency; the latest assessment's dates (its answers are in ``answers``).
+- ``accounts``: one row per account; ``tier`` is the tier in force (1..5); ``above_level``
+  true when that tier is the client's own choice above the assessed one (``account open
+  --above-level``): the review keeps it and does not follow the assessment; ``cash`` in the
+  account currency; the latest assessment's dates (its answers are in ``answers``): it is
+  expired from ``expires_on`` on (that day included, as the book's ``expired``).
 - ``holdings``: positions, one row per (account, ticker) held; ``shares`` >= 0 (whole shares
   unless the account allows fractions).
 - ``answers``: the latest assessment's answers, integer-coded: ``options[j]`` is the index of
@@ -35,6 +38,7 @@ SCHEMAS: dict[Table, pa.Schema] = {
         pa.field("account_id", pa.string(), nullable=False),
         pa.field("client_id", pa.string(), nullable=False),
         pa.field("tier", pa.int8(), nullable=False),
+        pa.field("above_level", pa.bool_(), nullable=False),
         pa.field("cash", pa.float64(), nullable=False),
         pa.field("assessed_on", pa.date32(), nullable=False),
         pa.field("expires_on", pa.date32(), nullable=False),

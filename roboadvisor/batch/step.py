@@ -5,12 +5,16 @@ For one partition of n accounts over A assets:
 1. score every answer set (``scoring_batch``): tolerance, capacity, combined score, tier,
    investor level; a lowest-category investor (C1-lowest: the questionnaire's
    ``lowest_category`` answers) is of tier 1 whatever the scores, as ``book assess`` stores it;
-2. the tier the review aims at: the scored tier, except that an expired assessment may lower
-   the risk but never raise it (target = min(scored, in force) when expired);
-3. targets: a row of the tier x asset target matrix (optimised once per tier by the caller);
-   a lowest-category account aims at the tier-1 model restricted to its R1 products and is
-   judged by the products' own R-levels (``services.book_daily.lowest_category_models``, the
-   rule of ``account review``);
+2. the tier the review aims at (``account review``'s rule, ``services.book_daily.review_of``):
+   the tier in force when it is the client's own choice above the assessed one
+   (``above_level``: the review does not follow the assessment); else the scored tier,
+   except that an expired assessment (expired from its ``expires_on`` day on) may lower the
+   risk but never raise it (target = min(scored, in force) when expired);
+3. targets: a row of the tier x asset target matrix (optimised once per tier by the caller,
+   or a published model version's); a lowest-category account aiming at tier 1 aims at the
+   lowest category's R1-only portfolio (the version's own, else tier 1's R1 products
+   rescaled: ``services.book_daily.Context.lowest_weights``), and every lowest-category
+   account is judged by the products' own R-levels, as in ``account review``;
 4. the drift screen over accounts x assets (``trade_list.account_drift``, the review's
    formula): half the sum of absolute deviations from the target, cash counted as an asset
    with target 0;
@@ -99,8 +103,9 @@ class ModelArrays:
     sees it (``domain.review.effective_levels``): a tier k account may hold it when <= k.
     ``as_of_day``: review date, days since 1970-01-01. ``drift_threshold``: a decimal.
     ``lowest``: the lowest-category rule; ``lowest_targets`` (A,) the weights such an account
-    aims at and ``own_levels`` (A,) the products' own R-levels it is judged by (None: no
-    lowest category). ``rules``: the trading rules of every account (reserve, minimum trade).
+    aims at in tier 1 and ``own_levels`` (A,) the products' own R-levels it is judged by
+    (None: no lowest category). ``rules``: the trading rules of every account (reserve,
+    minimum trade).
     """
 
     tables: ScoringTables
@@ -131,8 +136,10 @@ class PartitionInputs:
     """One partition's accounts as arrays (row i = the partition's i-th account).
 
     ``codes``: (n, questions) option indices; ``tier_in_force``: (n,) 1..5; ``cash``: (n,);
-    ``expires_day``: (n,) days since 1970-01-01; ``shares``: (n, A); ``pending_flow``: (n,)
-    net deposits (+) and withdrawals (-) waiting; ``has_flow``: (n,) any flow waiting.
+    ``expires_day``: (n,) days since 1970-01-01, the first day the assessment is expired;
+    ``shares``: (n, A); ``pending_flow``: (n,) net deposits (+) and withdrawals (-) waiting;
+    ``has_flow``: (n,) any flow waiting; ``above_level``: (n,) the tier in force is the
+    client's own choice above the assessed one (None: no such account).
     """
 
     codes: np.ndarray
@@ -142,6 +149,7 @@ class PartitionInputs:
     shares: np.ndarray
     pending_flow: np.ndarray
     has_flow: np.ndarray
+    above_level: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.tier_in_force)
@@ -216,13 +224,17 @@ def review_partition(inputs: PartitionInputs, model: ModelArrays,
                      trades: TradeFunction | None = None) -> PartitionResult:
     """Score, target, screen and (with ``trades``) trade one partition. Pure."""
     profiles, tier, lowest = investor_tiers(model, inputs.codes)
-    expired = inputs.expires_day < model.as_of_day
-    target_tier = np.where(expired, np.minimum(tier, inputs.tier_in_force),
-                           tier).astype(np.int8)
+    expired = inputs.expires_day <= model.as_of_day   # the book's rule: now >= expires_at
+    in_force = inputs.tier_in_force
+    target_tier = np.where(expired, np.minimum(tier, in_force), tier)
+    if inputs.above_level is not None:
+        target_tier = np.where(inputs.above_level, in_force, target_tier)
+    target_tier = target_tier.astype(np.int8)
     targets = model.targets[target_tier - 1]                                   # (n, A)
     levels = np.broadcast_to(model.risk_levels, inputs.shares.shape)
     if lowest.any() and model.lowest_targets is not None and model.own_levels is not None:
-        targets = np.where(lowest[:, None], model.lowest_targets, targets)
+        own = (lowest & (target_tier == 1))[:, None]
+        targets = np.where(own, model.lowest_targets, targets)
         levels = np.where(lowest[:, None], model.own_levels, levels)
     drift = account_drift(inputs.shares, model.prices, inputs.cash, targets)
     # row sums, not a matrix product: BLAS threads would change the last bits by engine

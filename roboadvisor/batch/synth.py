@@ -7,7 +7,10 @@ Drawn against the ``step.ModelArrays`` the book is reviewed with. For each accou
   probability proportional to ``exp(-(score - 100u)^2 / (2 * 30^2))``, so answers are mostly
   coherent with some noise (contradictions and knock-outs occur as they do in real books);
 - the tier in force is the scored tier (1 for the lowest category), except for
-  ``TIER_CHANGE_RATE`` of accounts whose tier is one step off (a re-assessment changed it);
+  ``TIER_CHANGE_RATE`` of accounts whose tier is one step off (a re-assessment changed it),
+  and ``ABOVE_CHOICE_RATE`` of accounts (never of the lowest category, nor of tier 5) whose
+  client chose the tier above the assessed one (``above_level``, as ``account open
+  --above-level``; drawn from a stream of their own, ``(seed, chunk, 1)``);
 - assessed up to ``MAX_ASSESSMENT_AGE_DAYS`` before the book's date, valid for the
   questionnaire's ``expiry_months`` (the same day that many months later, as the book's
   assessments; with 12 months about 15% are expired);
@@ -32,6 +35,7 @@ from roboadvisor.domain.scoring_batch import ScoringTables
 CHUNK = 250_000
 TIER_CHANGE_RATE = 0.03
 ABOVE_LEVEL_RATE = 0.005
+ABOVE_CHOICE_RATE = 0.01
 DEPOSIT_RATE = 0.05
 WITHDRAWAL_RATE = 0.02
 MAX_ASSESSMENT_AGE_DAYS = 420
@@ -43,13 +47,15 @@ MEDIAN_VALUE = 40_000.0
 class SynthChunk:
     """Accounts ``first .. first+n-1`` of the book as arrays.
 
-    Dense per account: codes (n, questions), tier (n,), cash (n,), assessed/expires (n,) days,
+    Dense per account: codes (n, questions), tier (n,), above_level (n,) bool (the tier is the
+    client's choice above the assessed one), cash (n,), assessed/expires (n,) days,
     shares (n, assets). Cash flows as rows: flow_account (m,) local index, flow_day, flow_amount.
     """
 
     first: int
     codes: np.ndarray
     tier: np.ndarray
+    above_level: np.ndarray
     cash: np.ndarray
     assessed_day: np.ndarray
     expires_day: np.ndarray
@@ -66,16 +72,20 @@ def synth_chunk(model: ModelArrays, seed: int, chunk: int, first: int, n: int) -
     """Draw ``n`` accounts (the ``chunk``-th chunk of the book, starting at ``first``)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, chunk]))
     codes = _answers(model.tables, rng, n)
-    scored = investor_tiers(model, codes)[1]  # the lowest category is of tier 1
+    _, scored, lowest = investor_tiers(model, codes)  # the lowest category is of tier 1
     shift = rng.choice(np.array([-1, 1], dtype=np.int8), size=n)
     changed = rng.random(n) < TIER_CHANGE_RATE
     tier = np.where(changed, np.clip(scored + shift, 1, 5), scored).astype(np.int8)
+    choice = np.random.default_rng(np.random.SeedSequence([seed, chunk, 1]))
+    above_level = ((choice.random(n) < ABOVE_CHOICE_RATE) & ~changed & ~lowest
+                   & (scored < 5))
+    tier[above_level] += 1
     assessed = model.as_of_day - rng.integers(0, MAX_ASSESSMENT_AGE_DAYS + 1, size=n)
     expires = add_months_days(assessed, model.expiry_months)
     value = np.round(MEDIAN_VALUE * np.exp(rng.normal(0.0, 1.0, size=n)), 2)
     shares, cash = _holdings(model, rng, tier, value)
     flow_account, flow_day, flow_amount = _cash_flows(model, rng, value)
-    return SynthChunk(first, codes, tier, cash, assessed.astype(np.int32),
+    return SynthChunk(first, codes, tier, above_level, cash, assessed.astype(np.int32),
                       expires.astype(np.int32), shares, flow_account, flow_day, flow_amount)
 
 

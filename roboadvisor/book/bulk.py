@@ -36,12 +36,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AccountRow:
-    """An account as exported: the tier in force, cash, and its client's latest assessment
+    """An account as exported: the tier in force (``above_level``: the client's own choice
+    above the assessed tier), cash, and its client's latest assessment
     (``answers`` decrypted, None when erased; ``assessment_id`` None when never assessed)."""
 
     id: str
     client_id: str
     tier: int
+    above_level: bool
     cash: float
     assessment_id: int | None
     questionnaire: tuple[str, int] | None
@@ -86,7 +88,7 @@ class SqlBulk:
         erased = {r.id for r in self.conn.execute(select(c.c.id).where(
             c.c.erased_at.is_not(None)))}
         accounts = []
-        for acc in self.conn.execute(select(s.c.id, s.c.client_id, s.c.tier,
+        for acc in self.conn.execute(select(s.c.id, s.c.client_id, s.c.tier, s.c.above_level,
                                             cast(s.c.cash, Float)).order_by(s.c.id)).all():
             found = latest.get(acc[1])
             answers = None
@@ -96,7 +98,7 @@ class SqlBulk:
 
                 answers = dict(json.loads(self.personal.open(found.answers_enc) or "{}"))
             accounts.append(AccountRow(
-                acc[0], acc[1], int(acc[2]), float(acc[3]),
+                acc[0], acc[1], int(acc[2]), bool(acc[3]), float(acc[4]),
                 found.id if found else None,
                 (found.questionnaire_id, int(found.questionnaire_version)) if found else None,
                 _utc(found.assessed_at) if found else None,

@@ -94,11 +94,14 @@ class RunRequest:
 @dataclass(frozen=True, eq=False)
 class ModelTargets:
     """A published model version's targets: (5, assets) weights in universe order, rows sum
-    to 1 (``services.book_io.model_targets``)."""
+    to 1, and ``lowest`` (assets,) the version's R1-only portfolio of the lowest category
+    (None: a version published before versions carried one; the stop-gap applies)
+    (``services.book_io.model_targets``)."""
 
     version: int
     digest: str
     targets: np.ndarray
+    lowest: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -149,21 +152,24 @@ def permitted_levels(universe: Universe, targets: np.ndarray) -> np.ndarray:
 def model_arrays(questionnaire: Any, universe: Universe, targets: np.ndarray,
                  prices: np.ndarray, as_of_day: int,
                  drift_threshold: float = DEFAULT_DRIFT_THRESHOLD,
-                 rules: Any = None) -> Any:
+                 rules: Any = None, lowest: np.ndarray | None = None) -> Any:
     """The ``step.ModelArrays`` of a run (or of ``book synth``): the scoring tables, the tier
-    targets and levels, and the lowest category treated as ``account review`` treats it: the
-    tier-1 model on its R1 products, judged by the products' own R-levels
-    (``book_daily.lowest_category_models``)."""
+    targets and levels, and the lowest category treated as ``account review`` treats it
+    (``book_daily.Context.lowest_weights``): it aims at ``lowest`` (a model version's R1-only
+    portfolio), else at the stop-gap, the tier-1 model on its R1 products
+    (``book_daily.lowest_category_models``); judged by the products' own R-levels."""
     from roboadvisor.batch.step import ModelArrays, lowest_rule
     from roboadvisor.domain.scoring_batch import scoring_tables
     from roboadvisor.domain.trade_list import TradeRules
     from roboadvisor.services.book_daily import lowest_category_models
 
     own = np.array([a.risk_level for a in universe], dtype=np.int8)
+    lowest_targets = (lowest_category_models(targets, own)[0] if lowest is None
+                      else np.asarray(lowest, dtype=float))
     return ModelArrays(scoring_tables(questionnaire), targets, prices,
                        permitted_levels(universe, targets), as_of_day, drift_threshold,
-                       lowest_rule(questionnaire), lowest_category_models(targets, own)[0],
-                       own, rules if rules is not None else TradeRules(),
+                       lowest_rule(questionnaire), lowest_targets, own,
+                       rules if rules is not None else TradeRules(),
                        questionnaire.expiry_months)
 
 
@@ -352,7 +358,8 @@ def _run_model(book: Any, request: RunRequest) -> tuple[Any, Any, Any, tuple[str
                else tier_targets(universe, suitability))
     model = model_arrays(questionnaire, universe, targets, prices,
                          (as_of - date(1970, 1, 1)).days, request.drift_threshold,
-                         TradeRules(min_trade=request.min_trade))
+                         TradeRules(min_trade=request.min_trade),
+                         request.model.lowest if request.model is not None else None)
     return model, snapshot, questionnaire, universe.tickers
 
 
@@ -378,6 +385,8 @@ def _inputs_record(folder: Path, book: Any, snapshot: Any, model: Any) -> dict[s
         "prices": {"as_of": snapshot.as_of, "source": snapshot.source,
                    "sha256": _array_sha(model.prices)},
         "targets_sha256": _array_sha(model.targets),
+        "lowest_targets_sha256": None if model.lowest_targets is None
+        else _array_sha(model.lowest_targets),
         "questionnaire": f"{book.questionnaire.id} v{book.questionnaire.version}",
         "drift_threshold": model.drift_threshold,
     }

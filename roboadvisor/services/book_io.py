@@ -11,7 +11,10 @@ Import loads such a folder as the book's services would have built it, for clien
 accounts the database does not hold yet: a client per client id (no personal data), its
 assessment scored from the codes (``scoring_batch``, equal to ``assess``; answers encrypted,
 the lowest category marked, valid until the book's ``expires_on``), the account at the tier
-the book gives (``above_level`` when above the assessed tier), its positions and cash, its
+the book gives (``above_level`` as the book says: the client's own choice, kept by reviews;
+refused for a client of the lowest category, as ``account open`` refuses it; a choice not
+above the assessed tier is kept, as a re-assessment leaves it in the database), its positions
+and cash, its
 pending flows, and the same advice records as ``client add``, ``client assess``, ``account
 open``, ``account import-holdings`` and ``account deposit|withdraw`` would append, each
 naming the book's ``book.json`` by hash. Everything is checked before the first row is
@@ -154,6 +157,7 @@ def _book_data(rows: BookRows, questionnaire: Any,
         np.array([a.id for a in kept], dtype=object),
         np.array([a.client_id for a in kept], dtype=object),
         np.array([a.tier for a in kept], dtype=np.int8),
+        np.array([a.above_level for a in kept], dtype=bool),
         np.array([float(a.cash) for a in kept], dtype=float),
         np.array([_day(a.assessed_at) for a in kept], dtype=np.int32),
         np.array([_day(a.expires_at) for a in kept], dtype=np.int32),
@@ -211,6 +215,7 @@ def import_book(bulk: SqlBulk, folder: Path, now: datetime,
     book_sha = manifest_sha256(folder)
     profiles = score_batch(scoring_tables(questionnaire), data.codes[first])
     lowest = _lowest(questionnaire, data.codes[first])
+    _check_above(folder, data, clients, lowest)
     plan = _Plan(bulk, questionnaire, book_sha, now)
     plan.clients(clients, first, data, profiles, lowest)
     plan.accounts(data)
@@ -256,6 +261,16 @@ def _check_values(folder: Path, data: Any, questionnaire: Any) -> None:
     if ((data.codes < 0) | (data.codes >= widths[None, :])).any():
         raise bad("answer_code", int(data.codes[(data.codes < 0)
                                                 | (data.codes >= widths[None, :])][0]))
+
+
+def _check_above(folder: Path, data: Any, clients: np.ndarray, lowest: np.ndarray) -> None:
+    """No account of a lowest-category client is marked ``above_level``: no tier above 1,
+    even on request (``services.book.open_account``)."""
+    low = data.above_level & lowest[np.searchsorted(clients, data.client_id)]
+    if low.any():
+        i = int(np.flatnonzero(low)[0])
+        raise InputError.from_catalog("scaleio.import_above_lowest", path=str(folder),
+                                      id=str(data.account_id[i]), client=str(data.client_id[i]))
 
 
 def _check_clients(folder: Path, data: Any, clients: np.ndarray) -> None:
@@ -389,8 +404,8 @@ class _Plan:
             positions = dict(sorted(held.get(i, {}).items()))
             fractional = any(v != v.to_integral_value() for v in positions.values())
             cash = _decimal(data.cash[i], CASH_PLACES)
-            account = Account(aid, cid, tier, tier > stored.tier, self.now, cash, positions,
-                              fractional, DEFAULT_DRIFT)
+            account = Account(aid, cid, tier, bool(data.above_level[i]), self.now, cash,
+                              positions, fractional, DEFAULT_DRIFT)
             self.rows["accounts"].append((aid, cid, tier, account.above_level, None, cash,
                                           self.now, fractional, DEFAULT_DRIFT, None))
             self.rows["positions"].extend((aid, t, s) for t, s in positions.items())
@@ -440,14 +455,17 @@ class _Plan:
 # book run --model N
 # --------------------------------------------------------------------------------------------
 def model_targets(book: Any, version: int, tickers: tuple[str, ...]) -> Any:
-    """The tier targets of published model ``version`` (``model publish``) for ``book run``:
-    (5, assets) weights in ``tickers`` order, as ``book review`` reads them."""
+    """The targets of published model ``version`` (``model publish``) for ``book run``:
+    (5, assets) tier weights and the lowest category's R1-only portfolio (the stored "tier 0"
+    row; None for versions published before they carried one) in ``tickers`` order, as
+    ``book review`` reads them."""
     from roboadvisor.services import model as models
     from roboadvisor.services.batch import ModelTargets
-    from roboadvisor.services.book_daily import model_matrix
+    from roboadvisor.services.book_daily import lowest_row, model_matrix
 
     found = models.get(book, version)
-    return ModelTargets(found.version, found.digest, model_matrix(found, tickers))
+    return ModelTargets(found.version, found.digest, model_matrix(found, tickers),
+                        lowest_row(found, tickers))
 
 
 # --------------------------------------------------------------------------------------------

@@ -78,6 +78,14 @@ def test_the_book_is_realistic(small_book: Path) -> None:
     # most accounts hold their scored tier; a few are one tier off (a tier change waits)
     off = sum(tiers[a] != t for a, t in accounts["tier"].items())
     assert 0 < off < 0.1 * SMALL_ACCOUNTS
+    # about 1% of clients chose the tier above the assessed one (never the lowest category)
+    chose = accounts.index[accounts["above_level"]]
+    assert 0.003 * SMALL_ACCOUNTS < len(chose) < 0.03 * SMALL_ACCOUNTS
+    for a in chose:
+        chosen = {q.id: q.option_ids[c] for q, c in zip(questionnaire.questions,
+                                                         answers.at[a, "options"], strict=True)}
+        assert not questionnaire.is_lowest_category(chosen), a
+        assert accounts.at[a, "tier"] == tiers[a] + 1, a
     # some assessments expired, most not
     expired = (accounts["expires_on"].to_numpy().astype("datetime64[D]") < as_of).mean()
     assert 0.05 < expired < 0.3

@@ -53,7 +53,7 @@ def test_review_equals_the_per_account_path(small_book: Path, local_run: Path) -
     # the lowest category: tier 1's weights on its R1 products, rescaled
     r1 = {t: w for t, w in targets[Tier(1)].items() if risk[t] <= 1}
     lowest_target = {t: w / sum(r1.values()) for t, w in r1.items()}
-    lowest_seen = 0
+    lowest_seen = above_seen = 0
 
     def read(table: str) -> list[dict]:  # type: ignore[type-arg]
         return pq.read_table(sorted((small_book / table).glob("*.parquet"))).to_pylist()
@@ -75,11 +75,15 @@ def test_review_equals_the_per_account_path(small_book: Path, local_run: Path) -
         profile = assess_answers(questionnaire, chosen).profile
         lowest = questionnaire.is_lowest_category(chosen)   # C1-lowest: tier 1, R1 only
         tier = 1 if lowest else int(profile.tier)
-        expired = np.datetime64(acc["expires_on"]) < as_of
-        target_tier = min(tier, acc["tier"]) if expired else tier
+        expired = np.datetime64(acc["expires_on"]) <= as_of  # expired from that day on
+        if acc["above_level"]:  # the client's own choice: kept, whatever the assessment
+            target_tier = acc["tier"]
+            above_seen += 1
+        else:
+            target_tier = min(tier, acc["tier"]) if expired else tier
         held = holdings.get(a, {})
         value = sum(s * prices[t] for t, s in held.items()) + acc["cash"]
-        target = lowest_target if lowest else targets[Tier(target_tier)]
+        target = lowest_target if lowest and target_tier == 1 else targets[Tier(target_tier)]
         tickers = set(held) | set(target)
         drift = 0.5 * (sum(abs(held.get(t, 0.0) * prices[t] / value - target.get(t, 0.0))
                            for t in tickers) + acc["cash"] / value)
@@ -99,6 +103,7 @@ def test_review_equals_the_per_account_path(small_book: Path, local_run: Path) -
         assert got["drift"] == pytest.approx(drift, abs=1e-12)
         assert got["pending_flow"] == pytest.approx(flows.get(a, 0.0), abs=1e-9)
     assert lowest_seen > 0   # the book has lowest-category investors
+    assert above_seen > 0    # and clients who chose a tier above their assessed one
 
 
 def _universe():  # type: ignore[no-untyped-def]
@@ -226,3 +231,54 @@ def test_the_books_ticker_order_does_not_matter(small_book: Path, local_run: Pat
     _run(book, tmp_path / "out")
     for part in sorted((local_run / "review").glob("*.parquet")):
         assert (tmp_path / "out" / "review" / part.name).read_bytes() == part.read_bytes()
+
+
+def _hostile(small_book: Path, tmp_path: Path, change: str) -> Path:
+    """A copy of the small book with partition 0's accounts table (or book.json) changed."""
+    import pyarrow as pa
+
+    book = tmp_path / "book"
+    shutil.copytree(small_book, book)
+    if change == "version_1":
+        doc = json.loads((book / "book.json").read_text())
+        doc["format_version"] = 1
+        (book / "book.json").write_text(json.dumps(doc))
+        return book
+    path = book / "accounts" / "part-00000.parquet"
+    table = pq.read_table(path)
+    n = table.num_rows
+    column = table.column_names.index("above_level")
+    tier = table.column_names.index("tier")
+    if change == "null":
+        table = table.set_column(column, pa.field("above_level", pa.bool_()),
+                                 pa.array([None] + [False] * (n - 1), pa.bool_()))
+    elif change == "integer":
+        table = table.set_column(column, "above_level", pa.array([7] + [0] * (n - 1), pa.int8()))
+    elif change == "missing":
+        table = table.remove_column(column)
+    elif change in ("tier_0", "tier_9"):
+        value = 0 if change == "tier_0" else 9
+        tiers = [value, *table.column("tier").to_pylist()[1:]]
+        table = table.set_column(tier, "tier", pa.array(tiers, pa.int8()))
+        table = table.set_column(column, "above_level", pa.array([True] * n, pa.bool_()))
+    pq.write_table(table, path)
+    return book
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ("null", "column above_level has empty (null) values"),
+    ("integer", "above_level must be boolean (true/false), found int8"),
+    ("missing", "columns do not match the accounts schema"),
+    ("tier_0", "column tier holds 0, outside 1..5"),
+    ("tier_9", "column tier holds 9, outside 1..5"),
+    ("version_1", "book format version 1 is not supported (this version reads 2)"),
+])
+def test_hostile_account_rows_are_refused_in_one_line(small_book: Path, tmp_path: Path,
+                                                      change: str, message: str) -> None:
+    book = _hostile(small_book, tmp_path, change)
+    for engine in ("local", "dask") if change == "tier_9" else ("local",):
+        result = runner.invoke(app, ["book", "run", str(book), "--out", str(tmp_path / "o"),
+                                     "--engine", engine, "--workers", "1"])
+        assert result.exit_code == 2, (engine, result.output)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "o").exists()

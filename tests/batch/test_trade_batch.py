@@ -59,11 +59,20 @@ def sample(small_book: Path, tmp_path_factory: pytest.TempPathFactory) -> Sample
 
 def _per_account(model: ModelArrays, inputs: PartitionInputs, i: int):  # type: ignore[no-untyped-def]
     """The per-account path on account i, from the book's facts (as ``account review``)."""
+    rev, policy = _review(model, inputs, i)
+    return plan_trades(inputs.shares[i], model.prices, float(inputs.cash[i]), rev,
+                       TradeRules(), policy)
+
+
+def _review(model: ModelArrays, inputs: PartitionInputs, i: int):  # type: ignore[no-untyped-def]
+    """``domain.review.review`` of account i from the book's facts, as ``review_of`` builds
+    them (the assessed tier requested unless the tier is the client's own choice)."""
     profiles, _tier, lowest = investor_tiers(model, inputs.codes[i:i + 1])
     assessed = 1 if lowest[0] else int(profiles.tier[0])
     in_force = int(inputs.tier_in_force[i])
-    facts = AccountFacts(in_force, assessed if assessed != in_force else None,
-                         bool(inputs.expires_day[i] < model.as_of_day),
+    chosen = inputs.above_level is not None and bool(inputs.above_level[i])
+    facts = AccountFacts(in_force, assessed if assessed != in_force and not chosen else None,
+                         bool(inputs.expires_day[i] <= model.as_of_day),
                          pending_flow=float(inputs.pending_flow[i]))
     own = model.own_levels
     assert own is not None
@@ -72,8 +81,35 @@ def _per_account(model: ModelArrays, inputs: PartitionInputs, i: int):  # type: 
     policy = ReviewPolicy(drift_threshold=model.drift_threshold)
     rev = review(inputs.shares[i], model.prices, float(inputs.cash[i]), weights, levels, facts,
                  policy)
-    return plan_trades(inputs.shares[i], model.prices, float(inputs.cash[i]), rev,
-                       TradeRules(), policy)
+    return rev, policy
+
+
+def test_lowest_category_clients_above_their_level_follow_the_per_account_path(
+        sample: Sample) -> None:
+    """A state the database can hold (an above-level account whose client was re-assessed
+    into the lowest category): the batch step aims where ``account review`` does, the chosen
+    tier's model judged by the products' own R-levels."""
+    from dataclasses import replace
+
+    from roboadvisor.batch.step import triggers_of
+
+    model, inputs = sample.model, sample.inputs[0]
+    lowest = investor_tiers(model, inputs.codes)[2]
+    rows = np.flatnonzero(lowest)[:25]
+    assert len(rows) >= 5
+    above = np.zeros(len(inputs), dtype=bool)
+    above[rows] = True
+    in_force = inputs.tier_in_force.copy()
+    in_force[rows] = np.arange(len(rows)) % 4 + 2         # tiers 2..5, chosen
+    changed = replace(inputs, tier_in_force=in_force, above_level=above)
+    seen: list[TradeInputs] = []
+    result = review_partition(changed, model, seen.append)  # type: ignore[arg-type]
+    for i in rows:
+        rev, _policy = _review(model, changed, i)
+        assert result.review.target_tier[i] == rev.tier == in_force[i], i
+        assert np.array_equal(seen[0].targets[i], rev.targets), i
+        assert np.array_equal(seen[0].allowed[i], rev.allowed), i
+        assert set(triggers_of(result.review.triggers[i])) == set(rev.triggers), i
 
 
 def _under(h: np.ndarray, p: np.ndarray, cash: float, flow: float, t: np.ndarray,

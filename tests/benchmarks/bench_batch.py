@@ -128,8 +128,9 @@ def _exact_one(model, q, inputs, i):  # type: ignore[no-untyped-def]
     lowest = q.is_lowest_category(chosen)
     assessed = 1 if lowest else int(score_answers(q, chosen).tier)
     in_force = int(inputs.tier_in_force[i])
-    facts = AccountFacts(in_force, assessed if assessed != in_force else None,
-                         bool(inputs.expires_day[i] < model.as_of_day),
+    chosen_tier = inputs.above_level is not None and bool(inputs.above_level[i])
+    facts = AccountFacts(in_force, assessed if assessed != in_force and not chosen_tier
+                         else None, bool(inputs.expires_day[i] <= model.as_of_day),
                          pending_flow=float(inputs.pending_flow[i]))
     weights, levels = ((lowest_category_models(model.targets, model.own_levels),
                         model.own_levels) if lowest else (model.targets, model.risk_levels))

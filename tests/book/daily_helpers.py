@@ -1,5 +1,6 @@
 """Helpers of the daily-job tests: a small price file for the default universe, a book with
-three drifted accounts and a published model."""
+three drifted accounts and a published model, a lowest-category (C1-lowest) client's answers
+and account."""
 
 from __future__ import annotations
 
@@ -50,3 +51,26 @@ def drifted_book(url: str, tmp_path: Path) -> Path:
     run(url, "account", "import-holdings", str(holdings))
     run(url, "model", "publish", "--note", "first")
     return write_prices(tmp_path / "prices.csv", price_table(3))
+
+
+def lowest_answers(tmp_path: Path) -> Path:
+    """An answers file of the lowest category (C1-lowest: R1 products only, tier 1)."""
+    text = (EXAMPLES / "tier1_conservative.yaml").read_text()
+    text = text.replace("loss_reaction: hold", "loss_reaction: sell_all")
+    text = text.replace("investment_goal: income", "investment_goal: preserve_capital")
+    path = tmp_path / "lowest.yaml"
+    path.write_text(text)
+    return path
+
+
+def lowest_account(url: str, tmp_path: Path, cash: str = "20000", account: str = "L1",
+                   client: str = "low") -> None:
+    """Client ``client`` of the lowest category with account ``account`` holding 20 VTI
+    (R4), 40 AGG and ``cash``."""
+    run(url, "client", "add", client)
+    run(url, "client", "assess", client, "--answers", str(lowest_answers(tmp_path)))
+    run(url, "account", "open", account, "--client", client)
+    holdings = tmp_path / f"{account}.csv"
+    holdings.write_text(f"account,ticker,shares\n{account},VTI,20\n{account},AGG,40\n"
+                        f"{account},CASH,{cash}\n")
+    run(url, "account", "import-holdings", str(holdings))

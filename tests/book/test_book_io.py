@@ -126,8 +126,9 @@ def test_a_synthetic_book_imports_and_exports_back(book_url: str, tmp_path: Path
     assert b.flow_account.tolist().count(7) == a.flow_account.tolist().count(7) + 1
     b = _without_flow(b, 7, 250.0)
     changed = 7  # re-assessed: its answers and dates differ now
-    for name in ("account_id", "client_id", "tier", "cash", "assessed_day", "expires_day",
-                 "codes"):
+    assert a.above_level.any()  # clients who chose a tier above the assessed one
+    for name in ("account_id", "client_id", "tier", "above_level", "cash", "assessed_day",
+                 "expires_day", "codes"):
         if name in ("assessed_day", "expires_day", "codes"):
             keep = np.arange(len(a)) != changed
             assert np.array_equal(getattr(a, name)[keep], getattr(b, name)[keep]), name
@@ -199,8 +200,185 @@ def test_import_refusals_are_one_line(book_url: str, tmp_path: Path) -> None:
 
     result = run(book_url, "book", "import", str(tmp_path), code=2)
     assert "not a book" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    # above the assessed tier on request, never for the lowest category (as `account open`)
+    before = _counts_of(book_url)
+    synth_book(SynthRequest(20, tmp_path / "low", seed=2, partitions=1))
+    _make_lowest_above(tmp_path / "low")
+    low = run(book_url, "book", "import", str(tmp_path / "low"), code=2)
+    assert "is marked above_level but client C000000000 is in the lowest category" \
+        in low.stderr and len(low.stderr.strip().splitlines()) == 1
+    assert _counts_of(book_url) == before
     synth_book(SynthRequest(50, tmp_path / "synth", seed=1, partitions=1))
     run(book_url, "book", "import", str(tmp_path / "synth"))
     again = run(book_url, "book", "import", str(tmp_path / "synth"), code=2)
     assert "already holds clients" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
+
+
+def _counts_of(url: str) -> dict[str, object]:
+    from roboadvisor.book.store import open_store
+
+    store = open_store(url)
+    try:
+        return _counts(store)
+    finally:
+        store.close()
+
+
+def _make_lowest_above(book: Path) -> None:
+    """Account A000000000 of the one-partition ``book``: a lowest-category client's answers,
+    tier 2 marked above_level."""
+    import pyarrow as pa
+
+    from roboadvisor.data.questionnaire_files import read_answers_file
+    from roboadvisor.domain.scoring_batch import encode_answers
+    from roboadvisor.services.assess import get_questionnaire
+    from tests.book.daily_helpers import lowest_answers
+
+    chosen = dict(read_answers_file(lowest_answers(book)).answers)
+    codes = encode_answers(get_questionnaire(), [chosen])[0]
+    path = book / "answers" / "part-00000.parquet"
+    answers = pq.read_table(path)
+    options = answers.column("options").to_pylist()
+    row = answers.column("account_id").to_pylist().index("A000000000")
+    options[row] = [int(c) for c in codes]
+    pq.write_table(answers.set_column(answers.column_names.index("options"), "options",
+                                      pa.array(options, pa.list_(pa.int8()))), path)
+    path = book / "accounts" / "part-00000.parquet"
+    accounts = pq.read_table(path)
+    row = accounts.column("account_id").to_pylist().index("A000000000")
+    for name, value in (("tier", 2), ("above_level", True)):
+        values = accounts.column(name).to_pylist()
+        values[row] = value
+        accounts = accounts.set_column(accounts.column_names.index(name), name,
+                                       pa.array(values, accounts.schema.field(name).type))
+    pq.write_table(accounts, path)
+
+
+def _past_account(url: str, client: str, answers: str, account: str, tier: int,
+                  above: bool, days_ago: int) -> None:
+    """A client assessed and an account opened ``days_ago`` days ago (the assessment has
+    expired by now when that is more than a year): the CLI only assesses today."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from roboadvisor.book.crypto import Cipher, KeySource
+    from roboadvisor.book.repositories import sql_book
+    from roboadvisor.book.store import data_dir, open_store
+    from roboadvisor.services import book as service
+    from roboadvisor.services.assess import assess_answers_file
+    from roboadvisor.services.book_assess import assess_client
+
+    then = datetime.now(UTC) - timedelta(days=days_ago)
+    store = open_store(url)
+    cipher = Cipher(KeySource.from_environ(dict(os.environ), data_dir()))  # the CLI's key
+    try:
+        with store.transaction() as conn:
+            book = sql_book(conn, cipher)
+            service.add_client(book, client, None, None, then)
+            assess_client(book, client, assess_answers_file(EXAMPLES / f"{answers}.yaml",
+                                                            now=then), then)
+            service.open_account(book, account, client, tier, above,
+                                 "my own choice" if above else None, (), then)
+    finally:
+        store.close()
+
+
+def _agreement_book(url: str, tmp_path: Path) -> Path:
+    """A book of every case where the batch path could part from the per-account one:
+    clients who chose a tier above the assessed one (one re-assessed higher since), a
+    lowest-category client, expired assessments (one above-level, one below), a tier change,
+    deposits and withdrawals; everyone on model version 1 with drifted holdings. Returns the
+    price file."""
+    from tests.book.daily_helpers import lowest_account
+
+    prices = _clients(url, tmp_path)
+    lowest_account(url, tmp_path)
+    for client, answers, account, tier in (("u", "tier2_moderately_conservative", "U1", "4"),
+                                           ("w", "tier2_moderately_conservative", "W1", "3")):
+        run(url, "client", "add", client)
+        run(url, "client", "assess", client, "--answers", str(EXAMPLES / f"{answers}.yaml"))
+        run(url, "account", "open", account, "--client", client, "--tier", tier,
+            "--above-level", "--acknowledge", "my own choice")
+    _past_account(url, "e", "tier3_balanced", "E1", 4, True, 500)
+    _past_account(url, "x", "tier3_balanced", "X1", 2, False, 500)
+    # assessed a year ago to the day: expired since midnight (the book's now >= expires_at)
+    from datetime import UTC, datetime
+
+    from roboadvisor.services.book import add_months
+
+    now = datetime.now(UTC)
+    _past_account(url, "t", "tier3_balanced", "T1", 3, False, (now - add_months(now, -12)).days)
+    funded = tmp_path / "funded.csv"
+    funded.write_text("account,ticker,shares\nU1,AGG,100\nU1,CASH,20000\nW1,VTI,30\n"
+                      "W1,CASH,9000\nE1,AGG,50\nE1,CASH,15000\nX1,VTI,60\nX1,CASH,800\n"
+                      "T1,VTI,20\nT1,AGG,30\nT1,CASH,500\n")
+    run(url, "account", "import-holdings", str(funded))
+    run(url, "book", "rebalance", "--prices", str(prices), "--apply")  # all on version 1
+    moved = tmp_path / "moved.csv"
+    moved.write_text("account,ticker,shares\nA1,VTI,80\nA1,CASH,10\nU1,VTI,90\nU1,CASH,50\n"
+                     "E1,AGG,400\nE1,CASH,20\nL1,VTI,25\nL1,CASH,100\n")
+    run(url, "account", "import-holdings", str(moved))
+    run(url, "account", "deposit", "B1", "2500")
+    run(url, "account", "deposit", "W1", "4000")
+    run(url, "account", "withdraw", "C1", "700")
+    run(url, "account", "deposit", "X1", "3000")
+    # w now assessed at tier 4: W1 keeps the tier 3 its client chose; b now tier 3: B1 moves
+    run(url, "client", "assess", "w", "--answers", str(EXAMPLES / "tier4_growth.yaml"))
+    run(url, "client", "assess", "b", "--answers", str(EXAMPLES / "tier3_balanced.yaml"))
+    return prices
+
+
+@pytest.mark.parametrize("book_url", ["sqlite"], indirect=True)
+def test_book_run_equals_account_review_and_rebalance_on_every_account(
+        book_url: str, tmp_path: Path) -> None:
+    """An exported book run with --model 1 --trades exact: on every account the tier aimed
+    at, the triggers and the trade list equal `account review` / `account rebalance`."""
+    from roboadvisor.batch.step import BATCH_TRIGGERS, triggers_of
+    from roboadvisor.data.universe_file import load_universe
+    from roboadvisor.services.book_daily import lowest_category_models
+
+    url = book_url
+    prices = _agreement_book(url, tmp_path)
+    accounts = sorted(a["account_id"] for a in run(url, "book", "review", "--prices",
+                                                    str(prices), "--json")["accounts"])
+    assert {"U1", "W1", "E1", "X1", "L1", "T1"} <= set(accounts)
+    # the premise of --model N: the version's own R1-only portfolio is not the stop-gap
+    universe = load_universe(None)
+    shown = run(url, "model", "show", "1", "--json")
+    tier1 = np.array([shown["tiers"]["1"]["weights"].get(t, 0.0) for t in universe.tickers])
+    own = np.array([a.risk_level for a in universe])
+    stop_gap = lowest_category_models(np.vstack([tier1] * 5), own)[0]
+    stored = np.array([shown["lowest"]["weights"].get(t, 0.0) for t in universe.tickers])
+    assert np.abs(stored / stored.sum() - stop_gap).max() > 1e-3
+
+    run(url, "book", "export", "--out", str(tmp_path / "book"))
+    out = tmp_path / "out"
+    run(url, "book", "run", str(tmp_path / "book"), "--out", str(out), "--prices",
+        str(prices), "--model", "1", "--trades", "exact", "--json")
+    review = {r["account_id"]: r for r in pq.read_table(out / "review").to_pylist()}
+    orders: dict[str, dict[str, float]] = {}
+    for o in pq.read_table(out / "orders").to_pylist():
+        orders.setdefault(o["account_id"], {})[o["ticker"]] = o["shares"]
+    assert set(review) == set(accounts)
+    batch_codes = {t.value for t in BATCH_TRIGGERS}
+    seen = set()
+    for account in accounts:
+        one = run(url, "account", "review", account, "--prices", str(prices), "--json")
+        done = run(url, "account", "rebalance", account, "--prices", str(prices), "--json")
+        got = review[account]
+        codes = {t["code"] for t in one["triggers"]}
+        assert codes <= batch_codes, (account, codes)  # no rule, calendar or new version
+        assert got["target_tier"] == one["tier"] == done["tier"], account
+        assert {t.value for t in triggers_of(got["triggers"])} == codes, account
+        assert got["drift"] == pytest.approx(one["drift"], abs=1e-8), account
+        want = {o["ticker"]: (o["shares"] if o["side"] == "buy" else -o["shares"])
+                for o in done["orders"]}
+        assert orders.get(account, {}) == pytest.approx(want, abs=1e-8), account
+        seen |= codes | ({"traded"} if want else set())
+    assert seen >= batch_codes | {"traded"}  # every trigger of the batch path was exercised
+    chosen = {a: review[a] for a in ("U1", "W1", "E1")}
+    assert all(r["target_tier"] == r["tier_in_force"] > r["scored_tier"] or a == "W1"
+               for a, r in chosen.items())
+    assert chosen["W1"]["scored_tier"] == 4 and chosen["W1"]["target_tier"] == 3
+    assert "assessment_expired" in {t.value for t in triggers_of(review["T1"]["triggers"])}

@@ -12,6 +12,7 @@ import pytest
 from roboadvisor.data.questionnaire_files import read_answers_file
 from roboadvisor.data.universe_file import load_universe
 from roboadvisor.services.assess import assess_answers_file
+from tests.book.daily_helpers import lowest_answers
 from tests.book.helpers import EXAMPLES, record_count, run
 
 HOLDINGS = EXAMPLES / "holdings_example.csv"
@@ -148,19 +149,10 @@ def test_above_level_needs_acknowledgement_and_is_recorded(book_url: str) -> Non
     run(book_url, "account", "open", "B3", "--client", "bob", "--tier", "1")  # lower: allowed
 
 
-def _lowest_answers(tmp_path: Path) -> Path:
-    text = (EXAMPLES / "tier1_conservative.yaml").read_text()
-    text = text.replace("loss_reaction: hold", "loss_reaction: sell_all")
-    text = text.replace("investment_goal: income", "investment_goal: preserve_capital")
-    path = tmp_path / "lowest.yaml"
-    path.write_text(text)
-    return path
-
-
 def test_the_lowest_category_holds_r1_only(book_url: str, tmp_path: Path) -> None:
     run(book_url, "client", "add", "dan")
     assessed = run(book_url, "client", "assess", "dan", "--answers",
-                   str(_lowest_answers(tmp_path)), "--json")
+                   str(lowest_answers(tmp_path)), "--json")
     assert assessed["assessment"]["lowest"] and assessed["assessment"]["tier"] == 1
     before = record_count(book_url)
     result = run(book_url, "account", "open", "D1", "--client", "dan", "--tier", "2",
@@ -171,7 +163,7 @@ def test_the_lowest_category_holds_r1_only(book_url: str, tmp_path: Path) -> Non
     levels = {a.ticker: a.risk_level for a in load_universe(None)}
     allocated = run(book_url, "allocate", "--client", "dan", "--json")
     planned = run(book_url, "plan", "--client", "dan", "--answers",
-                  str(_lowest_answers(tmp_path)), "--json")["allocation"]
+                  str(lowest_answers(tmp_path)), "--json")["allocation"]
     for weights in (allocated["weights"], planned["weights"]):
         assert weights and {levels[t] for t, w in weights.items() if w > 0} == {1}
     # an ordinary tier-1 client holds more than R1 products under portfolio suitability

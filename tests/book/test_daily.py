@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.book.daily_helpers import drifted_book, universe_tickers
+from tests.book.daily_helpers import drifted_book, lowest_account, universe_tickers
 from tests.book.helpers import record_count, run
 
 
@@ -202,18 +202,12 @@ def test_a_lowest_category_account_is_kept_in_r1_products(book_url: str,
     """C1-lowest may hold R1 products only, although the tier-1 model (rated as a whole)
     holds equity: its rebalance sells the rest and buys R1 products alone."""
     from roboadvisor.data.universe_file import load_universe
-    from tests.book.test_cli_book import _lowest_answers
 
     prices_file = drifted_book(book_url, tmp_path)
     levels = {a.ticker: a.risk_level for a in load_universe(None)}
     model = run(book_url, "model", "show", "--json")["tiers"]["1"]["weights"]
     assert any(levels[t] > 1 for t, w in model.items() if w > 0)  # the premise
-    run(book_url, "client", "add", "low")
-    run(book_url, "client", "assess", "low", "--answers", str(_lowest_answers(tmp_path)))
-    run(book_url, "account", "open", "L1", "--client", "low")
-    holdings = tmp_path / "low.csv"
-    holdings.write_text("account,ticker,shares\nL1,VTI,20\nL1,AGG,40\nL1,CASH,2000\n")
-    run(book_url, "account", "import-holdings", str(holdings))
+    lowest_account(book_url, tmp_path, cash="2000")
     done = run(book_url, "account", "rebalance", "L1", "--prices", str(prices_file),
                "--apply", "--json")
     assert done["orders"]

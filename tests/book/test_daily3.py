@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.book.daily_helpers import drifted_book
+from tests.book.daily_helpers import drifted_book, lowest_account
 from tests.book.helpers import record_count, run
 
 
@@ -18,17 +18,6 @@ def _levels() -> dict[str, int]:
     from roboadvisor.data.universe_file import load_universe
 
     return {a.ticker: a.risk_level for a in load_universe(None)}
-
-
-def _lowest_account(url: str, tmp_path: Path) -> None:
-    from tests.book.test_cli_book import _lowest_answers
-
-    run(url, "client", "add", "low")
-    run(url, "client", "assess", "low", "--answers", str(_lowest_answers(tmp_path)))
-    run(url, "account", "open", "L1", "--client", "low")
-    holdings = tmp_path / "low.csv"
-    holdings.write_text("account,ticker,shares\nL1,VTI,20\nL1,AGG,40\nL1,CASH,20000\n")
-    run(url, "account", "import-holdings", str(holdings))
 
 
 def test_a_version_carries_an_r1_only_portfolio_that_lowest_accounts_aim_at(
@@ -42,7 +31,7 @@ def test_a_version_carries_an_r1_only_portfolio_that_lowest_accounts_aim_at(
     tier1 = shown["tiers"]["1"]["weights"]
     assert any(levels[t] > 1 for t, w in tier1.items() if w > 0)  # so the two differ
     assert "R1 products only" in run(book_url, "model", "show").stdout
-    _lowest_account(book_url, tmp_path)
+    lowest_account(book_url, tmp_path)
     review = run(book_url, "account", "review", "L1", "--prices", str(prices), "--json")
     assert review["lowest"] and review["lowest_target"] == "own"
     targets = {a["ticker"]: a["target"] for a in review["assets"] if a["target"] > 0}
@@ -69,7 +58,7 @@ def test_an_older_version_without_it_falls_back_to_the_stop_gap(book_url: str,
     from roboadvisor.services.model import digest
 
     prices = drifted_book(book_url, tmp_path)
-    _lowest_account(book_url, tmp_path)
+    lowest_account(book_url, tmp_path)
     store = open_store(book_url)
     cipher = Cipher(KeySource.from_environ(dict(os.environ), Path(os.environ["XDG_DATA_HOME"])))
     with store.transaction() as conn:  # version 2 as published before versions carried one

@@ -269,8 +269,8 @@ def _hostile(small_book: Path, tmp_path: Path, change: str) -> Path:
     ("null", "column above_level has empty (null) values"),
     ("integer", "above_level must be boolean (true/false), found int8"),
     ("missing", "columns do not match the accounts schema"),
-    ("tier_0", "column tier holds 0, outside 1..5"),
-    ("tier_9", "column tier holds 9, outside 1..5"),
+    ("tier_0", "tier 0 is not allowed; tiers are 1 to 5"),
+    ("tier_9", "tier 9 is not allowed; tiers are 1 to 5"),
     ("version_1", "book format version 1 is not supported (this version reads 2)"),
 ])
 def test_hostile_account_rows_are_refused_in_one_line(small_book: Path, tmp_path: Path,

@@ -7,7 +7,8 @@ For one partition of n accounts over A assets:
    ``lowest_category`` answers) is of tier 1 whatever the scores, as ``book assess`` stores it;
 2. the tier the review aims at (``account review``'s rule, ``services.book_daily.review_of``):
    the tier in force when it is the client's own choice above the assessed one
-   (``above_level``: the review does not follow the assessment); else the scored tier,
+   (``above_level``: the review does not follow the assessment), unless the client is now of
+   the lowest category (tier 1 only, even on request); else the scored tier,
    except that an expired assessment (expired from its ``expires_on`` day on) may lower the
    risk but never raise it (target = min(scored, in force) when expired);
 3. targets: a row of the tier x asset target matrix (optimised once per tier by the caller,
@@ -228,7 +229,8 @@ def review_partition(inputs: PartitionInputs, model: ModelArrays,
     in_force = inputs.tier_in_force
     target_tier = np.where(expired, np.minimum(tier, in_force), tier)
     if inputs.above_level is not None:
-        target_tier = np.where(inputs.above_level, in_force, target_tier)
+        # a lowest-category client may hold tier 1 only, whatever was chosen before
+        target_tier = np.where(inputs.above_level & ~lowest, in_force, target_tier)
     target_tier = target_tier.astype(np.int8)
     targets = model.targets[target_tier - 1]                                   # (n, A)
     levels = np.broadcast_to(model.risk_levels, inputs.shares.shape)

@@ -88,7 +88,8 @@ class Accounts(Protocol):
 @dataclass(frozen=True)
 class Filled:
     """One account after its orders are booked: cash, positions (ticker -> shares), the tier
-    and model version now held and the cash flows applied."""
+    and model version now held, the cash flows applied, and whether the tier is still the
+    client's own choice above the assessed one (``above_level``)."""
 
     account_id: str
     cash: Decimal
@@ -96,6 +97,7 @@ class Filled:
     tier: int
     model_version: int | None
     applied_flows: tuple[int, ...] = ()
+    above_level: bool = False
 
 
 class Models(Protocol):
@@ -401,9 +403,9 @@ class SqlAccounts:
         self.conn.execute(
             update(a).where(a.c.id == bindparam("b_id"))
             .values(cash=bindparam("b_cash"), tier=bindparam("b_tier"),
-                    model_version=bindparam("b_version")),
+                    model_version=bindparam("b_version"), above_level=bindparam("b_above")),
             [{"b_id": x.account_id, "b_cash": x.cash, "b_tier": x.tier,
-              "b_version": x.model_version} for x in fills])
+              "b_version": x.model_version, "b_above": x.above_level} for x in fills])
         applied = [i for x in fills for i in x.applied_flows]
         for chunk in _chunks(applied):
             self.conn.execute(update(f).where(f.c.id.in_(chunk))

@@ -278,8 +278,10 @@ def review_of(ctx: Context, account: Account, flows: tuple[CashFlow, ...], asses
     only whatever the model: the review then judges products by their own R-levels and aims
     at the model version's R1-only portfolio (older versions without one: tier 1's R1
     products rescaled, ``lowest_category_models``)."""
+    # the assessment sets the tier unless the client chose one above it, and a client of the
+    # lowest category may hold tier 1 only, even one who chose more before (``lowest``)
     if requested is None and assessed is not None and assessed != account.tier \
-            and not account.above_level:
+            and (lowest or not account.above_level):
         requested = assessed
     facts = AccountFacts(tier=account.tier, requested_tier=requested,
                          assessment_expired=expired, model_version=account.model_version,
@@ -512,7 +514,8 @@ def _filled(ctx: Context, ar: AccountReview, trades: TradeList) -> Filled:
     positions = {t: _shares(s) for t, s in zip(ctx.tickers, shares, strict=True) if s > 0}
     version = ctx.model.version if trades.mode.value == "full" else account.model_version
     return Filled(account.id, Decimal(repr(cash)).quantize(CASH_PLACES), positions,
-                  ar.review.tier, version, tuple(f.id for f in ar.flows))
+                  ar.review.tier, version, tuple(f.id for f in ar.flows),
+                  above_level=account.above_level and ar.review.tier == account.tier)
 
 
 def _shares(x: float) -> Decimal:

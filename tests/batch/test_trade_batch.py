@@ -71,7 +71,8 @@ def _review(model: ModelArrays, inputs: PartitionInputs, i: int):  # type: ignor
     assessed = 1 if lowest[0] else int(profiles.tier[0])
     in_force = int(inputs.tier_in_force[i])
     chosen = inputs.above_level is not None and bool(inputs.above_level[i])
-    facts = AccountFacts(in_force, assessed if assessed != in_force and not chosen else None,
+    follows = assessed != in_force and (not chosen or bool(lowest[0]))
+    facts = AccountFacts(in_force, assessed if follows else None,
                          bool(inputs.expires_day[i] <= model.as_of_day),
                          pending_flow=float(inputs.pending_flow[i]))
     own = model.own_levels
@@ -87,8 +88,8 @@ def _review(model: ModelArrays, inputs: PartitionInputs, i: int):  # type: ignor
 def test_lowest_category_clients_above_their_level_follow_the_per_account_path(
         sample: Sample) -> None:
     """A state the database can hold (an above-level account whose client was re-assessed
-    into the lowest category): the batch step aims where ``account review`` does, the chosen
-    tier's model judged by the products' own R-levels."""
+    into the lowest category): the batch step aims where ``account review`` does: tier 1's
+    R1-only portfolio, the earlier choice notwithstanding (tier 1 only, even on request)."""
     from dataclasses import replace
 
     from roboadvisor.batch.step import triggers_of
@@ -106,7 +107,7 @@ def test_lowest_category_clients_above_their_level_follow_the_per_account_path(
     result = review_partition(changed, model, seen.append)  # type: ignore[arg-type]
     for i in rows:
         rev, _policy = _review(model, changed, i)
-        assert result.review.target_tier[i] == rev.tier == in_force[i], i
+        assert result.review.target_tier[i] == rev.tier == 1 != in_force[i], i
         assert np.array_equal(seen[0].targets[i], rev.targets), i
         assert np.array_equal(seen[0].allowed[i], rev.allowed), i
         assert set(triggers_of(result.review.triggers[i])) == set(rev.triggers), i

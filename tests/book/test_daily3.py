@@ -138,3 +138,30 @@ def test_account_set_refuses_bad_values_in_one_line(book_url: str, tmp_path: Pat
     result = run(book_url, "account", "set", "A1", *args, code=2)
     assert len(result.stderr.strip().splitlines()) == 1
     assert record_count(book_url) == count
+
+
+def test_an_above_level_choice_ends_when_the_client_falls_into_the_lowest_category(
+        book_url: str, tmp_path: Path) -> None:
+    """Tier 1 only for the lowest category, even on request: an account opened above the
+    assessed tier is brought to the R1-only portfolio once the client is re-assessed into the
+    lowest category, and no longer carries the earlier choice."""
+    from tests.book.daily_helpers import lowest_answers
+
+    prices_file = drifted_book(book_url, tmp_path)
+    run(book_url, "account", "open", "X1", "--client", "a", "--tier", "4", "--above-level",
+        "--acknowledge", "I asked for more risk")
+    holdings = tmp_path / "x1.csv"
+    holdings.write_text("account,ticker,shares\nX1,VTI,30\nX1,CASH,5000\n")
+    run(book_url, "account", "import-holdings", str(holdings))
+    kept = run(book_url, "account", "review", "X1", "--prices", str(prices_file), "--json")
+    assert kept["tier"] == 4 and "tier_change" not in {f["code"] for f in kept["triggers"]}
+    run(book_url, "client", "assess", "a", "--answers", str(lowest_answers(tmp_path)))
+    review = run(book_url, "account", "review", "X1", "--prices", str(prices_file), "--json")
+    assert review["tier"] == 1
+    assert {"code": "tier_change", "new": 1, "old": 4} in review["triggers"]
+    done = run(book_url, "account", "rebalance", "X1", "--prices", str(prices_file), "--apply",
+               "--json")
+    assert {o["ticker"] for o in done["orders"] if o["side"] == "buy"} <= {"SHY", "BIL"}
+    shown = run(book_url, "account", "show", "X1", "--json")
+    assert shown["tier"] == 1 and shown["above_level"] is False
+    assert set(shown["positions"]) <= {"SHY", "BIL"}

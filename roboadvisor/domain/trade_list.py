@@ -350,8 +350,7 @@ class _Problem:
                                           -(sell_lo[asset] + k - nb)))
         pa, va, ta = p[asset], v[asset], target[asset]
         cost = fees.rates[asset] * np.abs(d) * pa + fees.fixed * (d != 0)
-        phi = (0.5 * (np.abs(va + d * pa - ta) - np.abs(va - ta)) - 0.5 * d * pa
-               + lam * cost)
+        phi = _under_target_change(va, ta, d * pa) + lam * cost
         q = d * pa + cost
         cut = np.cumsum(counts)[:-1]
         ds, phis, qs = np.split(d, cut), np.split(phi, cut), np.split(q, cut)
@@ -431,6 +430,17 @@ class _Problem:
         b = np.where(b * p > 1e-9 * max(value, 1.0), b, 0.0)
         s = np.where(s * p > 1e-9 * max(value, 1.0), np.minimum(s, self.sellable), 0.0)
         return b, s
+
+
+def _under_target_change(value: np.ndarray, target: np.ndarray,
+                         traded: np.ndarray) -> np.ndarray:
+    """The drift term of the objective of trading ``traded`` money of an asset (bought > 0):
+    ½ (|v + x - T| - |v - T| - x), the asset's deviation and the cash's, written as the change
+    in money under target, ``max(T - v - x, 0) - max(T - v, 0)`` (the same number). That form
+    is exactly 0 for every sale down to the target and the same for every buy past it, so
+    candidates that tie in exact arithmetic tie in floating point too, and the search can
+    order and prune them (see ``trade_search``)."""
+    return np.maximum(target - (value + traded), 0.0) - np.maximum(target - value, 0.0)
 
 
 def _why_nothing(problem: _Problem, before: float) -> Outcome:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from roboadvisor.domain.trade_list import (
@@ -360,6 +360,7 @@ def test_bad_inputs_are_refused() -> None:
 @given(st.lists(st.lists(st.tuples(st.floats(-50, 50), st.floats(-80, 80)), min_size=1,
                          max_size=5), min_size=1, max_size=5),
        st.floats(-60.0, 120.0))
+@example([[(0.0, 0.0), (-1.0, 1e-09)], [(0.0, 1.5659152441687899e-83)]], 0.0)  # rounding
 def test_the_exact_solvers_agree_with_enumeration(assets, budget) -> None:
     import itertools
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 
 import numpy as np
 
@@ -352,9 +353,10 @@ class _Problem:
         cost = fees.rates[asset] * np.abs(d) * pa + fees.fixed * (d != 0)
         phi = _under_target_change(va, ta, d * pa) + lam * cost
         q = d * pa + cost
-        cut = np.cumsum(counts)[:-1]
-        ds, phis, qs = np.split(d, cut), np.split(phi, cut), np.split(q, cut)
-        return Candidates(tuple(ds), tuple(phis), tuple(qs))
+        bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        cuts = list(pairwise(bounds))
+        return Candidates(tuple(d[a:b] for a, b in cuts), tuple(phi[a:b] for a, b in cuts),
+                          tuple(q[a:b] for a, b in cuts))
 
     def solve_milp(self, fees: Fees, m: float) -> tuple[np.ndarray, np.ndarray] | None:
         """The same programme as one MILP for HiGHS (the reference formulation)."""

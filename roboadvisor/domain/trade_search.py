@@ -29,6 +29,7 @@ optimum in about a millisecond on such accounts:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -75,13 +76,16 @@ def best_trades(cands: Candidates, budget: float, *, tol: float = 0.0,
             return None, finished
         out[active] = found
         return out, True
-    first, finished, incumbent = search_trades(cands, budget, tol=tol, node_limit=_QUICK_NODES)
+    mu = _dual_multiplier(cands, budget)
+    first, finished, incumbent = search_trades(cands, budget, tol=tol, node_limit=_QUICK_NODES,
+                                               mu=mu)
     if finished:
         return first, True
-    found, finished, value = split_pareto_trades(cands, budget, incumbent, cap=_FRONTIER_CAP)
+    found, finished, value = split_pareto_trades(cands, budget, incumbent, cap=_FRONTIER_CAP,
+                                                 mu=mu)
     if finished:  # (the incumbent when nothing beat it)
         return (found if value < incumbent else first), True
-    found, finished, _ = search_trades(cands, budget, tol=tol, node_limit=node_limit)
+    found, finished, _ = search_trades(cands, budget, tol=tol, node_limit=node_limit, mu=mu)
     return (found if finished else None), finished
 
 
@@ -97,7 +101,7 @@ def pareto_trades(cands: Candidates, budget: float,
 
 
 def split_pareto_trades(cands: Candidates, budget: float, incumbent: float = np.inf, *,
-                        halves: int = 2, cap: int | None = None
+                        halves: int = 2, cap: int | None = None, mu: float | None = None
                         ) -> tuple[np.ndarray | None, bool, float]:
     """Meet in the middle: the Pareto frontier of (cash used, objective) of each half of the
     assets (see ``pareto_trades``), then for every choice of the first half the best of the
@@ -112,7 +116,7 @@ def split_pareto_trades(cands: Candidates, budget: float, incumbent: float = np.
     machine). Among choices of equal objective: the first half's that uses the least cash."""
     n = len(cands.d)
     slack = 1e-9 * max(1.0, abs(budget))
-    mu = _dual_multiplier(cands, budget)
+    mu = _dual_multiplier(cands, budget) if mu is None else mu
     min_q = np.array([q.min() for q in cands.q])
     min_lag = np.array([(phi + mu * q).min() for phi, q in zip(cands.phi, cands.q,
                                                                  strict=True)])
@@ -133,7 +137,12 @@ def split_pareto_trades(cands: Candidates, budget: float, incumbent: float = np.
         best = float(obj[k_all[0]])
     else:
         (c1, o1, _, _), (c2, o2, _, _) = fronts
-        j = np.searchsorted(c2, budget + slack - c1, side="right") - 1
+        limit = budget + slack
+        j = np.searchsorted(c2, limit - c1, side="right") - 1
+        for _ in range(2):  # rounding: the last j with c1 + c2[j] <= limit, summed that way
+            up = np.minimum(j + 1, c2.size - 1)
+            j = np.where((j + 1 < c2.size) & (c1 + c2[up] <= limit), j + 1, j)
+            j = np.where((j >= 0) & (c1 + c2[np.maximum(j, 0)] > limit), j - 1, j)
         ok = j >= 0
         if not ok.any():
             return None, True, np.inf
@@ -203,41 +212,53 @@ def _frontier(cands: Candidates, group: list[int], budget: float, other_q: float
 
 
 def search_trades(cands: Candidates, budget: float, *, tol: float = 0.0,
-                  node_limit: int = 200_000) -> tuple[np.ndarray | None, bool, float]:
+                  node_limit: int = 200_000, mu: float | None = None
+                  ) -> tuple[np.ndarray | None, bool, float]:
     """Branch and bound (see the module docstring): (choice, finished, best objective).
 
     Returns (None, True, inf) when no choice is feasible and (the best choice found or None,
     False, its objective) when the node limit was reached. ``tol`` (objective units) is how
     much better than the incumbent a branch must be able to get to be explored (0: exact up
-    to floating point). Ties: ``_tie_order``.
+    to floating point). Ties: ``_tie_order``. ``mu``: the multiplier of the bound (default:
+    ``_dual_multiplier``).
     """
     n = len(cands.d)
-    mu = _dual_multiplier(cands, budget)
-    keyed = [phi + mu * q for phi, q in zip(cands.phi, cands.q, strict=True)]
-    order_assets = np.argsort([-(np.ptp(k) if k.size else 0.0) for k in keyed], kind="stable")
-    ds, phis, qs, lag = [], [], [], []
-    for i in order_assets:
-        o = _tie_order(keyed[i], cands.q[i])
-        ds.append(cands.d[i][o])
-        phis.append(cands.phi[i][o].tolist())
-        qs.append(cands.q[i][o].tolist())
-        lag.append(keyed[i][o].tolist())
+    slack = 1e-9 * max(1.0, abs(budget))
+    if n == 0:
+        fits = budget >= -slack
+        return (np.zeros(0) if fits else None), True, (0.0 if fits else np.inf)
+    mu = _dual_multiplier(cands, budget) if mu is None else mu
+    # all assets' candidates in flat arrays: levels (widest key range first), each sorted
+    sizes = np.array([d.size for d in cands.d])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    flat_d, flat_phi, flat_q = (np.concatenate(x) for x in (cands.d, cands.phi, cands.q))
+    flat_key = flat_phi + mu * flat_q
+    spread = np.maximum.reduceat(flat_key, starts) - np.minimum.reduceat(flat_key, starts)
+    order_assets = np.argsort(-spread, kind="stable")
+    level_of = np.empty(n, dtype=np.int64)
+    level_of[order_assets] = np.arange(n)
+    o = _tie_order(flat_key, flat_q, np.repeat(level_of, sizes))
+    bounds = np.concatenate([[0], np.cumsum(sizes[order_assets])]).tolist()
+    cuts = list(pairwise(bounds))
+    all_d, all_phi = flat_d[o], flat_phi[o].tolist()
+    all_q, all_lag = flat_q[o], flat_key[o].tolist()
+    ds = [all_d[a:b] for a, b in cuts]
+    phis = [all_phi[a:b] for a, b in cuts]
+    lag = [all_lag[a:b] for a, b in cuts]
     min_lag = np.array([row[0] for row in lag])
-    min_q = np.array([min(row) for row in qs])
+    min_q = np.minimum.reduceat(all_q, bounds[:-1])
+    all_q_list = all_q.tolist()
+    qs = [all_q_list[a:b] for a, b in cuts]
     suffix_lag = np.concatenate([np.cumsum(min_lag[::-1])[::-1], [0.0]]).tolist()
     suffix_q = np.concatenate([np.cumsum(min_q[::-1])[::-1], [0.0]]).tolist()
-    slack = 1e-9 * max(1.0, abs(budget))
     best = [np.inf]
     best_choice: list[list[int]] = [[]]
     choice = [0] * n
     nodes = [0]
 
+    last = n - 1
+
     def dfs(level: int, obj: float, cash: float) -> bool:
-        if level == n:
-            if obj < best[0]:
-                best[0] = obj
-                best_choice[0] = choice.copy()
-            return True
         nodes[0] += 1
         if nodes[0] > node_limit:
             return False
@@ -251,7 +272,11 @@ def search_trades(cands: Candidates, budget: float, *, tol: float = 0.0,
             if cash + q + rest_q > budget + slack:
                 continue
             choice[level] = k
-            if not dfs(level + 1, obj + phi_l[k], cash + q):
+            if level == last:  # a leaf, kept when better (inline: no call per leaf)
+                if obj + phi_l[k] < best[0]:
+                    best[0] = obj + phi_l[k]
+                    best_choice[0] = choice.copy()
+            elif not dfs(level + 1, obj + phi_l[k], cash + q):
                 return False
         return True
 
@@ -264,15 +289,16 @@ def search_trades(cands: Candidates, budget: float, *, tol: float = 0.0,
     return out, finished, best[0]
 
 
-def _tie_order(keyed: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """The order an asset's candidates are tried in: increasing ``phi + mu q`` (so the first
+def _tie_order(keyed: np.ndarray, q: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """The order candidates are tried in: by ``level`` (the asset's place in the search),
+    then within an asset increasing ``phi + mu q`` (so the first
     that cannot beat the incumbent ends the loop), and among equal keys the one that uses
     more cash first, i.e. the smaller sale (or the larger buy). Without costs many
     candidates tie exactly (every sale down to the target costs nothing, see
     ``trade_list._under_target_change``); a fixed order makes the first optimum found, the
     one kept, the same on every run, and with ``<`` against the incumbent a tie never
     reopens a branch."""
-    return np.lexsort((-q, keyed))
+    return np.lexsort((-q, keyed, level))
 
 
 def _dual_multiplier(cands: Candidates, budget: float) -> float:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from roboadvisor.domain.trade_list import (
@@ -208,6 +208,36 @@ def test_search_and_highs_agree_on_seventeen_assets(seed: int) -> None:
     assert fast.objective == pytest.approx(exact.objective, abs=1e-6 * 50_000)
 
 
+@pytest.mark.parametrize(("seed", "flow"), [(2, 2_000.0), (38, -1_500.0), (76, 2_000.0),
+                                           (5, 0.0)])
+def test_tied_accounts_are_proved_by_the_search_and_agree_with_highs(seed: int,
+                                                                     flow: float) -> None:
+    """No costs and a cash flow: many whole-share lists tie (sales down to the target are
+    free, buys up to it are worth their value), near-subset-sum accounts; these seeds used
+    to exhaust the branch and bound's nodes and go to HiGHS. The search proves the optimum
+    itself, and HiGHS agrees."""
+    from roboadvisor.domain.trade_list import _Problem
+    from roboadvisor.domain.trade_search import best_trades
+
+    rng = np.random.default_rng(seed)
+    n = 17
+    p = rng.uniform(50, 400, n)
+    t = rng.dirichlet(np.ones(n))
+    value = float(rng.uniform(30_000, 400_000))
+    h = np.floor(t * value / (p / np.exp(rng.normal(0.0, 0.05, n))))
+    cash = float(rng.uniform(0, 1_000))
+    rules = TradeRules(min_trade=50.0)
+    mode = TradeMode.for_flow(flow)
+    fast = trade_list(h, p, cash, t, rules, flow=flow)
+    exact = trade_list(h, p, cash, t, replace(rules, method=Solver.MILP), flow=flow)
+    assert fast.objective == pytest.approx(exact.objective, abs=1e-6 * value)
+    c, w = cash + max(flow, 0.0), max(-flow, 0.0)
+    problem = _Problem(h, p, t, np.ones(n, dtype=bool), c, w, rules, Fees.zero(n), mode)
+    _, finished = best_trades(problem.candidates(Fees.zero(n), 50.0), c - w,
+                              node_limit=rules.node_limit)
+    assert finished
+
+
 def _da_objective(shares: np.ndarray, p: np.ndarray, w: np.ndarray, amount: float) -> float:
     values = shares * p
     return 0.5 * (np.abs(values - w * amount).sum() + amount - values.sum())
@@ -330,7 +360,8 @@ def test_bad_inputs_are_refused() -> None:
 @given(st.lists(st.lists(st.tuples(st.floats(-50, 50), st.floats(-80, 80)), min_size=1,
                          max_size=5), min_size=1, max_size=5),
        st.floats(-60.0, 120.0))
-def test_the_three_exact_solvers_agree_with_enumeration(assets, budget) -> None:
+@example([[(0.0, 0.0), (-1.0, 1e-09)], [(0.0, 1.5659152441687899e-83)]], 0.0)  # rounding
+def test_the_exact_solvers_agree_with_enumeration(assets, budget) -> None:
     import itertools
 
     from roboadvisor.domain.trade_search import (
@@ -338,6 +369,7 @@ def test_the_three_exact_solvers_agree_with_enumeration(assets, budget) -> None:
         best_trades,
         pareto_trades,
         search_trades,
+        split_pareto_trades,
     )
 
     cands = Candidates(tuple(np.arange(len(a), dtype=float) for a in assets),
@@ -354,7 +386,9 @@ def test_the_three_exact_solvers_agree_with_enumeration(assets, budget) -> None:
         return sum(assets[i][int(k)][0] for i, k in enumerate(choice))
 
     found = [pareto_trades(cands, budget), search_trades(cands, budget)[0],
-             best_trades(cands, budget)[0]]
+             best_trades(cands, budget)[0], split_pareto_trades(cands, budget)[0]]
+    if np.isfinite(best):  # a known objective above the optimum prunes, never loses it
+        found.append(split_pareto_trades(cands, budget, best + 1.0)[0])
     for choice in found:
         if not np.isfinite(best):
             assert choice is None

@@ -414,7 +414,8 @@ def _check_requested(account: Account, requested: int, assessed: int | None,
 @dataclass(frozen=True, eq=False)
 class Rebalance:
     """One account's rebalance: the review, the trade list (None: nothing to do), the notice
-    (en and zh), the record (None when nothing was to be done) and whether it was booked."""
+    by language (English, the record's, and any other asked for), the record (None when
+    nothing was to be done) and whether it was booked."""
 
     review: AccountReview
     trades: TradeList | None
@@ -462,9 +463,10 @@ class _Diffs:
 
 
 def rebalance_account(book: Book, ctx: Context, account_id: str, now: datetime, apply: bool,
-                      requested: int | None = None) -> Rebalance:
+                      requested: int | None = None, lang: str = "en") -> Rebalance:
+    """One account's rebalance, its notice also in ``lang`` (for the client to read)."""
     ar = review_account(book, ctx, account_id, now, requested)
-    return rebalance_many(book, ctx, [ar], now, apply)[0]
+    return rebalance_many(book, ctx, [ar], now, apply, notice_langs=(lang,))[0]
 
 
 def rebalance_book(book: Book, ctx: Context, now: datetime, apply: bool,
@@ -476,10 +478,14 @@ def rebalance_book(book: Book, ctx: Context, now: datetime, apply: bool,
 
 
 def rebalance_many(book: Book, ctx: Context, reviews: list[AccountReview], now: datetime,
-                   apply: bool) -> list[Rebalance]:
+                   apply: bool, notice_langs: tuple[str, ...] = ()) -> list[Rebalance]:
     """Trade lists and notices for ``reviews`` (in order), then every write of the run in
     bulk statements: the records (hash chain computed in memory, one insert) and, with
-    ``apply``, the fills (holdings, cash, tier and model version, flows applied)."""
+    ``apply``, the fills (holdings, cash, tier and model version, flows applied).
+
+    Notices are written in English (the record's) and in ``notice_langs``; a book run shows
+    none, so it pays for one language, not two."""
+    langs = tuple(dict.fromkeys(("en", *notice_langs)))
     diffs = _Diffs(book, ctx)
     planned: list[tuple[AccountReview, TradeList | None, dict[str, list[str]]]] = []
     for ar in reviews:
@@ -487,7 +493,7 @@ def rebalance_many(book: Book, ctx: Context, reviews: list[AccountReview], now: 
         rev, old = ar.review, ar.account.model_version
         texts = {lang: notice(rev, trades, diffs.lines(old, rev.tier, lang, ar.lowest), lang,
                               min_trade_of(ctx, ar.account), float(ar.account.cash_reserve))
-                 for lang in ("en", "zh")}
+                 for lang in langs}
         planned.append((ar, trades, texts))
     traded = [(ar, trades, texts) for ar, trades, texts in planned if trades is not None]
     records_made: list[Record] = []

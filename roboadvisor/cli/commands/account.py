@@ -210,7 +210,7 @@ def rebalance(account_id: str = typer.Argument(..., metavar="ACCOUNT"),
     quotes = daily.quotes_from_file(prices, u.tickers)
     with book(db) as (b, now):
         ctx = daily.context(b, u, quotes, settings)
-        found = daily.rebalance_account(b, ctx, account_id, now, apply, tier)
+        found = daily.rebalance_account(b, ctx, account_id, now, apply, tier, lang=lang)
     if csv is not None:
         orders_file.write_orders(csv, daily.order_rows(found))
     view.account_rebalance(found, lang, json_output)

@@ -90,7 +90,7 @@ def test_a_rebalance_after_a_new_version_carries_the_diff_of_its_tier(store, boo
         assert any(s != s.to_integral_value() for s in held.positions.values())
         two = publish(book, PublishRequest(assumptions_file=changed), now).model
         again = daily.rebalance_account(book, daily.context(book, universe, quotes), "F1",
-                                        now, apply=False)
+                                        now, apply=False, lang="zh")
         one = book.models.get(1)
     expected = notice(diff(one, two), "en", 3)[1:]
     text = again.notice["en"]

@@ -80,9 +80,11 @@ def solve(p: qp.Problem) -> np.ndarray | None:
     key = (len(mu), obj)
     with _hints_lock:
         start = _hints.get(key)
+    if start is None:
+        start = _first_guess(p, cov, mu, lo, hi)
     state = _initial_state(lo, hi, start)
     found = _active_set(cov, mu, lo, hi, state, p)
-    if found is None and start is not None:   # a stale hint: once more from scratch
+    if found is None and start is not None:   # a stale hint or a bad guess: from scratch
         found = _active_set(cov, mu, lo, hi, _initial_state(lo, hi, None), p)
     if found is None:
         return None
@@ -90,6 +92,25 @@ def solve(p: qp.Problem) -> np.ndarray | None:
     with _hints_lock:
         _hints[key] = state
     return w
+
+
+def _first_guess(p: qp.Problem, cov: np.ndarray, mu: np.ndarray, lo: np.ndarray,
+                 hi: np.ndarray) -> np.ndarray | None:
+    """A cold start for maximum Sharpe and target volatility: the third of the assets with the
+    best excess return per unit of volatility free (at least enough to fill the budget under
+    the caps), the others at their lower bound. The optimum of these objectives holds few
+    assets; starting from all assets free, the primal-dual steps overshoot back and forth
+    (12 rounds for the 25 real ETFs of the benchmark, 7 from this guess). Only speed
+    depends on it: the answer is checked as always, and a guess that does not settle is
+    followed by the usual start from all assets free (issue 14)."""
+    if p.objective not in (Objective.MAX_SHARPE, Objective.TARGET_VOLATILITY):
+        return None
+    n = len(mu)
+    vol = np.sqrt(np.maximum(np.diag(cov), 1e-300))
+    enough = int(np.ceil(1.0 / max(float(hi.max()), 1e-12))) + 1
+    guess = np.full(n, -1, dtype=np.int8)
+    guess[np.argsort(-(mu - p.rf) / vol, kind="stable")[:max(enough, n // 3)]] = 0
+    return guess if _budget_allows(guess, lo, hi) else None
 
 
 def _initial_state(lo: np.ndarray, hi: np.ndarray, hint: np.ndarray | None) -> np.ndarray:

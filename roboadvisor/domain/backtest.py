@@ -309,17 +309,42 @@ def _refuse_bad_price(prices: np.ndarray, dates: np.ndarray,
                                          day=dates[bad_row])
 
 
+_BLOCK_BYTES = 1 << 20
+"""Size of the per-day units that ``_segment_growth`` makes at a time (1 MiB, a core's L2)."""
+
+
+def _segment_growth(prices: np.ndarray, per_unit: np.ndarray, lengths: np.ndarray
+                    ) -> np.ndarray:
+    """``prices[t] @ per_unit[k]`` for every day t of segment k (``lengths[k]`` days each).
+
+    Each day's units come from ``np.repeat`` of its segment's units and one ``einsum`` takes
+    the row products, a block of whole segments at a time: the repeated units of about 1 MiB
+    stay in the core's cache while the einsum reads them, where units for all days at once
+    (4 MB at 100 assets x 20 years) went out to memory and back. Measured (issue 14, 100
+    assets x 20 years, load 1.7): 1.08 ms median against 1.58 ms in one piece, the numpy loop
+    floor 0.74 ms. The row products are the same numbers either way."""
+    n_days, n = prices.shape
+    per_block = max(1, int(_BLOCK_BYTES // (8 * n * max(1.0, n_days / len(lengths)))))
+    growth = np.empty(n_days)
+    row = 0
+    for k in range(0, len(lengths), per_block):
+        days = lengths[k:k + per_block]
+        end = row + int(days.sum())
+        np.einsum("tn,tn->t", prices[row:end], np.repeat(per_unit[k:k + per_block], days,
+                                                          axis=0), out=growth[row:end])
+        row = end
+    return growth
+
+
 def _simulate_fixed_free(prices: np.ndarray, dates: np.ndarray, schedule: TargetSchedule,
                          rule: RebalanceRule, tickers: tuple[str, ...], calendar: np.ndarray,
                          initial: float) -> BacktestResult:
     """Fixed targets, calendar or no rebalancing, no costs, no flows: fully vectorised.
 
-    Within segment k (from rebalance day s_k) the value is V_k * sum_i t_i P_t,i / P_s_k,i.
-    Each day's units come from ``np.repeat`` of the segments' units (a contiguous block copy)
-    and one ``einsum`` takes the row products. Measured (issue 14, CPU time, one BLAS
-    thread): at 25 / 100 assets x 20 years this takes 0.16 / 0.73 ms against 0.7 / 1.1 ms for
-    a matrix-vector product per segment (a Python loop of 240 calls) and 0.22 / 0.90 ms for
-    the fancy-indexed gather it replaces.
+    Within segment k (from rebalance day s_k) the value is V_k * sum_i t_i P_t,i / P_s_k,i
+    (``_segment_growth``). Measured (issue 14, CPU time, one BLAS thread): the repeated units
+    and one einsum took 0.16 / 0.73 ms at 25 / 100 assets x 20 years against 0.7 / 1.1 ms for
+    a matrix-vector product per segment (a Python loop of 240 calls).
     """
     n_days = prices.shape[0]
     t = schedule.weights[0]
@@ -330,7 +355,7 @@ def _simulate_fixed_free(prices: np.ndarray, dates: np.ndarray, schedule: Target
     lengths = np.diff(np.concatenate(([0], rebal + 1, [n_days])))
     at_starts = prices[starts]
     per_unit = t / at_starts               # units bought per unit of value at each start
-    growth = np.einsum("tn,tn->t", prices, np.repeat(per_unit, lengths, axis=0))
+    growth = _segment_growth(prices, per_unit, lengths)
     v_start = initial * np.concatenate(([1.0], np.cumprod(growth[rebal])))
     values = np.repeat(v_start, lengths) * growth
     trades = np.empty((starts.size, prices.shape[1]))

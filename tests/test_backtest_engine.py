@@ -241,6 +241,22 @@ def test_bad_prices_are_refused_with_the_ticker_and_date() -> None:
                  tickers=("VTI", "AGG"))
 
 
+@pytest.mark.parametrize("bad", [np.inf, np.nan, 0.0, -2.0])
+@pytest.mark.parametrize("weights", [[0.5, 0.5, 0.0], [0.0, 0.3, 0.7]])
+@pytest.mark.parametrize("rule", [NEVER, RebalanceRule.calendar(Frequency.MONTHLY),
+                                  RebalanceRule.drift(0.05)], ids=["never", "monthly", "drift"])
+def test_every_bad_price_is_refused_on_every_path(bad: float, weights: list[float],
+                                                  rule: RebalanceRule) -> None:
+    """On the fixed-weight path an infinite price is found from the values (issue 14): also
+    one that a zero weight multiplies, and one on a rebalancing day."""
+    dates = pd.bdate_range("2024-01-02", periods=60).to_numpy(dtype="datetime64[D]")
+    for row, col in [(0, 2), (20, 0), (21, 1), (59, 2)]:
+        prices = np.full((60, 3), 10.0)
+        prices[row, col] = bad
+        with pytest.raises(BacktestError, match=f"{'ABC'[col]} on {dates[row]}"):
+            simulate(prices, dates, np.array(weights), rule, tickers=("A", "B", "C"))
+
+
 def test_a_contribution_below_the_fixed_cost_is_refused() -> None:
     prices = np.full((30, 2), 10.0)
     dates = pd.bdate_range("2024-01-02", periods=30).to_numpy(dtype="datetime64[D]")

@@ -103,3 +103,22 @@ def test_other_constraints_and_unreachable_targets_go_the_general_way() -> None:
     assert box_qp.solve(low) is None and qp.solve(low).status is qp.Status.INFEASIBLE
     loser = replace(p, objective=Objective.MAX_SHARPE, rf=1.0)            # nothing beats rf
     assert box_qp.solve(loser) is None
+
+
+@pytest.mark.parametrize("objective", [Objective.MAX_SHARPE, Objective.TARGET_VOLATILITY])
+@pytest.mark.parametrize("n", [8, 25, 60])
+def test_the_first_guess_changes_only_the_speed(objective: Objective, n: int) -> None:
+    """A cold solve starts from a guessed active set (``_first_guess``); wherever the start
+    from all assets free settles, the solve gives the same weights."""
+    for seed in range(12):
+        p = problem(n, seed, objective)
+        lo, hi = np.asarray(p.constraints.lower, float), np.asarray(p.constraints.upper, float)
+        plain = box_qp._active_set(np.asarray(p.cov, float), np.asarray(p.mu, float), lo, hi,
+                                   box_qp._initial_state(lo, hi, None), p)
+        box_qp.forget_warm_starts()
+        guessed = box_qp.solve(p)
+        if plain is not None:
+            assert guessed is not None
+            np.testing.assert_allclose(guessed, plain[0], atol=1e-10)
+        if guessed is not None:
+            assert feasible(p, guessed)

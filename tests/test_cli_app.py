@@ -33,9 +33,11 @@ def test_version() -> None:
 
 HEAVY = ("cvxpy", "yfinance", "pypfopt", "matplotlib", "pandas", "sklearn", "jinja2", "scipy",
          "sqlalchemy", "alembic", "cryptography", "psycopg", "platformdirs", "filelock",
-         "pyarrow", "dask", "distributed", "numpy.ma")
+         "pyarrow", "dask", "distributed", "numpy.ma", "pydantic", "asyncio", "rich.progress")
 """Modules that cost tenths of a second to import: neither --help nor a plan on the shipped
-assumptions may load them (issue 14: plan is a whole process in well under a second)."""
+assumptions may load them (issue 14: plan is a whole process in well under a second).
+pydantic (with asyncio) is typer's way of converting option values: cli/plain_coercion;
+rich.progress draws a bar that is not shown without a terminal: render.progress."""
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "questionnaires" / "examples" / "tier3_balanced.yaml"
 

@@ -17,6 +17,7 @@ from roboadvisor.domain.rebalancing import (
     RebalanceRule,
     RuleKind,
     period_end_mask,
+    period_keys,
     portfolio_drift,
 )
 
@@ -82,6 +83,24 @@ def test_period_ends_are_the_last_trading_day_of_each_period(frequency: Frequenc
     mask = period_end_mask(dates.to_numpy(dtype="datetime64[D]"), frequency)
     assert set(np.flatnonzero(mask)) == calendar_days(dates, frequency)
     assert not mask[-1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 4000), min_size=0, max_size=120, unique=True),
+       st.sampled_from(list(Frequency)))
+def test_period_ends_of_sparse_dates_match_the_period_of_every_date(offsets: list[int],
+                                                                     frequency: Frequency
+                                                                     ) -> None:
+    """The searchsorted short cut for increasing dates (months without any date included)
+    gives the dates whose next date falls in another period, as ``period_keys`` says."""
+    dates = np.datetime64("1998-12-30") + np.array(sorted(offsets), dtype=np.int64)
+    keys = period_keys(dates, frequency)
+    expected = [i for i in range(len(dates) - 1) if keys[i] != keys[i + 1]]
+    assert np.flatnonzero(period_end_mask(dates, frequency)).tolist() == expected
+    shuffled = dates[::-1]  # not increasing: the general way, the same rule
+    keys = period_keys(shuffled, frequency)
+    expected = [i for i in range(len(dates) - 1) if keys[i] != keys[i + 1]]
+    assert np.flatnonzero(period_end_mask(shuffled, frequency)).tolist() == expected
 
 
 def test_month_end_on_a_holiday_moves_to_the_previous_trading_day() -> None:

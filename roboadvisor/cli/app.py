@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from roboadvisor import __version__
+from roboadvisor.cli import plain_coercion
 from roboadvisor.cli.commands import account as account_cmd
 from roboadvisor.cli.commands import allocate as allocate_cmd
 from roboadvisor.cli.commands import assess as assess_cmd
@@ -32,6 +33,8 @@ from roboadvisor.cli.commands import records as records_cmd
 from roboadvisor.cli.commands import report as report_cmd
 from roboadvisor.cli.commands import universe as universe_cmd
 from roboadvisor.errors import RoboAdvisorError
+
+plain_coercion.install()  # options read without pydantic (issue 14)
 
 
 class _ErrorBoundary(TyperGroup):

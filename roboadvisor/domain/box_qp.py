@@ -80,9 +80,11 @@ def solve(p: qp.Problem) -> np.ndarray | None:
     key = (len(mu), obj)
     with _hints_lock:
         start = _hints.get(key)
+    if start is None:
+        start = _first_guess(p, cov, mu, lo, hi)
     state = _initial_state(lo, hi, start)
     found = _active_set(cov, mu, lo, hi, state, p)
-    if found is None and start is not None:   # a stale hint: once more from scratch
+    if found is None and start is not None:   # a stale hint or a bad guess: from scratch
         found = _active_set(cov, mu, lo, hi, _initial_state(lo, hi, None), p)
     if found is None:
         return None
@@ -90,6 +92,25 @@ def solve(p: qp.Problem) -> np.ndarray | None:
     with _hints_lock:
         _hints[key] = state
     return w
+
+
+def _first_guess(p: qp.Problem, cov: np.ndarray, mu: np.ndarray, lo: np.ndarray,
+                 hi: np.ndarray) -> np.ndarray | None:
+    """A cold start for maximum Sharpe and target volatility: the third of the assets with the
+    best excess return per unit of volatility free (at least enough to fill the budget under
+    the caps), the others at their lower bound. The optimum of these objectives holds few
+    assets; starting from all assets free, the primal-dual steps overshoot back and forth
+    (12 rounds for the 25 real ETFs of the benchmark, 7 from this guess). Only speed
+    depends on it: the answer is checked as always, and a guess that does not settle is
+    followed by the usual start from all assets free (issue 14)."""
+    if p.objective not in (Objective.MAX_SHARPE, Objective.TARGET_VOLATILITY):
+        return None
+    n = len(mu)
+    vol = np.sqrt(np.maximum(np.diag(cov), 1e-300))
+    enough = int(np.ceil(1.0 / max(float(hi.max()), 1e-12))) + 1
+    guess = np.full(n, -1, dtype=np.int8)
+    guess[np.argsort(-(mu - p.rf) / vol, kind="stable")[:max(enough, n // 3)]] = 0
+    return guess if _budget_allows(guess, lo, hi) else None
 
 
 def _initial_state(lo: np.ndarray, hi: np.ndarray, hint: np.ndarray | None) -> np.ndarray:
@@ -104,10 +125,12 @@ def _active_set(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                 state: np.ndarray, p: qp.Problem) -> tuple[np.ndarray, np.ndarray] | None:
     fixed = hi - lo <= 1e-12
     scale = max(float(np.abs(np.diag(cov)).max()), 1e-300)
+    mu_scale = float(np.abs(mu).max())
     seen: set[bytes] = set()
     for _ in range(_MAX_ROUNDS):
-        if (state == 0).any():
-            affine = _affine(cov, mu, lo, hi, state)
+        free = state == 0
+        if free.any():
+            affine = _affine(cov, mu, lo, hi, state, free)
             if affine is None:
                 return None
             a, b, nu_a, nu_b = affine
@@ -122,15 +145,12 @@ def _active_set(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
             if vertex is None:
                 return None
             w, lam, grad = vertex
-        tol = _DUAL * (scale + lam * float(np.abs(mu).max()))
-        free = state == 0
-        # how far each asset is from being right where it is (0: right)
-        wrong = np.zeros(len(w))
-        wrong[free] = np.maximum(lo[free] - w[free], w[free] - hi[free])
-        wrong[state == -1] = -grad[state == -1]
-        wrong[state == 1] = grad[state == 1]
+        tol = _DUAL * (scale + lam * mu_scale)
+        # how far each asset is from being right where it is (0: right): a free one by how
+        # far it is outside its bounds, one at lo (state -1) by -grad, at hi (+1) by grad
+        wrong = np.where(free, np.maximum(lo - w, w - hi), state * grad)
         wrong[fixed] = 0.0
-        limit = np.where(state == 0, _FEAS, tol)
+        limit = np.where(free, _FEAS, tol)
         move = wrong > limit
         if not move.any():
             w = np.clip(w, lo, hi)
@@ -240,28 +260,31 @@ def _vertex(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 
 
 def _affine(cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-            state: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+            state: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray, float,
+                                                          float] | None:
     """(a, b, ν_a, ν_b): the solution w = a + λ b of P_λ with the assets of ``state`` held at
-    their bounds, and the budget multiplier ν = ν_a + λ ν_b."""
-    f = np.flatnonzero(state == 0)
+    their bounds (``free``: state == 0), and the budget multiplier ν = ν_a + λ ν_b."""
+    f = np.flatnonzero(free)
     if len(f) == 0:
         return None
-    bound = np.where(state == 1, hi, np.where(state == -1, lo, 0.0))
+    bound = np.where(state == 1, hi, lo)
+    bound[f] = 0.0
     nf = len(f)
+    rows = cov[f]                          # the free assets' rows (one gather, used twice)
     kkt = np.empty((nf + 1, nf + 1))
-    kkt[:nf, :nf] = cov[np.ix_(f, f)]
+    kkt[:nf, :nf] = rows[:, f]
     kkt[:nf, nf] = 1.0
     kkt[nf, :nf] = 1.0
     kkt[nf, nf] = 0.0
-    rhs = np.zeros((nf + 1, 2))
-    held = np.flatnonzero(bound)
-    rhs[:nf, 0] = -(cov[np.ix_(f, held)] @ bound[held])
+    rhs = np.empty((nf + 1, 2))
+    rhs[:nf, 0] = -(rows @ bound)          # the held assets' pull (free ones are 0 here)
     rhs[nf, 0] = 1.0 - bound.sum()
     rhs[:nf, 1] = mu[f]
+    rhs[nf, 1] = 0.0
     sol = qp.solve_verified(kkt, rhs)
     if sol is None:
         return None
-    a = bound.copy()
+    a = bound
     b = np.zeros(len(mu))
     a[f], b[f] = sol[:nf, 0], sol[:nf, 1]
     return a, b, float(sol[nf, 0]), float(sol[nf, 1])

@@ -192,21 +192,37 @@ def portfolio_drift(weights: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(np.asarray(weights) - np.asarray(targets)).sum(axis=-1)
 
 
+_MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.SEMIANNUAL: 6,
+           Frequency.ANNUAL: 12}
+
+
 def period_keys(dates: np.ndarray, frequency: Frequency) -> np.ndarray:
     """An integer per date that is equal exactly within one calendar period."""
     months = np.asarray(dates, dtype="datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    size = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.SEMIANNUAL: 6,
-            Frequency.ANNUAL: 12}[frequency]
+    size = _MONTHS[frequency]
     # datetime64[M] counts months from 1970-01, so whole periods align with calendar years.
     return months // size
 
 
 def period_end_mask(dates: np.ndarray, frequency: Frequency) -> np.ndarray:
-    """True on the last date of each period in ``dates``, except the last date of all."""
-    keys = period_keys(dates, frequency)
-    mask = np.zeros(keys.shape, dtype=bool)
-    if keys.size > 1:
+    """True on the last date of each period in ``dates``, except the last date of all.
+
+    Increasing dates (every backtest's) take a short cut (issue 14): the first day of each
+    period between the first and the last date is looked up in ``dates`` (``searchsorted``),
+    and the date before it is a period end. Converting every date to its month
+    (``period_keys``) cost a tenth of a millisecond of a 20-year backtest, a sixth of it."""
+    days = np.asarray(dates, dtype="datetime64[D]")
+    mask = np.zeros(days.shape, dtype=bool)
+    if days.size < 2:
+        return mask
+    if not bool(np.all(days[1:] > days[:-1])):
+        keys = period_keys(days, frequency)
         mask[:-1] = keys[:-1] != keys[1:]
+        return mask
+    size = _MONTHS[frequency]
+    months = np.arange(days[0].astype("datetime64[M]") + 1, days[-1].astype("datetime64[M]") + 1)
+    starts = months[months.astype(np.int64) % size == 0]   # months count from 1970-01
+    mask[np.searchsorted(days, starts.astype("datetime64[D]")) - 1] = True
     return mask
 
 

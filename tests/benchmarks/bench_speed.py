@@ -29,6 +29,7 @@ has them), or the relative difference of the final value. Not collected by pytes
 
 from __future__ import annotations
 
+import gc
 import itertools
 import statistics
 import subprocess
@@ -147,16 +148,21 @@ def interleaved(ours: Callable[[], object], peer: Callable[[], object], rounds: 
     """Times of ``rounds`` alternating rounds, each ``batch`` calls of ours then ``batch``
     of the peer, per call (one warm-up each first unless the rows before already loaded and
     compiled everything), and the last results. Batches smooth out the scheduler's pauses of
-    a loaded machine on calls of a few milliseconds."""
+    a loaded machine on calls of a few milliseconds. Each batch starts after a full garbage
+    collection, so that neither side pays for collecting the other's garbage (a cvxpy or
+    PyPortfolioOpt model leaves thousands of objects behind, whose collection could otherwise
+    fall inside our next batch of 2 ms calls)."""
     a = b = None
     if warm_up:
         a, b = ours(), peer()
     t_ours, t_peer = [], []
     for _ in range(rounds):
+        gc.collect()
         t = time.perf_counter()
         for _ in range(batch):
             a = ours()
         t_ours.append((time.perf_counter() - t) / batch)
+        gc.collect()
         t = time.perf_counter()
         for _ in range(batch):
             b = peer()

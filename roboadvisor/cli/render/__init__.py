@@ -16,14 +16,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 _WIDE = 120  # columns used when output is not a terminal (pipes, files, test runners)
 
@@ -116,12 +108,25 @@ def progress(description: str, total: int | None) -> Iterator[Any]:
     """A progress bar on stderr; yields ``advance(n=1, description=None)``. Descriptions that
     are catalog texts show in the command's --lang.
 
-    Disappears when done; shows nothing when stderr is not a terminal.
+    Disappears when done; shows nothing when stderr is not a terminal, and then does not
+    even import ``rich.progress`` (a hundredth of a second of a ``plan``: issue 14).
     """
     from roboadvisor.reports.i18n import localized
 
     lang = _lang()
     console = err()
+    if not console.is_terminal:
+        yield lambda n=1, description=None: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=console,
                    transient=True, disable=not console.is_terminal)

@@ -177,8 +177,15 @@ def test_frontier_properties(policy: Policy, seed: int) -> None:
     mid = points[len(points) // 2]
     # 1e-8 below: on a single-point feasible set PyPortfolioOpt's own maximum return sits a
     # solver tolerance below ours and it refuses any target above it.
+    # That reference is 1e-8 down the frontier, so its volatility is lower by up to the
+    # frontier's slope (volatility per unit of return) times 1e-8: allowed for, from the
+    # steepest neighbouring segment of our own points.
     ref = pypfopt_efficient_return(est, u, policy, mid.expected_return - 1e-8)
-    assert mid.volatility <= np.sqrt(ref @ est.covariance @ ref) + 1e-7
+    i = len(points) // 2
+    seg = [(vols[j + 1] - vols[j]) / (rets[j + 1] - rets[j])
+           for j in (i - 1, i) if 0 <= j < len(points) - 1 and rets[j + 1] - rets[j] > 1e-9]
+    slope = max(seg, default=0.0)
+    assert mid.volatility <= np.sqrt(ref @ est.covariance @ ref) + 1e-7 + 1e-8 * slope
 
 
 def test_degenerate_corner_is_traced_exactly(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -61,7 +61,12 @@ class BookData:
         return len(self.account_id)
 
 
-def default_partitions(accounts: int, per_partition: int = 100_000) -> int:
+ACCOUNTS_PER_PARTITION = 100_000
+"""Accounts per partition of a book written without an explicit partition count (the memory
+of ``book run`` grows with it)."""
+
+
+def default_partitions(accounts: int, per_partition: int = ACCOUNTS_PER_PARTITION) -> int:
     return max(1, math.ceil(accounts / per_partition))
 
 

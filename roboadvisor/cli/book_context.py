@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from roboadvisor.book.bulk import SqlBulk
     from roboadvisor.book.repositories import Book
     from roboadvisor.book.store import Store
 
@@ -43,6 +44,19 @@ def book(db: str | None) -> Iterator[tuple[Book, datetime]]:
     try:
         with opened.transaction() as conn:
             yield sql_book(conn, cipher()), now()
+    finally:
+        opened.close()
+
+
+@contextmanager
+def bulk(db: str | None) -> Iterator[tuple[SqlBulk, datetime]]:
+    """The bulk reader/writer of one transaction (``book export``/``import``), like ``book``."""
+    from roboadvisor.book.bulk import SqlBulk
+
+    opened = open_store(db)
+    try:
+        with opened.transaction() as conn:
+            yield SqlBulk(conn, cipher()), now()
     finally:
         opened.close()
 

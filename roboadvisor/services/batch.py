@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from roboadvisor.batch.step import TradeFunction
 from roboadvisor.errors import ConfigError, InputError, RoboAdvisorError, reason
 
-ACCOUNTS_PER_PARTITION = 100_000
-"""Default partition size of ``book synth`` (memory of ``book run`` grows with it)."""
 MAX_PARTITIONS = 4096
 SUMMARY = "summary.json"
 MANIFEST = "manifest.json"
@@ -185,6 +183,7 @@ def _layout(questionnaire: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 def synth_book(request: SynthRequest, progress: Progress | None = None) -> SynthResult:
     """Write a seeded synthetic book of ``request.accounts`` accounts to ``request.out``."""
+    from roboadvisor.batch.book_data import ACCOUNTS_PER_PARTITION, default_partitions
     from roboadvisor.batch.book_files import BookManifest
     from roboadvisor.batch.book_writer import write_synthetic_book
     from roboadvisor.batch.prices import latest_snapshot, reference_snapshot
@@ -199,7 +198,7 @@ def synth_book(request: SynthRequest, progress: Progress | None = None) -> Synth
     if not 0 <= request.seed < 2**63:
         raise InputError.from_catalog("errors.seed_range", value=request.seed)
     partitions = request.partitions if request.partitions is not None else \
-        max(1, math.ceil(request.accounts / ACCOUNTS_PER_PARTITION))
+        default_partitions(request.accounts)
     if not 1 <= partitions <= MAX_PARTITIONS:
         raise InputError.from_catalog("batch.partitions_range", partitions=partitions,
                                       most=MAX_PARTITIONS)

@@ -555,6 +555,11 @@ def rebalance_content(ctx: Context, ar: AccountReview, trades: TradeList, prices
             "text": text}
 
 
+LATER_OUTPUTS = frozenset({"withdrawal_paid", "withdrawal_unpaid"})
+"""Outputs of a rebalance record added after its first version, written only when they
+apply: ``records verify --recompute`` does not ask them of records that do not state them."""
+
+
 def rebalance_outputs(version: int, rev: Review, trades: TradeList,
                       applied: bool | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {

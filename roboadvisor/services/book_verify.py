@@ -79,12 +79,6 @@ def verify(book: Book, recompute: bool = False) -> Verification:
                         tuple(skipped))
 
 
-BASE_REBALANCE_OUTPUTS = frozenset({
-    "model_version", "tier", "triggers", "mode", "outcome", "orders", "drift_before",
-    "drift_after", "costs", "cash_after"})
-"""What every rebalance record states since the first version: always compared."""
-
-
 def _compare(record: Record, recorded: dict[str, Any],
              recomputed: dict[str, Any]) -> list[Difference]:
     return [Difference(record.seq, record.kind.value, key, recorded.get(key), value)
@@ -249,7 +243,7 @@ def _rebalance(book: Book, record: Record) -> list[Difference] | Skipped:
     version and prices the record names."""
     import json
 
-    from roboadvisor.services.book_daily import Quotes, rebalance_outputs, replay
+    from roboadvisor.services.book_daily import LATER_OUTPUTS, Quotes, rebalance_outputs, replay
 
     content = record.content()
     sha = content["inputs"]["prices"]
@@ -268,8 +262,8 @@ def _rebalance(book: Book, record: Record) -> list[Difference] | Skipped:
         return [Difference(record.seq, record.kind.value, "orders", "a trade list", None)]
     recorded = {k: v for k, v in content["outputs"].items() if k != "applied"}
     # a record is held to what it states: figures a later version adds to the outputs
-    # (e.g. ``withdrawal_unpaid``) are not asked of records written before (the hash chain
-    # already proves that no stated figure was removed)
+    # (``LATER_OUTPUTS``) are not asked of records written before (the hash chain already
+    # proves that no stated figure was removed)
     again = {k: v for k, v in rebalance_outputs(version, rev, trades).items()
-             if k in recorded or k in BASE_REBALANCE_OUTPUTS}
+             if k in recorded or k not in LATER_OUTPUTS}
     return _compare(record, recorded, again)

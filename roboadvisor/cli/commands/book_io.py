@@ -30,18 +30,13 @@ def export(
 ) -> None:
     """Write the book's accounts, positions, pending cash flows and answer codes as parquet
     (no names or other personal data), whole or not at all."""
-    from roboadvisor.book.bulk import SqlBulk
-    from roboadvisor.cli.book_context import cipher, now, open_store
+    from roboadvisor.cli.book_context import bulk
     from roboadvisor.cli.render import book_io as view
     from roboadvisor.services.book_io import export_book
 
     language = view.lang(lang)
-    store = open_store(db)
-    try:
-        with store.transaction() as conn:
-            result = export_book(SqlBulk(conn, cipher()), out, now(), partitions, prices)
-    finally:
-        store.close()
+    with bulk(db) as (rows, at):
+        result = export_book(rows, out, at, partitions, prices)
     view.show_export(result, language, json_output)
 
 
@@ -53,18 +48,13 @@ def import_(
 ) -> None:
     """Load a parquet book into the database: clients, assessments, accounts, positions,
     cash flows and their records, in one transaction (all or nothing)."""
-    from roboadvisor.book.bulk import SqlBulk
-    from roboadvisor.cli.book_context import cipher, now, open_store
+    from roboadvisor.cli.book_context import bulk
     from roboadvisor.cli.render import book_io as view
     from roboadvisor.services.book_io import import_book
 
     language = view.lang(lang)
-    store = open_store(db)
-    try:
-        with store.transaction() as conn:
-            result = import_book(SqlBulk(conn, cipher()), book, now())
-    finally:
-        store.close()
+    with bulk(db) as (rows, at):
+        result = import_book(rows, book, at)
     view.show_import(result, language, json_output)
 
 

@@ -8,7 +8,7 @@ pass through ``Personal``, which encrypts them and checks the key against the bo
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -359,12 +359,17 @@ class SqlAccounts:
 
 
     def all(self) -> list[Account]:
-        """Every account by id, positions read in one query (a book review reads them all)."""
+        """Every account by id, positions read in one query (a book review reads them all;
+        their shares through ``_as_stored``: a book of 10,000 accounts has 100,000)."""
         p = schema.positions
         held: dict[str, dict[str, Decimal]] = {}
-        for row in self.conn.execute(select(p.c.account_id, p.c.ticker, p.c.shares)
-                                     .order_by(p.c.account_id, p.c.ticker)):
-            held.setdefault(row.account_id, {})[row.ticker] = Decimal(row.shares)
+        raw, to_decimal = _as_stored(self.conn, p.c.shares)
+        for account_id, ticker, shares in self.conn.execute(
+                select(p.c.account_id, p.c.ticker, raw).order_by(p.c.account_id, p.c.ticker)):
+            found = held.get(account_id)
+            if found is None:
+                found = held[account_id] = {}
+            found[ticker] = to_decimal(shares)
         rows = self.conn.execute(select(schema.accounts).order_by(schema.accounts.c.id))
         return [_account(r, held.get(r.id, {})) for r in rows]
 
@@ -417,6 +422,18 @@ def _account(row: Any, positions: dict[str, Decimal]) -> Account:
                    Decimal(row.cash), positions, bool(row.allow_fractional),
                    Decimal(row.drift_threshold), row.model_version, Decimal(row.cash_reserve),
                    None if row.min_trade is None else Decimal(row.min_trade))
+
+
+def _as_stored(conn: Connection, column: Any) -> tuple[Any, Callable[[Any], Decimal]]:
+    """A numeric column selected as the driver returns it, and the conversion its type would
+    apply (SQLAlchemy's own result processor: a float or int formatted to the column's
+    scale on SQLite, none on PostgreSQL, which returns Decimals). The same Decimals as a
+    typed select, at less than half the cost per value when there are 100,000 of them."""
+    from sqlalchemy import type_coerce
+    from sqlalchemy.types import NullType
+
+    convert = column.type.result_processor(conn.dialect, None)
+    return type_coerce(column, NullType()), (convert if convert is not None else Decimal)
 
 
 def _storable(number: int) -> bool:

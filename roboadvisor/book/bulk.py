@@ -4,11 +4,8 @@ The repositories read and write one client or account at a time, which is right 
 commands of an advisor and far too slow for a book of 100,000 accounts. Here each table is
 read in one query and written in one statement per table, inside the command's transaction:
 
-- PostgreSQL: ``COPY ... FROM STDIN`` through psycopg's ``Cursor.copy`` (the driver the book
-  uses, ``postgresql+psycopg``), rows written with ``write_row`` (psycopg adapts dates,
-  Decimals and bytes);
-- SQLite (and any other backend): one ``executemany`` per table through SQLAlchemy Core, so
-  the column types convert exactly as the repositories' inserts do.
+- each table in one bulk statement (``table_load.load``: COPY on PostgreSQL, one
+  ``executemany`` elsewhere);
 
 Records are appended with the hash chain of ``chain`` (the same body layout as
 ``SqlRecords.append``), after the chain's head is taken and locked (``SqlRecords.head``).
@@ -21,11 +18,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, cast, func, insert, select, text
+from sqlalchemy import Float, cast, func, select, text
 
 from roboadvisor.book import chain, schema
 from roboadvisor.book.models import FlowKind, FlowStatus
 from roboadvisor.book.repositories import Entry, Personal, SqlRecords, _iso, _utc
+from roboadvisor.book.table_load import load
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -146,42 +144,9 @@ class SqlBulk:
 
     # --- writes ---------------------------------------------------------------------------
     def load(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one bulk statement."""
-        if not rows:
-            return
-        if self.backend == "postgresql":
-            self._copy(table, columns, rows)
-        elif self.backend == "sqlite":
-            self._executemany(table, columns, rows)
-        else:
-            self.conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
-
-    def _executemany(self, table: Table, columns: Sequence[str],
-                     rows: Sequence[Sequence[Any]]) -> None:
-        """One DBAPI ``executemany``, each column converted by its SQLAlchemy type's bind
-        processor (what ``conn.execute(insert(table), rows)`` does, without building a
-        parameter dictionary per row)."""
-        dialect = self.conn.dialect
-        procs = [_last_value_cached(table.c[name].type.bind_processor(dialect))
-                 for name in columns]
-        if any(procs):
-            rows = [tuple(v if f is None or v is None else f(v)
-                          for f, v in zip(procs, row, strict=True)) for row in rows]
-        marks = ", ".join("?" for _ in columns)
-        self.conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", list(rows))
-
-    def _copy(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        raw: Any = self.conn.connection.driver_connection
-        names = ", ".join(columns)
-        with raw.cursor() as cursor, \
-                cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        if self.backend == "postgresql" and "id" in columns and table.c.id.autoincrement is True:
-            self.conn.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"(SELECT max(id) FROM {table.name}))"))
+        """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one bulk statement
+        (``table_load.load``)."""
+        load(self.conn, table, columns, rows)
 
     def append_records(self, records: Iterable[Entry], now: datetime,
                        head: tuple[int, str] | None = None) -> tuple[int, str, int]:
@@ -199,18 +164,3 @@ class SqlBulk:
         self.load(schema.records, ("seq", "kind", "created_at", "client_id", "account_id",
                                    "body", "prev_hash", "hash"), rows)
         return first, prev, len(rows)
-
-
-def _last_value_cached(process: Any) -> Any:
-    """A bind processor that converts a run of equal values once (every row of an import
-    carries the same ``created_at``)."""
-    if process is None:
-        return None
-    last: list[Any] = [object(), None]
-
-    def cached(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
-
-    return cached

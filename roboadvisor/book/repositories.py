@@ -29,6 +29,7 @@ from roboadvisor.book.models import (
     RecordKind,
     StoredAssessment,
 )
+from roboadvisor.book.table_load import load
 from roboadvisor.errors import BookKeyError
 
 if TYPE_CHECKING:
@@ -401,10 +402,8 @@ class SqlAccounts:
         ids = [x.account_id for x in fills]
         for chunk in _chunks(ids):
             self.conn.execute(p.delete().where(p.c.account_id.in_(chunk)))
-        rows = [{"account_id": x.account_id, "ticker": t, "shares": s}
-                for x in fills for t, s in x.positions.items()]
-        if rows:
-            self.conn.execute(insert(p), rows)
+        load(self.conn, p, ("account_id", "ticker", "shares"),
+             [(x.account_id, t, s) for x in fills for t, s in x.positions.items()])
         self.conn.execute(
             update(a).where(a.c.id == bindparam("b_id"))
             .values(cash=bindparam("b_cash"), tier=bindparam("b_tier"),
@@ -546,10 +545,10 @@ class SqlRecords:
                             chain.link_hash(prev, body))
             out.append(record)
             seq, prev = seq + 1, record.hash
-        self.conn.execute(insert(r), [
-            {"seq": x.seq, "kind": x.kind.value, "created_at": now, "client_id": x.client_id,
-             "account_id": x.account_id, "body": x.body, "prev_hash": x.prev_hash,
-             "hash": x.hash} for x in out])
+        load(self.conn, r, ("seq", "kind", "created_at", "client_id", "account_id", "body",
+                            "prev_hash", "hash"),
+             [(x.seq, x.kind.value, now, x.client_id, x.account_id, x.body, x.prev_hash, x.hash)
+              for x in out])
         self._last = (out[-1].seq, out[-1].hash)
         return out
 

@@ -8,7 +8,7 @@ pass through ``Personal``, which encrypts them and checks the key against the bo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -69,6 +69,7 @@ class Accounts(Protocol):
                  now: datetime) -> CashFlow: ...
     def flows(self, account_id: str) -> list[CashFlow]: ...
     def all(self) -> list[Account]: ...
+    def stored(self) -> StoredAccounts: ...
     def pending(self) -> dict[str, list[CashFlow]]: ...
     def rebalanced(self, account_id: str, tier: int, model_version: int | None,
                    applied_flows: list[int]) -> None:
@@ -84,6 +85,58 @@ class Accounts(Protocol):
         """Many accounts' fills in bulk statements: holdings replaced, cash, tier and model
         version set, the flows applied (``replace_holdings`` + ``rebalanced`` for each)."""
         ...
+
+
+class StoredAccounts:
+    """Every account of a book as stored (``Accounts.stored``), in id order: its fields, its
+    numbers as floats for array arithmetic (``cash``, ``drift_threshold``, ``cash_reserve``;
+    the positions as parallel lists of account row, ticker and shares) and, only when asked,
+    the exact ``Account`` (``account(i)``, Decimals through the column types' processors,
+    ``_as_stored``). A book review screens 10,000 accounts with arrays; a rebalance needs the
+    Decimals of the few that trade. The floats equal those of the Decimals: every stored
+    value has at most its column's decimal places."""
+
+    def __init__(self, rows: Sequence[Any], positions: Sequence[Any],
+                 to_decimal: tuple[Callable[[Any], Decimal], ...],
+                 shares_to_decimal: Callable[[Any], Decimal]) -> None:
+        self._rows, self._decimal, self._shares_decimal = rows, to_decimal, shares_to_decimal
+        self.ids: tuple[str, ...] = tuple(r[0] for r in rows)
+        self.client_ids: tuple[str, ...] = tuple(r[1] for r in rows)
+        self.tiers = tuple(int(r[2]) for r in rows)
+        self.above_level = tuple(bool(r[3]) for r in rows)
+        self.model_versions: tuple[int | None, ...] = tuple(r[6] for r in rows)
+        self.cash = [float(r[7]) for r in rows]
+        self.drift_threshold = [float(r[8]) for r in rows]
+        self.cash_reserve = [float(r[9]) for r in rows]
+        row_of = {account_id: i for i, account_id in enumerate(self.ids)}
+        self.position_row = [row_of[r[0]] for r in positions]
+        self.position_ticker: list[str] = [r[1] for r in positions]
+        self.position_shares = [r[2] for r in positions]
+        # positions come sorted by account, as the accounts do: each account's is a slice
+        self._slices: dict[int, tuple[int, int]] = {}
+        start = 0
+        for k in range(1, len(positions) + 1):
+            if k == len(positions) or self.position_row[k] != self.position_row[start]:
+                self._slices[self.position_row[start]] = (start, k)
+                start = k
+
+    def tickers_of(self, i: int) -> list[str]:
+        """The tickers account ``i`` holds."""
+        a, b = self._slices.get(i, (0, 0))
+        return self.position_ticker[a:b]
+
+    def account(self, i: int) -> Account:
+        """Account ``i`` with its exact Decimals."""
+        r = self._rows[i]
+        cash, threshold, reserve, min_trade = (
+            r[7 + k] if r[7 + k] is None else convert(r[7 + k])
+            for k, convert in enumerate(self._decimal))
+        a, b = self._slices.get(i, (0, 0))
+        shares = self._shares_decimal
+        positions = {t: shares(v) for t, v in zip(self.position_ticker[a:b],
+                                                   self.position_shares[a:b], strict=True)}
+        return Account(r[0], r[1], int(r[2]), bool(r[3]), _utc(r[4]), cash, positions,
+                       bool(r[5]), threshold, r[6], reserve, min_trade)
 
 
 @dataclass(frozen=True)
@@ -360,19 +413,24 @@ class SqlAccounts:
 
 
     def all(self) -> list[Account]:
-        """Every account by id, positions read in one query (a book review reads them all;
-        their shares through ``_as_stored``: a book of 10,000 accounts has 100,000)."""
-        p = schema.positions
-        held: dict[str, dict[str, Decimal]] = {}
-        raw, to_decimal = _as_stored(self.conn, p.c.shares)
-        for account_id, ticker, shares in self.conn.execute(
-                select(p.c.account_id, p.c.ticker, raw).order_by(p.c.account_id, p.c.ticker)):
-            found = held.get(account_id)
-            if found is None:
-                found = held[account_id] = {}
-            found[ticker] = to_decimal(shares)
-        rows = self.conn.execute(select(schema.accounts).order_by(schema.accounts.c.id))
-        return [_account(r, held.get(r.id, {})) for r in rows]
+        """Every account by id (``stored``, each account built)."""
+        found = self.stored()
+        return [found.account(i) for i in range(len(found.ids))]
+
+    def stored(self) -> StoredAccounts:
+        """Every account by id as stored, positions read in one query (a book review reads
+        them all: 100,000 positions in a book of 10,000 accounts); see ``StoredAccounts``."""
+        a, p = schema.accounts, schema.positions
+        numeric = [_as_stored(self.conn, a.c[name])
+                   for name in ("cash", "drift_threshold", "cash_reserve", "min_trade")]
+        rows = self.conn.execute(select(
+            a.c.id, a.c.client_id, a.c.tier, a.c.above_level, a.c.opened_at,
+            a.c.allow_fractional, a.c.model_version, *(raw for raw, _ in numeric))
+            .order_by(a.c.id)).all()
+        shares, to_shares = _as_stored(self.conn, p.c.shares)
+        positions = self.conn.execute(select(p.c.account_id, p.c.ticker, shares)
+                                      .order_by(p.c.account_id, p.c.ticker)).all()
+        return StoredAccounts(rows, positions, tuple(c for _, c in numeric), to_shares)
 
     def pending(self) -> dict[str, list[CashFlow]]:
         """Pending cash flows of every account (one query)."""

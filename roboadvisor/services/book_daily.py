@@ -32,7 +32,7 @@ from roboadvisor.book.models import (
     Record,
     RecordKind,
 )
-from roboadvisor.book.repositories import Book, Entry, Filled
+from roboadvisor.book.repositories import Book, Entry, Filled, StoredAccounts
 from roboadvisor.domain.limits import MAX_MONEY
 from roboadvisor.domain.rebalancing import RebalanceRule, RuleKind
 from roboadvisor.domain.review import (
@@ -333,68 +333,88 @@ class Failure:
 
 
 def review_book(book: Book, ctx: Context, now: datetime,
-                failures: list[Failure] | None = None) -> list[AccountReview]:
-    """Every account, most urgent first (then by id). An account that cannot be reviewed
-    (e.g. it holds a ticker outside the universe) is added to ``failures`` when a list is
-    given (the run goes on), else its error is raised.
+                failures: list[Failure] | None = None, *,
+                quiet: bool = True) -> list[AccountReview]:
+    """Every account, most urgent first (then by id); ``quiet=False``: only those that need
+    action (a rebalance). An account that cannot be reviewed (e.g. it holds a ticker outside
+    the universe) is added to ``failures`` when a list is given (the run goes on), else its
+    error is raised.
 
-    Accounts, positions, flows and assessments are read with one query each; accounts with
-    no facts besides their holdings (no flow, no tier change, no new model version, a valid
-    assessment) are screened per tier with array arithmetic (``quiet_reviews``), and only
-    those that fire are reviewed one by one."""
+    Accounts, positions, flows and assessments are read with one query each
+    (``Accounts.stored``); accounts with no facts besides their holdings (no flow, no tier
+    change, no new model version, a valid assessment) are screened per tier with array
+    arithmetic (``quiet_reviews``), and only those that fire are reviewed one by one; an
+    account's Decimals are built only when it is shown or reviewed."""
     from roboadvisor.errors import RoboAdvisorError
 
     pending = book.accounts.pending()
     latest = book.assessments.latest_all()
+    stored = book.accounts.stored()
+    shares = _holdings_matrix(ctx, stored)
     out: list[AccountReview] = []
-    groups: dict[tuple[int, bool, Decimal], list[Account]] = {}
-    slow: list[Account] = []
+    groups: dict[tuple[int, bool, float], list[int]] = {}
+    slow: list[int] = []
     version = ctx.model.version
-    for account in book.accounts.all():
-        found = latest.get(account.client_id)
-        if (found is None or account.id in pending or account.model_version != version
-                or found.expired(now) or (found.tier != account.tier
-                                          and not account.above_level)
-                or not account.positions.keys() <= ctx.index.keys()):
-            slow.append(account)
+    known = ctx.index.keys()
+    for i, account_id in enumerate(stored.ids):
+        found = latest.get(stored.client_ids[i])
+        if (found is None or account_id in pending or stored.model_versions[i] != version
+                or found.expired(now) or (found.tier != stored.tiers[i]
+                                          and not stored.above_level[i])
+                or not known >= set(stored.tickers_of(i))):
+            slow.append(i)
         else:
-            groups.setdefault((account.tier, found.lowest, account.cash_reserve),
-                              []).append(account)
-    for (tier, lowest, reserve), accounts in groups.items():
-        for account, rev in zip(accounts, _screen(ctx, tier, lowest, float(reserve), accounts),
-                                strict=True):
+            groups.setdefault((stored.tiers[i], found.lowest, stored.cash_reserve[i]),
+                              []).append(i)
+    for (tier, lowest, reserve), rows in groups.items():
+        for i, rev in zip(rows, _screen(ctx, tier, lowest, reserve, stored, shares, rows),
+                          strict=True):
             if rev is None:
-                slow.append(account)
-            else:
-                out.append(AccountReview(account, rev, (), False, None, version, lowest))
-    for account in slow:
+                slow.append(i)
+            elif quiet:
+                out.append(AccountReview(stored.account(i), rev, (), False, None, version,
+                                         lowest))
+    for i in slow:
+        account = stored.account(i)
         found = latest.get(account.client_id)
         assessed, expired = (found.tier, found.expired(now)) if found else (None, True)
         try:
-            out.append(review_of(ctx, account, tuple(pending.get(account.id, ())), assessed,
-                                 expired, lowest=bool(found and found.lowest)))
+            ar = review_of(ctx, account, tuple(pending.get(account.id, ())), assessed,
+                           expired, lowest=bool(found and found.lowest))
         except RoboAdvisorError as exc:
             if failures is None:
                 raise
             failures.append(Failure(account.id, reason(exc)))
+            continue
+        if quiet or ar.review.action_needed:
+            out.append(ar)
     out.sort(key=lambda r: (-r.review.urgency, r.account.id))
     return out
 
 
-def _screen(ctx: Context, tier: int, lowest: bool, reserve: float, accounts: list[Account]
-            ) -> list[Review | None]:
-    """``quiet_reviews`` of accounts of one tier, category and cash reserve with no other
-    facts."""
-    index = ctx.index
-    shares = np.zeros((len(accounts), len(ctx.tickers)))
-    for row, account in enumerate(accounts):
-        for t, s in account.positions.items():
-            shares[row, index[t]] = float(s)
-    cash = np.array([float(a.cash) for a in accounts])
-    thresholds = np.array([float(a.drift_threshold) for a in accounts])
+def _holdings_matrix(ctx: Context, stored: StoredAccounts) -> np.ndarray:
+    """Shares of every stored account (rows) in every product of the universe (columns);
+    tickers outside the universe are left out (their accounts take the one-by-one review,
+    which refuses them)."""
+    column = [ctx.index.get(t, -1) for t in stored.position_ticker]
+    rows = np.array(stored.position_row, dtype=np.int64)
+    cols = np.array(column, dtype=np.int64)
+    values = np.array(stored.position_shares, dtype=float)
+    ok = cols >= 0
+    shares = np.zeros((len(stored.ids), len(ctx.tickers)))
+    shares[rows[ok], cols[ok]] = values[ok]
+    return shares
+
+
+def _screen(ctx: Context, tier: int, lowest: bool, reserve: float, stored: StoredAccounts,
+            shares: np.ndarray, rows: list[int]) -> list[Review | None]:
+    """``quiet_reviews`` of the accounts ``rows`` of one tier, category and cash reserve with
+    no other facts."""
+    cash = np.array([stored.cash[i] for i in rows])
+    thresholds = np.array([stored.drift_threshold[i] for i in rows])
     weights, levels = ((ctx.lowest_weights, ctx.raw_levels) if lowest
                        else (ctx.weights, ctx.levels))
-    return quiet_reviews(shares, ctx.prices, cash, tier, weights, levels, thresholds,
+    return quiet_reviews(shares[rows], ctx.prices, cash, tier, weights, levels, thresholds,
                          ctx.rule, reserve)
 
 
@@ -473,8 +493,8 @@ def rebalance_book(book: Book, ctx: Context, now: datetime, apply: bool,
                    failures: list[Failure] | None = None) -> list[Rebalance]:
     """Every account that needs action gets a trade list and a record (most urgent first);
     accounts that cannot be reviewed go to ``failures`` (see ``review_book``)."""
-    return rebalance_many(book, ctx, [ar for ar in review_book(book, ctx, now, failures)
-                                      if ar.review.action_needed], now, apply)
+    return rebalance_many(book, ctx, review_book(book, ctx, now, failures, quiet=False), now,
+                          apply)
 
 
 def rebalance_many(book: Book, ctx: Context, reviews: list[AccountReview], now: datetime,

@@ -16,7 +16,6 @@ import pytest
 from typer.testing import CliRunner
 
 import roboadvisor
-from roboadvisor.cli.app import app
 from roboadvisor.cli.flags import CLI_FLAGS
 from roboadvisor.errors import InputError, RoboAdvisorError
 from roboadvisor.fields import Field, name, named
@@ -131,6 +130,8 @@ def test_every_input_placeholder_names_a_field() -> None:
 
 def test_every_field_is_shown_as_an_option_some_command_has() -> None:
     import typer.main
+
+    from roboadvisor.cli.app import app
 
     options: set[str] = set()
     stack = [typer.main.get_command(app)]

@@ -89,7 +89,7 @@ def keys_used_outside_cli(root: Path = PACKAGE) -> set[str]:
 
 def flagged_keys_outside_cli(root: Path = PACKAGE) -> list[str]:
     messages = catalog()
-    return sorted(f"{key}: {FLAG.findall(texts['en'] + ' ' + texts['zh'])}"
+    return sorted(f"{key}: {sorted(set(FLAG.findall(texts['en'] + ' ' + texts['zh'])))}"
                   for key in keys_used_outside_cli(root)
                   for texts in [messages[key]] if FLAG.search(texts["en"] + texts["zh"]))
 
@@ -185,3 +185,21 @@ def test_an_api_call_with_a_bad_value_names_the_neutral_field(
     for lang in Lang:
         shown = error.localized(lang)
         assert neutral in shown and "--" not in shown, shown
+
+
+@pytest.mark.parametrize(("args", "shown"), [
+    (["project", "--tier", "3", "--monthly", "-5"], "--monthly -5"),
+    (["allocate", "--tier", "3", "--source", "bogus"], "--source bogus"),
+    (["allocate", "--tier", "3", "--method", "ema"], "--method applies to --source history"),
+])
+def test_the_terminal_still_names_the_flags_in_both_languages(args: list[str],
+                                                               shown: str) -> None:
+    from roboadvisor.cli.app import app
+
+    for lang, prefix in (("en", "error: "), ("zh", "错误: ")):
+        result = runner.invoke(app, [*args, "--lang", lang], color=False, terminal_width=400)
+        assert result.exit_code == 2
+        assert result.output.startswith(prefix + shown.split(" applies")[0]), result.output
+        if lang == "en":
+            assert shown in result.output
+        assert name(Field.MONTHLY) == "monthly"  # the naming ended with the command

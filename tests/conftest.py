@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,22 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.delenv("ROBOADVISOR_DEBUG", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     return cache
+
+
+@pytest.fixture(autouse=True)
+def _cli_field_names(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A module that drives the CLI (it holds the Typer ``app``) computes the messages it
+    expects as the terminal shows them: inputs named by their flags (``cli.flags``), as the
+    CLI's error boundary names them; elsewhere inputs keep their neutral names."""
+    module_app = getattr(request.module, "app", None)
+    if module_app is None or type(module_app).__name__ != "Typer":
+        yield
+        return
+    from roboadvisor.cli.flags import CLI_FLAGS
+    from roboadvisor.fields import named
+
+    with named(CLI_FLAGS):
+        yield
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def test_a_start_before_a_late_asset_names_it_and_its_first_date() -> None:
         align_prices(table(), ["EARLY", "LATE"], start=date(2020, 1, 2))
     message = str(info.value)
     assert "LATE (first price 2020-01-08)" in message
-    assert "--start 2020-01-08" in message and "drop LATE" in message
+    assert "use start 2020-01-08" in message and "drop LATE" in message  # no CLI flag
 
 
 def test_an_explicit_start_and_end_bound_the_window() -> None:

@@ -112,13 +112,13 @@ def test_tier_spellings_and_policy_for_tier() -> None:
 
 
 @pytest.mark.parametrize("request_, message", [
-    (AllocationRequest(), "give --tier N"),
+    (AllocationRequest(), "give tier N"),
     (AllocationRequest(tier=3, answers=Path("x.yaml")), "not both"),
-    (AllocationRequest(tier=7), "--tier 7"),
-    (AllocationRequest(tier=3, amount=0.0), "--amount 0"),
+    (AllocationRequest(tier=7), "tier 7"),
+    (AllocationRequest(tier=3, amount=0.0), "amount 0"),
     (AllocationRequest(tier=3, market=MarketRequest(source="crystal-ball")),
-     "--source crystal-ball: use one of cma, history"),
-    (AllocationRequest(tier=3, market=MarketRequest(method="ema")), "--method applies to"),
+     "estimates crystal-ball: use one of cma, history"),
+    (AllocationRequest(tier=3, market=MarketRequest(method="ema")), "method applies to"),
 ])
 def test_bad_requests_are_input_errors(request_: AllocationRequest, message: str) -> None:
     with pytest.raises(InputError, match=message):
@@ -126,7 +126,7 @@ def test_bad_requests_are_input_errors(request_: AllocationRequest, message: str
 
 
 def test_plan_needs_answers_and_takes_the_tier_from_them() -> None:
-    with pytest.raises(InputError, match="plan needs a client's answers: --answers FILE"):
+    with pytest.raises(InputError, match="plan needs a client's answers: answers FILE"):
         plan(AllocationRequest(tier=3))
     result = plan(AllocationRequest(answers=EXAMPLES / "tier4_growth.yaml"))
     assert result.assessment is not None
@@ -141,12 +141,12 @@ def test_plan_takes_an_assessment_made_elsewhere() -> None:
     assert result.assessment is assessment and result.tier is Tier.MODERATELY_CONSERVATIVE
     by_file = plan(AllocationRequest(answers=EXAMPLES / "tier2_moderately_conservative.yaml"))
     np.testing.assert_array_equal(result.allocation.weights, by_file.allocation.weights)
-    with pytest.raises(InputError, match="assessed already; drop --tier and --answers"):
+    with pytest.raises(InputError, match="assessed already; drop tier and answers"):
         allocate(AllocationRequest(tier=2, assessment=assessment))
 
 
 def test_history_without_prices_names_the_fix() -> None:
-    with pytest.raises(CoverageError, match=r"--source history: no cached prices .*--prices"):
+    with pytest.raises(CoverageError, match=r"estimates history: no cached prices .*prices"):
         allocate(AllocationRequest(tier=3, market=MarketRequest(source="history")))
 
 
@@ -204,10 +204,10 @@ def test_views_file_errors_name_the_view(tmp_path: Path, text: str, message: str
 
 def test_black_litterman_needs_views_and_views_need_black_litterman(tmp_path: Path) -> None:
     prices = synthetic_prices(tmp_path / "p.csv")
-    with pytest.raises(InputError, match="needs --views FILE"):
+    with pytest.raises(InputError, match="needs views FILE"):
         allocate(AllocationRequest(tier=3, market=MarketRequest(
             source="history", prices_file=prices, method="black-litterman")))
-    with pytest.raises(InputError, match="--views needs --method black-litterman"):
+    with pytest.raises(InputError, match="views needs method black-litterman"):
         allocate(AllocationRequest(tier=3, market=MarketRequest(
             source="history", prices_file=prices,
             views_file=Path("roboadvisor/resources/views_example.yaml"))))
@@ -231,7 +231,7 @@ def test_whole_shares_at_the_latest_prices_of_a_file() -> None:
 def test_without_prices_amounts_are_shown_with_a_note() -> None:
     result = allocate(AllocationRequest(tier=2, amount=5_000.0))
     assert result.shares is None
-    assert any("--prices FILE" in n and "roboadvisor data fetch" in n for n in result.notes)
+    assert any("prices FILE" in n and "roboadvisor data fetch" in n for n in result.notes)
     record = allocation_record(result)
     assert sum(p["target_amount"] for p in record["positions"]) == pytest.approx(5_000, rel=1e-4)
 
@@ -267,7 +267,7 @@ def test_frontier_is_increasing_and_no_tier_beats_it() -> None:
 
 
 def test_frontier_points_are_checked() -> None:
-    with pytest.raises(InputError, match="--points 1"):
+    with pytest.raises(InputError, match="points 1"):
         frontier(FrontierRequest(points=1))
 
 

@@ -381,7 +381,7 @@ def test_a_cache_directory_that_is_a_file_is_an_input_error(tmp_path: Path) -> N
     afile = tmp_path / "afile"
     afile.write_text("x")
     with pytest.raises(ConfigError, match=rf"price cache directory {afile} is a file, not a "
-                                          "directory; pass --cache-dir"):
+                                          "directory; pass cache_dir"):
         cache_status(["VTI"], cache_dir=afile)
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "prices").write_text("x")

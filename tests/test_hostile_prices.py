@@ -107,7 +107,7 @@ def test_a_fall_of_90_percent_that_stays_is_refused_unless_accepted(tmp_path: Pa
     prices.iloc[200:] /= 20  # an unadjusted 20-for-1 split
     day = prices.index[200].date()
     path = save(prices, tmp_path / "p.csv")
-    refused(path, "ticker VTI", str(day), "adjusted closes", "--accept-falls")
+    refused(path, "ticker VTI", str(day), "adjusted closes", "accept_falls")
     kept = read_price_file(path, accept_falls=True)
     assert [w.date for w in kept.report.warnings if w.rule is Rule.LARGE_FALL_ACCEPTED] == [day]
     # a fall of 89% is a market move, not refused

@@ -141,7 +141,7 @@ def test_load_prices_from_a_file_selects_orders_and_windows() -> None:
 
 def test_a_requested_ticker_missing_from_the_file_is_an_error_or_dropped() -> None:
     with pytest.raises(DataQualityError, match=r"three_etfs.csv: no prices for ZZZ, YYY \(not "
-                                               r"in three_etfs.csv\); .*--allow-missing"):
+                                               r"in three_etfs.csv\); .*allow_missing"):
         load_prices(["AAA", "ZZZ", "YYY"], prices_file=SMALL)
     data = load_price_data(["AAA", "ZZZ"], prices_file=SMALL, allow_missing=True)
     assert list(data.prices.columns) == ["AAA"] and data.dropped == ("ZZZ",)

@@ -193,7 +193,7 @@ def test_offline_is_one_clear_error_naming_the_tickers() -> None:
     with pytest.raises(DownloadError) as info:
         load_price_data(["VTI", "VEA"], source=source(fake, sleeps), today=TODAY)
     assert str(info.value) == ("could not reach Yahoo Finance for VTI, VEA: no network? Use "
-                               "--prices FILE or `roboadvisor data import FILE`")
+                               "prices FILE or `roboadvisor data import FILE`")
     assert sleeps == [2.0]  # one retry of the first ticker, the second not tried
 
 
@@ -206,7 +206,7 @@ def test_stale_prices_are_a_failure() -> None:
 def test_failures_stop_the_load_or_are_dropped_with_a_warning() -> None:
     fake = FakeDownload({"ZZZZ": ["empty"]})
     with pytest.raises(DownloadError, match=r"no prices from Yahoo Finance for ZZZZ .*"
-                                            r"--allow-missing.*1 other ticker"):
+                                            r"allow_missing.*1 other ticker"):
         load_price_data(["VTI", "ZZZZ"], source=source(fake), today=TODAY)
     data = load_price_data(["VTI", "ZZZZ"], source=source(fake), allow_missing=True,
                            today=TODAY)

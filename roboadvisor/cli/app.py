@@ -38,9 +38,17 @@ plain_coercion.install()  # options read without pydantic (issue 14)
 
 
 class _ErrorBoundary(TyperGroup):
-    """Turns our errors into one line and an exit code; Ctrl-C into a clean exit."""
+    """Turns our errors into one line and an exit code; Ctrl-C into a clean exit; names
+    inputs by their flags (``cli.flags``)."""
 
     def invoke(self, ctx: Any) -> Any:
+        from roboadvisor.cli.flags import CLI_FLAGS
+        from roboadvisor.fields import named
+
+        with named(CLI_FLAGS):  # inputs shown as the flags typed, here and in every message
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: Any) -> Any:
         from roboadvisor import config
         from roboadvisor.cli import render
         from roboadvisor.cli.options import CURRENT_LANG

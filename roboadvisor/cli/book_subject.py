@@ -3,11 +3,14 @@ latest assessment, the account's value) in one read transaction at the edge."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
+from roboadvisor.fields import Field
 
 if TYPE_CHECKING:
     from roboadvisor.services.book_subject import Subject, Value
@@ -47,7 +50,7 @@ class Basis:
 
 def chosen_basis(db: str | None, client_id: str | None, account_id: str | None,
                  amount: float | None, prices: Path | None, lang: str,
-                 **exclusive: object) -> Basis | None:
+                 exclusive: Mapping[Field, object]) -> Basis | None:
     """The book's subject when ``--client`` or ``--account`` was given (None otherwise): the
     choice checked against the ``exclusive`` options (name -> value given), then ``basis``,
     its notes shown."""
@@ -56,7 +59,7 @@ def chosen_basis(db: str | None, client_id: str | None, account_id: str | None,
     from roboadvisor.cli import render
     from roboadvisor.services.book_subject import check_choice
 
-    check_choice(client_id, account_id, **exclusive)
+    check_choice(client_id, account_id, exclusive)
     found = basis(db, client_id, account_id, amount, prices, lang)
     for line in found.notes:
         render.note(line)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from roboadvisor.data.atomic import fsync_dir, sync_file, temp_path_for
 from roboadvisor.errors import ConfigError, InputError, catalog_text, reason
+from roboadvisor.fields import Field
 
 ErrorFactory = Callable[[str], Exception]
 
@@ -30,7 +31,7 @@ def _fail(error: ErrorFactory, key: str, /, **params: object) -> Exception:
     return error(catalog_text(key, **params))
 
 
-def check_output(path: Path, option: str, *, suffix: str | None = None,
+def check_output(path: Path, option: str | Field, *, suffix: str | None = None,
                  create_parent: bool = False, error: ErrorFactory = InputError) -> Path:
     """``path`` if a file can be written there (see the module docstring), else ``error``
     naming ``option``. ``create_parent``: a missing folder is fine when its parent is

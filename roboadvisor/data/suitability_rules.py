@@ -26,11 +26,12 @@ from roboadvisor.domain.policy import Policy
 from roboadvisor.domain.suitability import RatingRules, Scenario, Suitability
 from roboadvisor.errors import ConfigError, shown
 from roboadvisor.errors import catalog_text as _msg
+from roboadvisor.fields import Field
 
 DEFAULT_MODE = Suitability.PORTFOLIO
 
 
-def parse_mode(value: Any, where: str) -> Suitability:
+def parse_mode(value: Any, where: str | Field) -> Suitability:
     """'portfolio' or 'holdings' -> Suitability; ConfigError naming ``where`` otherwise."""
     try:
         return Suitability(str(value).strip().lower())
@@ -46,7 +47,7 @@ def apply_suitability(path: Path, data: dict[str, Any], policies: dict[Tier, Pol
     ``holdings_class_bounds``."""
     from roboadvisor.data.policy_file import _bounds
 
-    forced = None if override is None else parse_mode(override, "--suitability")
+    forced = None if override is None else parse_mode(override, Field.SUITABILITY)
     default = parse_mode(data.get("suitability", DEFAULT_MODE.value), f"{path}: suitability")
     raw_tiers = {Tier.parse(k): v for k, v in data["tiers"].items()}
     rules = None

@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from roboadvisor.fields import INPUTS, Field, name
+
 MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
 
 
@@ -87,15 +89,18 @@ def _message(key: str) -> dict[str, str] | None:
 def t(key: str, lang: Lang | str = Lang.EN, /, **params: Any) -> str:
     """The message ``key`` in ``lang`` with ``params`` filled in; a parameter that is itself a
     catalog message (``Text``, an error from the catalog) is shown in ``lang`` too, and a list
-    of them is joined with "; "."""
+    of them is joined with "; ". An input (``{input.min_trade}``, or a parameter holding a
+    ``Field``) is shown by the naming in force (``roboadvisor.fields``)."""
     texts = _message(key)
     if texts is None:
         raise CatalogError(f"no message {key!r} in the catalog")
     shown = {k: _param(v, lang) for k, v in params.items()}
-    return texts[Lang.parse(lang).value].format(**shown)
+    return texts[Lang.parse(lang).value].format(input=INPUTS, **shown)
 
 
 def _param(value: Any, lang: Lang | str) -> Any:
+    if isinstance(value, Field):
+        return name(value)
     if isinstance(value, list | tuple):
         return "; ".join(str(_param(v, lang)) for v in value)
     return localized(value, lang) if hasattr(value, "localized") else value

@@ -50,6 +50,7 @@ from roboadvisor.errors import (
     reason,
     shown,
 )
+from roboadvisor.fields import Field
 from roboadvisor.services.suitability import rate_allocation, suitability_record
 
 if TYPE_CHECKING:
@@ -468,7 +469,7 @@ def _parse_source(value: str) -> Source:
     choices = (Source.CMA, Source.HISTORY)   # GIVEN comes with the estimates themselves
     text = str(value).strip().lower()
     if text not in choices:
-        raise InputError.from_catalog("errors.option_choice", option="--source",
+        raise InputError.from_catalog("errors.option_choice", option=Field.SOURCE,
                                       value=str(value)[:40],
                                       choices=", ".join(s.value for s in choices))
     return Source(text)
@@ -500,7 +501,7 @@ def _parse_method(value: str | None) -> ReturnsMethod:
         return ReturnsMethod(str(value).strip().lower().replace("-", "_"))
     except ValueError:
         raise InputError.from_catalog(
-            "errors.option_choice", option="--method", value=str(value)[:40],
+            "errors.option_choice", option=Field.METHOD, value=str(value)[:40],
             choices=", ".join(m.value.replace("_", "-") for m in ReturnsMethod)) from None
 
 
@@ -541,7 +542,10 @@ def _history_market(request: MarketRequest, universe: Universe, rf: float) -> Ma
         data = _load_prices(universe.tickers, request)
     except CoverageError as exc:
         raise CoverageError.from_catalog("zh_hardening.option_problem",
-                                         option="--source history", problem=reason(exc)
+                                         option=catalog_text("inputs.with_value",
+                                                             option=Field.SOURCE,
+                                                             value=Source.HISTORY.value),
+                                         problem=reason(exc)
                                          ) from None
     prices = align_prices(data.prices, universe.tickers)
     market_weights = universe.market_weights()

@@ -56,6 +56,7 @@ from roboadvisor.errors import (
     catalog_text,
 )
 from roboadvisor.errors import reason as reason_of
+from roboadvisor.fields import Field
 
 ProgressFactory = Callable[[str, int], AbstractContextManager[Callable[..., None]]]
 """``progress(description, total)`` -> a context manager yielding ``advance()``."""
@@ -477,13 +478,13 @@ def configure(path: Path, *, prices: Path | None = None, start: Any = None, end:
         try:
             changes["rule"] = parse_rule(rule)
         except ValueError as exc:
-            raise ConfigError.from_catalog("zh_hardening.option_problem", option="--rule",
+            raise ConfigError.from_catalog("zh_hardening.option_problem", option=Field.RULE,
                                            problem=reason_of(exc)) from None
     if risk_free is not None:
         try:
             changes["risk_free"] = parse_risk_free(risk_free, None)
         except ValueError as exc:
-            raise ConfigError.from_catalog("zh_hardening.option_problem", option="--risk-free",
+            raise ConfigError.from_catalog("zh_hardening.option_problem", option=Field.RISK_FREE,
                                            problem=reason_of(exc)) from None
     config = with_overrides(config, **changes)
     if benchmark is not None:
@@ -520,10 +521,10 @@ def check_outputs(csv_dir: Path | None, plot: Path | None) -> None:
     if csv_dir is not None:
         if Path(csv_dir).exists() and not Path(csv_dir).is_dir():
             raise ConfigError.from_catalog("market.csv_not_dir", path=csv_dir)
-        check_output(Path(csv_dir) / "equity.csv", "--csv", create_parent=True,
+        check_output(Path(csv_dir) / "equity.csv", Field.CSV, create_parent=True,
                      error=ConfigError)
     if plot is not None:
-        check_output(Path(plot), "--plot", suffix=".png", error=ConfigError)
+        check_output(Path(plot), Field.PLOT, suffix=".png", error=ConfigError)
 
 
 def equity_frame(run: BacktestRun) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE
 if TYPE_CHECKING:
     from roboadvisor.batch.step import TradeFunction
 from roboadvisor.errors import ConfigError, InputError, RoboAdvisorError, reason
+from roboadvisor.fields import Field
 
 MAX_PARTITIONS = 4096
 SUMMARY = "summary.json"
@@ -255,7 +256,7 @@ def run_book(request: RunRequest, progress: Progress | None = None,
     if not request.min_trade >= 0:
         raise InputError.from_catalog("scaletrades.min_trade_negative", value=request.min_trade)
     if not request.min_trade <= MAX_MONEY:
-        raise InputError.from_catalog("model.option_too_large", option="--min-trade",
+        raise InputError.from_catalog("model.option_too_large", option=Field.MIN_TRADE,
                                       value=request.min_trade, most=f"{MAX_MONEY:,}")
     _trade_function(request.trades)  # an unknown name is refused before any work
     book = read_manifest(request.book)

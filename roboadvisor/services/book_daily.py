@@ -47,6 +47,7 @@ from roboadvisor.domain.review import (
 from roboadvisor.domain.trade_list import DEFAULT_MIN_TRADE, TradeList, TradeRules, apply_fills
 from roboadvisor.domain.trading import CostModel
 from roboadvisor.errors import BookError, catalog_text, reason
+from roboadvisor.fields import Field
 from roboadvisor.services import book as service
 from roboadvisor.services import book_records as records
 from roboadvisor.services import model as models
@@ -616,9 +617,9 @@ def settings(min_trade: float, bps: float, fixed: float, rule: str | None = None
             raise BookError.from_catalog("model.rule_bad", rule=rule,
                                          reason=catalog_text("zh_book.rule_not_band"))
 
-    for name, value, most in (("--min-trade", min_trade, float(MAX_MONEY)),
-                              ("--cost-bps", bps, CostModel.MAX_BPS),
-                              ("--cost-fixed", fixed, CostModel.MAX_FIXED)):
+    for name, value, most in ((Field.MIN_TRADE, min_trade, float(MAX_MONEY)),
+                              (Field.COST_BPS, bps, CostModel.MAX_BPS),
+                              (Field.COST_FIXED, fixed, CostModel.MAX_FIXED)):
         if not math.isfinite(value) or value < 0:
             raise BookError.from_catalog("model.option_negative", option=name, value=value)
         if value > most:

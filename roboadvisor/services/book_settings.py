@@ -14,6 +14,7 @@ from roboadvisor.book.models import Account, Record, RecordKind
 from roboadvisor.book.repositories import Book
 from roboadvisor.domain.limits import MAX_MONEY, money_ok
 from roboadvisor.errors import BookError
+from roboadvisor.fields import Field
 from roboadvisor.services import book as service
 from roboadvisor.services import book_records as records
 
@@ -45,7 +46,7 @@ def settings_of(account: Account) -> dict[str, Any]:
             "min_trade": None if account.min_trade is None else str(account.min_trade)}
 
 
-def _number(option: str, text: str, places: int) -> Decimal:
+def _number(option: Field, text: str, places: int) -> Decimal:
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
@@ -66,7 +67,7 @@ def parse(change: SettingsChange) -> dict[str, Any]:
     is not a number, negative, too precise, or (threshold) outside 0..50%."""
     out: dict[str, Any] = {}
     if change.drift_threshold is not None:
-        pct = _number("--drift-threshold", change.drift_threshold, 4)
+        pct = _number(Field.DRIFT_THRESHOLD, change.drift_threshold, 4)
         if not Decimal(0) < pct <= MAX_THRESHOLD * 100:
             raise BookError.from_catalog("daily3.threshold_range",
                                          value=change.drift_threshold)
@@ -74,12 +75,12 @@ def parse(change: SettingsChange) -> dict[str, Any]:
     if change.fractional is not None:
         out["allow_fractional"] = change.fractional
     if change.cash_reserve is not None:
-        out["cash_reserve"] = _number("--cash-reserve", change.cash_reserve, 4)
+        out["cash_reserve"] = _number(Field.CASH_RESERVE, change.cash_reserve, 4)
     if change.min_trade is not None:
         if change.min_trade.strip().lower() == "default":
             out["clear_min_trade"] = True
         else:
-            out["min_trade"] = _number("--min-trade", change.min_trade, 4)
+            out["min_trade"] = _number(Field.MIN_TRADE, change.min_trade, 4)
     return out
 
 

@@ -7,6 +7,7 @@ cache (never downloaded here).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from roboadvisor.book.models import Account, Record, RecordKind, StoredAssessment
 from roboadvisor.book.repositories import Book
 from roboadvisor.errors import BookError, InputError
+from roboadvisor.fields import Field
 from roboadvisor.services import book as service
 
 
@@ -39,17 +41,18 @@ class Subject:
         return self.account.id if self.account is not None else None
 
 
-def check_choice(client_id: str | None, account_id: str | None, **others: object) -> None:
-    """Exactly one of --client / --account, and none of the options that choose a tier
-    another way (``others``: option name -> value)."""
+def check_choice(client_id: str | None, account_id: str | None,
+                 others: Mapping[Field, object]) -> None:
+    """At most one of a client and an account; with one, none of the inputs that choose a
+    tier another way (``others``: input -> value given or None)."""
     if client_id is not None and account_id is not None:
         raise InputError.from_catalog("report_book.client_and_account")
     if client_id is None and account_id is None:
         return
-    given = [name for name, value in others.items() if value is not None]
+    given = [field for field, value in others.items() if value is not None]
     if given:
         raise InputError.from_catalog("report_book.book_with_option", option=given[0],
-                                      who="--client" if client_id else "--account")
+                                      who=Field.CLIENT if client_id else Field.ACCOUNT)
 
 
 def subject(book: Book, client_id: str | None, account_id: str | None,

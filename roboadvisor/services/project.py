@@ -32,6 +32,7 @@ from roboadvisor.domain.projection import (
     saving_needed,
 )
 from roboadvisor.errors import DataError, InputError, reason
+from roboadvisor.fields import Field
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,8 +123,8 @@ def check_request(request: ProjectionRequest) -> ReturnModel:
     most = float(MAX_MONEY)
     if not (np.isfinite(request.amount) and 0 <= request.amount <= most):
         raise bad("projection.bad_amount", value=request.amount, most=f"{most:,.0f}")
-    for option, value in (("--monthly", request.monthly),
-                          ("--withdraw-monthly", request.withdraw_monthly)):
+    for option, value in ((Field.MONTHLY, request.monthly),
+                          (Field.WITHDRAW_MONTHLY, request.withdraw_monthly)):
         if not (np.isfinite(value) and 0 <= value <= most):
             raise bad("projection.bad_flow", option=option, value=value, most=f"{most:,.0f}")
     if request.amount == 0 and request.monthly == 0:

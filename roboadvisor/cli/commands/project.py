@@ -17,6 +17,7 @@ from roboadvisor.cli.options import (
     UNIVERSE,
     WITHDRAW,
 )
+from roboadvisor.fields import Field
 
 HELP = ("Project a tier's portfolio (--tier N, --answers FILE, or from the client book "
         "--client ID / --account ID) with Monte Carlo paths: "
@@ -71,7 +72,7 @@ def project(tier: str | None = TIER, answers: Path | None = ANSWERS,
     from roboadvisor.reports.views import record
 
     book = chosen_basis(db, client, account, amount, prices, lang,
-                        **{"--tier": tier, "--answers": answers})
+                        {Field.TIER: tier, Field.ANSWERS: answers})
     if book is not None:
         tier, amount = str(book.subject.tier), book.amount
         render.show_warnings(book.warnings)

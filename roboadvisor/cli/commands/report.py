@@ -18,6 +18,7 @@ from roboadvisor.cli.options import (
     WITHDRAW,
 )
 from roboadvisor.errors import catalog_text
+from roboadvisor.fields import Field
 
 HELP = ("Write the client proposal (--answers FILE or --tier N, or from the client book "
         "--client ID / --account ID) as one HTML page that opens "
@@ -66,7 +67,7 @@ def report(out: Path = typer.Option(..., "--out", "-o", metavar="FILE.html",
 
     made = None
     found = chosen_basis(db, client, account, amount, prices, lang,
-                         **{"--answers": answers, "--tier": tier})
+                         {Field.ANSWERS: answers, Field.TIER: tier})
     if found is not None:
         tier, amount = str(found.subject.tier), found.amount
     request = ReportRequest(

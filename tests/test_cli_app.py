@@ -79,6 +79,17 @@ def test_a_command_line_builds_only_the_command_it_names() -> None:
         assert len(slim.registered_commands) + len(slim.registered_groups) == 1, name
 
 
+def test_plan_imports_no_other_command() -> None:
+    """``app_for`` imports the module of the command it runs only (issue 14)."""
+    code = ("import sys\nfrom roboadvisor.cli.app import app_for\napp_for(['plan'])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('roboadvisor.cli.commands.')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    # plan shares its market options with allocate
+    assert proc.stdout.split() == ["['roboadvisor.cli.commands.allocate',",
+                                   "'roboadvisor.cli.commands.plan']"], proc.stderr[-500:]
+
+
 @pytest.mark.parametrize("argv", [["plan", "--answers", str(EXAMPLE), "--json"],
                                   ["plan", "--answers", str(EXAMPLE), "--bogus"],
                                   ["plan", "--help"], ["backtest", "--help"]],

@@ -41,3 +41,41 @@ def test_error_from_catalog_is_english_and_translates():
     assert error.localized(Lang.ZH) == t("common.interrupted", Lang.ZH)
     assert error.localized(Lang.ZH) != str(error)
     assert ConfigError("plain").localized(Lang.ZH) == "plain"
+
+
+def test_message_files_are_parsed_once_per_version_and_kept_like_bytecode(tmp_path, monkeypatch):
+    """``_parsed`` keeps a message file's content where Python keeps bytecode (issue 14): read
+    back while the file's modification time and size match, parsed again when they do not,
+    and not written when Python writes no bytecode."""
+    import os
+    import sys
+
+    import yaml
+
+    from roboadvisor.reports.i18n import _parsed
+
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path / "pyc"))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    source = tmp_path / "area.yaml"
+    source.write_text('area.a:\n  en: "one"\n  zh: "一"\n', encoding="utf-8")
+    assert _parsed(source) == yaml.safe_load(source.read_text(encoding="utf-8"))
+    kept = list((tmp_path / "pyc").rglob("area.*.marshal"))
+    assert len(kept) == 1
+    # what is kept is what is read while the file is unchanged ...
+    import marshal
+
+    version, _ = marshal.loads(kept[0].read_bytes())
+    kept[0].write_bytes(marshal.dumps((version, {"area.a": {"en": "kept", "zh": "kept"}})))
+    assert _parsed(source)["area.a"]["en"] == "kept"
+    # ... and a changed file is parsed again
+    source.write_text('area.a:\n  en: "two!"\n  zh: "二"\n', encoding="utf-8")
+    os.utime(source, ns=(version[0] + 10**9, version[0] + 10**9))
+    assert _parsed(source)["area.a"]["en"] == "two!"
+    # a damaged copy is parsed over; with bytecode off nothing is written
+    kept[0].write_bytes(b"\x00garbage")
+    assert _parsed(source)["area.a"]["zh"] == "二"
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    other = tmp_path / "other.yaml"
+    other.write_text('other.b:\n  en: "b"\n  zh: "乙"\n', encoding="utf-8")
+    assert _parsed(other)["other.b"]["en"] == "b"
+    assert not list((tmp_path / "pyc").rglob("other.*"))

@@ -79,3 +79,18 @@ def test_message_files_are_parsed_once_per_version_and_kept_like_bytecode(tmp_pa
     other.write_text('other.b:\n  en: "b"\n  zh: "乙"\n', encoding="utf-8")
     assert _parsed(other)["other.b"]["en"] == "b"
     assert not list((tmp_path / "pyc").rglob("other.*"))
+
+
+def test_a_text_in_english_is_itself_and_in_chinese_is_rendered_again():
+    """``Text.localized`` returns the English text as made (issue 14: no re-rendering of
+    nested labels), and renders nested texts in Chinese at every level."""
+    from roboadvisor.reports.i18n import text
+
+    inner = text("zh_hardening.q_question", id="q1")
+    outer = text("zh_hardening.where_colon", where=inner)
+    assert outer.localized(Lang.EN) == t("zh_hardening.where_colon", Lang.EN,
+                                        where=t("zh_hardening.q_question", Lang.EN, id="q1"))
+    assert type(outer.localized("en")) is str
+    assert outer.localized(Lang.ZH) == t("zh_hardening.where_colon", Lang.ZH,
+                                        where=t("zh_hardening.q_question", Lang.ZH, id="q1"))
+    assert outer.localized(Lang.ZH) != outer.localized(Lang.EN)

@@ -247,8 +247,6 @@ def simulate(
     if not (dates[1:] > dates[:-1]).all():    # NaT compares false: refused too
         raise BacktestError.from_catalog("zh_hardening.b_dates_order")
     named = tuple(tickers) if tickers else None
-    if not prices.min(initial=np.inf) > 0:   # a zero, negative or NaN price
-        _refuse_bad_price(prices, dates, named)
     tickers = named if named is not None else _default_tickers(n)
     if len(tickers) != n:
         raise BacktestError.from_catalog("zh_hardening.b_columns_tickers", n=n,
@@ -269,20 +267,23 @@ def simulate(
                  else np.zeros(n_days, dtype=bool))
     calendar[0] = flow_days[0] = False  # day 0 is the initial purchase, even at a period end
 
+    fixed_free = (trade_rules is None and rule.kind in (RuleKind.NEVER, RuleKind.CALENDAR)
+                  and costs.is_zero and not flow_days.any() and schedule.is_fixed)
+    if not fixed_free and not prices.min(initial=np.inf) > 0:   # a zero, negative or NaN price
+        _refuse_bad_price(prices, dates, named)
+    if fixed_free:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # refused below
+            result, positive = _simulate_fixed_free(prices, dates, schedule, rule, tickers,
+                                                    calendar, flows.initial)
+        if not (positive and np.isfinite(result.values).all()):   # see _refuse_bad_price
+            _refuse_bad_price(prices, dates, named)
+        return result
     if trade_rules is not None:
         from roboadvisor.domain.account_backtest import simulate_whole_shares
 
         return simulate_whole_shares(prices, dates, schedule, rule, tickers,
                                      costs.fees(tickers), calendar, flow_days, flows.amount,
                                      flows.initial, trade_rules)
-    if (rule.kind in (RuleKind.NEVER, RuleKind.CALENDAR) and costs.is_zero
-            and not flow_days.any() and schedule.is_fixed):
-        with np.errstate(invalid="ignore", over="ignore"):   # an inf price: refused below
-            result = _simulate_fixed_free(prices, dates, schedule, rule, tickers, calendar,
-                                          flows.initial)
-        if not np.isfinite(result.values).all():   # an infinite price: see _refuse_bad_price
-            _refuse_bad_price(prices, dates, named)
-        return result
     if not prices.max(initial=0.0) < np.inf:
         _refuse_bad_price(prices, dates, named)
     sim = _Simulation(prices, schedule, rule, costs.rates(tickers), costs.fixed, calendar,
@@ -311,11 +312,12 @@ def _refuse_bad_price(prices: np.ndarray, dates: np.ndarray,
     """Raise BacktestError naming the first price that is not positive and finite (none:
     return).
 
-    ``simulate`` finds zero, negative and NaN prices with one pass (``min``) before anything
-    else; an infinite one by a second pass (``max``) only on the general path. On the
-    fixed-weight path every price enters a day's value with a factor >= 0 (inf * 0 is NaN),
-    so an infinite price leaves a non-finite value: checking the values there saves a pass
-    over the whole price matrix, a tenth of a 20-year, 100-asset run (issue 14)."""
+    ``simulate`` finds zero, negative and NaN prices with one pass (``min``) and an infinite
+    one by a second pass (``max``) on the general path. The fixed-weight path makes neither
+    pass (issue 14; each was a tenth of a 20-year, 100-asset run): ``_segment_growth`` takes
+    each block's minimum while the block is in cache from its row products, and every price
+    enters a day's value with a factor >= 0 (inf * 0 is NaN), so an infinite price leaves a
+    non-finite value."""
     bad = np.argwhere(~(np.isfinite(prices) & (prices > 0)))
     if bad.size:
         bad_row, bad_col = bad[0]
@@ -329,8 +331,10 @@ _BLOCK_BYTES = 1 << 20
 
 
 def _segment_growth(prices: np.ndarray, per_unit: np.ndarray, lengths: np.ndarray
-                    ) -> np.ndarray:
-    """``prices[t] @ per_unit[k]`` for every day t of segment k (``lengths[k]`` days each).
+                    ) -> tuple[np.ndarray, bool]:
+    """``prices[t] @ per_unit[k]`` for every day t of segment k (``lengths[k]`` days each),
+    and whether every price is positive (False for a NaN), found block by block while the
+    einsum has the block in cache (``_refuse_bad_price``).
 
     Each day's units come from ``np.repeat`` of its segment's units and one ``einsum`` takes
     the row products, a block of whole segments at a time: the repeated units of about 1 MiB
@@ -341,20 +345,24 @@ def _segment_growth(prices: np.ndarray, per_unit: np.ndarray, lengths: np.ndarra
     n_days, n = prices.shape
     per_block = max(1, int(_BLOCK_BYTES // (8 * n * max(1.0, n_days / len(lengths)))))
     growth = np.empty(n_days)
+    positive = True
     row = 0
     for k in range(0, len(lengths), per_block):
         days = lengths[k:k + per_block]
         end = row + int(days.sum())
-        np.einsum("tn,tn->t", prices[row:end], np.repeat(per_unit[k:k + per_block], days,
-                                                          axis=0), out=growth[row:end])
+        block = prices[row:end]
+        np.einsum("tn,tn->t", block, np.repeat(per_unit[k:k + per_block], days, axis=0),
+                  out=growth[row:end])
+        positive = positive and bool(block.min() > 0)
         row = end
-    return growth
+    return growth, positive
 
 
 def _simulate_fixed_free(prices: np.ndarray, dates: np.ndarray, schedule: TargetSchedule,
                          rule: RebalanceRule, tickers: tuple[str, ...], calendar: np.ndarray,
-                         initial: float) -> BacktestResult:
-    """Fixed targets, calendar or no rebalancing, no costs, no flows: fully vectorised.
+                         initial: float) -> tuple[BacktestResult, bool]:
+    """Fixed targets, calendar or no rebalancing, no costs, no flows: fully vectorised. Also
+    whether every price was positive (``_segment_growth``).
 
     Within segment k (from rebalance day s_k) the value is V_k * sum_i t_i P_t,i / P_s_k,i
     (``_segment_growth``). Measured (issue 14, CPU time, one BLAS thread): the repeated units
@@ -377,7 +385,7 @@ def _simulate_fixed_free(prices: np.ndarray, dates: np.ndarray, schedule: Target
     lengths = bounds[1:] - bounds[:-1]
     at_starts = prices[starts]
     per_unit = t / at_starts               # units bought per unit of value at each start
-    growth = _segment_growth(prices, per_unit, lengths)
+    growth, positive = _segment_growth(prices, per_unit, lengths)
     v_start = np.empty(k + 1)              # value at each start, before its trade
     v_start[0] = 1.0
     np.cumprod(growth[rebal], out=v_start[1:])
@@ -400,7 +408,7 @@ def _simulate_fixed_free(prices: np.ndarray, dates: np.ndarray, schedule: Target
         costs=np.zeros(n_days), initial=float(initial), rule=rule, event_days=starts,
         event_kinds=(EventKind.INITIAL,) + (EventKind.REBALANCE,) * k, event_trades=trades,
         event_values=event_values, event_costs=np.zeros(k + 1), final_weights=final,
-        target_days=schedule.days, target_weights=schedule.weights)
+        target_days=schedule.days, target_weights=schedule.weights), positive
 
 
 class _Simulation:

@@ -227,9 +227,12 @@ def period_end_mask_sorted(days: np.ndarray, frequency: Frequency) -> np.ndarray
     if days.size < 2:
         return mask
     size = _MONTHS[frequency]
-    months = np.arange(days[0].astype("datetime64[M]") + 1, days[-1].astype("datetime64[M]") + 1)
-    starts = months[months.astype(np.int64) % size == 0]   # months count from 1970-01
-    mask[np.searchsorted(days, starts.astype("datetime64[D]")) - 1] = True
+    # months count from 1970-01, so whole periods start at multiples of size
+    first, last = days[[0, -1]].astype("datetime64[M]").astype(np.int64).tolist()
+    first += 1
+    first += -first % size
+    starts = np.arange(first, last + 1, size).astype("datetime64[M]").astype("datetime64[D]")
+    mask[np.searchsorted(days, starts) - 1] = True
     return mask
 
 

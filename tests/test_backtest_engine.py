@@ -313,3 +313,12 @@ def test_money_is_accounted_for(seed: int, n: int, days: int, bps: float, fixed:
             assert res.values[t] == pytest.approx(before, rel=1e-12)
         if res.depleted_day is not None and t >= res.depleted_day:
             break
+
+
+def test_dates_must_increase_and_a_missing_date_is_refused() -> None:
+    prices = np.full((4, 2), 10.0)
+    dates = np.array(["2024-01-02", "2024-01-03", "NaT", "2024-01-05"], dtype="datetime64[D]")
+    with pytest.raises(BacktestError, match="strictly increasing"):
+        simulate(prices, dates, np.array([0.5, 0.5]), NEVER)
+    with pytest.raises(BacktestError, match="strictly increasing"):
+        simulate(prices, dates[[0, 1, 1, 3]], np.array([0.5, 0.5]), NEVER)

@@ -203,3 +203,20 @@ def test_bands_fire_on_the_first_day_outside() -> None:
     rebalances = [int(d) for d, kind in zip(result.event_days, result.event_kinds, strict=True)
                   if kind.value == "rebalance"]
     assert rebalances[:3] == [k, 2 * k, 3 * k]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_period_ends_of_sorted_dates_are_where_the_period_changes(seed: int) -> None:
+    """``period_end_mask_sorted`` (the backtest's short cut, issue 14) marks exactly the dates
+    whose next date is in another period, before 1970 too."""
+    from roboadvisor.domain.rebalancing import period_end_mask_sorted, period_keys
+
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("1950-01-01") + int(rng.integers(0, 30_000))
+    steps = rng.integers(1, int(rng.choice([3, 20, 200])), int(rng.integers(1, 300)))
+    days = np.unique(start + np.cumsum(steps)).astype("datetime64[D]")
+    for frequency in Frequency:
+        keys = period_keys(days, frequency)
+        expected = np.zeros(days.shape, dtype=bool)
+        expected[:-1] = keys[:-1] != keys[1:]
+        assert np.array_equal(period_end_mask_sorted(days, frequency), expected)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
@@ -128,15 +128,14 @@ class StoredAccounts:
     def account(self, i: int) -> Account:
         """Account ``i`` with its exact Decimals."""
         r = self._rows[i]
-        cash, threshold, reserve, min_trade = (
-            r[7 + k] if r[7 + k] is None else convert(r[7 + k])
-            for k, convert in enumerate(self._decimal))
+        cash, threshold, reserve, min_trade = self._decimal  # (min_trade may be NULL)
         a, b = self._slices.get(i, (0, 0))
         shares = self._shares_decimal
         positions = {t: shares(v) for t, v in zip(self.position_ticker[a:b],
                                                    self.position_shares[a:b], strict=True)}
-        return Account(r[0], r[1], int(r[2]), bool(r[3]), _utc(r[4]), cash, positions,
-                       bool(r[5]), threshold, r[6], reserve, min_trade)
+        return Account(r[0], r[1], int(r[2]), bool(r[3]), _utc(r[4]), cash(r[7]), positions,
+                       bool(r[5]), threshold(r[8]), r[6], reserve(r[9]),
+                       None if r[10] is None else min_trade(r[10]))
 
 
 @dataclass(frozen=True)
@@ -484,13 +483,30 @@ def _account(row: Any, positions: dict[str, Decimal]) -> Account:
 def _as_stored(conn: Connection, column: Any) -> tuple[Any, Callable[[Any], Decimal]]:
     """A numeric column selected as the driver returns it, and the conversion its type would
     apply (SQLAlchemy's own result processor: a float or int formatted to the column's
-    scale on SQLite, none on PostgreSQL, which returns Decimals). The same Decimals as a
-    typed select, at less than half the cost per value when there are 100,000 of them."""
+    scale on SQLite; none on PostgreSQL, which returns Decimals, kept as they are): the same
+    Decimals as a typed select, at less than half the cost per value when there are 100,000
+    of them. On SQLite each distinct value is converted once: equal values convert to the
+    same Decimal (5 and 5.0 to 5.00000000; a NUMERIC column stores -0.0 as the integer 0)."""
     from sqlalchemy import type_coerce
     from sqlalchemy.types import NullType
 
+    raw = type_coerce(column, NullType())
     convert = column.type.result_processor(conn.dialect, None)
-    return type_coerce(column, NullType()), (convert if convert is not None else Decimal)
+    if convert is None:
+        return raw, _as_is
+    done: dict[Any, Decimal] = {}
+
+    def once(value: Any) -> Decimal:
+        found = done.get(value)
+        if found is None:
+            found = done[value] = convert(value)
+        return found
+
+    return raw, once
+
+
+def _as_is(value: Any) -> Decimal:
+    return value
 
 
 def _driver_rows(conn: Connection, query: Any) -> list[tuple[Any, ...]]:
@@ -674,8 +690,6 @@ def _utc(value: None) -> None: ...
 
 def _utc(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes: the book stores UTC, so mark them as such."""
-    from datetime import UTC
-
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -199,6 +199,9 @@ def account_drift(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray | flo
     """Half the sum of absolute deviations from target, cash included (target cash =
     ``reserve``), as a decimal of account value; broadcasts over leading (account) axes."""
     values = np.asarray(shares, dtype=float) * np.asarray(prices, dtype=float)
+    if values.ndim == 1 and np.ndim(cash) == 0 and np.ndim(reserve) == 0:
+        return np.array(_one_drift(values, float(cash), np.asarray(target_weights),
+                                   float(reserve)))
     cash = np.asarray(cash, dtype=float)
     total = values.sum(axis=-1) + cash
     invest = total - reserve
@@ -206,6 +209,17 @@ def account_drift(shares: np.ndarray, prices: np.ndarray, cash: np.ndarray | flo
     dev = dev + np.abs(cash - reserve)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, 0.5 * dev / total, 0.0)
+
+
+def _one_drift(values: np.ndarray, cash: float, target_weights: np.ndarray,
+               reserve: float) -> float:
+    """``account_drift`` of one account, in Python floats where the arrays are scalars: the
+    same operations in the same order (bit-identical), without broadcasting or an error
+    state to set up, four times a rebalanced account."""
+    total = float(values.sum()) + cash
+    invest = total - reserve
+    dev = float(np.abs(values - target_weights * invest).sum()) + abs(cash - reserve)
+    return 0.5 * dev / total if total > 0 else 0.0
 
 
 def trade_list(shares: np.ndarray, prices: np.ndarray, cash: float,

@@ -171,3 +171,8 @@ class BookSchemaError(BookError):
 
 class BookKeyError(BookError):
     """The encryption key of personal data is missing or does not open this book."""
+
+
+class BookDamagedError(RoboAdvisorError):
+    """The book holds a value its schema does not allow (changed outside roboadvisor). Exit
+    code 1."""

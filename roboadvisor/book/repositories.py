@@ -8,6 +8,7 @@ pass through ``Personal``, which encrypts them and checks the key against the bo
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,7 +31,8 @@ from roboadvisor.book.models import (
     StoredAssessment,
 )
 from roboadvisor.book.table_load import load
-from roboadvisor.errors import BookKeyError
+from roboadvisor.domain.limits import MAX_MONEY, MAX_SHARES
+from roboadvisor.errors import BookDamagedError, BookKeyError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -69,7 +71,8 @@ class Accounts(Protocol):
                  now: datetime) -> CashFlow: ...
     def flows(self, account_id: str) -> list[CashFlow]: ...
     def all(self) -> list[Account]: ...
-    def stored(self) -> StoredAccounts: ...
+    def stored(self, *, account_id: str | None = None,
+               client_id: str | None = None) -> StoredAccounts: ...
     def pending(self) -> dict[str, list[CashFlow]]: ...
     def rebalanced(self, account_id: str, tier: int, model_version: int | None,
                    applied_flows: list[int]) -> None:
@@ -105,13 +108,19 @@ class StoredAccounts:
         self.tiers = tuple(int(r[2]) for r in rows)
         self.above_level = tuple(bool(r[3]) for r in rows)
         self.model_versions: tuple[int | None, ...] = tuple(r[6] for r in rows)
-        self.cash = [float(r[7]) for r in rows]
-        self.drift_threshold = [float(r[8]) for r in rows]
-        self.cash_reserve = [float(r[9]) for r in rows]
+        self.cash = [_finite(r[7], r[0], "cash") for r in rows]
+        self.drift_threshold = [_finite(r[8], r[0], "drift_threshold") for r in rows]
+        self.cash_reserve = [_finite(r[9], r[0], "cash_reserve") for r in rows]
+        for r in rows:
+            if r[10] is not None:
+                _finite(r[10], r[0], "min_trade")
         row_of = {account_id: i for i, account_id in enumerate(self.ids)}
+        positions = [r for r in positions if r[0] in row_of]  # (none without an account)
         self.position_row = [row_of[r[0]] for r in positions]
         self.position_ticker: list[str] = [r[1] for r in positions]
         self.position_shares = [r[2] for r in positions]
+        self.position_values = [_finite(r[2], r[0], f"shares[{r[1]}]", 0.0, float(MAX_SHARES))
+                                for r in positions]
         # positions come sorted by account, as the accounts do: each account's is a slice
         self._slices: dict[int, tuple[int, int]] = {}
         start = 0
@@ -136,6 +145,22 @@ class StoredAccounts:
         return Account(r[0], r[1], int(r[2]), bool(r[3]), _utc(r[4]), cash(r[7]), positions,
                        bool(r[5]), threshold(r[8]), r[6], reserve(r[9]),
                        None if r[10] is None else min_trade(r[10]))
+
+
+def _finite(value: Any, account_id: str, column: str, low: float = -float(MAX_MONEY),
+            high: float = float(MAX_MONEY)) -> float:
+    """A stored number as a float, refused in one line when the book holds what no way in
+    allows (text, infinity, NaN, beyond ``domain.limits``: the book was changed outside
+    roboadvisor)."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        out = math.nan
+    if not low <= out <= high:
+        raise BookDamagedError.from_catalog("book.damaged_number", account=account_id,
+                                            column=column, value=repr(value)[:40],
+                                            low=f"{low:,.0f}", high=f"{high:,.0f}")
+    return out
 
 
 @dataclass(frozen=True)
@@ -367,22 +392,13 @@ class SqlAccounts:
             self.conn.execute(update(schema.accounts)
                               .where(schema.accounts.c.id == account_id).values(**values))
 
-    def _of(self, row: Any) -> Account:
-        p = schema.positions
-        held = self.conn.execute(select(p.c.ticker, p.c.shares).where(p.c.account_id == row.id)
-                                 .order_by(p.c.ticker))
-        return _account(row, {t: Decimal(s) for t, s in held})
-
     def get(self, account_id: str) -> Account | None:
-        row = self.conn.execute(select(schema.accounts)
-                                .where(schema.accounts.c.id == account_id)).first()
-        return self._of(row) if row else None
+        found = self.stored(account_id=account_id)
+        return found.account(0) if found.ids else None
 
     def of_client(self, client_id: str) -> list[Account]:
-        rows = self.conn.execute(select(schema.accounts)
-                                 .where(schema.accounts.c.client_id == client_id)
-                                 .order_by(schema.accounts.c.id))
-        return [self._of(row) for row in rows]
+        found = self.stored(client_id=client_id)
+        return [found.account(i) for i in range(len(found.ids))]
 
     def replace_holdings(self, account_id: str, cash: Decimal | None,
                          positions: Mapping[str, Decimal]) -> None:
@@ -416,19 +432,31 @@ class SqlAccounts:
         found = self.stored()
         return [found.account(i) for i in range(len(found.ids))]
 
-    def stored(self) -> StoredAccounts:
-        """Every account by id as stored, positions read in one query (a book review reads
-        them all: 100,000 positions in a book of 10,000 accounts); see ``StoredAccounts``."""
+    def stored(self, *, account_id: str | None = None,
+               client_id: str | None = None) -> StoredAccounts:
+        """Every account by id as stored (or the one ``account_id``, or ``client_id``'s), its
+        positions read in one query (a book review reads them all: 100,000 positions in a
+        book of 10,000 accounts); see ``StoredAccounts``."""
         a, p = schema.accounts, schema.positions
         numeric = [_as_stored(self.conn, a.c[name])
                    for name in ("cash", "drift_threshold", "cash_reserve", "min_trade")]
-        rows = self.conn.execute(select(
-            a.c.id, a.c.client_id, a.c.tier, a.c.above_level, a.c.opened_at,
-            a.c.allow_fractional, a.c.model_version, *(raw for raw, _ in numeric))
-            .order_by(a.c.id)).all()
+        accounts = select(a.c.id, a.c.client_id, a.c.tier, a.c.above_level, a.c.opened_at,
+                          a.c.allow_fractional, a.c.model_version,
+                          *(raw for raw, _ in numeric)).order_by(a.c.id)
         shares, to_shares = _as_stored(self.conn, p.c.shares)
-        positions = _driver_rows(self.conn, select(p.c.account_id, p.c.ticker, shares)
-                                 .order_by(p.c.account_id, p.c.ticker))
+        held = select(p.c.account_id, p.c.ticker, shares).order_by(p.c.account_id, p.c.ticker)
+        if account_id is None and client_id is None:
+            positions = _driver_rows(self.conn, held)
+        else:
+            if account_id is not None:
+                accounts = accounts.where(a.c.id == account_id)
+                held = held.where(p.c.account_id == account_id)
+            if client_id is not None:
+                accounts = accounts.where(a.c.client_id == client_id)
+                held = held.where(p.c.account_id.in_(
+                    select(a.c.id).where(a.c.client_id == client_id)))
+            positions = [tuple(r) for r in self.conn.execute(held)]
+        rows = self.conn.execute(accounts).all()
         return StoredAccounts(rows, positions, tuple(c for _, c in numeric), to_shares)
 
     def pending(self) -> dict[str, list[CashFlow]]:
@@ -471,13 +499,6 @@ class SqlAccounts:
         for chunk in _chunks(applied):
             self.conn.execute(update(f).where(f.c.id.in_(chunk))
                               .values(status=FlowStatus.APPLIED.value))
-
-
-def _account(row: Any, positions: dict[str, Decimal]) -> Account:
-    return Account(row.id, row.client_id, row.tier, bool(row.above_level), _utc(row.opened_at),
-                   Decimal(row.cash), positions, bool(row.allow_fractional),
-                   Decimal(row.drift_threshold), row.model_version, Decimal(row.cash_reserve),
-                   None if row.min_trade is None else Decimal(row.min_trade))
 
 
 def _as_stored(conn: Connection, column: Any) -> tuple[Any, Callable[[Any], Decimal]]:

@@ -400,7 +400,7 @@ def _holdings_matrix(ctx: Context, stored: StoredAccounts) -> np.ndarray:
     column = [ctx.index.get(t, -1) for t in stored.position_ticker]
     rows = np.array(stored.position_row, dtype=np.int64)
     cols = np.array(column, dtype=np.int64)
-    values = np.array(stored.position_shares, dtype=float)
+    values = np.array(stored.position_values, dtype=float)
     ok = cols >= 0
     shares = np.zeros((len(stored.ids), len(ctx.tickers)))
     shares[rows[ok], cols[ok]] = values[ok]

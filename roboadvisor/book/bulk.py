@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Float, cast, func, select, text
 
-from roboadvisor.book import chain, schema
+from roboadvisor.book import schema
 from roboadvisor.book.models import FlowKind, FlowStatus
-from roboadvisor.book.repositories import Entry, Personal, SqlRecords, _iso, _utc
+from roboadvisor.book.repositories import Entry, Personal, SqlRecords, _utc
 from roboadvisor.book.table_load import load
 
 if TYPE_CHECKING:
@@ -148,19 +148,11 @@ class SqlBulk:
         (``table_load.load``)."""
         load(self.conn, table, columns, rows)
 
-    def append_records(self, records: Iterable[Entry], now: datetime,
-                       head: tuple[int, str] | None = None) -> tuple[int, str, int]:
-        """Chain and insert ``records`` after the current head; (first seq, last hash, count).
-        The bodies are built as ``SqlRecords.append`` builds them."""
-        seq, prev = head if head is not None else self.records_head()
-        first, stamp, rows = seq, _iso(now), []
-        for r in records:
-            body = chain.canonical({**r.content, "seq": seq, "kind": r.kind.value,
-                                    "created_at": stamp, "client_id": r.client_id,
-                                    "account_id": r.account_id})
-            digest = chain.link_hash(prev, body)
-            rows.append((seq, r.kind.value, now, r.client_id, r.account_id, body, prev, digest))
-            seq, prev = seq + 1, digest
-        self.load(schema.records, ("seq", "kind", "created_at", "client_id", "account_id",
-                                   "body", "prev_hash", "hash"), rows)
-        return first, prev, len(rows)
+    def append_records(self, records: Iterable[Entry], now: datetime) -> tuple[int, str, int]:
+        """Chain and insert ``records`` after the current head (``SqlRecords.append_many``);
+        (first seq, last hash, count)."""
+        made = SqlRecords(self.conn).append_many(list(records), now)
+        if not made:
+            seq, prev = self.records_head()
+            return seq, prev, 0
+        return made[0].seq, made[-1].hash, len(made)

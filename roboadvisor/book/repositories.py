@@ -614,25 +614,7 @@ class SqlRecords:
 
     def append(self, kind: RecordKind, client_id: str | None, account_id: str | None,
                content: Mapping[str, Any], now: datetime) -> Record:
-        r = schema.records
-        if self._last is not None:
-            seq, prev = self._last[0] + 1, self._last[1]
-        else:
-            if self.conn.dialect.name == "postgresql":  # one appender at a time: linear chain
-                self.conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
-            last = self.conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc())
-                                     .limit(1)).first()
-            seq, prev = (last.seq + 1, last.hash) if last else (1, chain.GENESIS)
-        body = chain.canonical({**content, "seq": seq, "kind": kind.value,
-                                "created_at": _iso(now), "client_id": client_id,
-                                "account_id": account_id})
-        record = Record(seq, kind, now, client_id, account_id, body, prev,
-                        chain.link_hash(prev, body))
-        self.conn.execute(insert(r).values(seq=seq, kind=kind.value, created_at=now,
-                                           client_id=client_id, account_id=account_id,
-                                           body=body, prev_hash=prev, hash=record.hash))
-        self._last = (seq, record.hash)
-        return record
+        return self.append_many([Entry(kind, client_id, account_id, content)], now)[0]
 
     def append_many(self, entries: list[Entry], now: datetime) -> list[Record]:
         if not entries:

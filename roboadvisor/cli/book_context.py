@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from roboadvisor.book.bulk import SqlBulk
     from roboadvisor.book.repositories import Book
     from roboadvisor.book.store import Store
@@ -36,16 +38,24 @@ def cipher():
 
 
 @contextmanager
+def _transaction(db: str | None) -> Iterator[Connection]:
+    """The connection of one transaction of the book at ``db`` (committed at the end, rolled
+    back on error), the store closed after."""
+    opened = open_store(db)
+    try:
+        with opened.transaction() as conn:
+            yield conn
+    finally:
+        opened.close()
+
+
+@contextmanager
 def book(db: str | None) -> Iterator[tuple[Book, datetime]]:
     """The repositories of one transaction (committed at the end, rolled back on error)."""
     from roboadvisor.book.repositories import sql_book
 
-    opened = open_store(db)
-    try:
-        with opened.transaction() as conn:
-            yield sql_book(conn, cipher()), now()
-    finally:
-        opened.close()
+    with _transaction(db) as conn:
+        yield sql_book(conn, cipher()), now()
 
 
 @contextmanager
@@ -53,12 +63,8 @@ def bulk(db: str | None) -> Iterator[tuple[SqlBulk, datetime]]:
     """The bulk reader/writer of one transaction (``book export``/``import``), like ``book``."""
     from roboadvisor.book.bulk import SqlBulk
 
-    opened = open_store(db)
-    try:
-        with opened.transaction() as conn:
-            yield SqlBulk(conn, cipher()), now()
-    finally:
-        opened.close()
+    with _transaction(db) as conn:
+        yield SqlBulk(conn, cipher()), now()
 
 
 def now() -> datetime:
